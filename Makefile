@@ -1,0 +1,58 @@
+# Coterie developer commands. `make run` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := src/coterie/web/static/vendor
+
+.PHONY: run test test-deep lint fmt typecheck install assets migrate demo lock bench clean
+
+run: install assets ## create .venv, install, migrate, load the demo network if empty, serve :8000
+	$(BIN)/coterie serve --migrate --demo-if-empty
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+assets: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	touch $@
+
+lint: install ## ruff (lint + format check) and mypy --strict on src/
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+typecheck: install
+	$(BIN)/mypy
+
+fmt: install
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
+
+test: install assets lint ## lint, type-check, and the whole suite on SQLite and PostgreSQL
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-deep: install assets ## the suite with the thorough Hypothesis profile
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n 2 --dist loadgroup
+
+migrate: install
+	$(BIN)/coterie db upgrade
+
+demo: install
+	$(BIN)/coterie demo load
+
+lock: install ## re-pin dependencies after editing pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache

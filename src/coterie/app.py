@@ -1,0 +1,49 @@
+"""The application factory: settings, database, API routers, web pages, middleware, errors."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from coterie import __version__, errors, health
+from coterie.auth import api as auth_api
+from coterie.config import Settings, get_settings
+from coterie.db import make_engine, make_session_factory
+from coterie.kit.limits import MaxBodySizeMiddleware
+from coterie.mail.delivery import install_outbox
+from coterie.migrate import ensure_migrated
+from coterie.network import api as network_api
+from coterie.web import pages as web_pages
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    if check_migrations:
+        ensure_migrated(engine)
+    session_factory = make_session_factory(engine)
+    install_outbox(session_factory, settings)
+
+    app = FastAPI(
+        title="Coterie API",
+        version=__version__,
+        description="The shared system of record for partner ecosystems.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=f"{API_PREFIX}/redoc",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth_api.router)
+    api.include_router(network_api.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    web_pages.install(app)
+
+    errors.install(app, html_handler=web_pages.render_problem)
+    app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_request_bytes)
+    return app

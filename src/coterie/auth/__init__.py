@@ -1,0 +1,1 @@
+"""Authentication: passwords, bearer tokens, web sessions, CSRF, throttling, password reset."""

@@ -1,0 +1,222 @@
+"""Authentication use cases: log in, issue and check tokens, sessions, passwords and resets.
+
+Nothing here commits, except `login`, which must keep the record of a failed attempt even though
+the request fails: that record is what throttles the next guess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from coterie import audit
+from coterie.auth import passwords, secrets, signing, throttle
+from coterie.auth.principal import Actor
+from coterie.config import Settings
+from coterie.db import utcnow
+from coterie.kit.problems import Problem, invalid, not_found
+from coterie.mail import delivery, messages
+from coterie.models import AuthToken, User
+from coterie.models.vocabulary import TokenKind
+
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+RESET_PURPOSE = "password-reset"
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def bad_credentials() -> Problem:
+    return Problem(401, "invalid-credentials", "Invalid credentials", "Wrong e-mail or password.")
+
+
+def login(session: Session, settings: Settings, email: str, password: str, address: str) -> User:
+    email = normalize_email(email)
+    throttle.check_not_throttled(session, settings, email, address)
+    user = session.scalar(select(User).where(User.email == email))
+    ok = passwords.verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        throttle.record_attempt(session, email, address, succeeded=False)
+        session.commit()  # the failure must be remembered although the request fails
+        raise bad_credentials()
+    throttle.record_attempt(session, email, address, succeeded=True)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def issue_token(
+    session: Session,
+    user: User,
+    kind: TokenKind,
+    *,
+    name: str = "",
+    ttl: timedelta | None = None,
+) -> tuple[AuthToken, str]:
+    """A new token row and its secret; the secret exists only in this return value."""
+    secret = secrets.new_secret(kind.value)
+    token = AuthToken(
+        user_id=user.id,
+        kind=kind.value,
+        name=name,
+        token_hash=secrets.digest(secret),
+        prefix=secrets.display_prefix(secret),
+        expires_at=utcnow() + ttl if ttl else None,
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def authenticate(session: Session, secret: str, kinds: set[TokenKind]) -> Actor | None:
+    """The actor behind a live token of one of `kinds`, or None."""
+    row = session.execute(
+        select(AuthToken, User)
+        .join(User, User.id == AuthToken.user_id)
+        .where(AuthToken.token_hash == secrets.digest(secret))
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    now = utcnow()
+    if (
+        token.kind not in {k.value for k in kinds}
+        or token.revoked_at is not None
+        or (token.expires_at is not None and token.expires_at <= now)
+        or not user.is_active
+    ):
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+    return Actor(user=user, token=token)
+
+
+def revoke_token(session: Session, actor: Actor, token_id: uuid.UUID) -> AuthToken:
+    token = session.scalar(
+        select(AuthToken).where(AuthToken.id == token_id, AuthToken.user_id == actor.user_id)
+    )
+    if token is None or token.kind != TokenKind.PERSONAL.value:
+        raise not_found("token")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(
+            session,
+            company_id=actor.company_id,
+            actor_user_id=actor.user_id,
+            action="token.revoked",
+            subject_type="token",
+            subject_id=token.id,
+        )
+    return token
+
+
+def list_personal_tokens(session: Session, actor: Actor) -> list[AuthToken]:
+    return list(
+        session.scalars(
+            select(AuthToken)
+            .where(
+                AuthToken.user_id == actor.user_id,
+                AuthToken.kind == TokenKind.PERSONAL.value,
+                AuthToken.revoked_at.is_(None),
+            )
+            .order_by(AuthToken.created_at.desc())
+        )
+    )
+
+
+def end_token(session: Session, token: AuthToken) -> None:
+    """Logout: the presented login token or session stops working at once."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+
+
+def revoke_all_sign_ins(session: Session, user_id: uuid.UUID) -> None:
+    session.execute(
+        update(AuthToken)
+        .where(
+            AuthToken.user_id == user_id,
+            AuthToken.kind.in_([TokenKind.LOGIN.value, TokenKind.SESSION.value]),
+            AuthToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+
+
+def set_password(session: Session, user: User, new_password: str, path: str) -> None:
+    passwords.check_strength(
+        new_password, path, user_inputs=[user.email, user.name, user.company.name]
+    )
+    user.password_hash = passwords.hash_password(new_password)
+
+
+def change_password(
+    session: Session, actor: Actor, current_password: str, new_password: str
+) -> None:
+    if not passwords.verify_password(actor.user.password_hash, current_password):
+        raise invalid("body.current_password", "is not your current password")
+    set_password(session, actor.user, new_password, "body.new_password")
+    revoke_all_sign_ins(session, actor.user_id)
+    audit.record(
+        session,
+        company_id=actor.company_id,
+        actor_user_id=actor.user_id,
+        action="user.password_changed",
+        subject_type="user",
+        subject_id=actor.user_id,
+    )
+
+
+def _fingerprint(password_hash: str) -> str:
+    """Changes whenever the password does, so a reset link works only once."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:20]
+
+
+def request_password_reset(session: Session, settings: Settings, email: str) -> None:
+    """Send a reset link if the account exists; answer the same either way (no enumeration)."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.is_active:
+        return
+    token = signing.sign(
+        settings.secret(),
+        RESET_PURPOSE,
+        {"u": user.id.hex, "f": _fingerprint(user.password_hash)},
+    )
+    link = f"{settings.resolved_base_url}/password-reset/confirm?token={token}"
+    delivery.queue(
+        session,
+        messages.password_reset(user.email, user.name, link, settings.password_reset_ttl_minutes),
+    )
+
+
+def confirm_password_reset(
+    session: Session, settings: Settings, token: str, new_password: str
+) -> User:
+    payload = signing.unsign(
+        settings.secret(), RESET_PURPOSE, token, settings.password_reset_ttl_minutes * 60
+    )
+    try:
+        user_id = uuid.UUID(str(payload.get("u")))
+    except ValueError as exc:
+        raise Problem(400, "token-invalid", "Invalid token", "This link is not valid.") from exc
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Problem(400, "token-invalid", "Invalid token", "This link is not valid.")
+    if payload.get("f") != _fingerprint(user.password_hash):
+        raise Problem(400, "token-used", "Link already used", "This reset link was already used.")
+    set_password(session, user, new_password, "body.password")
+    revoke_all_sign_ins(session, user.id)
+    audit.record(
+        session,
+        company_id=user.company_id,
+        actor_user_id=user.id,
+        action="user.password_reset",
+        subject_type="user",
+        subject_id=user.id,
+    )
+    return user

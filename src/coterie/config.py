@@ -1,0 +1,107 @@
+"""Settings: every `COTERIE_*` environment variable the service reads, in one typed object.
+
+The secret key is never a constant in code: when `COTERIE_SECRET_KEY` is unset, a random key is
+generated on first use and persisted (mode 0600) under the data directory, so sessions, CSRF and
+signed tokens survive restarts of a development install.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read from `COTERIE_*` environment variables (and `.env`)."""
+
+    model_config = SettingsConfigDict(env_prefix="COTERIE_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Field(
+        default=Path("var"), description="Where the SQLite file, mail and keys live."
+    )
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; default SQLite under data_dir."
+    )
+    secret_key: SecretStr | None = Field(default=None, description="Signs sessions and tokens.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = Field(default="", description="Public URL used in e-mail links.")
+    signup_enabled: bool = True
+
+    smtp_host: str = Field(default="", description="Empty: no SMTP delivery (files only).")
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "Coterie <no-reply@coterie.localhost>"
+    mail_dir: Path | None = Field(
+        default=None,
+        description="Also write every message here; default data_dir/mail in development.",
+    )
+
+    invitation_ttl_hours: int = 72
+    password_reset_ttl_minutes: int = 60
+    login_token_ttl_days: int = 30
+    session_ttl_hours: int = 12
+    max_request_bytes: int = 1_048_576
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_throttle_window_minutes: int = 15
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'coterie.sqlite3').resolve()}"
+
+    @property
+    def resolved_base_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def resolved_mail_dir(self) -> Path | None:
+        if self.mail_dir is not None:
+            return self.mail_dir
+        if self.env == "development":
+            return self.data_dir / "mail"
+        return None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.resolved_base_url.startswith("https://")
+
+    def secret(self) -> str:
+        """The signing key: configured, or generated once and kept in data_dir/secret_key."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _persisted_secret(self.data_dir.resolve())
+
+
+@lru_cache(maxsize=8)
+def _persisted_secret(data_dir: Path) -> str:
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

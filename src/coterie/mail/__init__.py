@@ -1,0 +1,1 @@
+"""Outgoing e-mail: composed in `messages`, sent after commit by `delivery`."""

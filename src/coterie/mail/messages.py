@@ -1,0 +1,59 @@
+"""The e-mails Coterie sends, as plain text with a simple HTML alternative."""
+
+from __future__ import annotations
+
+from html import escape
+
+from coterie.mail.delivery import OutgoingMail
+
+
+def _html(paragraphs: list[str], link: str, label: str) -> str:
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return (
+        f'<html><body style="font-family:sans-serif">{body}'
+        f'<p><a href="{escape(link)}">{escape(label)}</a></p></body></html>'
+    )
+
+
+def invitation(
+    to: str, company_name: str, inviter_name: str, link: str, ttl_hours: int
+) -> OutgoingMail:
+    lines = [
+        f"{inviter_name} invited you to join {company_name} on Coterie.",
+        f"Accept the invitation within {ttl_hours} hours by opening this link:",
+    ]
+    text = "\n\n".join([*lines, link, "If you did not expect this, ignore this message."])
+    return OutgoingMail(
+        to=to,
+        subject=f"Join {company_name} on Coterie",
+        text=text,
+        html=_html(lines, link, "Accept the invitation"),
+    )
+
+
+def password_reset(to: str, name: str, link: str, ttl_minutes: int) -> OutgoingMail:
+    lines = [
+        f"Hello {name},",
+        f"someone asked to reset your Coterie password. The link works once, for {ttl_minutes} "
+        "minutes:",
+    ]
+    text = "\n\n".join([*lines, link, "If it was not you, ignore this message: nothing changes."])
+    return OutgoingMail(
+        to=to,
+        subject="Reset your Coterie password",
+        text=text,
+        html=_html(lines, link, "Choose a new password"),
+    )
+
+
+def partnership_request(to: str, requester_name: str, message: str, link: str) -> OutgoingMail:
+    lines = [f"{requester_name} would like to partner with your company on Coterie."]
+    if message:
+        lines.append(f"Their message: {message}")
+    text = "\n\n".join([*lines, f"Review the request: {link}"])
+    return OutgoingMail(
+        to=to,
+        subject=f"{requester_name} wants to partner with you on Coterie",
+        text=text,
+        html=_html(lines, link, "Review the request"),
+    )

@@ -1,0 +1,21 @@
+"""ORM models, one module per aggregate; importing this package registers every table."""
+
+from coterie.models.audit import AuditEvent
+from coterie.models.auth import AuthToken, LoginAttempt
+from coterie.models.company import Company, CompanyPartnerType, CompanyRegion
+from coterie.models.invitation import Invitation
+from coterie.models.partnership import Partnership, pair_key
+from coterie.models.user import User
+
+__all__ = [
+    "AuditEvent",
+    "AuthToken",
+    "Company",
+    "CompanyPartnerType",
+    "CompanyRegion",
+    "Invitation",
+    "LoginAttempt",
+    "Partnership",
+    "User",
+    "pair_key",
+]

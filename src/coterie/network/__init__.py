@@ -1,0 +1,1 @@
+"""The network: companies and their profiles, the directory, partnerships, members, invitations."""

@@ -1,0 +1,223 @@
+"""Partnerships: invite a company, accept, decline, revoke; one open partnership per pair."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from coterie import audit
+from coterie.auth.principal import Actor
+from coterie.config import Settings
+from coterie.db import utcnow
+from coterie.kit.pagination import SortKey, paginate
+from coterie.kit.problems import Problem, conflict, invalid, not_found
+from coterie.mail import delivery, messages
+from coterie.models import Company, Partnership, User, pair_key
+from coterie.models.vocabulary import PartnershipStatus, Role
+from coterie.network.schemas import CompanyRef, PartnershipOut
+
+ORDER = (SortKey(Partnership.id, is_uuid=True),)
+
+
+def _involving(company_id: uuid.UUID) -> ColumnElement[bool]:
+    return or_(
+        Partnership.requester_company_id == company_id,
+        Partnership.recipient_company_id == company_id,
+    )
+
+
+def to_out(p: Partnership, viewer_id: uuid.UUID) -> PartnershipOut:
+    def ref(c: Company) -> CompanyRef:
+        return CompanyRef(id=c.id, name=c.name, domain=c.domain)
+
+    return PartnershipOut(
+        id=p.id,
+        status=p.status,
+        direction="outgoing" if p.requester_company_id == viewer_id else "incoming",
+        partner=ref(p.other_company(viewer_id)),
+        requester=ref(p.requester),
+        recipient=ref(p.recipient),
+        message=p.message,
+        created_at=p.created_at,
+        responded_at=p.responded_at,
+        ended_at=p.ended_at,
+    )
+
+
+def get_for(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partnership:
+    """A partnership the caller's company is a side of; any other answers 404."""
+    partnership = session.scalar(
+        select(Partnership).where(Partnership.id == partnership_id, _involving(actor.company_id))
+    )
+    if partnership is None:
+        raise not_found("partnership")
+    return partnership
+
+
+def list_for(
+    session: Session,
+    actor: Actor,
+    *,
+    status: PartnershipStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Partnership], str | None]:
+    statement = select(Partnership).where(_involving(actor.company_id))
+    if status is not None:
+        statement = statement.where(Partnership.status == status.value)
+    return paginate(session, statement, ORDER, limit=limit, cursor=cursor, key_of=lambda p: (p.id,))
+
+
+def partner_ids(session: Session, company_id: uuid.UUID) -> set[uuid.UUID]:
+    """The companies with an active partnership with `company_id`."""
+    rows = session.scalars(
+        select(Partnership).where(
+            _involving(company_id), Partnership.status == PartnershipStatus.ACTIVE.value
+        )
+    )
+    return {p.other_company(company_id).id for p in rows}
+
+
+def request(
+    session: Session, settings: Settings, actor: Actor, company_id: uuid.UUID, message: str
+) -> Partnership:
+    actor.require_role(Role.MANAGER, "invite a company to partner")
+    if company_id == actor.company_id:
+        raise invalid(
+            "body.company_id", "is your own company: a company cannot partner with itself"
+        )
+    target = session.get(Company, company_id)
+    if target is None:
+        raise invalid("body.company_id", "is not a company on the network", "unknown-company")
+    key = pair_key(actor.company_id, company_id)
+    existing = session.scalar(
+        select(Partnership).where(
+            Partnership.pair_key == key,
+            Partnership.status.in_([PartnershipStatus.PENDING, PartnershipStatus.ACTIVE]),
+        )
+    )
+    if existing is not None:
+        raise conflict(
+            "partnership-exists",
+            f"There is already a {existing.status} partnership with {target.name}.",
+        )
+    partnership = Partnership(
+        requester_company_id=actor.company_id,
+        recipient_company_id=company_id,
+        pair_key=key,
+        status=PartnershipStatus.PENDING.value,
+        message=message,
+        requested_by_id=actor.user_id,
+    )
+    session.add(partnership)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # a concurrent request for the same pair won
+        raise conflict(
+            "partnership-exists", f"There is already an open partnership with {target.name}."
+        ) from exc
+    audit.record(
+        session,
+        company_id=actor.company_id,
+        actor_user_id=actor.user_id,
+        action="partnership.requested",
+        subject_type="partnership",
+        subject_id=partnership.id,
+        partner_id=str(company_id),
+    )
+    _notify_admins(session, settings, partnership, message)
+    return partnership
+
+
+def _notify_admins(
+    session: Session, settings: Settings, partnership: Partnership, message: str
+) -> None:
+    admins = session.scalars(
+        select(User).where(
+            User.company_id == partnership.recipient_company_id,
+            User.role.in_([Role.ADMIN.value, Role.MANAGER.value]),
+            User.is_active.is_(True),
+        )
+    )
+    link = f"{settings.resolved_base_url}/network"
+    for admin in admins:
+        delivery.queue(
+            session,
+            messages.partnership_request(admin.email, partnership.requester.name, message, link),
+        )
+
+
+def _respond(session: Session, actor: Actor, partnership_id: uuid.UUID, verb: str) -> Partnership:
+    actor.require_role(Role.MANAGER, f"{verb} a partnership")
+    partnership = get_for(session, actor, partnership_id)
+    if partnership.recipient_company_id != actor.company_id:
+        raise Problem(
+            403,
+            "not-the-invited-company",
+            "Not the invited company",
+            f"Only {partnership.recipient.name} can {verb} this invitation.",
+        )
+    if partnership.status != PartnershipStatus.PENDING.value:
+        raise conflict(
+            "partnership-not-pending", f"This partnership is {partnership.status}, not pending."
+        )
+    return partnership
+
+
+def accept(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partnership:
+    partnership = _respond(session, actor, partnership_id, "accept")
+    partnership.status = PartnershipStatus.ACTIVE.value
+    partnership.responded_at = utcnow()
+    partnership.responded_by_id = actor.user_id
+    _audit(session, actor, partnership, "partnership.accepted")
+    return partnership
+
+
+def decline(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partnership:
+    partnership = _respond(session, actor, partnership_id, "decline")
+    partnership.status = PartnershipStatus.DECLINED.value
+    partnership.responded_at = utcnow()
+    partnership.responded_by_id = actor.user_id
+    partnership.ended_at = partnership.responded_at
+    _audit(session, actor, partnership, "partnership.declined")
+    return partnership
+
+
+def revoke(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partnership:
+    """Either side ends an active partnership; the requester may also withdraw a pending one."""
+    actor.require_role(Role.MANAGER, "revoke a partnership")
+    partnership = get_for(session, actor, partnership_id)
+    status = partnership.status
+    withdrawing = (
+        status == PartnershipStatus.PENDING.value
+        and partnership.requester_company_id == actor.company_id
+    )
+    if status != PartnershipStatus.ACTIVE.value and not withdrawing:
+        detail = (
+            "A pending invitation is declined by the invited company, not revoked."
+            if status == PartnershipStatus.PENDING.value
+            else f"This partnership is already {status}."
+        )
+        raise conflict("partnership-not-revocable", detail)
+    partnership.status = PartnershipStatus.REVOKED.value
+    partnership.ended_at = utcnow()
+    partnership.ended_by_company_id = actor.company_id
+    _audit(session, actor, partnership, "partnership.revoked")
+    return partnership
+
+
+def _audit(session: Session, actor: Actor, partnership: Partnership, action: str) -> None:
+    audit.record(
+        session,
+        company_id=actor.company_id,
+        actor_user_id=actor.user_id,
+        action=action,
+        subject_type="partnership",
+        subject_id=partnership.id,
+        partner_id=str(partnership.other_company(actor.company_id).id),
+    )

@@ -1,0 +1,162 @@
+"""Test set-up: every test runs on SQLite and on PostgreSQL, against real databases.
+
+PostgreSQL is used when one answers on COTERIE_TEST_PG_URL (default the local server); with
+CI=true its absence fails the run instead of skipping. Each run creates uniquely named
+databases and drops them at the end. A real SMTP server (aiosmtpd) receives every e-mail.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from sqlalchemy import Engine, text
+
+from coterie import migrate
+from coterie.app import create_app
+from coterie.auth import passwords
+from coterie.config import Settings
+from coterie.db import Base
+from tests.fixtures.smtp import Inbox, SmtpServer
+
+hypothesis_settings.register_profile(
+    "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile(
+    "deep", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Password hashing at the library's recommended cost takes ~150 ms; tests use argon2id with the
+# cheapest parameters so the suite stays fast. Subprocess tests (CLI, server) keep the real cost.
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+PG_ADMIN_URL = os.environ.get(
+    "COTERIE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _pg_available() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def _create_pg_database() -> tuple[str, str]:
+    name = f"coterie_test_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return name, f"{base}/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def inbox(smtp_server: SmtpServer) -> Inbox:
+    smtp_server.inbox.clear()
+    return smtp_server.inbox
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "coterie.sqlite3"
+        url = f"sqlite:///{path}"
+        migrate.upgrade(url)
+        yield url
+        return
+    if not _pg_available():
+        if IN_CI:
+            pytest.fail(f"CI=true but PostgreSQL is not reachable at {PG_ADMIN_URL}")
+        pytest.skip("PostgreSQL is not reachable; set COTERIE_TEST_PG_URL")
+    name, url = _create_pg_database()
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
+def make_settings(
+    database_url: str, data_dir: Path, smtp_port: int, **overrides: object
+) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "secret_key": "test-secret-" + secrets.token_hex(16),
+        "base_url": "http://testserver",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "mail_dir": data_dir / "mail",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def app(
+    database_url: str, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FastAPI]:
+    settings = make_settings(database_url, tmp_path_factory.mktemp("data"), smtp_server.port)
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def settings(app: FastAPI) -> Iterator[Settings]:
+    """The app's settings; a test may change them, they are restored afterwards."""
+    original = app.state.settings.model_copy()
+    yield app.state.settings
+    for field in Settings.model_fields:
+        setattr(app.state.settings, field, getattr(original, field))
+
+
+def _empty_all_tables(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our table names)
+
+
+@pytest.fixture
+def client(app: FastAPI, inbox: Inbox, settings: Settings) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+    _empty_all_tables(app.state.engine)
+
+
+@pytest.fixture
+def engine(app: FastAPI) -> Engine:
+    engine: Engine = app.state.engine
+    return engine
