@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 
 from coterie import __version__, errors, health
 from coterie.auth import api as auth_api
@@ -15,6 +17,16 @@ from coterie.network import api as network_api
 from coterie.web import pages as web_pages
 
 API_PREFIX = "/api/v1"
+
+
+def _interactive_docs() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        title="Coterie API",
+        swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+    )
 
 
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
@@ -30,8 +42,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         version=__version__,
         description="The shared system of record for partner ecosystems.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
-        redoc_url=f"{API_PREFIX}/redoc",
+        docs_url=None,  # served below with Swagger UI from our own static files, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -42,6 +54,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     api.include_router(network_api.router)
     app.include_router(api)
     app.include_router(health.router)
+    app.add_api_route(f"{API_PREFIX}/docs", _interactive_docs, include_in_schema=False)
     web_pages.install(app)
 
     errors.install(app, html_handler=web_pages.render_problem)

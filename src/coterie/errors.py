@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coterie.kit.problems import PROBLEM_MEDIA_TYPE, Problem
@@ -70,6 +71,20 @@ def install(app: FastAPI, *, html_handler: Any = None) -> None:
         detail = str(exc.detail) if exc.detail else title
         return respond(
             request, Problem(exc.status_code, slug, title, detail, headers=dict(exc.headers or {}))
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def on_integrity(request: Request, exc: IntegrityError) -> Response:
+        # Services check uniqueness first; this answers the race where two requests both passed.
+        log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return respond(
+            request,
+            Problem(
+                409,
+                "conflict",
+                "Conflict",
+                "The change conflicts with data saved at the same moment; reload and try again.",
+            ),
         )
 
     @app.exception_handler(Exception)
