@@ -7,6 +7,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
 from coterie import __version__, errors, health
+from coterie.audit import api as audit_api
 from coterie.auth import api as auth_api
 from coterie.config import Settings, get_settings
 from coterie.db import make_engine, make_session_factory
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_api.router)
     api.include_router(network_api.router)
+    api.include_router(audit_api.router)
     app.include_router(api)
     app.include_router(health.router)
     app.add_api_route(f"{API_PREFIX}/docs", _interactive_docs, include_in_schema=False)

@@ -114,9 +114,7 @@ def list_tokens(actor: ApiActor, session: DB) -> list[PersonalTokenOut]:
 )
 def create_token(body: PersonalTokenIn, actor: ApiActor, session: DB) -> PersonalTokenCreated:
     ttl = timedelta(days=body.expires_in_days) if body.expires_in_days else None
-    token, secret = service.issue_token(
-        session, actor.user, TokenKind.PERSONAL, name=body.name, ttl=ttl
-    )
+    token, secret = service.create_personal_token(session, actor, body.name, ttl)
     session.commit()
     return PersonalTokenCreated(**token_out(token).model_dump(), token=secret)
 

@@ -74,6 +74,22 @@ def issue_token(
     return token, secret
 
 
+def create_personal_token(
+    session: Session, actor: Actor, name: str, ttl: timedelta | None
+) -> tuple[AuthToken, str]:
+    token, secret = issue_token(session, actor.user, TokenKind.PERSONAL, name=name, ttl=ttl)
+    audit.record(
+        session,
+        company_id=actor.company_id,
+        actor_user_id=actor.user_id,
+        action="token.created",
+        subject_type="token",
+        subject_id=token.id,
+        name=name,
+    )
+    return token, secret
+
+
 def authenticate(session: Session, secret: str, kinds: set[TokenKind]) -> Actor | None:
     """The actor behind a live token of one of `kinds`, or None."""
     row = session.execute(

@@ -1,4 +1,4 @@
-"""The audit trail writer: every business action records who did what to which subject."""
+"""The audit trail: every business action records who did what to which subject."""
 
 from __future__ import annotations
 
