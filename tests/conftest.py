@@ -29,7 +29,7 @@ from coterie.db import Base
 from tests.fixtures.smtp import Inbox, SmtpServer
 
 hypothesis_settings.register_profile(
-    "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci", max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 hypothesis_settings.register_profile(
     "deep", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -139,7 +139,7 @@ def settings(app: FastAPI) -> Iterator[Settings]:
         setattr(app.state.settings, field, getattr(original, field))
 
 
-def _empty_all_tables(engine: Engine) -> None:
+def empty_all_tables(engine: Engine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -153,7 +153,7 @@ def _empty_all_tables(engine: Engine) -> None:
 def client(app: FastAPI, inbox: Inbox, settings: Settings) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
-    _empty_all_tables(app.state.engine)
+    empty_all_tables(app.state.engine)
 
 
 @pytest.fixture

@@ -9,12 +9,14 @@ from fastapi.responses import HTMLResponse
 from coterie import __version__, errors, health
 from coterie.audit import api as audit_api
 from coterie.auth import api as auth_api
+from coterie.authz import guard as authz_guard
 from coterie.config import Settings, get_settings
 from coterie.db import make_engine, make_session_factory
 from coterie.kit.limits import MaxBodySizeMiddleware
 from coterie.mail.delivery import install_outbox
 from coterie.migrate import ensure_migrated
 from coterie.network import api as network_api
+from coterie.records import api as records_api
 from coterie.web import pages as web_pages
 
 API_PREFIX = "/api/v1"
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         ensure_migrated(engine)
     session_factory = make_session_factory(engine)
     install_outbox(session_factory, settings)
+    authz_guard.install(session_factory)
 
     app = FastAPI(
         title="Coterie API",
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     api.include_router(auth_api.router)
     api.include_router(network_api.router)
     api.include_router(audit_api.router)
+    api.include_router(records_api.router)
     app.include_router(api)
     app.include_router(health.router)
     app.add_api_route(f"{API_PREFIX}/docs", _interactive_docs, include_in_schema=False)

@@ -5,6 +5,14 @@ from coterie.models.auth import AuthToken, LoginAttempt
 from coterie.models.company import Company, CompanyPartnerType, CompanyRegion
 from coterie.models.invitation import Invitation
 from coterie.models.partnership import Partnership, pair_key
+from coterie.models.record import (
+    FieldShare,
+    Participant,
+    Record,
+    RecordAccess,
+    Space,
+    Template,
+)
 from coterie.models.user import User
 
 __all__ = [
@@ -13,9 +21,15 @@ __all__ = [
     "Company",
     "CompanyPartnerType",
     "CompanyRegion",
+    "FieldShare",
     "Invitation",
     "LoginAttempt",
+    "Participant",
     "Partnership",
+    "Record",
+    "RecordAccess",
+    "Space",
+    "Template",
     "User",
     "pair_key",
 ]

@@ -1,0 +1,1 @@
+"""THE gate: principals, rule conditions, the grant materializer, visible(), check(), masking."""

@@ -1,0 +1,334 @@
+"""The gate: every read of shared records starts here.
+
+`visible()` gives the records a principal may see, as a SELECT that starts from the grant table
+(`record_access`); `check()` answers one record or raises 404; `spaces()` gives the spaces of
+visible records with every field the principal may not see masked *in SQL* (`CASE WHEN`), and
+custom fields filtered key by key inside the database. Lists, search, exports and aggregates
+all build on these, so they receive masked data only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from coterie.authz.guard import GATE
+from coterie.authz.principal import Principal
+from coterie.kit.problems import not_found
+from coterie.models import FieldShare, Participant, Record, RecordAccess, Space
+from coterie.records.fields import STANDARD_FIELDS
+from coterie.records.kinds import ParticipantStatus
+
+
+@dataclass(frozen=True)
+class OwnFieldPolicy:
+    """What the principal's own company shows of its own spaces (its template, hide-private)."""
+
+    visible_standard: frozenset[str]
+    visible_custom: frozenset[str]
+
+
+@dataclass(frozen=True)
+class MaskedSpace:
+    record_id: uuid.UUID
+    company_id: uuid.UUID
+    is_mine: bool
+    version: int | None
+    standard: dict[str, Any]  # key -> value, only the keys the principal may see
+    custom: dict[str, Any]
+
+
+def visible(principal: Principal, kind: str) -> Select[Record]:
+    """Records of `kind` the principal may read, ordered by id (the grant index order)."""
+    return (
+        select(Record)
+        .select_from(RecordAccess)
+        .join(Record, Record.id == RecordAccess.record_id)
+        .where(
+            RecordAccess.company_id == principal.company_id,
+            RecordAccess.kind == kind,
+            RecordAccess.principal == principal.access_key,
+        )
+        .execution_options(**GATE)
+    )
+
+
+def visible_ids(principal: Principal, kind: str) -> Select[uuid.UUID]:
+    return (
+        select(RecordAccess.record_id)
+        .where(
+            RecordAccess.company_id == principal.company_id,
+            RecordAccess.kind == kind,
+            RecordAccess.principal == principal.access_key,
+        )
+        .execution_options(**GATE)
+    )
+
+
+def check(
+    session: Session, principal: Principal, kind: str, record_id: uuid.UUID, *, edit: bool = False
+) -> Record:
+    """The record if the principal may read it (and edit, if asked); otherwise 404."""
+    statement = visible(principal, kind).where(RecordAccess.record_id == record_id)
+    if edit:
+        statement = statement.where(RecordAccess.can_edit.is_(True))
+    record = session.scalars(statement).first()
+    if record is None:
+        raise not_found(kind)
+    return record
+
+
+def participants(
+    session: Session, principal: Principal, kind: str, record_ids: Sequence[uuid.UUID]
+) -> list[Participant]:
+    """Participants of records the principal may read (the ids are re-checked here)."""
+    if not record_ids:
+        return []
+    statement = (
+        select(Participant)
+        .where(
+            Participant.record_id.in_(record_ids),
+            Participant.record_id.in_(visible_ids(principal, kind)),
+        )
+        .order_by(Participant.record_id, Participant.invited_at)
+        .execution_options(**GATE)
+    )
+    return list(session.scalars(statement))
+
+
+def own_space_for_write(
+    session: Session, principal: Principal, kind: str, record_id: uuid.UUID
+) -> Space:
+    """My company's space on a record I may edit; 404 when I may not."""
+    check(session, principal, kind, record_id, edit=True)
+    statement = (
+        select(Space)
+        .where(Space.record_id == record_id, Space.company_id == principal.company_id)
+        .execution_options(**GATE)
+    )
+    space = session.scalars(statement).first()
+    if space is None:
+        raise not_found(kind)
+    return space
+
+
+def _shared_by(kind: str, key: str, principal: Principal) -> Select[uuid.UUID]:
+    """Companies that share field `key` of their `kind` spaces with the principal's company."""
+    return select(FieldShare.owner_company_id).where(
+        FieldShare.kind == kind,
+        FieldShare.field_key == key,
+        or_(
+            FieldShare.audience_company_id.is_(None),
+            FieldShare.audience_company_id == principal.company_id,
+        ),
+    )
+
+
+def _field_visible(
+    kind: str, key: str, principal: Principal, own: OwnFieldPolicy
+) -> ColumnElement[bool]:
+    mine = Space.company_id == principal.company_id
+    theirs = and_(
+        Space.company_id != principal.company_id,
+        Space.company_id.in_(_shared_by(kind, key, principal)),
+    )
+    return or_(mine, theirs) if key in own.visible_standard else theirs
+
+
+def _masked_custom(
+    session: Session, kind: str, principal: Principal, own: OwnFieldPolicy
+) -> ColumnElement[Any]:
+    """The space's custom JSON reduced, inside the database, to the keys the principal may see."""
+    entries = func.json_each(Space.custom).table_valued("key", "value", "type").alias("entry")
+    shared_keys = (
+        select(FieldShare.field_key)
+        .where(
+            FieldShare.owner_company_id == Space.company_id,
+            FieldShare.kind == kind,
+            or_(
+                FieldShare.audience_company_id.is_(None),
+                FieldShare.audience_company_id == principal.company_id,
+            ),
+        )
+        .correlate(Space)  # the space of the outer row; without this it would cross-join
+    )
+    own_keys = sorted(own.visible_custom)
+    mine = and_(
+        Space.company_id == principal.company_id,
+        entries.c.key.in_(own_keys) if own_keys else false(),
+    )
+    theirs = and_(Space.company_id != principal.company_id, entries.c.key.in_(shared_keys))
+    aggregate: ColumnElement[Any]
+    if session.get_bind().dialect.name == "postgresql":
+        aggregate = func.coalesce(
+            func.json_object_agg(entries.c.key, entries.c.value), literal("{}").cast(JSON)
+        )
+    else:
+        value = case(
+            (entries.c.type == "true", func.json("true")),
+            (entries.c.type == "false", func.json("false")),
+            else_=entries.c.value,
+        )
+        aggregate = func.json_group_object(entries.c.key, value)
+    subquery = select(aggregate).select_from(entries).where(or_(mine, theirs)).correlate(Space)
+    return type_coerce(subquery.scalar_subquery(), JSON)
+
+
+def spaces(
+    session: Session,
+    principal: Principal,
+    kind: str,
+    record_ids: Sequence[uuid.UUID],
+    own: OwnFieldPolicy,
+) -> list[MaskedSpace]:
+    """The spaces of the given records that the principal may see, masked field by field.
+
+    A partner's space appears while that partner is an active participant; the principal's
+    own space always appears. Record ids the principal may not read yield nothing.
+    """
+    if not record_ids:
+        return []
+    standard_columns = [
+        case(
+            (_field_visible(kind, key, principal, own), getattr(Space, field.column)),
+            else_=None,
+        ).label(key)
+        for key, field in STANDARD_FIELDS.items()
+        if key != "currency"
+    ]
+    currency = case(
+        (_field_visible(kind, "currency", principal, own), Space.currency), else_=None
+    ).label("currency")
+    amount_currency = case(
+        (_field_visible(kind, "amount", principal, own), Space.currency), else_=None
+    ).label("amount_currency")
+    is_mine = Space.company_id == principal.company_id
+    statement = (
+        select(
+            Space.record_id,
+            Space.company_id,
+            case((is_mine, Space.version), else_=None).label("version"),
+            *standard_columns,
+            currency,
+            amount_currency,
+            _masked_custom(session, kind, principal, own).label("custom"),
+        )
+        .join(
+            Participant,
+            and_(
+                Participant.record_id == Space.record_id,
+                Participant.company_id == Space.company_id,
+            ),
+        )
+        .where(
+            Space.record_id.in_(record_ids),
+            Space.record_id.in_(visible_ids(principal, kind)),
+            or_(is_mine, Participant.status == ParticipantStatus.ACTIVE.value),
+        )
+        .order_by(Space.record_id, Space.company_id)
+        .execution_options(**GATE)
+    )
+    result: list[MaskedSpace] = []
+    for row in session.execute(statement).mappings():
+        standard: dict[str, Any] = {}
+        for key in STANDARD_FIELDS:
+            value = row[key]
+            if value is None:
+                continue
+            if key == "amount":
+                value = {"value": _decimal_text(value), "currency": row["amount_currency"]}
+            standard[key] = _plain(value)
+        result.append(
+            MaskedSpace(
+                record_id=row["record_id"],
+                company_id=row["company_id"],
+                is_mine=row["company_id"] == principal.company_id,
+                version=row["version"],
+                standard=standard,
+                custom=dict(row["custom"] or {}),
+            )
+        )
+    return result
+
+
+def _decimal_text(value: Any) -> str:
+    return f"{Decimal(value):.2f}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def my_participation(
+    session: Session, principal: Principal, kind: str, record_id: uuid.UUID
+) -> tuple[Record, Participant]:
+    """My company's participation in a record in any status (to accept, decline or leave).
+
+    Only the principal's own participant row is read; 404 when the company was never invited.
+    """
+    statement = (
+        select(Record, Participant)
+        .join(Participant, Participant.record_id == Record.id)
+        .where(
+            Record.id == record_id,
+            Record.kind == kind,
+            Participant.company_id == principal.company_id,
+        )
+        .execution_options(**GATE)
+    )
+    row = session.execute(statement).first()
+    if row is None:
+        raise not_found(kind)
+    record, participant = row
+    return record, participant
+
+
+def participant_for_write(
+    session: Session, principal: Principal, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
+) -> Participant | None:
+    """Another company's participation on a record the principal may edit."""
+    check(session, principal, kind, record_id, edit=True)
+    statement = (
+        select(Participant)
+        .where(Participant.record_id == record_id, Participant.company_id == company_id)
+        .execution_options(**GATE)
+    )
+    return session.scalars(statement).first()
+
+
+def invitations(session: Session, principal: Principal) -> list[tuple[Record, Participant]]:
+    """Records my company is invited to: callers show only title, customer and inviter."""
+    statement = (
+        select(Record, Participant)
+        .join(Participant, Participant.record_id == Record.id)
+        .where(
+            Participant.company_id == principal.company_id,
+            Participant.status == ParticipantStatus.INVITED.value,
+        )
+        .order_by(Participant.invited_at.desc())
+        .execution_options(**GATE)
+    )
+    return [(r, p) for r, p in session.execute(statement)]

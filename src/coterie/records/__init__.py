@@ -1,0 +1,1 @@
+"""Shared records: kinds, participants, spaces, templates and field values."""

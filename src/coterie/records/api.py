@@ -1,0 +1,191 @@
+"""Shared-record routes, the same for every kind (/accounts, /leads, /opportunities), plus
+templates and the inbox of record invitations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from coterie.auth.dependencies import ApiActor
+from coterie.deps import DB
+from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from coterie.kit.problems import invalid
+from coterie.records import service, templates
+from coterie.records.kinds import KINDS, Kind, KindInfo
+from coterie.records.schemas import (
+    ParticipantIn,
+    RecordCreate,
+    RecordInvitationOut,
+    RecordOut,
+    RecordPatch,
+    SpacePatch,
+)
+from coterie.records.templates import TemplateIn, TemplateOut
+
+router = APIRouter()
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="The version you read")]
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise invalid("header.If-Match", "must be the version number you read, e.g. 3")
+    return int(text)
+
+
+def _etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'
+
+
+def _kind_routes(info: KindInfo) -> APIRouter:
+    kind = info.kind.value
+    routes = APIRouter(prefix=f"/{info.plural}", tags=[info.plural])
+
+    @routes.post(
+        "",
+        response_model=RecordOut,
+        status_code=status.HTTP_201_CREATED,
+        summary=f"Create an {kind}" if kind[0] in "aeiou" else f"Create a {kind}",
+    )
+    def create(body: RecordCreate, actor: ApiActor, session: DB, response: Response) -> RecordOut:
+        record = service.create(session, actor, kind, body)
+        session.commit()
+        out = service.read(session, actor, kind, record.id)
+        _etag(response, out.version)
+        return out
+
+    @routes.get("", response_model=Page[RecordOut], summary=f"{info.label}s I may see, masked")
+    def list_records(
+        actor: ApiActor,
+        session: DB,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: Annotated[str | None, Query(max_length=500)] = None,
+    ) -> Page[RecordOut]:
+        items, next_cursor = service.list_visible(session, actor, kind, limit=limit, cursor=cursor)
+        return Page(items=items, next_cursor=next_cursor)
+
+    @routes.get("/{record_id}", response_model=RecordOut, summary=f"One {kind}, masked")
+    def get(record_id: uuid.UUID, actor: ApiActor, session: DB, response: Response) -> RecordOut:
+        out = service.read(session, actor, kind, record_id)
+        _etag(response, out.version)
+        return out
+
+    @routes.patch(
+        "/{record_id}", response_model=RecordOut, summary="Edit the shared core (owner company)"
+    )
+    def patch(
+        record_id: uuid.UUID,
+        body: RecordPatch,
+        actor: ApiActor,
+        session: DB,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> RecordOut:
+        service.update_core(session, actor, kind, record_id, body, parse_if_match(if_match))
+        session.commit()
+        out = service.read(session, actor, kind, record_id)
+        _etag(response, out.version)
+        return out
+
+    @routes.patch(
+        "/{record_id}/spaces/mine",
+        response_model=RecordOut,
+        summary="Edit my company's own space (If-Match: my space's version)",
+    )
+    def patch_my_space(
+        record_id: uuid.UUID,
+        body: SpacePatch,
+        actor: ApiActor,
+        session: DB,
+        if_match: IfMatch = None,
+    ) -> RecordOut:
+        service.update_my_space(
+            session, actor, kind, record_id, body.fields, parse_if_match(if_match)
+        )
+        session.commit()
+        return service.read(session, actor, kind, record_id)
+
+    @routes.post(
+        "/{record_id}/participants",
+        response_model=RecordOut,
+        status_code=status.HTTP_201_CREATED,
+        summary="Invite a company onto the record",
+    )
+    def invite(
+        record_id: uuid.UUID, body: ParticipantIn, actor: ApiActor, session: DB
+    ) -> RecordOut:
+        service.invite(session, actor, kind, record_id, body.company_id)
+        session.commit()
+        return service.read(session, actor, kind, record_id)
+
+    @routes.post(
+        "/{record_id}/participants/{company_id}/accept",
+        response_model=RecordOut,
+        summary="The invited company accepts",
+    )
+    def accept(
+        record_id: uuid.UUID, company_id: uuid.UUID, actor: ApiActor, session: DB
+    ) -> RecordOut:
+        service.accept(session, actor, kind, record_id, company_id)
+        session.commit()
+        return service.read(session, actor, kind, record_id)
+
+    @routes.delete(
+        "/{record_id}/participants/{company_id}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Leave or decline (my company), or remove another company (owner)",
+    )
+    def remove(
+        record_id: uuid.UUID, company_id: uuid.UUID, actor: ApiActor, session: DB
+    ) -> Response:
+        service.remove(session, actor, kind, record_id, company_id)
+        session.commit()
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return routes
+
+
+for _info in KINDS.values():
+    router.include_router(_kind_routes(_info))
+
+
+@router.get(
+    "/record-invitations",
+    response_model=list[RecordInvitationOut],
+    tags=["records"],
+    summary="Records my company is invited to (title, customer and inviter only)",
+)
+def record_invitations(actor: ApiActor, session: DB) -> list[RecordInvitationOut]:
+    return service.my_invitations(session, actor)
+
+
+@router.get("/templates/{kind}", response_model=TemplateOut, tags=["templates"])
+def get_template(kind: Kind, actor: ApiActor, session: DB, response: Response) -> TemplateOut:
+    template = templates.load(session, actor.company_id, kind.value)
+    _etag(response, template.version)
+    return template.out()
+
+
+@router.put(
+    "/templates/{kind}",
+    response_model=TemplateOut,
+    tags=["templates"],
+    summary="Replace my company's template for a kind (admins)",
+)
+def put_template(
+    kind: Kind,
+    body: TemplateIn,
+    actor: ApiActor,
+    session: DB,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TemplateOut:
+    template = templates.save(session, actor, kind.value, body, parse_if_match(if_match))
+    session.commit()
+    _etag(response, template.version)
+    return template.out()

@@ -1,0 +1,99 @@
+"""Pydantic shapes of the shared-record API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from coterie.network.schemas import Domain
+from coterie.records.kinds import Motion
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Stage = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+LongText = Annotated[str, StringConstraints(max_length=20000)]
+FieldValues = Annotated[dict[str, Any], Field(max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecordCreate(Strict):
+    title: Title
+    customer_name: ShortText = ""
+    customer_domain: Domain | None = None
+    account_id: uuid.UUID | None = None
+    motion: Motion | None = None
+    description: LongText = ""
+    joint_stage: Stage | None = None
+    fields: FieldValues = Field(default_factory=dict, description="Values for my own space")
+
+
+class RecordPatch(Strict):
+    title: Title | None = None
+    customer_name: ShortText | None = None
+    customer_domain: Domain | None = None
+    account_id: uuid.UUID | None = None
+    motion: Motion | None = None
+    description: LongText | None = None
+    joint_stage: Stage | None = None
+
+
+class SpacePatch(Strict):
+    fields: FieldValues
+
+
+class ParticipantIn(Strict):
+    company_id: uuid.UUID
+
+
+class ParticipantOut(BaseModel):
+    company_id: uuid.UUID
+    company_name: str
+    status: str
+    invited_by_company_id: uuid.UUID | None
+    invited_at: datetime
+    responded_at: datetime | None
+
+
+class SpaceOut(BaseModel):
+    company_id: uuid.UUID
+    company_name: str
+    is_mine: bool
+    version: int | None = Field(description="Mine only: send it as If-Match to PATCH spaces/mine")
+    fields: dict[str, Any]
+    labels: dict[str, str]
+
+
+class RecordOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    title: str
+    customer_name: str
+    customer_domain: str | None
+    account_id: uuid.UUID | None
+    owner_company_id: uuid.UUID
+    motion: str | None
+    description: str
+    joint_stage: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    participants: list[ParticipantOut]
+    spaces: list[SpaceOut]
+
+
+class RecordInvitationOut(BaseModel):
+    """What an invited company sees before it accepts: nothing beyond this."""
+
+    record_id: uuid.UUID
+    kind: str
+    title: str
+    customer_name: str
+    invited_by_company_id: uuid.UUID | None
+    invited_by_company_name: str | None
+    invited_at: datetime

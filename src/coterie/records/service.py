@@ -1,0 +1,414 @@
+"""Shared-record use cases: create, read, list, edit the core and my space, participants.
+
+Reads go through `coterie.authz.gate`; writes that change who may read a record refresh its
+grants in the same transaction (`coterie.authz.grants`). Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coterie import audit
+from coterie.auth.principal import Actor
+from coterie.authz import gate, grants
+from coterie.authz.guard import GATE
+from coterie.authz.principal import Principal
+from coterie.db import utcnow
+from coterie.kit.pagination import SortKey, paginate
+from coterie.kit.problems import Problem, conflict, forbidden, invalid
+from coterie.models import Company, Participant, Record, RecordAccess, Space
+from coterie.records import templates, values
+from coterie.records.kinds import ParticipantStatus
+from coterie.records.schemas import (
+    ParticipantOut,
+    RecordCreate,
+    RecordInvitationOut,
+    RecordOut,
+    RecordPatch,
+    SpaceOut,
+)
+
+LIST_ORDER = (SortKey(RecordAccess.record_id, is_uuid=True),)
+
+
+def stale(what: str, current: int, given: int) -> Problem:
+    return Problem(
+        412,
+        "version-mismatch",
+        "Precondition failed",
+        f"The {what} is at version {current}, not {given}: someone changed it; reload and retry.",
+        current_version=current,
+    )
+
+
+def _company_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(Company.id, Company.name).where(Company.id.in_(ids)))
+    return {row[0]: row[1] for row in rows}
+
+
+def _check_account(
+    session: Session, principal: Principal, account_id: uuid.UUID | None, path: str
+) -> None:
+    if account_id is None:
+        return
+    try:
+        gate.check(session, principal, "account", account_id)
+    except Problem as exc:
+        raise invalid(path, "is not an account you can see") from exc
+
+
+def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Record:
+    principal = Principal.of(actor)
+    _check_account(session, principal, data.account_id, "body.account_id")
+    now = utcnow()
+    record = Record(
+        kind=kind,
+        title=data.title,
+        customer_name=data.customer_name,
+        customer_domain=data.customer_domain,
+        account_id=data.account_id,
+        owner_company_id=actor.company_id,
+        motion=data.motion,
+        description=data.description,
+        joint_stage=data.joint_stage,
+        created_by_user_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(record)
+    session.flush()
+    session.add(
+        Participant(
+            record_id=record.id,
+            company_id=actor.company_id,
+            status=ParticipantStatus.ACTIVE.value,
+            invited_by_company_id=actor.company_id,
+            invited_by_user_id=actor.user_id,
+            invited_at=now,
+            responded_at=now,
+        )
+    )
+    space = Space(
+        record_id=record.id,
+        company_id=actor.company_id,
+        custom={},
+        updated_by_user_id=actor.user_id,
+    )
+    template = templates.load(session, actor.company_id, kind)
+    values.apply(
+        session,
+        space,
+        template,
+        dict(data.fields),
+        default_currency=actor.company.currency,
+        creating=True,
+    )
+    session.add(space)
+    grants.refresh_record(session, record.id, kind)
+    _audit(session, actor, record, "record.created")
+    return record
+
+
+def read(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -> RecordOut:
+    principal = Principal.of(actor)
+    record = gate.check(session, principal, kind, record_id)
+    return present(session, actor, principal, kind, [record])[0]
+
+
+def list_visible(
+    session: Session, actor: Actor, kind: str, *, limit: int, cursor: str | None
+) -> tuple[list[RecordOut], str | None]:
+    principal = Principal.of(actor)
+    records, next_cursor = paginate(
+        session,
+        gate.visible(principal, kind),
+        LIST_ORDER,
+        limit=limit,
+        cursor=cursor,
+        key_of=lambda r: (r.id,),
+    )
+    return present(session, actor, principal, kind, records), next_cursor
+
+
+def present(
+    session: Session, actor: Actor, principal: Principal, kind: str, records: list[Record]
+) -> list[RecordOut]:
+    """Records as the principal may see them: core, participants, masked spaces."""
+    ids = [r.id for r in records]
+    own_template = templates.load(session, actor.company_id, kind)
+    spaces = gate.spaces(
+        session, principal, kind, ids, own_template.own_policy(principal.hide_private)
+    )
+    people = gate.participants(session, principal, kind, ids)
+    names = _company_names(session, {p.company_id for p in people})
+    partner_templates = templates.load_many(
+        session, {s.company_id for s in spaces if not s.is_mine}, kind
+    )
+    by_record_spaces: dict[uuid.UUID, list[SpaceOut]] = {i: [] for i in ids}
+    for space in spaces:
+        template = own_template if space.is_mine else partner_templates[space.company_id]
+        fields: dict[str, Any] = {**space.standard, **space.custom}
+        labels = {
+            key: (template.by_key[key].label or key) if key in template.by_key else key
+            for key in fields
+        }
+        by_record_spaces[space.record_id].append(
+            SpaceOut(
+                company_id=space.company_id,
+                company_name=names.get(space.company_id, ""),
+                is_mine=space.is_mine,
+                version=space.version,
+                fields=fields,
+                labels=labels,
+            )
+        )
+    by_record_people: dict[uuid.UUID, list[ParticipantOut]] = {i: [] for i in ids}
+    for p in people:
+        by_record_people[p.record_id].append(
+            ParticipantOut(
+                company_id=p.company_id,
+                company_name=names.get(p.company_id, ""),
+                status=p.status,
+                invited_by_company_id=p.invited_by_company_id,
+                invited_at=p.invited_at,
+                responded_at=p.responded_at,
+            )
+        )
+    return [
+        RecordOut(
+            id=r.id,
+            kind=r.kind,
+            title=r.title,
+            customer_name=r.customer_name,
+            customer_domain=r.customer_domain,
+            account_id=r.account_id,
+            owner_company_id=r.owner_company_id,
+            motion=r.motion,
+            description=r.description,
+            joint_stage=r.joint_stage,
+            version=r.version,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            participants=by_record_people[r.id],
+            spaces=sorted(by_record_spaces[r.id], key=lambda s: (not s.is_mine, s.company_name)),
+        )
+        for r in records
+    ]
+
+
+def update_core(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    record_id: uuid.UUID,
+    patch: RecordPatch,
+    if_match: int | None,
+) -> Record:
+    principal = Principal.of(actor)
+    record = gate.check(session, principal, kind, record_id, edit=True)
+    if record.owner_company_id != actor.company_id:
+        raise forbidden(
+            "Only the owner company edits the shared core; edit your own space instead."
+        )
+    if if_match is not None and if_match != record.version:
+        raise stale("record", record.version, if_match)
+    changes = patch.model_dump(exclude_unset=True)
+    if "account_id" in changes:
+        if changes["account_id"] == record.id:
+            raise invalid("body.account_id", "cannot be the record itself")
+        _check_account(session, principal, changes["account_id"], "body.account_id")
+    for key, value in changes.items():
+        if key in {"title", "customer_name", "description"} and value is None:
+            raise invalid(f"body.{key}", "cannot be null")
+        setattr(record, key, value)
+    if changes:
+        record.version += 1
+        record.updated_at = utcnow()
+        _audit(session, actor, record, "record.updated", fields=sorted(changes))
+    return record
+
+
+def update_my_space(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    record_id: uuid.UUID,
+    fields: dict[str, Any],
+    if_match: int | None,
+) -> None:
+    principal = Principal.of(actor)
+    space = gate.own_space_for_write(session, principal, kind, record_id)
+    if if_match is not None and if_match != space.version:
+        raise stale("space", space.version, if_match)
+    template = templates.load(session, actor.company_id, kind)
+    changed = values.apply(
+        session, space, template, dict(fields), default_currency=actor.company.currency
+    )
+    if changed:
+        space.version += 1
+        space.updated_at = utcnow()
+        space.updated_by_user_id = actor.user_id
+        audit.record(
+            session,
+            company_id=actor.company_id,
+            actor_user_id=actor.user_id,
+            action="space.updated",
+            subject_type=kind,
+            subject_id=record_id,
+            fields=changed,
+        )
+
+
+def invite(
+    session: Session, actor: Actor, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
+) -> Participant:
+    principal = Principal.of(actor)
+    existing = gate.participant_for_write(session, principal, kind, record_id, company_id)
+    if session.get(Company, company_id) is None:
+        raise invalid("body.company_id", "is not a company on the network", "unknown-company")
+    now = utcnow()
+    if existing is not None:
+        if existing.status in (ParticipantStatus.INVITED.value, ParticipantStatus.ACTIVE.value):
+            raise conflict(
+                "already-participant", f"That company is already {existing.status} on this record."
+            )
+        existing.status = ParticipantStatus.INVITED.value
+        existing.invited_by_company_id = actor.company_id
+        existing.invited_by_user_id = actor.user_id
+        existing.invited_at = now
+        existing.responded_at = None
+        participant = existing
+    else:
+        participant = Participant(
+            record_id=record_id,
+            company_id=company_id,
+            status=ParticipantStatus.INVITED.value,
+            invited_by_company_id=actor.company_id,
+            invited_by_user_id=actor.user_id,
+            invited_at=now,
+        )
+        session.add(participant)
+    audit.record(
+        session,
+        company_id=actor.company_id,
+        actor_user_id=actor.user_id,
+        action="participant.invited",
+        subject_type=kind,
+        subject_id=record_id,
+        company=str(company_id),
+    )
+    return participant
+
+
+def accept(
+    session: Session, actor: Actor, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
+) -> Record:
+    if company_id != actor.company_id:
+        raise forbidden("Only the invited company accepts its own invitation.")
+    principal = Principal.of(actor)
+    record, participant = gate.my_participation(session, principal, kind, record_id)
+    if participant.status != ParticipantStatus.INVITED.value:
+        raise conflict(
+            "not-invited", f"Your company is {participant.status} on this record, not invited."
+        )
+    participant.status = ParticipantStatus.ACTIVE.value
+    participant.responded_at = utcnow()
+    has_space = session.scalars(
+        select(Space.record_id)
+        .where(Space.record_id == record_id, Space.company_id == actor.company_id)
+        .execution_options(**GATE)
+    ).first()
+    if has_space is None:
+        space = Space(
+            record_id=record_id,
+            company_id=actor.company_id,
+            custom={},
+            updated_by_user_id=actor.user_id,
+        )
+        template = templates.load(session, actor.company_id, kind)
+        values.apply(
+            session, space, template, {}, default_currency=actor.company.currency, creating=False
+        )
+        session.add(space)
+    grants.refresh_record(session, record_id, kind)
+    _audit(session, actor, record, "participant.accepted")
+    return record
+
+
+def remove(
+    session: Session, actor: Actor, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
+) -> None:
+    """Leave (my own company), decline (my own invitation) or remove another company (owner)."""
+    principal = Principal.of(actor)
+    if company_id == actor.company_id:
+        record, participant = gate.my_participation(session, principal, kind, record_id)
+        if record.owner_company_id == actor.company_id:
+            raise conflict("owner-cannot-leave", "The owner company cannot leave its own record.")
+        if participant.status not in (
+            ParticipantStatus.INVITED.value,
+            ParticipantStatus.ACTIVE.value,
+        ):
+            raise conflict("not-participant", f"Your company is already {participant.status}.")
+        participant.status = ParticipantStatus.LEFT.value
+        action = "participant.left"
+    else:
+        target = gate.participant_for_write(session, principal, kind, record_id, company_id)
+        record = gate.check(session, principal, kind, record_id)
+        if record.owner_company_id != actor.company_id:
+            raise forbidden("Only the owner company removes other companies from a record.")
+        if target is None or target.status not in (
+            ParticipantStatus.INVITED.value,
+            ParticipantStatus.ACTIVE.value,
+        ):
+            raise Problem(404, "not-found", "Not found", "That company is not on this record.")
+        target.status = ParticipantStatus.REMOVED.value
+        action = "participant.removed"
+    grants.refresh_record(session, record_id, kind)
+    audit.record(
+        session,
+        company_id=actor.company_id,
+        actor_user_id=actor.user_id,
+        action=action,
+        subject_type=kind,
+        subject_id=record_id,
+        company=str(company_id),
+    )
+
+
+def my_invitations(session: Session, actor: Actor) -> list[RecordInvitationOut]:
+    rows = gate.invitations(session, Principal.of(actor))
+    names = _company_names(
+        session, {p.invited_by_company_id for _, p in rows if p.invited_by_company_id}
+    )
+    return [
+        RecordInvitationOut(
+            record_id=r.id,
+            kind=r.kind,
+            title=r.title,
+            customer_name=r.customer_name,
+            invited_by_company_id=p.invited_by_company_id,
+            invited_by_company_name=names.get(p.invited_by_company_id)
+            if p.invited_by_company_id
+            else None,
+            invited_at=p.invited_at,
+        )
+        for r, p in rows
+    ]
+
+
+def _audit(session: Session, actor: Actor, record: Record, action: str, **data: Any) -> None:
+    audit.record(
+        session,
+        company_id=actor.company_id,
+        actor_user_id=actor.user_id,
+        action=action,
+        subject_type=record.kind,
+        subject_id=record.id,
+        **data,
+    )

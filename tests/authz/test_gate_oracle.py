@@ -1,0 +1,266 @@
+"""The gate against a naive oracle: for generated networks, templates, records and participants,
+every read path (get, list at page sizes 1, 2 and 50, invitations) equals what plain Python over
+all rows says the viewer may see, masked field by masked field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import empty_all_tables
+from tests.fixtures.builders import Member, make_company
+
+STANDARD = ["amount", "stage", "forecast_category", "close_date", "region", "product"]
+CUSTOM = [("notes", "text"), ("tier", "enum"), ("score", "number"), ("flag", "bool")]
+STATUSES = ["none", "invited", "active", "left", "removed"]
+
+
+@dataclass
+class World:
+    n_companies: int
+    visibility: dict[
+        tuple[int, str], Any
+    ]  # (company, field) -> "private" | "participants" | [companies]
+    custom_in_template: dict[int, list[str]]
+    records: list[dict[str, Any]]  # owner, statuses per company, values per company
+    hide_private: dict[int, bool]
+
+
+def _visibility(n: int) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.just("private"),
+        st.just("participants"),
+        st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True),
+    )
+
+
+VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "amount": st.integers(0, 10**6),
+    "stage": st.sampled_from(["Qualify", "Propose", "Negotiate"]),
+    "forecast_category": st.sampled_from(["pipeline", "commit"]),
+    "close_date": st.dates().map(lambda d: d.isoformat()),
+    "region": st.sampled_from(["emea", "apac"]),
+    "product": st.text(alphabet="abcxyz ", min_size=1, max_size=8).map(str.strip).filter(bool),
+    "notes": st.text(alphabet="abc", min_size=1, max_size=5),
+    "tier": st.sampled_from(["gold", "silver"]),
+    "score": st.integers(-5, 5),
+    "flag": st.booleans(),
+}
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> World:
+    n = draw(st.integers(2, 4))
+    keys = STANDARD + [k for k, _ in CUSTOM]
+    visibility = {(c, k): draw(_visibility(n)) for c in range(n) for k in keys}
+    custom_in_template = {
+        c: draw(st.lists(st.sampled_from([k for k, _ in CUSTOM]), unique=True)) for c in range(n)
+    }
+    records = []
+    for _ in range(draw(st.integers(1, 5))):
+        owner = draw(st.integers(0, n - 1))
+        statuses = {
+            c: ("active" if c == owner else draw(st.sampled_from(STATUSES))) for c in range(n)
+        }
+        values = {
+            c: {
+                k: draw(VALUES[k])
+                for k in draw(
+                    st.lists(st.sampled_from(STANDARD + custom_in_template[c]), unique=True)
+                )
+            }
+            for c in range(n)
+        }
+        records.append({"owner": owner, "statuses": statuses, "values": values})
+    hide = {c: draw(st.booleans()) for c in range(n)}
+    return World(n, visibility, custom_in_template, records, hide)
+
+
+def _template(world: World, c: int, members: list[Member]) -> dict[str, Any]:
+    def vis(key: str) -> Any:
+        v = world.visibility[(c, key)]
+        if isinstance(v, list):
+            others = [members[i].company_id for i in v if i != c]
+            return {"companies": others} if others else "private"
+        return v
+
+    fields: list[dict[str, Any]] = [{"key": k, "visibility": vis(k)} for k in STANDARD]
+    for key, kind in CUSTOM:
+        if key in world.custom_in_template[c]:
+            definition: dict[str, Any] = {"key": key, "type": kind, "visibility": vis(key)}
+            if kind == "enum":
+                definition["options"] = [
+                    {"key": "gold", "label": "Gold"},
+                    {"key": "silver", "label": "Silver"},
+                ]
+            fields.append(definition)
+    return {"fields": fields}
+
+
+def _api_value(key: str, value: Any) -> Any:
+    if key == "amount":
+        return {"value": f"{value:.2f}", "currency": "USD"}
+    return value
+
+
+def _shared_with(world: World, owner: int, key: str, viewer: int, members: list[Member]) -> bool:
+    v = world.visibility[(owner, key)]
+    if v == "participants":
+        return True
+    return isinstance(v, list) and viewer in v and viewer != owner
+
+
+@dataclass
+class Built:
+    members: list[Member]
+    record_ids: list[str] = field(default_factory=list)
+
+
+def _build(client: TestClient, world: World) -> Built:
+    members = [make_company(client, f"Co{i}") for i in range(world.n_companies)]
+    built = Built(members)
+    for c, m in enumerate(members):
+        r = client.put(
+            "/api/v1/templates/opportunity", json=_template(world, c, members), headers=m.headers
+        )
+        assert r.status_code == 200, r.text
+        r = client.patch(
+            "/api/v1/me/preferences",
+            json={"hide_private_fields": world.hide_private[c]},
+            headers=m.headers,
+        )
+        assert r.status_code == 200
+    for i, rec in enumerate(world.records):
+        owner = members[rec["owner"]]
+        created = client.post(
+            "/api/v1/opportunities",
+            json={
+                "title": f"Deal {i}",
+                "customer_name": f"Customer {i}",
+                "fields": rec["values"][rec["owner"]],
+            },
+            headers=owner.headers,
+        )
+        assert created.status_code == 201, created.text
+        rid = created.json()["id"]
+        built.record_ids.append(rid)
+        for c, status in rec["statuses"].items():
+            if c == rec["owner"] or status == "none":
+                continue
+            m = members[c]
+            base = f"/api/v1/opportunities/{rid}/participants"
+            assert (
+                client.post(
+                    base, json={"company_id": m.company_id}, headers=owner.headers
+                ).status_code
+                == 201
+            )
+            if status == "invited":
+                continue
+            assert (
+                client.post(f"{base}/{m.company_id}/accept", headers=m.headers).status_code == 200
+            )
+            if rec["values"][c]:
+                r = client.patch(
+                    f"/api/v1/opportunities/{rid}/spaces/mine",
+                    json={"fields": rec["values"][c]},
+                    headers=m.headers,
+                )
+                assert r.status_code == 200, r.text
+            if status == "left":
+                assert client.delete(f"{base}/{m.company_id}", headers=m.headers).status_code == 204
+            elif status == "removed":
+                assert (
+                    client.delete(f"{base}/{m.company_id}", headers=owner.headers).status_code
+                    == 204
+                )
+    return built
+
+
+def _oracle(world: World, built: Built, viewer: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """record id -> company id -> visible fields, by plain Python over everything written."""
+    expected: dict[str, dict[str, dict[str, Any]]] = {}
+    for i, rec in enumerate(world.records):
+        if rec["statuses"][viewer] != "active":
+            continue
+        spaces: dict[str, dict[str, Any]] = {}
+        for c in range(world.n_companies):
+            if rec["statuses"][c] != "active" and c != viewer:
+                continue
+            values = (
+                rec["values"][c]
+                if (c == rec["owner"] or rec["statuses"][c] in ("active", "left", "removed"))
+                else {}
+            )
+            shown: dict[str, Any] = {}
+            for key, value in values.items():
+                if c == viewer:
+                    private = world.visibility[(c, key)] == "private" or (
+                        isinstance(world.visibility[(c, key)], list)
+                        and not [x for x in world.visibility[(c, key)] if x != c]
+                    )
+                    if world.hide_private[c] and private:
+                        continue
+                    shown[key] = _api_value(key, value)
+                elif _shared_with(world, c, key, viewer, built.members):
+                    shown[key] = _api_value(key, value)
+            if c == viewer and "amount" in values and not world.hide_private[c]:
+                shown["currency"] = "USD"  # set with the amount; private (not in any template)
+            spaces[built.members[c].company_id] = shown
+        expected[built.record_ids[i]] = spaces
+    return expected
+
+
+def _actual_record(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["company_id"]: s["fields"] for s in body["spaces"]}
+
+
+@settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(world=worlds())
+def test_every_read_path_equals_the_oracle(app: FastAPI, world: World) -> None:
+    with TestClient(app) as client:
+        try:
+            built = _build(client, world)
+            for viewer, member in enumerate(built.members):
+                expected = _oracle(world, built, viewer)
+                for rid in built.record_ids:
+                    got = client.get(f"/api/v1/opportunities/{rid}", headers=member.headers)
+                    if rid in expected:
+                        assert got.status_code == 200, got.text
+                        assert _actual_record(got.json()) == expected[rid]
+                    else:
+                        assert got.status_code == 404
+                for page_size in (1, 2, 50):
+                    seen: dict[str, dict[str, dict[str, Any]]] = {}
+                    cursor = None
+                    while True:
+                        params: dict[str, Any] = {"limit": page_size}
+                        if cursor:
+                            params["cursor"] = cursor
+                        page = client.get(
+                            "/api/v1/opportunities", params=params, headers=member.headers
+                        ).json()
+                        for item in page["items"]:
+                            assert item["id"] not in seen
+                            seen[item["id"]] = _actual_record(item)
+                        cursor = page["next_cursor"]
+                        if not cursor:
+                            break
+                    assert seen == expected
+                invited = {
+                    built.record_ids[i]
+                    for i, rec in enumerate(world.records)
+                    if rec["statuses"][viewer] == "invited"
+                }
+                inbox = client.get("/api/v1/record-invitations", headers=member.headers).json()
+                assert {item["record_id"] for item in inbox} == invited
+        finally:
+            empty_all_tables(app.state.engine)
