@@ -16,6 +16,7 @@ from coterie.kit.limits import MaxBodySizeMiddleware
 from coterie.mail.delivery import install_outbox
 from coterie.migrate import ensure_migrated
 from coterie.network import api as network_api
+from coterie.policies import api as policies_api
 from coterie.records import api as records_api
 from coterie.web import pages as web_pages
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     api.include_router(network_api.router)
     api.include_router(audit_api.router)
     api.include_router(records_api.router)
+    api.include_router(policies_api.router)
     app.include_router(api)
     app.include_router(health.router)
     app.add_api_route(f"{API_PREFIX}/docs", _interactive_docs, include_in_schema=False)

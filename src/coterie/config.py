@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
     login_throttle_window_minutes: int = 15
+    rule_grant_cap: int = Field(
+        default=50_000, description="A rule that would share or grant more records at once is refused."
+    )
 
     @property
     def resolved_database_url(self) -> str:

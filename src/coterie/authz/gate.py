@@ -33,7 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.authz.guard import GATE
 from coterie.authz.principal import Principal
-from coterie.kit.problems import not_found
+from coterie.kit.problems import forbidden, not_found
 from coterie.models import FieldShare, Participant, Record, RecordAccess, Space
 from coterie.records.fields import STANDARD_FIELDS
 from coterie.records.kinds import ParticipantStatus
@@ -66,7 +66,7 @@ def visible(principal: Principal, kind: str) -> Select[Record]:
         .where(
             RecordAccess.company_id == principal.company_id,
             RecordAccess.kind == kind,
-            RecordAccess.principal == principal.access_key,
+            RecordAccess.principal == principal.access_key(kind),
         )
         .execution_options(**GATE)
     )
@@ -78,22 +78,36 @@ def visible_ids(principal: Principal, kind: str) -> Select[uuid.UUID]:
         .where(
             RecordAccess.company_id == principal.company_id,
             RecordAccess.kind == kind,
-            RecordAccess.principal == principal.access_key,
+            RecordAccess.principal == principal.access_key(kind),
         )
         .execution_options(**GATE)
     )
 
 
-def check(
-    session: Session, principal: Principal, kind: str, record_id: uuid.UUID, *, edit: bool = False
-) -> Record:
-    """The record if the principal may read it (and edit, if asked); otherwise 404."""
+def check(session: Session, principal: Principal, kind: str, record_id: uuid.UUID) -> Record:
+    """The record if the principal may read it; otherwise 404, as if it did not exist."""
     statement = visible(principal, kind).where(RecordAccess.record_id == record_id)
-    if edit:
-        statement = statement.where(RecordAccess.can_edit.is_(True))
     record = session.scalars(statement).first()
     if record is None:
         raise not_found(kind)
+    return record
+
+
+def require_edit(session: Session, principal: Principal, kind: str, record_id: uuid.UUID) -> Record:
+    """The record if the principal may edit it; 404 if it may not see it, 403 if read-only."""
+    record = check(session, principal, kind, record_id)
+    can_edit = session.scalars(
+        select(RecordAccess.can_edit)
+        .where(
+            RecordAccess.record_id == record_id,
+            RecordAccess.company_id == principal.company_id,
+            RecordAccess.kind == kind,
+            RecordAccess.principal == principal.access_key(kind),
+        )
+        .execution_options(**GATE)
+    ).first()
+    if not can_edit:
+        raise forbidden("You may read this record but not edit it (your company's access rules).")
     return record
 
 
@@ -118,8 +132,9 @@ def participants(
 def own_space_for_write(
     session: Session, principal: Principal, kind: str, record_id: uuid.UUID
 ) -> Space:
-    """My company's space on a record I may edit; 404 when I may not."""
-    check(session, principal, kind, record_id, edit=True)
+    """My company's space on a record I may edit; 404 when I may not see it, 403 when I may
+    only read it."""
+    require_edit(session, principal, kind, record_id)
     statement = (
         select(Space)
         .where(Space.record_id == record_id, Space.company_id == principal.company_id)
@@ -310,7 +325,7 @@ def participant_for_write(
     session: Session, principal: Principal, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
 ) -> Participant | None:
     """Another company's participation on a record the principal may edit."""
-    check(session, principal, kind, record_id, edit=True)
+    require_edit(session, principal, kind, record_id)
     statement = (
         select(Participant)
         .where(Participant.record_id == record_id, Participant.company_id == company_id)

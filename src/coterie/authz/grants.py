@@ -1,13 +1,18 @@
-"""The grant materializer: keeps `record_access` equal to what the rules say, in the same
-transaction as the write that changed access (participant added, accepted, removed, left).
+"""The grant materializer: keeps `record_access` equal to what participants and rules say, in
+the same transaction as the write that changed access.
 
-Today every member of an active participant company reads the record (one company-wide row);
-company-internal visibility rules will add per-user rows through the same function.
+Every active participant company gets one company-wide row per record (what its admins, and all
+its members when it has no visibility rules, read); companies in per-user mode also get per-user
+rows from their visibility rules (`authz.rules`). `after_write` is the one entry point for record
+writes: auto-share first (it may invite or remove companies), then company-wide rows, then
+per-user rows.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
@@ -17,11 +22,80 @@ from coterie.authz.principal import COMPANY_WIDE
 from coterie.models import Participant, RecordAccess
 from coterie.records.kinds import ParticipantStatus
 
+CHUNK = 5000
+
+
+def _pairs(rows: Iterable[Any]) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    return {(row[0], row[1]) for row in rows}
+
 
 def refresh_record(session: Session, record_id: uuid.UUID, kind: str) -> None:
-    """Recompute every grant of one record from its participants."""
+    """Recompute the company-wide grants of one record from its participants."""
+    refresh_records(session, [record_id], kind)
+
+
+def refresh_records(session: Session, record_ids: Sequence[uuid.UUID], kind: str) -> None:
+    """Recompute the company-wide grants of many records, set-based (a few queries a chunk).
+
+    A company that is no longer an active participant loses every row of the record, per-user
+    rows included."""
     session.flush()
-    active = set(
+    for start in range(0, len(record_ids), CHUNK):
+        chunk = list(record_ids[start : start + CHUNK])
+        active = _pairs(
+            session.execute(
+                select(Participant.record_id, Participant.company_id)
+                .where(
+                    Participant.record_id.in_(chunk),
+                    Participant.status == ParticipantStatus.ACTIVE.value,
+                )
+                .execution_options(**GATE)
+            )
+        )
+        existing = _pairs(
+            session.execute(
+                select(RecordAccess.record_id, RecordAccess.company_id)
+                .where(RecordAccess.record_id.in_(chunk))
+                .distinct()
+                .execution_options(**GATE)
+            )
+        )
+        for record_id, company_id in existing - active:
+            session.execute(
+                delete(RecordAccess).where(
+                    RecordAccess.record_id == record_id, RecordAccess.company_id == company_id
+                )
+            )
+        company_wide = _pairs(
+            session.execute(
+                select(RecordAccess.record_id, RecordAccess.company_id)
+                .where(
+                    RecordAccess.record_id.in_(chunk),
+                    RecordAccess.principal == COMPANY_WIDE,
+                )
+                .execution_options(**GATE)
+            )
+        )
+        new = sorted(active - company_wide)
+        if new:
+            session.execute(
+                insert(RecordAccess),
+                [
+                    {
+                        "company_id": company_id,
+                        "kind": kind,
+                        "principal": COMPANY_WIDE,
+                        "record_id": record_id,
+                        "can_edit": True,
+                        "via": "participant",
+                    }
+                    for record_id, company_id in new
+                ],
+            )
+
+
+def active_companies(session: Session, record_id: uuid.UUID) -> set[uuid.UUID]:
+    return set(
         session.scalars(
             select(Participant.company_id)
             .where(
@@ -31,33 +105,31 @@ def refresh_record(session: Session, record_id: uuid.UUID, kind: str) -> None:
             .execution_options(**GATE)
         )
     )
-    existing = set(
-        session.scalars(
-            select(RecordAccess.company_id)
-            .where(RecordAccess.record_id == record_id)
-            .execution_options(**GATE)
+
+
+def after_write(
+    session: Session,
+    record_id: uuid.UUID,
+    kind: str,
+    *,
+    rule_companies: set[uuid.UUID] | None = None,
+    acting_user_id: uuid.UUID | None = None,
+) -> None:
+    """Bring grants and rule-made participants of one record up to date after a write.
+
+    `rule_companies`: whose rules may have changed their verdict (by default every active
+    participant: a change to the shared core can affect anyone's rules).
+    """
+    from coterie.authz import rules
+    from coterie.authz.principal import per_user_kinds
+
+    session.flush()
+    companies = active_companies(session, record_id) if rule_companies is None else rule_companies
+    for company_id in sorted(companies):
+        rules.apply_auto_share(
+            session, company_id, kind, [record_id], acting_user_id=acting_user_id
         )
-    )
-    gone = existing - active
-    if gone:
-        session.execute(
-            delete(RecordAccess).where(
-                RecordAccess.record_id == record_id, RecordAccess.company_id.in_(gone)
-            )
-        )
-    new = active - existing
-    if new:
-        session.execute(
-            insert(RecordAccess),
-            [
-                {
-                    "company_id": company_id,
-                    "kind": kind,
-                    "principal": COMPANY_WIDE,
-                    "record_id": record_id,
-                    "can_edit": True,
-                    "via": "participant",
-                }
-                for company_id in sorted(new)
-            ],
-        )
+    refresh_record(session, record_id, kind)
+    for company_id in sorted(active_companies(session, record_id)):
+        if kind in per_user_kinds(session, company_id):
+            rules.refresh_visibility(session, company_id, kind, [record_id])

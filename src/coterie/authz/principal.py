@@ -5,10 +5,32 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from coterie.auth.preferences import read as read_preferences
 from coterie.auth.principal import Actor
+from coterie.models import AccessRule
+from coterie.models.vocabulary import Role
 
 COMPANY_WIDE = uuid.UUID(int=0)  # the grant principal meaning "every member of the company"
+VISIBILITY = "visibility"
+AUTO_SHARE = "auto_share"
+
+
+def per_user_kinds(session: Session, company_id: uuid.UUID) -> frozenset[str]:
+    """Kinds for which the company's visibility rules decide per user who sees what."""
+    return frozenset(
+        session.scalars(
+            select(AccessRule.kind)
+            .where(
+                AccessRule.company_id == company_id,
+                AccessRule.type == VISIBILITY,
+                AccessRule.enabled.is_(True),
+            )
+            .distinct()
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -16,16 +38,22 @@ class Principal:
     company_id: uuid.UUID
     user_id: uuid.UUID
     hide_private: bool
+    is_admin: bool = False
+    per_user: frozenset[str] = frozenset()
 
-    @property
-    def access_key(self) -> uuid.UUID:
-        """Which grant rows this principal reads (per-user rows arrive with internal rules)."""
+    def access_key(self, kind: str) -> uuid.UUID:
+        """Which grant rows this principal reads for `kind`: the company-wide ones, or its own
+        where the company's visibility rules decide per user (admins always see everything)."""
+        if kind in self.per_user and not self.is_admin:
+            return self.user_id
         return COMPANY_WIDE
 
     @classmethod
-    def of(cls, actor: Actor) -> Principal:
+    def of(cls, actor: Actor, session: Session) -> Principal:
         return cls(
             company_id=actor.company_id,
             user_id=actor.user_id,
             hide_private=read_preferences(actor.user.preferences).hide_private_fields,
+            is_admin=actor.role == Role.ADMIN,
+            per_user=per_user_kinds(session, actor.company_id),
         )

@@ -13,9 +13,11 @@ from coterie.models.record import (
     Space,
     Template,
 )
+from coterie.models.rule import AccessRule, Team, TeamMember
 from coterie.models.user import User
 
 __all__ = [
+    "AccessRule",
     "AuditEvent",
     "AuthToken",
     "Company",
@@ -29,6 +31,8 @@ __all__ = [
     "Record",
     "RecordAccess",
     "Space",
+    "Team",
+    "TeamMember",
     "Template",
     "User",
     "pair_key",

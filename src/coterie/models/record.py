@@ -66,6 +66,8 @@ class Participant(Base):
     )
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "manual", or the id of the auto-share rule that invited the company
+    source: Mapped[str] = mapped_column(String(40), default="manual", server_default="manual")
 
 
 class Space(Base):

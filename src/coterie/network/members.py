@@ -103,6 +103,9 @@ def update_user(
             service.revoke_all_sign_ins(session, user.id)
             _revoke_personal_tokens(session, user.id)
     if changes:
+        from coterie.policies.service import reapply_visibility
+
+        reapply_visibility(session, actor.company_id)  # role and activity decide per-user grants
         audit.record(
             session,
             company_id=actor.company_id,

@@ -207,6 +207,13 @@ def revoke(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partner
     partnership.status = PartnershipStatus.REVOKED.value
     partnership.ended_at = utcnow()
     partnership.ended_by_company_id = actor.company_id
+    if status == PartnershipStatus.ACTIVE.value:
+        from coterie.policies.service import reapply_all_kinds
+
+        # records an auto-share rule shared across this partnership are unshared at once
+        session.flush()
+        reapply_all_kinds(session, partnership.requester_company_id, actor.user_id)
+        reapply_all_kinds(session, partnership.recipient_company_id, actor.user_id)
     _audit(session, actor, partnership, "partnership.revoked")
     return partnership
 

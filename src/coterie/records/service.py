@@ -64,7 +64,7 @@ def _check_account(
 
 
 def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Record:
-    principal = Principal.of(actor)
+    principal = Principal.of(actor, session)
     _check_account(session, principal, data.account_id, "body.account_id")
     now = utcnow()
     record = Record(
@@ -110,13 +110,13 @@ def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Rec
         creating=True,
     )
     session.add(space)
-    grants.refresh_record(session, record.id, kind)
+    grants.after_write(session, record.id, kind, acting_user_id=actor.user_id)
     _audit(session, actor, record, "record.created")
     return record
 
 
 def read(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -> RecordOut:
-    principal = Principal.of(actor)
+    principal = Principal.of(actor, session)
     record = gate.check(session, principal, kind, record_id)
     return present(session, actor, principal, kind, [record])[0]
 
@@ -124,7 +124,7 @@ def read(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -> Rec
 def list_visible(
     session: Session, actor: Actor, kind: str, *, limit: int, cursor: str | None
 ) -> tuple[list[RecordOut], str | None]:
-    principal = Principal.of(actor)
+    principal = Principal.of(actor, session)
     records, next_cursor = paginate(
         session,
         gate.visible(principal, kind),
@@ -210,8 +210,8 @@ def update_core(
     patch: RecordPatch,
     if_match: int | None,
 ) -> Record:
-    principal = Principal.of(actor)
-    record = gate.check(session, principal, kind, record_id, edit=True)
+    principal = Principal.of(actor, session)
+    record = gate.require_edit(session, principal, kind, record_id)
     if record.owner_company_id != actor.company_id:
         raise forbidden(
             "Only the owner company edits the shared core; edit your own space instead."
@@ -230,6 +230,7 @@ def update_core(
     if changes:
         record.version += 1
         record.updated_at = utcnow()
+        grants.after_write(session, record.id, kind, acting_user_id=actor.user_id)
         _audit(session, actor, record, "record.updated", fields=sorted(changes))
     return record
 
@@ -242,7 +243,7 @@ def update_my_space(
     fields: dict[str, Any],
     if_match: int | None,
 ) -> None:
-    principal = Principal.of(actor)
+    principal = Principal.of(actor, session)
     space = gate.own_space_for_write(session, principal, kind, record_id)
     if if_match is not None and if_match != space.version:
         raise stale("space", space.version, if_match)
@@ -254,6 +255,13 @@ def update_my_space(
         space.version += 1
         space.updated_at = utcnow()
         space.updated_by_user_id = actor.user_id
+        grants.after_write(
+            session,
+            record_id,
+            kind,
+            rule_companies={actor.company_id},
+            acting_user_id=actor.user_id,
+        )
         audit.record(
             session,
             company_id=actor.company_id,
@@ -268,7 +276,7 @@ def update_my_space(
 def invite(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
 ) -> Participant:
-    principal = Principal.of(actor)
+    principal = Principal.of(actor, session)
     existing = gate.participant_for_write(session, principal, kind, record_id, company_id)
     if session.get(Company, company_id) is None:
         raise invalid("body.company_id", "is not a company on the network", "unknown-company")
@@ -311,7 +319,7 @@ def accept(
 ) -> Record:
     if company_id != actor.company_id:
         raise forbidden("Only the invited company accepts its own invitation.")
-    principal = Principal.of(actor)
+    principal = Principal.of(actor, session)
     record, participant = gate.my_participation(session, principal, kind, record_id)
     if participant.status != ParticipantStatus.INVITED.value:
         raise conflict(
@@ -336,7 +344,9 @@ def accept(
             session, space, template, {}, default_currency=actor.company.currency, creating=False
         )
         session.add(space)
-    grants.refresh_record(session, record_id, kind)
+    grants.after_write(
+        session, record_id, kind, rule_companies={actor.company_id}, acting_user_id=actor.user_id
+    )
     _audit(session, actor, record, "participant.accepted")
     return record
 
@@ -345,7 +355,7 @@ def remove(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
 ) -> None:
     """Leave (my own company), decline (my own invitation) or remove another company (owner)."""
-    principal = Principal.of(actor)
+    principal = Principal.of(actor, session)
     if company_id == actor.company_id:
         record, participant = gate.my_participation(session, principal, kind, record_id)
         if record.owner_company_id == actor.company_id:
@@ -369,7 +379,7 @@ def remove(
             raise Problem(404, "not-found", "Not found", "That company is not on this record.")
         target.status = ParticipantStatus.REMOVED.value
         action = "participant.removed"
-    grants.refresh_record(session, record_id, kind)
+    grants.after_write(session, record_id, kind, rule_companies=set(), acting_user_id=actor.user_id)
     audit.record(
         session,
         company_id=actor.company_id,
@@ -382,7 +392,7 @@ def remove(
 
 
 def my_invitations(session: Session, actor: Actor) -> list[RecordInvitationOut]:
-    rows = gate.invitations(session, Principal.of(actor))
+    rows = gate.invitations(session, Principal.of(actor, session))
     names = _company_names(
         session, {p.invited_by_company_id for _, p in rows if p.invited_by_company_id}
     )

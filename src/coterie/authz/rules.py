@@ -1,0 +1,297 @@
+"""Compiling access rules into grants and participants.
+
+Visibility rules: for a company in per-user mode for a kind, every non-admin user's grant rows
+(`record_access` with principal = user) are the records some enabled rule grants them, plus the
+records they created or own. Admins read the company-wide rows, which exist for every record the
+company actively participates in (see `grants.refresh_record`).
+
+Auto-share rules: a matching record gets the rule's partner companies invited (source = the rule),
+once; a company that left or was removed is not invited again. When a rule stops matching (or is
+edited or deleted), the companies it invited are removed from records it no longer covers.
+
+One code path computes matches in SQL (`conditions.to_sql`), for one record or for all of a
+company's records, so single-record writes and bulk rule changes agree by construction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, select
+from sqlalchemy.orm import Session
+
+from coterie.authz import conditions
+from coterie.authz.catalog import catalog, columns
+from coterie.authz.guard import GATE
+from coterie.authz.principal import AUTO_SHARE, COMPANY_WIDE, VISIBILITY
+from coterie.db import utcnow
+from coterie.models import (
+    AccessRule,
+    Participant,
+    Record,
+    RecordAccess,
+    Space,
+    TeamMember,
+    User,
+)
+from coterie.models.vocabulary import Role
+from coterie.records import templates
+from coterie.records.kinds import ParticipantStatus
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: AccessRule
+    condition: conditions.Condition
+
+
+def enabled_rules(
+    session: Session, company_id: uuid.UUID, kind: str, type_: str
+) -> list[CompiledRule]:
+    template = templates.load(session, company_id, kind)
+    rules = session.scalars(
+        select(AccessRule)
+        .where(
+            AccessRule.company_id == company_id,
+            AccessRule.kind == kind,
+            AccessRule.type == type_,
+            AccessRule.enabled.is_(True),
+        )
+        .order_by(AccessRule.created_at)
+    )
+    return [
+        CompiledRule(rule, conditions.parse(rule.condition, catalog(template), path="condition"))
+        for rule in rules
+    ]
+
+
+def matching(
+    session: Session,
+    company_id: uuid.UUID,
+    kind: str,
+    condition: conditions.Condition,
+    record_ids: Iterable[uuid.UUID] | None = None,
+) -> set[uuid.UUID]:
+    """Records of `kind` the company actively participates in that match `condition`,
+    evaluated over the shared core and the company's own space."""
+    template = templates.load(session, company_id, kind)
+    statement = (
+        select(Record.id)
+        .join(
+            Participant,
+            and_(
+                Participant.record_id == Record.id,
+                Participant.company_id == company_id,
+                Participant.status == ParticipantStatus.ACTIVE.value,
+            ),
+        )
+        .join(Space, and_(Space.record_id == Record.id, Space.company_id == company_id))
+        .where(Record.kind == kind, conditions.to_sql(condition, columns(template)))
+        .execution_options(**GATE)
+    )
+    if record_ids is not None:
+        ids = list(record_ids)
+        if not ids:
+            return set()
+        statement = statement.where(Record.id.in_(ids))
+    return set(session.scalars(statement))
+
+
+def _grantee_users(
+    session: Session, company_id: uuid.UUID, grantees: dict[str, Any]
+) -> set[uuid.UUID]:
+    users = {uuid.UUID(u) for u in grantees.get("users", [])}
+    teams = [uuid.UUID(t) for t in grantees.get("teams", [])]
+    if teams:
+        users |= set(
+            session.scalars(select(TeamMember.user_id).where(TeamMember.team_id.in_(teams)))
+        )
+    if not users:
+        return set()
+    active = session.scalars(
+        select(User.id).where(
+            User.id.in_(users),
+            User.company_id == company_id,
+            User.is_active.is_(True),
+            User.role != Role.ADMIN.value,
+        )
+    )
+    return set(active)
+
+
+def refresh_visibility(
+    session: Session,
+    company_id: uuid.UUID,
+    kind: str,
+    record_ids: Iterable[uuid.UUID] | None = None,
+) -> int:
+    """Rewrite the per-user grant rows of one company and kind (all records, or some).
+    Returns how many per-user rows now exist for the scope."""
+    scope = None if record_ids is None else list(record_ids)
+    session.flush()
+    clear = delete(RecordAccess).where(
+        RecordAccess.company_id == company_id,
+        RecordAccess.kind == kind,
+        RecordAccess.principal != COMPANY_WIDE,
+    )
+    if scope is not None:
+        if not scope:
+            return 0
+        clear = clear.where(RecordAccess.record_id.in_(scope))
+    session.execute(clear)
+    rules = enabled_rules(session, company_id, kind, VISIBILITY)
+    if not rules:
+        return 0
+    grants: dict[tuple[uuid.UUID, uuid.UUID], bool] = {}
+    for compiled in rules:
+        users = _grantee_users(session, company_id, compiled.rule.grantees)
+        if not users:
+            continue
+        edit = compiled.rule.permission == "edit"
+        for record_id in matching(session, company_id, kind, compiled.condition, scope):
+            for user_id in users:
+                key = (user_id, record_id)
+                grants[key] = grants.get(key, False) or edit
+    for user_id, record_id in _creators_and_owners(session, company_id, kind, scope):
+        grants[(user_id, record_id)] = True
+    if grants:
+        session.execute(
+            insert(RecordAccess),
+            [
+                {
+                    "company_id": company_id,
+                    "kind": kind,
+                    "principal": user_id,
+                    "record_id": record_id,
+                    "can_edit": can_edit,
+                    "via": "visibility-rule",
+                }
+                for (user_id, record_id), can_edit in grants.items()
+            ],
+        )
+    return len(grants)
+
+
+def _creators_and_owners(
+    session: Session, company_id: uuid.UUID, kind: str, scope: list[uuid.UUID] | None
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """A user always sees the records they created or own (unless they are admins, who see all)."""
+    base = (
+        select(Record.id, Record.created_by_user_id, Space.owner_user_id)
+        .join(
+            Participant,
+            and_(
+                Participant.record_id == Record.id,
+                Participant.company_id == company_id,
+                Participant.status == ParticipantStatus.ACTIVE.value,
+            ),
+        )
+        .join(Space, and_(Space.record_id == Record.id, Space.company_id == company_id))
+        .where(Record.kind == kind)
+        .execution_options(**GATE)
+    )
+    if scope is not None:
+        base = base.where(Record.id.in_(scope))
+    members = set(
+        session.scalars(
+            select(User.id).where(
+                User.company_id == company_id,
+                User.is_active.is_(True),
+                User.role != Role.ADMIN.value,
+            )
+        )
+    )
+    pairs: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    for record_id, creator, owner in session.execute(base):
+        for user_id in (creator, owner):
+            if user_id is not None and user_id in members:
+                pairs.add((user_id, record_id))
+    return pairs
+
+
+def apply_auto_share(
+    session: Session,
+    company_id: uuid.UUID,
+    kind: str,
+    record_ids: Iterable[uuid.UUID] | None = None,
+    *,
+    acting_user_id: uuid.UUID | None = None,
+) -> set[uuid.UUID]:
+    """Invite the partners of every enabled auto-share rule onto matching records, and remove
+    companies a rule invited from records no rule of that company covers any more.
+    Returns the ids of records whose participants changed."""
+    from coterie.network.partnerships import partner_ids
+
+    scope = None if record_ids is None else list(record_ids)
+    session.flush()
+    partners = partner_ids(session, company_id)
+    wanted: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
+    for compiled in enabled_rules(session, company_id, kind, AUTO_SHARE):
+        targets = [uuid.UUID(c) for c in compiled.rule.grantees.get("companies", [])]
+        targets = [c for c in targets if c in partners]
+        if not targets:
+            continue
+        for record_id in matching(session, company_id, kind, compiled.condition, scope):
+            for target in targets:
+                wanted.setdefault((record_id, target), str(compiled.rule.id))
+    existing = _rule_participants(session, company_id, kind, scope)
+    changed: set[uuid.UUID] = set()
+    now = utcnow()
+    current = _participants_of(session, {record_id for record_id, _ in wanted})
+    for (record_id, target), rule_id in wanted.items():
+        participant = current.get((record_id, target))
+        if participant is None:
+            session.add(
+                Participant(
+                    record_id=record_id,
+                    company_id=target,
+                    status=ParticipantStatus.INVITED.value,
+                    invited_by_company_id=company_id,
+                    invited_by_user_id=acting_user_id,
+                    invited_at=now,
+                    source=rule_id,
+                )
+            )
+            changed.add(record_id)
+    for participant in existing:
+        if (participant.record_id, participant.company_id) in wanted:
+            continue
+        if participant.status in (ParticipantStatus.INVITED.value, ParticipantStatus.ACTIVE.value):
+            participant.status = ParticipantStatus.REMOVED.value
+            participant.responded_at = now
+            changed.add(participant.record_id)
+    return changed
+
+
+def _participants_of(
+    session: Session, record_ids: set[uuid.UUID]
+) -> dict[tuple[uuid.UUID, uuid.UUID], Participant]:
+    if not record_ids:
+        return {}
+    rows = session.scalars(
+        select(Participant).where(Participant.record_id.in_(record_ids)).execution_options(**GATE)
+    )
+    return {(p.record_id, p.company_id): p for p in rows}
+
+
+def _rule_participants(
+    session: Session, company_id: uuid.UUID, kind: str, scope: list[uuid.UUID] | None
+) -> list[Participant]:
+    """Participants that an auto-share rule of `company_id` added to its `kind` records."""
+    statement = (
+        select(Participant)
+        .join(Record, Record.id == Participant.record_id)
+        .where(
+            Participant.invited_by_company_id == company_id,
+            Participant.source != "manual",
+            Record.kind == kind,
+        )
+        .execution_options(**GATE)
+    )
+    if scope is not None:
+        statement = statement.where(Participant.record_id.in_(scope))
+    # any non-manual source by this company: participants of since-deleted rules are covered too
+    return list(session.scalars(statement))
