@@ -52,6 +52,11 @@ migrate: install
 demo: install
 	$(BIN)/coterie demo load
 
+SCALE ?= smoke
+
+bench: install ## benchmarks of the authorization gate: SCALE=smoke|medium|large, BENCH_DATABASE_URL=...
+	$(BIN)/coterie bench run --scale $(SCALE) $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
+
 lock: install ## re-pin dependencies after editing pyproject.toml
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml

@@ -10,6 +10,7 @@ from coterie import __version__, errors, health
 from coterie.audit import api as audit_api
 from coterie.auth import api as auth_api
 from coterie.authz import guard as authz_guard
+from coterie.authz import rls
 from coterie.config import Settings, get_settings
 from coterie.db import make_engine, make_session_factory
 from coterie.kit.limits import MaxBodySizeMiddleware
@@ -18,6 +19,7 @@ from coterie.migrate import ensure_migrated
 from coterie.network import api as network_api
 from coterie.policies import api as policies_api
 from coterie.records import api as records_api
+from coterie.records import search_api
 from coterie.web import pages as web_pages
 
 API_PREFIX = "/api/v1"
@@ -38,9 +40,11 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     engine = make_engine(settings.resolved_database_url)
     if check_migrations:
         ensure_migrated(engine)
+        rls.check_enforced(engine)  # logs a warning when PostgreSQL would skip the policies
     session_factory = make_session_factory(engine)
     install_outbox(session_factory, settings)
     authz_guard.install(session_factory)
+    rls.install(session_factory)
 
     app = FastAPI(
         title="Coterie API",
@@ -59,6 +63,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     api.include_router(network_api.router)
     api.include_router(audit_api.router)
     api.include_router(records_api.router)
+    api.include_router(search_api.router)
     api.include_router(policies_api.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import func, select
 
+from coterie.bench.cli import bench_app
 from coterie.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from coterie.demo.network import DemoSummary
 
 app = typer.Typer(
     help="Coterie: the shared system of record for partner ecosystems.",
@@ -32,6 +38,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(bench_app, name="bench")
 
 console = Console()
 err = Console(stderr=True)
@@ -39,6 +46,31 @@ err = Console(stderr=True)
 
 def _settings() -> Settings:
     return get_settings()
+
+
+def _fail(message: str) -> NoReturn:
+    """Print `message` on stderr, unwrapped (so it can be copied), and exit with status 1."""
+    err.print(Text(message, style="red"), soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
+def _require_migrated(settings: Settings) -> None:
+    """Exit with a clear message unless the database answers and its schema is current."""
+    from sqlalchemy.exc import OperationalError
+
+    from coterie import migrate
+    from coterie.db import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        migrate.ensure_migrated(engine)
+    except migrate.DatabaseNotMigratedError as exc:
+        _fail(str(exc))
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        _fail(f"Cannot open the database {where}: {exc.orig}")
+    finally:
+        engine.dispose()
 
 
 def _database_is_empty(settings: Settings) -> bool:
@@ -57,12 +89,39 @@ def _database_is_empty(settings: Settings) -> bool:
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision; default the newest.")] = "head",
 ) -> None:
-    """Create or migrate the database schema (SQLite or PostgreSQL) to REVISION."""
+    """Create or migrate the database schema (SQLite or PostgreSQL) to REVISION.
+
+    Runs as COTERIE_MIGRATION_DATABASE_URL when set (the tables' owner), else COTERIE_DATABASE_URL.
+    """
     from coterie import migrate
 
     settings = _settings()
-    migrate.upgrade(settings.resolved_database_url, revision)
+    migrate.upgrade(settings.resolved_migration_database_url, revision)
     console.print(f"[green]Database is at revision {migrate.head_revision()}.[/green]")
+
+
+@db_app.command("grant-app-role")
+def db_grant_app_role(
+    role: Annotated[str, typer.Argument(help="The PostgreSQL role the app connects as.")],
+) -> None:
+    """Let ROLE read and write every table (PostgreSQL), without owning them.
+
+    Run as the owner (COTERIE_MIGRATION_DATABASE_URL, else COTERIE_DATABASE_URL) after
+    `db upgrade`; tables later migrations create are granted too. The app then connects as ROLE
+    (COTERIE_DATABASE_URL), and row-level security applies to it.
+    """
+    from coterie.authz import rls
+    from coterie.db import make_engine
+
+    engine = make_engine(_settings().resolved_migration_database_url)
+    try:
+        with engine.begin() as connection:
+            rls.grant_app_role(connection, role)
+    except ValueError as exc:
+        _fail(str(exc))
+    finally:
+        engine.dispose()
+    console.print(f"[green]Role {role} may now use the tables; connect the app as {role}.[/green]")
 
 
 @db_app.command("current")
@@ -95,9 +154,7 @@ def serve(
     import uvicorn
 
     from coterie import migrate
-    from coterie.db import make_engine
 
-    settings = _settings()
     if host:
         os.environ["COTERIE_HOST"] = host
     if port:
@@ -105,17 +162,13 @@ def serve(
     get_settings.cache_clear()
     settings = _settings()
     if migrate_first:
-        migrate.upgrade(settings.resolved_database_url)
-    if demo_if_empty and _database_is_empty(settings):
-        _load_demo(settings)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        migrate.ensure_migrated(engine)
-    except migrate.DatabaseNotMigratedError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(code=1) from exc
-    finally:
-        engine.dispose()
+        migrate.upgrade(settings.resolved_migration_database_url)
+    _require_migrated(settings)
+    if demo_if_empty:
+        if _database_is_empty(settings):
+            _load_demo(settings)
+        else:
+            console.print("The database already has companies: the demo network was not loaded.")
     console.print(
         f"Coterie on [bold]{settings.resolved_base_url}[/bold] "
         f"(API docs: {settings.resolved_base_url}/api/v1/docs)"
@@ -132,17 +185,45 @@ def serve(
     )
 
 
+def _print_demo(summary: DemoSummary, heading: str) -> None:
+    """What the demo network holds, each company with an admin, a manager and a member login."""
+    from coterie.models.vocabulary import Role
+
+    links = ", ".join(f"{count} {status}" for status, count in summary.partnerships.items())
+    console.print(
+        f"[bold]{heading}[/bold]: {len(summary.companies)} companies, {summary.users} users, "
+        f"{sum(summary.partnerships.values())} partnerships ({links})."
+    )
+    wide = console.width >= 110
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+    table.add_column("Company")
+    table.add_column("Role", no_wrap=True)
+    table.add_column("Login", overflow="fold")  # never truncated: a login must be copyable
+    if wide:
+        table.add_column("Name", no_wrap=True)
+    for company in summary.companies:
+        logins = [company.first_login(role) for role in Role]
+        shown = [login for login in logins if login is not None]
+        labels = [
+            Text(company.name, style="bold"),
+            Text(", ".join(company.partner_types), style="dim"),
+        ]
+        for index, login in enumerate(shown):
+            label = labels[index] if index < len(labels) else ""
+            cells = [label, login.role, login.email, *([login.name] if wide else [])]
+            table.add_row(*cells, end_section=index == len(shown) - 1)
+    console.print(table)
+    console.print(f"Password for every demo login: [bold]{summary.password}[/bold]")
+
+
 def _load_demo(settings: Settings) -> None:
     from coterie.demo import network as demo_network
 
-    summary = demo_network.load(settings)
-    table = Table(title=f"Demo network loaded: password for every login is {summary.password!r}")
-    table.add_column("Company")
-    table.add_column("Partner type")
-    table.add_column("Admin login")
-    for company in summary.companies:
-        table.add_row(company.name, ", ".join(company.partner_types), company.admin_email)
-    console.print(table)
+    try:
+        summary = demo_network.load(settings)
+    except ValueError as exc:
+        _fail(str(exc))
+    _print_demo(summary, "Demo network loaded")
 
 
 @demo_app.command("load")
@@ -151,12 +232,24 @@ def demo_load(
         bool, typer.Option(help="Load even if the database already has companies.")
     ] = False,
 ) -> None:
-    """Load the demo network (companies, users, partnerships) and print the logins."""
+    """Load the demo network (companies, users, partnerships) and print the logins.
+
+    Refuses a database that already has companies unless --force is given; never loads the demo
+    network twice.
+    """
     settings = _settings()
+    _require_migrated(settings)
     if not force and not _database_is_empty(settings):
-        err.print("The database already has companies; use --force to add the demo network anyway.")
-        raise typer.Exit(code=1)
+        _fail("The database already has companies; use --force to add the demo network anyway.")
     _load_demo(settings)
+
+
+@demo_app.command("logins")
+def demo_logins() -> None:
+    """Print the demo logins (what `demo load` creates); needs no database."""
+    from coterie.demo import network as demo_network
+
+    _print_demo(demo_network.describe(), "Demo network logins")
 
 
 @user_app.command("create")
@@ -169,17 +262,23 @@ def user_create(
     role: Annotated[str, typer.Option(help="admin, manager or member.")] = "member",
     password: Annotated[
         str,
-        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Password."),
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Password (asked for, hidden, if omitted): 10+ characters, hard to guess.",
+        ),
     ] = "",
 ) -> None:
     """Create a user in an existing company (for admins bootstrapping an install)."""
     from coterie.cli_actions import create_user
 
+    settings = _settings()
+    _require_migrated(settings)
     try:
-        user_id = create_user(_settings(), email, name, company_domain, role, password)
+        user_id = create_user(settings, email, name, company_domain, role, password)
     except ValueError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(code=1) from exc
+        _fail(str(exc))
     console.print(f"[green]Created user {email} ({user_id}).[/green]")
 
 
@@ -194,12 +293,13 @@ def token_create(
     """Create a personal API token for a user and print it (shown once)."""
     from coterie.cli_actions import create_token
 
+    settings = _settings()
+    _require_migrated(settings)
     ttl = timedelta(days=expires_in_days) if expires_in_days else None
     try:
-        secret = create_token(_settings(), email, name, ttl)
+        secret = create_token(settings, email, name, ttl)
     except ValueError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(code=1) from exc
+        _fail(str(exc))
     console.print("Your token (it will not be shown again):", style="bold")
     sys.stdout.write(secret + "\n")
 

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="", description="SQLAlchemy URL; default SQLite under data_dir."
     )
+    migration_database_url: str = Field(
+        default="",
+        description="URL migrations run with (the tables' owner); default database_url. On "
+        "PostgreSQL the app connects as a role that owns no tables, so row-level security applies.",
+    )
     secret_key: SecretStr | None = Field(default=None, description="Signs sessions and tokens.")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -57,7 +62,8 @@ class Settings(BaseSettings):
     login_failures_per_address: int = 20
     login_throttle_window_minutes: int = 15
     rule_grant_cap: int = Field(
-        default=50_000, description="A rule that would share or grant more records at once is refused."
+        default=50_000,
+        description="A rule that would share or grant more records at once is refused.",
     )
 
     @property
@@ -65,6 +71,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'coterie.sqlite3').resolve()}"
+
+    @property
+    def resolved_migration_database_url(self) -> str:
+        return self.migration_database_url or self.resolved_database_url
 
     @property
     def resolved_base_url(self) -> str:

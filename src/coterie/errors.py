@@ -8,12 +8,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coterie.kit.problems import PROBLEM_MEDIA_TYPE, Problem
 
 log = logging.getLogger(__name__)
+
+HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
+HTTP_TITLES = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
 
 
 def problem_response(problem: Problem, request: Request) -> Response:
@@ -66,8 +69,8 @@ def install(app: FastAPI, *, html_handler: Any = None) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
-        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+        slug = HTTP_SLUGS.get(exc.status_code, "http-error")
+        title = HTTP_TITLES.get(exc.status_code, "Error")
         detail = str(exc.detail) if exc.detail else title
         return respond(
             request, Problem(exc.status_code, slug, title, detail, headers=dict(exc.headers or {}))
@@ -84,6 +87,22 @@ def install(app: FastAPI, *, html_handler: Any = None) -> None:
                 "conflict",
                 "Conflict",
                 "The change conflicts with data saved at the same moment; reload and try again.",
+            ),
+        )
+
+    @app.exception_handler(DataError)
+    async def on_data_error(request: Request, exc: DataError) -> Response:
+        # A value the database refuses (a NUL character on PostgreSQL, a number out of range)
+        # that validation let through: the client's input, so a 422 rather than a 500.
+        log.warning("data error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return respond(
+            request,
+            Problem(
+                422,
+                "unacceptable-value",
+                "Invalid request",
+                "A value in the request cannot be stored or compared (for example a NUL "
+                "character or a number out of range).",
             ),
         )
 

@@ -83,9 +83,9 @@ def request_password_reset(
     summary="Set a new password with a reset link's token; signs out every session",
 )
 def confirm_password_reset(
-    body: PasswordResetConfirm, session: DB, settings: AppSettings
+    body: PasswordResetConfirm, session: DB, settings: AppSettings, address: ClientAddress
 ) -> Response:
-    service.confirm_password_reset(session, settings, body.token, body.password)
+    service.confirm_password_reset(session, settings, body.token, body.password, address=address)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -95,8 +95,21 @@ def confirm_password_reset(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Change my password; signs out every login token and session",
 )
-def change_password(body: PasswordChange, actor: ApiActor, session: DB) -> Response:
-    service.change_password(session, actor, body.current_password, body.new_password)
+def change_password(
+    body: PasswordChange,
+    actor: ApiActor,
+    session: DB,
+    settings: AppSettings,
+    address: ClientAddress,
+) -> Response:
+    service.change_password(
+        session,
+        actor,
+        body.current_password,
+        body.new_password,
+        settings=settings,
+        address=address,
+    )
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

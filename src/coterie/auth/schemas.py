@@ -6,13 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
+
+from coterie.kit.schemas import StrictModel
 
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(StrictModel):
+    """A request body: no unknown fields, no NUL characters in text."""
 
 
 class TokenRequest(Strict):

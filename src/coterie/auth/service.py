@@ -1,7 +1,7 @@
 """Authentication use cases: log in, issue and check tokens, sessions, passwords and resets.
 
-Nothing here commits, except `login`, which must keep the record of a failed attempt even though
-the request fails: that record is what throttles the next guess.
+Nothing here commits, except `login` and `change_password`, which must keep the record of a
+failed attempt even though the request fails: that record is what throttles the next guess.
 """
 
 from __future__ import annotations
@@ -172,9 +172,20 @@ def set_password(session: Session, user: User, new_password: str, path: str) -> 
 
 
 def change_password(
-    session: Session, actor: Actor, current_password: str, new_password: str
+    session: Session,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    *,
+    settings: Settings,
+    address: str,
 ) -> None:
+    """A wrong current password counts as a failed login: else a stolen token would be a free,
+    unthrottled oracle for guessing the password behind it."""
+    throttle.check_not_throttled(session, settings, actor.user.email, address)
     if not passwords.verify_password(actor.user.password_hash, current_password):
+        throttle.record_attempt(session, actor.user.email, address, succeeded=False)
+        session.commit()  # the failure must be remembered although the request fails
         raise invalid("body.current_password", "is not your current password")
     set_password(session, actor.user, new_password, "body.new_password")
     revoke_all_sign_ins(session, actor.user_id)
@@ -210,9 +221,8 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
     )
 
 
-def confirm_password_reset(
-    session: Session, settings: Settings, token: str, new_password: str
-) -> User:
+def password_reset_user(session: Session, settings: Settings, token: str) -> User:
+    """The user a reset link is for, if the link is genuine, unexpired and not yet used."""
     payload = signing.unsign(
         settings.secret(), RESET_PURPOSE, token, settings.password_reset_ttl_minutes * 60
     )
@@ -225,8 +235,17 @@ def confirm_password_reset(
         raise Problem(400, "token-invalid", "Invalid token", "This link is not valid.")
     if payload.get("f") != _fingerprint(user.password_hash):
         raise Problem(400, "token-used", "Link already used", "This reset link was already used.")
+    return user
+
+
+def confirm_password_reset(
+    session: Session, settings: Settings, token: str, new_password: str, *, address: str = ""
+) -> User:
+    user = password_reset_user(session, settings, token)
     set_password(session, user, new_password, "body.password")
     revoke_all_sign_ins(session, user.id)
+    # Proof of the mailbox ends a lock-out of the account, as the 429 answer promises.
+    throttle.record_attempt(session, user.email, address, succeeded=True)
     audit.record(
         session,
         company_id=user.company_id,

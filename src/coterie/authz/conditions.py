@@ -21,8 +21,14 @@ region is not "region ne emea"). "not" negates that two-valued result, so
 nulls in a negative rule, say so:
     {"any": [{"field": "region", "op": "ne", "value": "emea"},
              {"field": "region", "op": "is_null"}]}
-A multi_enum holding [] is a value, not null. In SQL every leaf compiles to an expression that is
-never NULL, so NOT behaves exactly as in Python.
+A multi_enum holding [] is a value, not null; in a JSON column, a missing key and JSON null are
+both null. In SQL every leaf compiles to an expression that is never NULL, so NOT behaves exactly
+as in Python.
+
+Limits, so that a rule cannot be a denial of service: MAX_DEPTH levels of nesting, MAX_LEAVES
+comparisons, MAX_NODES parts in all, MAX_LIST_VALUES values in a list, MAX_TEXT_LENGTH characters
+in a text value. Null checks on a field the catalog marks `nullable=False` are rejected as
+meaningless.
 
 Comparisons: text "eq"/"in" are exact (case-sensitive). "starts_with" ignores the case of the
 ASCII letters A-Z only; other characters must match exactly, because SQLite's lower() folds only
@@ -92,6 +98,7 @@ from coterie.kit.problems import invalid
 
 MAX_DEPTH = 8
 MAX_LEAVES = 100
+MAX_NODES = 3 * MAX_LEAVES  # groups and nots count too: no million empty {"all": []}
 MAX_LIST_VALUES = 200
 MAX_TEXT_LENGTH = 1000
 MAX_NUMBER_DIGITS = 15
@@ -189,7 +196,8 @@ def _kind(node: Any) -> str | None:
         return _KIND_BY_CLASS.get(type(node))
     if isinstance(node, dict):
         group = next((key for key in ("all", "any", "not") if key in node), None)
-        return group or _LEAF_KIND_BY_OP.get(node.get("op"))
+        op = node.get("op")
+        return group or (_LEAF_KIND_BY_OP.get(op) if isinstance(op, str) else None)
     return None
 
 
@@ -246,10 +254,14 @@ class _Parser:
     def __init__(self, catalog: FieldCatalog) -> None:
         self.catalog = catalog
         self.leaves = 0
+        self.nodes = 0
 
     def node(self, data: object, path: str, depth: int) -> dict[str, Any]:
+        self.nodes += 1
         if depth > MAX_DEPTH:
             _fail(path, f"conditions nest at most {MAX_DEPTH} levels deep")
+        if self.nodes > MAX_NODES:
+            _fail(path, f"a condition holds at most {MAX_NODES} parts")
         if not isinstance(data, dict):
             _fail(path, "must be an object")
         group = next((key for key in ("all", "any", "not") if key in data), None)
@@ -464,6 +476,8 @@ def _leaf_sql(cond: Leaf, columns: Mapping[str, ColumnElement[Any]]) -> ColumnEl
             null = or_(null, _JsonTypeOf(column) == literal_column("'null'"))
         return null if cond.op == "is_null" else not_(null)
     if cond.op in ("contains", "contains_any"):
+        if not is_json:
+            raise TypeError(f"field '{cond.field}': a multi_enum column must be a JSON element")
         options = cond.value if isinstance(cond.value, list) else [cond.value]
         return _JsonArrayHasAny(column, *options)
     if is_json:
@@ -481,7 +495,7 @@ def _leaf_sql(cond: Leaf, columns: Mapping[str, ColumnElement[Any]]) -> ColumnEl
     if cond.op == "starts_with":
         prefix = str(cond.value).translate(_ASCII_LOWER)
         return and_(present, _AsciiLower(column).startswith(prefix, autoescape=True))
-    return and_(sql_true(), _BINARY[cond.op](column, _bind_value(column, cond.value)))
+    return and_(present, _BINARY[cond.op](column, _bind_value(column, cond.value)))
 
 
 def _bind_value(column: ColumnElement[Any], value: object) -> object:

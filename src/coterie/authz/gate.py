@@ -4,7 +4,8 @@
 (`record_access`); `check()` answers one record or raises 404; `spaces()` gives the spaces of
 visible records with every field the principal may not see masked *in SQL* (`CASE WHEN`), and
 custom fields filtered key by key inside the database. Lists, search, exports and aggregates
-all build on these, so they receive masked data only.
+all build on these, so they receive masked data only. Every statement carries
+`rls.as_company(...)`, so on PostgreSQL row-level security reads as the principal's company too.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from coterie.authz.guard import GATE
+from coterie.authz import rls
+from coterie.authz.fields import masked
 from coterie.authz.principal import Principal
 from coterie.kit.problems import forbidden, not_found
 from coterie.models import FieldShare, Participant, Record, RecordAccess, Space
@@ -68,7 +70,7 @@ def visible(principal: Principal, kind: str) -> Select[Record]:
             RecordAccess.kind == kind,
             RecordAccess.principal == principal.access_key(kind),
         )
-        .execution_options(**GATE)
+        .execution_options(**rls.as_company(principal.company_id))
     )
 
 
@@ -80,7 +82,7 @@ def visible_ids(principal: Principal, kind: str) -> Select[uuid.UUID]:
             RecordAccess.kind == kind,
             RecordAccess.principal == principal.access_key(kind),
         )
-        .execution_options(**GATE)
+        .execution_options(**rls.as_company(principal.company_id))
     )
 
 
@@ -104,7 +106,7 @@ def require_edit(session: Session, principal: Principal, kind: str, record_id: u
             RecordAccess.kind == kind,
             RecordAccess.principal == principal.access_key(kind),
         )
-        .execution_options(**GATE)
+        .execution_options(**rls.as_company(principal.company_id))
     ).first()
     if not can_edit:
         raise forbidden("You may read this record but not edit it (your company's access rules).")
@@ -124,7 +126,7 @@ def participants(
             Participant.record_id.in_(visible_ids(principal, kind)),
         )
         .order_by(Participant.record_id, Participant.invited_at)
-        .execution_options(**GATE)
+        .execution_options(**rls.as_company(principal.company_id))
     )
     return list(session.scalars(statement))
 
@@ -138,7 +140,7 @@ def own_space_for_write(
     statement = (
         select(Space)
         .where(Space.record_id == record_id, Space.company_id == principal.company_id)
-        .execution_options(**GATE)
+        .execution_options(**rls.as_company(principal.company_id))
     )
     space = session.scalars(statement).first()
     if space is None:
@@ -146,27 +148,10 @@ def own_space_for_write(
     return space
 
 
-def _shared_by(kind: str, key: str, principal: Principal) -> Select[uuid.UUID]:
-    """Companies that share field `key` of their `kind` spaces with the principal's company."""
-    return select(FieldShare.owner_company_id).where(
-        FieldShare.kind == kind,
-        FieldShare.field_key == key,
-        or_(
-            FieldShare.audience_company_id.is_(None),
-            FieldShare.audience_company_id == principal.company_id,
-        ),
-    )
-
-
-def _field_visible(
-    kind: str, key: str, principal: Principal, own: OwnFieldPolicy
-) -> ColumnElement[bool]:
-    mine = Space.company_id == principal.company_id
-    theirs = and_(
-        Space.company_id != principal.company_id,
-        Space.company_id.in_(_shared_by(kind, key, principal)),
-    )
-    return or_(mine, theirs) if key in own.visible_standard else theirs
+def _masked_standard(
+    kind: str, key: str, principal: Principal, own: OwnFieldPolicy, value: Any
+) -> ColumnElement[Any]:
+    return masked(Space, kind, key, principal, value, shown_to_self=key in own.visible_standard)
 
 
 def _masked_custom(
@@ -223,19 +208,14 @@ def spaces(
     if not record_ids:
         return []
     standard_columns = [
-        case(
-            (_field_visible(kind, key, principal, own), getattr(Space, field.column)),
-            else_=None,
-        ).label(key)
+        _masked_standard(kind, key, principal, own, getattr(Space, field.column)).label(key)
         for key, field in STANDARD_FIELDS.items()
         if key != "currency"
     ]
-    currency = case(
-        (_field_visible(kind, "currency", principal, own), Space.currency), else_=None
-    ).label("currency")
-    amount_currency = case(
-        (_field_visible(kind, "amount", principal, own), Space.currency), else_=None
-    ).label("amount_currency")
+    currency = _masked_standard(kind, "currency", principal, own, Space.currency).label("currency")
+    amount_currency = _masked_standard(kind, "amount", principal, own, Space.currency).label(
+        "amount_currency"
+    )
     is_mine = Space.company_id == principal.company_id
     statement = (
         select(
@@ -260,7 +240,7 @@ def spaces(
             or_(is_mine, Participant.status == ParticipantStatus.ACTIVE.value),
         )
         .order_by(Space.record_id, Space.company_id)
-        .execution_options(**GATE)
+        .execution_options(**rls.as_company(principal.company_id))
     )
     result: list[MaskedSpace] = []
     for row in session.execute(statement).mappings():
@@ -312,7 +292,7 @@ def my_participation(
             Record.kind == kind,
             Participant.company_id == principal.company_id,
         )
-        .execution_options(**GATE)
+        .execution_options(**rls.as_company(principal.company_id))
     )
     row = session.execute(statement).first()
     if row is None:
@@ -329,7 +309,7 @@ def participant_for_write(
     statement = (
         select(Participant)
         .where(Participant.record_id == record_id, Participant.company_id == company_id)
-        .execution_options(**GATE)
+        .execution_options(**rls.as_company(principal.company_id))
     )
     return session.scalars(statement).first()
 
@@ -344,6 +324,6 @@ def invitations(session: Session, principal: Principal) -> list[tuple[Record, Pa
             Participant.status == ParticipantStatus.INVITED.value,
         )
         .order_by(Participant.invited_at.desc())
-        .execution_options(**GATE)
+        .execution_options(**rls.as_company(principal.company_id))
     )
     return [(r, p) for r, p in session.execute(statement)]

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from coterie.authz import rls
 from coterie.authz.guard import GATE
 from coterie.authz.principal import COMPANY_WIDE
 from coterie.models import Participant, RecordAccess
@@ -34,6 +35,7 @@ def refresh_record(session: Session, record_id: uuid.UUID, kind: str) -> None:
     refresh_records(session, [record_id], kind)
 
 
+@rls.unsafe_system_maintenance
 def refresh_records(session: Session, record_ids: Sequence[uuid.UUID], kind: str) -> None:
     """Recompute the company-wide grants of many records, set-based (a few queries a chunk).
 
@@ -107,6 +109,7 @@ def active_companies(session: Session, record_id: uuid.UUID) -> set[uuid.UUID]:
     )
 
 
+@rls.unsafe_system_maintenance
 def after_write(
     session: Session,
     record_id: uuid.UUID,

@@ -13,7 +13,9 @@ from sqlalchemy import Table, TextClause, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.sql import visitors
 
-PROTECTED_TABLES = frozenset({"records", "record_participants", "record_spaces", "record_access"})
+PROTECTED_TABLES = frozenset(
+    {"records", "record_participants", "record_spaces", "record_access", "search_entries"}
+)
 GATE = {"coterie_gate": True}
 UNSAFE = {"coterie_unsafe": True}
 

@@ -5,9 +5,10 @@ Visibility rules: for a company in per-user mode for a kind, every non-admin use
 records they created or own. Admins read the company-wide rows, which exist for every record the
 company actively participates in (see `grants.refresh_record`).
 
-Auto-share rules: a matching record gets the rule's partner companies invited (source = the rule),
-once; a company that left or was removed is not invited again. When a rule stops matching (or is
-edited or deleted), the companies it invited are removed from records it no longer covers.
+Auto-share rules: a matching record gets the rule's partner companies invited (source = the rule).
+When a rule stops matching (or is edited or deleted), the companies it invited are removed from
+records it no longer covers, and invited again if the record matches again. A company that left,
+declined or was removed by a person (source "manual") is never invited again by a rule.
 
 One code path computes matches in SQL (`conditions.to_sql`), for one record or for all of a
 company's records, so single-record writes and bulk rule changes agree by construction.
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.orm import Session
 
-from coterie.authz import conditions
+from coterie.authz import conditions, rls
 from coterie.authz.catalog import catalog, columns
 from coterie.authz.guard import GATE
 from coterie.authz.principal import AUTO_SHARE, COMPANY_WIDE, VISIBILITY
@@ -90,7 +91,7 @@ def matching(
         )
         .join(Space, and_(Space.record_id == Record.id, Space.company_id == company_id))
         .where(Record.kind == kind, conditions.to_sql(condition, columns(template)))
-        .execution_options(**GATE)
+        .execution_options(**rls.as_company(company_id))
     )
     if record_ids is not None:
         ids = list(record_ids)
@@ -122,6 +123,7 @@ def _grantee_users(
     return set(active)
 
 
+@rls.unsafe_system_maintenance
 def refresh_visibility(
     session: Session,
     company_id: uuid.UUID,
@@ -212,6 +214,7 @@ def _creators_and_owners(
     return pairs
 
 
+@rls.unsafe_system_maintenance
 def apply_auto_share(
     session: Session,
     company_id: uuid.UUID,
@@ -243,7 +246,18 @@ def apply_auto_share(
     current = _participants_of(session, {record_id for record_id, _ in wanted})
     for (record_id, target), rule_id in wanted.items():
         participant = current.get((record_id, target))
-        if participant is None:
+        if (
+            participant is not None
+            and participant.source != "manual"
+            and participant.status == ParticipantStatus.REMOVED.value
+        ):
+            # the rule had withdrawn it; the record matches again: invite again
+            participant.status = ParticipantStatus.INVITED.value
+            participant.source = rule_id
+            participant.invited_at = now
+            participant.responded_at = None
+            changed.add(record_id)
+        elif participant is None:
             session.add(
                 Participant(
                     record_id=record_id,

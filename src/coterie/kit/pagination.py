@@ -46,9 +46,28 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != len(keys):
             raise ValueError("wrong shape")
-        return [uuid.UUID(v) if k.is_uuid else v for v, k in zip(values, keys, strict=True)]
+        return [_restore(v, k) for v, k in zip(values, keys, strict=True)]
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise invalid("query.cursor", "is not a cursor this list gave out") from exc
+
+
+def _restore(value: Any, key: SortKey) -> Any:
+    """A cursor value as the column's type, refusing anything the database would choke on."""
+    if key.is_uuid:
+        if not isinstance(value, str):
+            raise TypeError("not a UUID")
+        return uuid.UUID(value)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TypeError("not a scalar")
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("NUL character")
+    try:
+        expected = key.column.type.python_type
+    except NotImplementedError:
+        return value
+    if expected is not object and not isinstance(value, expected):
+        raise TypeError(f"not a {expected.__name__}")
+    return value
 
 
 def check_limit(limit: int) -> int:

@@ -15,7 +15,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from coterie.config import Settings
 from coterie.db import new_id
@@ -33,14 +33,27 @@ class OutgoingMail:
 
 
 def queue(session: Session, mail: OutgoingMail) -> None:
-    session.info.setdefault(_OUTBOX, []).append(mail)
+    """Send `mail` once `session` commits; a rollback (of a savepoint: of the mail queued inside
+    it) drops it."""
+    if not session.in_transaction():
+        session.begin()  # else a rollback() before any query would not drop the mail
+    savepoint = session.get_nested_transaction()
+    session.info.setdefault(_OUTBOX, []).append((savepoint, mail))
+
+
+def _inside(transaction: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def build_message(settings: Settings, mail: OutgoingMail) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = mail.to
-    message["Subject"] = mail.subject
+    message["Subject"] = " ".join(mail.subject.split())  # a header is one line
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="coterie.localhost")
     message.set_content(mail.text)
@@ -87,14 +100,21 @@ def install_outbox(factory: sessionmaker[Session], settings: Settings) -> None:
     """Send queued mail after each commit of sessions from `factory`; drop it on rollback."""
 
     def after_commit(session: Session) -> None:
-        for mail in session.info.pop(_OUTBOX, []):
+        if session.in_nested_transaction():
+            return  # only a savepoint was released: the transaction may still roll back
+        for _savepoint, mail in session.info.pop(_OUTBOX, []):
             try:
                 deliver(settings, mail)
-            except (OSError, smtplib.SMTPException):
+            except Exception:  # the data is committed: a failed e-mail must not fail the request
                 log.exception("could not deliver e-mail %r to %s", mail.subject, mail.to)
 
-    def after_rollback(session: Session) -> None:
-        session.info.pop(_OUTBOX, None)
+    def after_rollback(session: Session, transaction: SessionTransaction) -> None:
+        if not transaction.nested:
+            session.info.pop(_OUTBOX, None)
+            return
+        # A savepoint rolled back: the outer transaction, and the mail it queued, live on.
+        outbox = session.info.get(_OUTBOX, [])
+        outbox[:] = [(sp, mail) for sp, mail in outbox if not _inside(sp, transaction)]
 
     event.listen(factory, "after_commit", after_commit)
-    event.listen(factory, "after_soft_rollback", lambda session, _tx: after_rollback(session))
+    event.listen(factory, "after_soft_rollback", after_rollback)

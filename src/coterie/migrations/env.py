@@ -6,6 +6,7 @@ from alembic import context
 
 import coterie.models  # noqa: F401  (registers every table on Base.metadata)
 from coterie.db import Base, make_engine
+from coterie.models.search import autogenerate_include_name, autogenerate_include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,6 +18,8 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_name=autogenerate_include_name,  # search objects made by migration 0004 only
+        include_object=autogenerate_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -26,7 +29,11 @@ def run_migrations_online() -> None:
     connectable = config.attributes.get("connection")
     if connectable is not None:
         context.configure(
-            connection=connectable, target_metadata=target_metadata, render_as_batch=True
+            connection=connectable,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_name=autogenerate_include_name,  # search objects made by migration 0004 only
+            include_object=autogenerate_include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
@@ -34,7 +41,11 @@ def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as connection:
         context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_name=autogenerate_include_name,  # search objects made by migration 0004 only
+            include_object=autogenerate_include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -14,6 +14,7 @@ from coterie.models.record import (
     Template,
 )
 from coterie.models.rule import AccessRule, Team, TeamMember
+from coterie.models.search import SearchEntry
 from coterie.models.user import User
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Partnership",
     "Record",
     "RecordAccess",
+    "SearchEntry",
     "Space",
     "Team",
     "TeamMember",

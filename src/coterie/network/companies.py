@@ -20,7 +20,13 @@ from coterie.network.schemas import (
     PartnershipSummary,
 )
 
+NAME_KEY_LENGTH = 200  # the length of companies.name_key
 DIRECTORY_ORDER = (SortKey(Company.name_key), SortKey(Company.id, is_uuid=True))
+
+
+def name_key(name: str) -> str:
+    """The sort and search form of a name; casefolding can lengthen it ("ß" -> "ss")."""
+    return name.casefold()[:NAME_KEY_LENGTH]
 
 
 def domain_taken(session: Session, domain: str) -> bool:
@@ -35,7 +41,7 @@ def create_company(session: Session, data: CompanyIn) -> Company:
         )
     company = Company(
         name=data.name,
-        name_key=data.name.casefold(),
+        name_key=name_key(data.name),
         domain=data.domain,
         industry=data.industry,
         hq_country=data.hq_country,
@@ -61,7 +67,7 @@ def update_company(session: Session, actor: Actor, patch: CompanyPatch) -> Compa
         elif key == "partner_types":
             company.set_partner_types(list(value or []))
         elif key == "name" and value is not None:
-            company.name, company.name_key = value, value.casefold()
+            company.name, company.name_key = value, name_key(value)
         elif key in {"name", "currency", "description"} and value is None:
             continue  # required attributes: null means "leave as is"
         else:
@@ -132,7 +138,7 @@ def profiles_for(
 
 
 def _like(term: str) -> str:
-    escaped = term.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
@@ -145,13 +151,15 @@ def directory_query(
     exclude: uuid.UUID | None = None,
 ) -> Select[Company]:
     statement = select(Company)
-    if q:
-        pattern = _like(q.strip())
+    term = (q or "").replace("\x00", "").strip()  # no stored text holds NUL (PostgreSQL refuses it)
+    if term:
+        folded = _like(term.casefold())  # the same folding as name_key
+        lowered = _like(term.lower())  # the same folding as SQL lower()
         statement = statement.where(
             or_(
-                Company.name_key.like(pattern, escape="\\"),
-                Company.domain.like(pattern, escape="\\"),
-                func.lower(Company.description).like(pattern, escape="\\"),
+                Company.name_key.like(folded, escape="\\"),
+                Company.domain.like(folded, escape="\\"),
+                func.lower(Company.description).like(lowered, escape="\\"),
             )
         )
     if industry:

@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
 
 from coterie.auth.preferences import Preferences
+from coterie.kit.schemas import StrictModel
 from coterie.models.vocabulary import CompanySize, Industry, PartnerType, Region, Role
 
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+_WEBSITE = re.compile(r"^https?://[^\s/?#@]+\.[^\s/?#@]+(?:[/?#]\S*)?$", re.IGNORECASE)
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def refuse_control_characters(value: str) -> str:
+    """Names end up in e-mail subjects, where a line break is an error (or an injection)."""
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("must not contain control characters such as line breaks")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(refuse_control_characters),
+]
+
+
+class Strict(StrictModel):
+    """A request body: no unknown fields, no NUL characters in text."""
 
 
 def clean_domain(value: str) -> str:
@@ -31,20 +47,33 @@ def clean_domain(value: str) -> str:
 
 
 def clean_country(value: str) -> str:
-    if pycountry.countries.get(alpha_2=value.upper()) is None:
+    # isascii: "ß".upper() is "SS", which would otherwise pass as South Sudan
+    if not value.isascii() or pycountry.countries.get(alpha_2=value.upper()) is None:
         raise ValueError("must be an ISO 3166 two-letter country code, e.g. DE")
     return value.upper()
 
 
 def clean_currency(value: str) -> str:
-    if pycountry.currencies.get(alpha_3=value.upper()) is None:
+    if not value.isascii() or pycountry.currencies.get(alpha_3=value.upper()) is None:
         raise ValueError("must be an ISO 4217 currency code, e.g. EUR")
     return value.upper()
+
+
+def clean_website(value: str) -> str | None:
+    """An http(s) address, so a profile link can never run script (`javascript:`); "" clears."""
+    if not value:
+        return None
+    if not _WEBSITE.match(value):
+        raise ValueError("must be an http:// or https:// address, e.g. https://example.com")
+    return value
 
 
 Domain = Annotated[str, AfterValidator(clean_domain)]
 Country = Annotated[str, AfterValidator(clean_country)]
 Currency = Annotated[str, AfterValidator(clean_currency)]
+Website = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(clean_website)
+]
 
 
 class CompanyProfileFields(Strict):
@@ -55,7 +84,7 @@ class CompanyProfileFields(Strict):
     size: CompanySize | None = None
     partner_types: list[PartnerType] = Field(default_factory=list, max_length=len(PartnerType))
     currency: Currency = "USD"
-    website: Annotated[str, StringConstraints(max_length=500)] | None = None
+    website: Website | None = None
 
 
 class CompanyIn(CompanyProfileFields):
@@ -72,7 +101,7 @@ class CompanyPatch(Strict):
     size: CompanySize | None = None
     partner_types: list[PartnerType] | None = Field(default=None, max_length=len(PartnerType))
     currency: Currency | None = None
-    website: Annotated[str, StringConstraints(max_length=500)] | None = None
+    website: Website | None = None
 
 
 class PartnershipSummary(BaseModel):

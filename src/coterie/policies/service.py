@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from coterie import audit
 from coterie.auth.principal import Actor
-from coterie.authz import conditions, grants, rules
+from coterie.authz import conditions, grants, rls, rules
 from coterie.authz.catalog import catalog
 from coterie.authz.principal import VISIBILITY, per_user_kinds
 from coterie.config import Settings
@@ -137,6 +137,7 @@ def preview(session: Session, actor: Actor, data: RuleIn) -> int:
     return len(rules.matching(session, actor.company_id, data.kind.value, parsed))
 
 
+@rls.unsafe_system_maintenance
 def reapply(
     session: Session, company_id: uuid.UUID, kind: str, acting_user_id: uuid.UUID | None
 ) -> None:
@@ -328,6 +329,7 @@ def delete_team(session: Session, actor: Actor, team_id: uuid.UUID) -> None:
     reapply_visibility(session, actor.company_id)
 
 
+@rls.unsafe_system_maintenance
 def reapply_visibility(session: Session, company_id: uuid.UUID) -> None:
     """After membership changes (teams, roles, deactivation): per-user grants of every kind."""
     for kind in per_user_kinds(session, company_id):

@@ -4,15 +4,16 @@ templates and the inbox of record invitations."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import StreamingResponse
 
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.kit.problems import invalid
-from coterie.records import service, templates
+from coterie.records import export, query, service, templates
 from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.records.schemas import (
     ParticipantIn,
@@ -27,6 +28,32 @@ from coterie.records.templates import TemplateIn, TemplateOut
 router = APIRouter()
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="The version you read")]
+FilterParam = Annotated[
+    str | None,
+    Query(
+        alias="filter",
+        max_length=query.MAX_FILTER_LENGTH,
+        description=(
+            "A condition as JSON, e.g. "
+            '{"all": [{"field": "mine.amount", "op": "gte", "value": 10000}, '
+            '{"field": "motion", "op": "eq", "value": "co-sell"}]}. Fields: the core (title, '
+            "customer_name, customer_domain, motion, joint_stage, owner_company, created_at, "
+            "updated_at), mine.<key> (my space), <company_id>.<key> (a partner's shared field)."
+        ),
+    ),
+]
+SortParam = Annotated[
+    str | None,
+    Query(
+        alias="sort",
+        max_length=query.MAX_SORT_LENGTH,
+        description="Field names, comma-separated, '-' for descending; NULLs last, then id. "
+        "E.g. -mine.amount,title",
+    ),
+]
+FIELD_NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Filter or sort on a field you cannot see (/problems/field-not-visible)"}
+}
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -59,15 +86,69 @@ def _kind_routes(info: KindInfo) -> APIRouter:
         _etag(response, out.version)
         return out
 
-    @routes.get("", response_model=Page[RecordOut], summary=f"{info.label}s I may see, masked")
+    @routes.get(
+        "",
+        response_model=Page[RecordOut],
+        summary=f"{info.label}s I may see, masked; filter and sort on fields I may see",
+        responses=FIELD_NOT_VISIBLE,
+    )
     def list_records(
         actor: ApiActor,
         session: DB,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-        cursor: Annotated[str | None, Query(max_length=500)] = None,
+        cursor: Annotated[str | None, Query(max_length=query.MAX_CURSOR_LENGTH)] = None,
+        filter_text: FilterParam = None,
+        sort_text: SortParam = None,
     ) -> Page[RecordOut]:
-        items, next_cursor = service.list_visible(session, actor, kind, limit=limit, cursor=cursor)
+        items, next_cursor = service.list_visible(
+            session,
+            actor,
+            kind,
+            limit=limit,
+            cursor=cursor,
+            filter_text=filter_text,
+            sort_text=sort_text,
+        )
         return Page(items=items, next_cursor=next_cursor)
+
+    @routes.get(
+        "/count",
+        response_model=query.RecordCount,
+        summary=f"How many {info.plural} I may see match the filter",
+        responses=FIELD_NOT_VISIBLE,
+    )
+    def count_records(
+        actor: ApiActor, session: DB, filter_text: FilterParam = None
+    ) -> query.RecordCount:
+        return query.RecordCount(
+            count=service.count_visible(session, actor, kind, filter_text=filter_text)
+        )
+
+    @routes.get(
+        "/export",
+        response_class=StreamingResponse,
+        summary=f"My visible {info.plural} and fields as CSV or XLSX, masked like the list",
+        responses={
+            200: {
+                "description": "The file, streamed (Content-Disposition: attachment)",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    export.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+            **FIELD_NOT_VISIBLE,
+        },
+    )
+    def export_records(
+        actor: ApiActor,
+        session: DB,
+        export_format: Annotated[export.ExportFormat, Query(alias="format")] = "csv",
+        filter_text: FilterParam = None,
+        sort_text: SortParam = None,
+    ) -> StreamingResponse:
+        return export.export(
+            session, actor, info, export_format, filter_text=filter_text, sort_text=sort_text
+        )
 
     @routes.get("/{record_id}", response_model=RecordOut, summary=f"One {kind}, masked")
     def get(record_id: uuid.UUID, actor: ApiActor, session: DB, response: Response) -> RecordOut:

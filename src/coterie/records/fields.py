@@ -81,6 +81,14 @@ STANDARD_FIELDS: dict[str, StandardField] = _standard()
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 MAX_CUSTOM_FIELDS = 100
+# names of the shared core (and of list/query syntax): a custom field must not shadow them
+RESERVED_KEYS = frozenset(
+    {
+        "id", "kind", "title", "customer_name", "customer_domain", "account_id", "motion",
+        "description", "joint_stage", "owner_company", "version", "created_at", "updated_at",
+        "mine",
+    }
+)  # fmt: skip
 MAX_TEXT = 1000
 MAX_LONG_TEXT = 20000
 MAX_OPTIONS = 200
@@ -130,6 +138,8 @@ class FieldDefinition(BaseModel):
             self.type = standard.type
             self.label = self.label or standard.label
             return self
+        if self.key in RESERVED_KEYS:
+            raise ValueError(f"{self.key} names a field of the shared core; choose another key")
         if self.type is None:
             raise ValueError("type is required for a custom field")
         self.label = self.label or self.key.replace("_", " ").capitalize()

@@ -14,14 +14,13 @@ from sqlalchemy.orm import Session
 
 from coterie import audit
 from coterie.auth.principal import Actor
-from coterie.authz import gate, grants
-from coterie.authz.guard import GATE
+from coterie.authz import gate, grants, rls
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
-from coterie.kit.pagination import SortKey, paginate
+from coterie.kit.pagination import SortKey
 from coterie.kit.problems import Problem, conflict, forbidden, invalid
 from coterie.models import Company, Participant, Record, RecordAccess, Space
-from coterie.records import templates, values
+from coterie.records import query, search, templates, values
 from coterie.records.kinds import ParticipantStatus
 from coterie.records.schemas import (
     ParticipantOut,
@@ -110,6 +109,7 @@ def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Rec
         creating=True,
     )
     session.add(space)
+    search.index_record(session, record, space)
     grants.after_write(session, record.id, kind, acting_user_id=actor.user_id)
     _audit(session, actor, record, "record.created")
     return record
@@ -122,18 +122,27 @@ def read(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -> Rec
 
 
 def list_visible(
-    session: Session, actor: Actor, kind: str, *, limit: int, cursor: str | None
+    session: Session,
+    actor: Actor,
+    kind: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    filter_text: str | None = None,
+    sort_text: str | None = None,
 ) -> tuple[list[RecordOut], str | None]:
+    """A page of visible records, filtered and sorted over masked values (`records.query`)."""
     principal = Principal.of(actor, session)
-    records, next_cursor = paginate(
-        session,
-        gate.visible(principal, kind),
-        LIST_ORDER,
-        limit=limit,
-        cursor=cursor,
-        key_of=lambda r: (r.id,),
-    )
+    listing = query.build(session, principal, kind, filter_text=filter_text, sort_text=sort_text)
+    rows, next_cursor = listing.page(session, limit=limit, cursor=cursor)
+    records = [row[0] for row in rows]
     return present(session, actor, principal, kind, records), next_cursor
+
+
+def count_visible(session: Session, actor: Actor, kind: str, *, filter_text: str | None) -> int:
+    """How many visible records match the filter: the same gate and filter as the list."""
+    principal = Principal.of(actor, session)
+    return query.build(session, principal, kind, filter_text=filter_text).count(session)
 
 
 def present(
@@ -230,6 +239,7 @@ def update_core(
     if changes:
         record.version += 1
         record.updated_at = utcnow()
+        search.index_core(session, record)
         grants.after_write(session, record.id, kind, acting_user_id=actor.user_id)
         _audit(session, actor, record, "record.updated", fields=sorted(changes))
     return record
@@ -255,6 +265,7 @@ def update_my_space(
         space.version += 1
         space.updated_at = utcnow()
         space.updated_by_user_id = actor.user_id
+        search.index_space(session, kind, space)
         grants.after_write(
             session,
             record_id,
@@ -287,6 +298,7 @@ def invite(
                 "already-participant", f"That company is already {existing.status} on this record."
             )
         existing.status = ParticipantStatus.INVITED.value
+        existing.source = "manual"
         existing.invited_by_company_id = actor.company_id
         existing.invited_by_user_id = actor.user_id
         existing.invited_at = now
@@ -330,7 +342,7 @@ def accept(
     has_space = session.scalars(
         select(Space.record_id)
         .where(Space.record_id == record_id, Space.company_id == actor.company_id)
-        .execution_options(**GATE)
+        .execution_options(**rls.as_company(actor.company_id))
     ).first()
     if has_space is None:
         space = Space(
@@ -344,6 +356,7 @@ def accept(
             session, space, template, {}, default_currency=actor.company.currency, creating=False
         )
         session.add(space)
+        search.index_space(session, kind, space)
     grants.after_write(
         session, record_id, kind, rule_companies={actor.company_id}, acting_user_id=actor.user_id
     )
@@ -366,6 +379,7 @@ def remove(
         ):
             raise conflict("not-participant", f"Your company is already {participant.status}.")
         participant.status = ParticipantStatus.LEFT.value
+        participant.source = "manual"  # a person decided: rules never invite it again
         action = "participant.left"
     else:
         target = gate.participant_for_write(session, principal, kind, record_id, company_id)
@@ -378,6 +392,7 @@ def remove(
         ):
             raise Problem(404, "not-found", "Not found", "That company is not on this record.")
         target.status = ParticipantStatus.REMOVED.value
+        target.source = "manual"
         action = "participant.removed"
     grants.after_write(session, record_id, kind, rule_companies=set(), acting_user_id=actor.user_id)
     audit.record(

@@ -1,16 +1,89 @@
-"""Web pages (placeholder until the web shell lands)."""
+"""The web shell: mounts static assets and every domain's page router; renders HTML errors.
+
+Domains own their pages (`coterie.auth.pages`, `coterie.network.pages`, ...); this module wires
+them into the app and turns any `Problem` raised on a non-API path into an HTML error page.
+"""
 
 from __future__ import annotations
 
+import logging
+from html import escape
+from pathlib import Path
+
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from coterie.auth import pages as auth_pages
+from coterie.auth import service
+from coterie.auth import settings_pages as auth_settings_pages
+from coterie.auth.dependencies import SESSION_COOKIE
+from coterie.auth.principal import Actor
 from coterie.kit.problems import Problem
+from coterie.models.vocabulary import TokenKind
+from coterie.network import pages as network_pages
+from coterie.network import settings_pages as network_settings_pages
+from coterie.policies import pages as policies_pages
+from coterie.records import pages as records_pages
+from coterie.records import template_pages
+from coterie.web.sessions import LoginRequiredError, login_redirect
+from coterie.web.templating import PAGE_HEADERS, is_htmx, render
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
-    return None
+    app.include_router(auth_pages.router)
+    app.include_router(network_pages.router)
+    app.include_router(network_settings_pages.router)
+    app.include_router(auth_settings_pages.router)
+    app.include_router(records_pages.router)
+    app.include_router(template_pages.router)
+    app.include_router(policies_pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(LoginRequiredError, login_redirect)
+
+
+def _actor_for(request: Request, session: Session) -> Actor | None:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    try:
+        return service.authenticate(session, secret, {TokenKind.SESSION})
+    except SQLAlchemyError:
+        return None
 
 
 def render_problem(request: Request, problem: Problem) -> Response:
-    return HTMLResponse(f"<h1>{problem.title}</h1>", status_code=problem.status)
+    """An HTML page (or, for htmx, an alert fragment) saying what went wrong."""
+    if is_htmx(request):
+        request.state.actor = None
+        return render(
+            request,
+            "_problem_alert.html",
+            {"problem": problem},
+            status_code=problem.status,
+            headers={"HX-Retarget": "#flashes", "HX-Reswap": "innerHTML"},
+        )
+    session: Session = request.app.state.session_factory()
+    try:
+        request.state.actor = _actor_for(request, session)
+        return render(
+            request,
+            "error.html",
+            {"problem": problem},
+            status_code=problem.status,
+            headers=dict(problem.headers),
+        )
+    except Exception:  # the error page itself must never fail
+        log.exception("could not render the error page for %s", request.url.path)
+        body = (
+            f"<!doctype html><title>{escape(problem.title)}</title><h1>{escape(problem.title)}</h1>"
+        )
+        return HTMLResponse(body, status_code=problem.status, headers=PAGE_HEADERS)
+    finally:
+        session.rollback()
+        session.close()

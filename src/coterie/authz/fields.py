@@ -1,0 +1,199 @@
+"""Masked field expressions: one field of one company's space, as a principal may see it.
+
+This module owns the gate's per-field rule, as SQL over `Space` or any alias of it. A field is
+visible when the space is the principal's own and its own template shows the field (the caller
+passes `shown_to_self`: not private, or "hide private fields" off), or when the space belongs to
+another company that shares the field with the principal's company (`field_shares`: with every
+participant, or with this company by name). `masked()` wraps a value in
+`CASE WHEN visible THEN value END`, so whatever reads it (the gate's spaces, list filters and
+sorts, counts, exports) receives NULL for everything hidden, and a filter can never test a
+hidden value. `join_space()` outer-joins one company's space to the rows of a gate query; a
+partner's space joins only while that partner is an active participant of the record, exactly
+like `gate.spaces()`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Float, Select, and_, case, cast, or_, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from coterie.authz import rls
+from coterie.authz.principal import Principal
+from coterie.models import FieldShare, Participant, Space
+from coterie.records.fields import STANDARD_FIELDS, FieldType
+from coterie.records.kinds import ParticipantStatus
+
+
+def shared_by(kind: str, key: str, principal: Principal) -> Select[uuid.UUID]:
+    """Companies that share field `key` of their `kind` spaces with the principal's company."""
+    return select(FieldShare.owner_company_id).where(
+        FieldShare.kind == kind,
+        FieldShare.field_key == key,
+        or_(
+            FieldShare.audience_company_id.is_(None),
+            FieldShare.audience_company_id == principal.company_id,
+        ),
+    )
+
+
+def field_visible(
+    space: type[Space], kind: str, key: str, principal: Principal, *, shown_to_self: bool
+) -> ColumnElement[bool]:
+    """Whether field `key` of the `space` row is visible to the principal (never NULL)."""
+    mine = space.company_id == principal.company_id
+    theirs = and_(
+        space.company_id != principal.company_id,
+        space.company_id.in_(shared_by(kind, key, principal)),
+    )
+    return or_(mine, theirs) if shown_to_self else theirs
+
+
+def masked(
+    space: type[Space],
+    kind: str,
+    key: str,
+    principal: Principal,
+    value: ColumnElement[Any] | Any,
+    *,
+    shown_to_self: bool,
+) -> ColumnElement[Any]:
+    """`value` (an expression over `space`) where field `key` is visible, else NULL."""
+    return case(
+        (field_visible(space, kind, key, principal, shown_to_self=shown_to_self), value),
+        else_=None,
+    )
+
+
+def standard_value(space: type[Space], key: str) -> ColumnElement[Any]:
+    """The typed column of a standard field."""
+    column: ColumnElement[Any] = getattr(space, STANDARD_FIELDS[key].column)
+    return column
+
+
+def custom_value(space: type[Space], key: str, type_: FieldType | None) -> ColumnElement[Any]:
+    """A custom field's value as a comparable SQL scalar: numbers as floats (on both engines),
+    booleans as booleans, text, dates (ISO) and users (UUID) as text; multi_enum and money stay
+    the JSON element itself (they are not scalars)."""
+    element: ColumnElement[Any] = space.custom[key]
+    if type_ == FieldType.NUMBER:
+        return cast(element.as_float(), Float)
+    if type_ == FieldType.BOOL:
+        as_boolean: ColumnElement[Any] = element.as_boolean()
+        return as_boolean
+    if type_ in (FieldType.MULTI_ENUM, FieldType.MONEY):
+        return element
+    as_string: ColumnElement[Any] = element.as_string()
+    return as_string
+
+
+def custom_json(space: type[Space], key: str) -> ColumnElement[Any]:
+    """A custom field's stored JSON value (for display: money, lists and all)."""
+    element: ColumnElement[Any] = space.custom[key]
+    return element
+
+
+def new_space_alias(name: str) -> type[Space]:
+    """An alias of `record_spaces` for one company's space in a list query."""
+    return aliased(Space, name=name)
+
+
+def join_space(
+    statement: Select[Any],
+    principal: Principal,
+    space: type[Space],
+    owner_company_id: uuid.UUID,
+    record_id: ColumnElement[uuid.UUID] | Any,
+) -> Select[Any]:
+    """`statement` outer-joined to `owner_company_id`'s space (the alias `space`) of each row's
+    record (`record_id` is the statement's record id column).
+
+    The principal's own space always joins; another company's only while that company is an
+    active participant of the record (as in `gate.spaces()`), so the values of a company that
+    left, was removed or is merely invited read as NULL."""
+    on: list[ColumnElement[bool]] = [
+        space.record_id == record_id,
+        space.company_id == owner_company_id,
+    ]
+    if owner_company_id != principal.company_id:
+        active = (
+            select(Participant.record_id)
+            .where(
+                Participant.record_id == space.record_id,
+                Participant.company_id == space.company_id,
+                Participant.status == ParticipantStatus.ACTIVE.value,
+            )
+            .correlate(space)  # the joined space row; without this it would cross-join
+            .exists()
+        )
+        on.append(active)
+    return statement.outerjoin(space, and_(*on))
+
+
+def active_partners(
+    session: Session, principal: Principal, kind: str, record_ids: Select[Any]
+) -> set[uuid.UUID]:
+    """Other companies that actively participate in any of `record_ids` (a select of record
+    ids), re-checked against the grant table: participants the principal may see anyway."""
+    from coterie.authz.gate import visible_ids  # the gate builds on this module
+
+    statement = (
+        select(Participant.company_id)
+        .where(
+            Participant.record_id.in_(record_ids),
+            Participant.record_id.in_(visible_ids(principal, kind)),
+            Participant.company_id != principal.company_id,
+            Participant.status == ParticipantStatus.ACTIVE.value,
+        )
+        .distinct()
+        .execution_options(**rls.as_company(principal.company_id))
+    )
+    return set(session.scalars(statement))
+
+
+def takes_part_with(
+    session: Session, principal: Principal, kind: str, company_id: uuid.UUID
+) -> bool:
+    """Whether `company_id` actively participates in some record of `kind` the principal may
+    see. A company's shared fields exist for the principal only then: a stranger cannot probe
+    which fields (custom keys included) a company shares with its participants."""
+    from coterie.authz.gate import visible_ids  # the gate builds on this module
+
+    statement = (
+        select(Participant.record_id)
+        .where(
+            Participant.company_id == company_id,
+            Participant.status == ParticipantStatus.ACTIVE.value,
+            Participant.record_id.in_(visible_ids(principal, kind)),
+        )
+        .limit(1)
+        .execution_options(**rls.as_company(principal.company_id))
+    )
+    return session.scalars(statement).first() is not None
+
+
+def shares_with(
+    session: Session, principal: Principal, kind: str
+) -> Mapping[uuid.UUID, frozenset[str]]:
+    """Other companies' fields of `kind` shared with the principal's company: owner -> keys.
+
+    Whether a partner's field may be filtered, sorted or exported is decided from this (the
+    compiled templates), never from values."""
+    rows = session.execute(
+        select(FieldShare.owner_company_id, FieldShare.field_key).where(
+            FieldShare.kind == kind,
+            FieldShare.owner_company_id != principal.company_id,
+            or_(
+                FieldShare.audience_company_id.is_(None),
+                FieldShare.audience_company_id == principal.company_id,
+            ),
+        )
+    )
+    result: dict[uuid.UUID, set[str]] = {}
+    for owner, key in rows:
+        result.setdefault(owner, set()).add(key)
+    return {owner: frozenset(keys) for owner, keys in result.items()}
