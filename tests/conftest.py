@@ -29,6 +29,9 @@ from coterie.auth import passwords
 from coterie.authz import rls
 from coterie.config import Settings
 from coterie.db import Base, make_engine
+from tests.fixtures.databases import IN_CI as IN_CI
+from tests.fixtures.databases import KINDS, PG_ADMIN_URL, fresh_database
+from tests.fixtures.databases import pg_available as _pg_available  # noqa: F401 (tests/bench)
 from tests.fixtures.smtp import Inbox, SmtpServer
 
 hypothesis_settings.register_profile(
@@ -42,32 +45,6 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # Password hashing at the library's recommended cost takes ~150 ms; tests use argon2id with the
 # cheapest parameters so the suite stays fast. Subprocess tests (CLI, server) keep the real cost.
 passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-PG_ADMIN_URL = os.environ.get(
-    "COTERIE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def _pg_available() -> bool:
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
-
-
-def _create_pg_database() -> tuple[str, str]:
-    name = f"coterie_test_{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = PG_ADMIN_URL.rpartition("/")
-    return name, f"{base}/{name}"
-
-
-def drop_pg_database(name: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -84,26 +61,14 @@ def inbox(smtp_server: SmtpServer) -> Inbox:
     return smtp_server.inbox
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=KINDS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "coterie.sqlite3"
-        url = f"sqlite:///{path}"
+    directory = tmp_path_factory.mktemp("sqlite") if request.param == "sqlite" else Path()
+    with fresh_database(request.param, directory) as url:
         migrate.upgrade(url)
         yield url
-        return
-    if not _pg_available():
-        if IN_CI:
-            pytest.fail(f"CI=true but PostgreSQL is not reachable at {PG_ADMIN_URL}")
-        pytest.skip("PostgreSQL is not reachable; set COTERIE_TEST_PG_URL")
-    name, url = _create_pg_database()
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        drop_pg_database(name)
 
 
 @pytest.fixture(scope="session")

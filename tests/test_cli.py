@@ -35,7 +35,7 @@ from coterie.demo.network import DEMO_PASSWORD
 from coterie.models import Company, Partnership, User
 from coterie.models.vocabulary import PartnershipStatus, PartnerType
 from tests.conftest import make_settings
-from tests.demo.databases import KINDS, fresh_database
+from tests.fixtures.databases import KINDS, fresh_database
 
 COTERIE = Path(sys.executable).parent / "coterie"
 NIMBUS_ADMIN = "dana.whitfield@nimbus-cloud.example"

@@ -16,31 +16,15 @@ from coterie import migrate
 from coterie.app import create_app
 from coterie.db import Base, make_engine
 from coterie.models.search import autogenerate_include_name, autogenerate_include_object
-from tests.conftest import (
-    IN_CI,
-    PG_ADMIN_URL,
-    _create_pg_database,
-    _pg_available,
-    drop_pg_database,
-    make_settings,
-)
+from tests.conftest import make_settings
+from tests.fixtures.databases import KINDS, fresh_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=KINDS)
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of a database that exists but has never been migrated."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-        return
-    if not _pg_available():
-        if IN_CI:
-            pytest.fail(f"CI=true but PostgreSQL is not reachable at {PG_ADMIN_URL}")
-        pytest.skip("PostgreSQL is not reachable; set COTERIE_TEST_PG_URL")
-    name, url = _create_pg_database()
-    try:
+    with fresh_database(request.param, tmp_path, "fresh.sqlite3") as url:
         yield url
-    finally:
-        drop_pg_database(name)
 
 
 def schema_differences(engine: Engine) -> list[object]:

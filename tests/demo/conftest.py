@@ -10,7 +10,7 @@ import pytest
 from coterie import migrate
 from coterie.config import Settings
 from tests.conftest import make_settings
-from tests.demo.databases import KINDS, fresh_database
+from tests.fixtures.databases import KINDS, fresh_database
 from tests.fixtures.smtp import SmtpServer
 
 

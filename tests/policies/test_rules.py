@@ -9,24 +9,12 @@ from fastapi.testclient import TestClient
 
 from coterie.config import Settings
 from tests.fixtures.builders import Member, make_colleague, make_company, make_partnership
+from tests.fixtures.records import OPPS, create_record, put_template
 from tests.fixtures.smtp import Inbox
-
-OPPS = "/api/v1/opportunities"
 
 
 def _share_region(client: TestClient, admin: Member) -> None:
-    response = client.put(
-        "/api/v1/templates/opportunity",
-        json={"fields": [{"key": "region", "visibility": "participants"}]},
-        headers=admin.headers,
-    )
-    assert response.status_code == 200, response.text
-
-
-def _opp(client: TestClient, who: Member, title: str, **fields: Any) -> str:
-    response = client.post(OPPS, json={"title": title, "fields": fields}, headers=who.headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+    put_template(client, admin, {"key": "region", "visibility": "participants"})
 
 
 def _titles(client: TestClient, who: Member) -> set[str]:
@@ -47,9 +35,9 @@ def test_visibility_rule_decides_what_each_colleague_sees(client: TestClient, in
     acme = make_company(client, "Acme")
     emea_rep = make_colleague(client, acme, "member", inbox=inbox)
     apac_rep = make_colleague(client, acme, "member", inbox=inbox)
-    _opp(client, acme, "Berlin", region="emea")
-    _opp(client, acme, "Tokyo", region="apac")
-    own = _opp(client, apac_rep, "Sydney (mine)", region="apac")
+    create_record(client, acme, "Berlin", region="emea")
+    create_record(client, acme, "Tokyo", region="apac")
+    own = create_record(client, apac_rep, "Sydney (mine)", region="apac")
     # no visibility rule yet: every member sees every record of the company
     assert _titles(client, emea_rep) == {"Berlin", "Tokyo", "Sydney (mine)"}
 
@@ -107,8 +95,8 @@ def test_auto_share_invites_partner_and_unshares_when_record_stops_matching(
     acme = make_company(client, "Acme")
     globex = make_company(client, "Globex")
     make_partnership(client, acme, globex)
-    big = _opp(client, acme, "Big", amount=5000)
-    _opp(client, acme, "Small", amount=10)
+    big = create_record(client, acme, "Big", amount=5000)
+    create_record(client, acme, "Small", amount=10)
 
     preview = client.post(
         "/api/v1/rules/preview",
@@ -139,7 +127,7 @@ def test_auto_share_invites_partner_and_unshares_when_record_stops_matching(
     assert _titles(client, globex) == {"Big"}
 
     # a new matching record is shared when created
-    _opp(client, acme, "Huge", amount=90000)
+    create_record(client, acme, "Huge", amount=90000)
     assert {
         i["title"] for i in client.get("/api/v1/record-invitations", headers=globex.headers).json()
     } == {"Huge"}
@@ -163,7 +151,7 @@ def test_revoking_a_partnership_unshares_rule_shared_records(
     acme = make_company(client, "Acme")
     globex = make_company(client, "Globex")
     partnership = make_partnership(client, acme, globex)
-    deal = _opp(client, acme, "Deal", amount=5000)
+    deal = create_record(client, acme, "Deal", amount=5000)
     _rule(
         client,
         acme,
@@ -184,8 +172,8 @@ def test_rules_are_validated_on_save(client: TestClient, inbox: Inbox, settings:
     acme = make_company(client, "Acme")
     stranger = make_company(client, "Stranger")
     member = make_colleague(client, acme, "member", inbox=inbox)
-    _opp(client, acme, "One", amount=1)
-    _opp(client, acme, "Two", amount=2)
+    create_record(client, acme, "One", amount=1)
+    create_record(client, acme, "Two", amount=2)
     base = {
         "kind": "opportunity",
         "name": "r",

@@ -24,32 +24,11 @@ from coterie.db import make_engine, new_id
 from coterie.models import FieldShare, Participant, Record, Space
 from coterie.records import export, query
 from tests.fixtures.builders import Member, make_company
+from tests.fixtures.records import OPPS, create_record, put_template, share_record
 from tests.kit.assertions import assert_invalid, assert_problem
 
-OPPS = "/api/v1/opportunities"
 EXPORT = f"{OPPS}/export"
 CANARY = "CANARY-7d1f0c"
-
-
-def _template(client: TestClient, who: Member, *fields: dict[str, Any]) -> None:
-    response = client.put(
-        "/api/v1/templates/opportunity", json={"fields": list(fields)}, headers=who.headers
-    )
-    assert response.status_code == 200, response.text
-
-
-def _opp(client: TestClient, who: Member, title: str, **fields: Any) -> str:
-    response = client.post(OPPS, json={"title": title, "fields": fields}, headers=who.headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-def _share(client: TestClient, owner: Member, record_id: str, partner: Member) -> None:
-    base = f"{OPPS}/{record_id}/participants"
-    invited = client.post(base, json={"company_id": partner.company_id}, headers=owner.headers)
-    assert invited.status_code == 201, invited.text
-    accepted = client.post(f"{base}/{partner.company_id}/accept", headers=partner.headers)
-    assert accepted.status_code == 200, accepted.text
 
 
 def _csv(client: TestClient, who: Member, **params: Any) -> list[dict[str, str]]:
@@ -77,7 +56,7 @@ def _partner_world(client: TestClient) -> tuple[Member, Member, dict[str, str]]:
     note private; Globex takes part in two of Acme's three deals."""
     acme = make_company(client, "Acme")
     globex = make_company(client, "Globex")
-    _template(
+    put_template(
         client,
         acme,
         {"key": "stage", "visibility": "participants"},
@@ -87,15 +66,17 @@ def _partner_world(client: TestClient) -> tuple[Member, Member, dict[str, str]]:
         {"key": "secret", "type": "text", "label": "Secret note", "visibility": "private"},
     )
     ids = {
-        "shared": _opp(
+        "shared": create_record(
             client, acme, "Shared", stage="Won", amount=1234.5, notes="hi", secret=CANARY,
             margin=987654321,
         ),
-        "bare": _opp(client, acme, "Bare", secret=CANARY),
-        "private": _opp(client, acme, "Acme only", stage="Lost", notes="mine", secret=CANARY),
+        "bare": create_record(client, acme, "Bare", secret=CANARY),
+        "private": create_record(
+            client, acme, "Acme only", stage="Lost", notes="mine", secret=CANARY
+        ),
     }  # fmt: skip
-    _share(client, acme, ids["shared"], globex)
-    _share(client, acme, ids["bare"], globex)
+    share_record(client, acme, ids["shared"], globex)
+    share_record(client, acme, ids["bare"], globex)
     return acme, globex, ids
 
 
@@ -158,7 +139,7 @@ def test_a_private_canary_never_reaches_a_partners_files(client: TestClient) -> 
 
 def test_xlsx_opens_with_typed_cells(client: TestClient) -> None:
     acme = make_company(client, "Acme")
-    _template(
+    put_template(
         client,
         acme,
         {"key": "score", "type": "number"},
@@ -169,12 +150,12 @@ def test_xlsx_opens_with_typed_cells(client: TestClient) -> None:
         ]},
         {"key": "fee", "type": "money"},
     )  # fmt: skip
-    first = _opp(
+    first = create_record(
         client, acme, "=1+2", amount=1234.5, close_date="2026-03-01", score=2.5, renewal=True,
         kickoff="2026-02-02", tags=["data", "cloud"], fee={"value": "99.90", "currency": "EUR"},
         stage="@risk",
     )  # fmt: skip
-    second = _opp(client, acme, "Plain")
+    second = create_record(client, acme, "Plain")
 
     response = client.get(EXPORT, params={"format": "xlsx"}, headers=acme.headers)
     assert response.status_code == 200, response.text
@@ -209,11 +190,11 @@ def test_xlsx_opens_with_typed_cells(client: TestClient) -> None:
 def test_csv_cells_cannot_run_as_formulas(client: TestClient) -> None:
     acme = make_company(client, "Acme")
     globex = make_company(client, "=HYPERLINK(evil)", domain="evil.example", email="x@evil.example")
-    _template(client, globex, {"key": "stage", "visibility": "participants"})
+    put_template(client, globex, {"key": "stage", "visibility": "participants"})
     titles = ["=SUM(A1)", "+1", "-2", "@cmd", "plain"]
     for title in titles:
-        record_id = _opp(client, acme, title, stage="-5")
-        _share(client, acme, record_id, globex)
+        record_id = create_record(client, acme, title, stage="-5")
+        share_record(client, acme, record_id, globex)
         fill = client.patch(
             f"{OPPS}/{record_id}/spaces/mine", json={"fields": {"stage": "=1"}},
             headers=globex.headers,
@@ -234,14 +215,14 @@ def test_csv_cells_cannot_run_as_formulas(client: TestClient) -> None:
 
 def test_hide_private_fields_drops_own_private_columns(client: TestClient) -> None:
     acme = make_company(client, "Acme")
-    _template(
+    put_template(
         client,
         acme,
         {"key": "amount", "visibility": "private"},
         {"key": "stage", "visibility": "participants"},
         {"key": "secret", "type": "text", "visibility": "private"},
     )
-    _opp(client, acme, "Deal", amount=500, stage="Won", secret=CANARY)
+    create_record(client, acme, "Deal", amount=500, stage="Won", secret=CANARY)
     hide = client.patch(
         "/api/v1/me/preferences", json={"hide_private_fields": True}, headers=acme.headers
     )

@@ -15,38 +15,14 @@ from hypothesis import strategies as st
 
 from tests.conftest import empty_all_tables
 from tests.fixtures.builders import Member, make_company
+from tests.fixtures.records import OPPS, create_record, fill_space, put_template, share_record
 from tests.kit.assertions import assert_invalid, assert_problem
-
-OPPS = "/api/v1/opportunities"
-
-
-def _template(client: TestClient, who: Member, *fields: dict[str, Any]) -> None:
-    response = client.put(
-        "/api/v1/templates/opportunity", json={"fields": list(fields)}, headers=who.headers
-    )
-    assert response.status_code == 200, response.text
 
 
 def _opp(client: TestClient, who: Member, title: str, **fields: Any) -> str:
-    body = {"title": title, "fields": {k: v for k, v in fields.items() if v is not None}}
-    response = client.post(OPPS, json=body, headers=who.headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-def _share(client: TestClient, owner: Member, record_id: str, partner: Member) -> None:
-    base = f"{OPPS}/{record_id}/participants"
-    invited = client.post(base, json={"company_id": partner.company_id}, headers=owner.headers)
-    assert invited.status_code == 201, invited.text
-    accepted = client.post(f"{base}/{partner.company_id}/accept", headers=partner.headers)
-    assert accepted.status_code == 200, accepted.text
-
-
-def _fill(client: TestClient, who: Member, record_id: str, **fields: Any) -> None:
-    response = client.patch(
-        f"{OPPS}/{record_id}/spaces/mine", json={"fields": fields}, headers=who.headers
-    )
-    assert response.status_code == 200, response.text
+    """An opportunity with the fields that are not None."""
+    present = {k: v for k, v in fields.items() if v is not None}
+    return create_record(client, who, title, **present)
 
 
 def _list(client: TestClient, who: Member, **params: Any) -> Any:
@@ -102,7 +78,7 @@ def _expected_order(rows: list[dict[str, Any]], sort: str) -> list[str]:
 
 def test_filters_on_the_core_and_own_fields_and_counts_agree(client: TestClient) -> None:
     acme = make_company(client, "Acme")
-    _template(
+    put_template(
         client,
         acme,
         {"key": "score", "type": "number"},
@@ -150,7 +126,7 @@ def test_partner_fields_filter_over_masked_values_only_when_shared(client: TestC
     globex = make_company(client, "Globex")
     initech = make_company(client, "Initech")
     stranger = make_company(client, "Stranger")
-    _template(
+    put_template(
         client,
         acme,
         {"key": "stage", "visibility": "participants"},
@@ -161,9 +137,9 @@ def test_partner_fields_filter_over_masked_values_only_when_shared(client: TestC
     shared = _opp(client, acme, "shared", stage="Won", product="db", amount=100, margin=42)
     both = _opp(client, acme, "both", stage="Lost", product="db", amount=100, margin=42)
     _opp(client, acme, "acme only", stage="Won", product="db")
-    _share(client, acme, shared, globex)
-    _share(client, acme, both, globex)
-    _share(client, acme, both, initech)
+    share_record(client, acme, shared, globex)
+    share_record(client, acme, both, globex)
+    share_record(client, acme, both, initech)
     acme_stage = f"{acme.company_id}.stage"
 
     assert _titles(client, globex, {"field": acme_stage, "op": "eq", "value": "Won"}) == {"shared"}
@@ -197,7 +173,7 @@ def test_partner_fields_filter_over_masked_values_only_when_shared(client: TestC
         assert_problem(_list(client, who, sort=name), 400, "field-not-visible")
 
     # narrowing the template hides the field at once: filtering on it is refused
-    _template(client, acme, {"key": "stage", "visibility": {"companies": [initech.company_id]}})
+    put_template(client, acme, {"key": "stage", "visibility": {"companies": [initech.company_id]}})
     assert_problem(
         _list(client, globex, filter={"field": acme_stage, "op": "eq", "value": "Won"}),
         400,
@@ -209,11 +185,11 @@ def test_partner_fields_filter_over_masked_values_only_when_shared(client: TestC
 def test_a_partner_that_leaves_takes_its_values_out_of_filters(client: TestClient) -> None:
     acme = make_company(client, "Acme")
     globex = make_company(client, "Globex")
-    _template(client, globex, {"key": "stage", "visibility": "participants"})
+    put_template(client, globex, {"key": "stage", "visibility": "participants"})
     deals = [_opp(client, acme, "first"), _opp(client, acme, "second")]
     for deal in deals:
-        _share(client, acme, deal, globex)
-        _fill(client, globex, deal, stage="Commit")
+        share_record(client, acme, deal, globex)
+        fill_space(client, globex, deal, stage="Commit")
     globex_stage = f"{globex.company_id}.stage"
     commit = {"field": globex_stage, "op": "eq", "value": "Commit"}
     assert _titles(client, acme, commit) == {"first", "second"}
@@ -232,7 +208,7 @@ def test_a_partner_that_leaves_takes_its_values_out_of_filters(client: TestClien
 
 def test_own_private_field_is_refused_while_hide_private_is_on(client: TestClient) -> None:
     acme = make_company(client, "Acme")
-    _template(
+    put_template(
         client,
         acme,
         {"key": "amount", "visibility": "private"},
@@ -286,7 +262,7 @@ def test_malformed_filters_are_422_naming_the_path(client: TestClient, raw: str,
 
 def test_bad_sorts_and_cursors_are_refused(client: TestClient) -> None:
     acme = make_company(client, "Acme")
-    _template(
+    put_template(
         client,
         acme,
         {"key": "tags", "type": "multi_enum", "options": [{"key": "a", "label": "A"}]},
@@ -325,13 +301,13 @@ def test_bad_sorts_and_cursors_are_refused(client: TestClient) -> None:
 def test_keyset_pages_walk_every_row_once_in_sort_order(client: TestClient) -> None:
     acme = make_company(client, "Acme")
     globex = make_company(client, "Globex")
-    _template(
+    put_template(
         client,
         acme,
         {"key": "score", "type": "number"},
         {"key": "stage", "visibility": "participants"},
     )
-    _template(client, globex, {"key": "stage", "visibility": "participants"})
+    put_template(client, globex, {"key": "stage", "visibility": "participants"})
     seeds: list[dict[str, Any]] = [
         {"title": "kilo", "amount": 300, "stage": "b", "close_date": "2026-03-01", "score": 1.5},
         {"title": "alfa", "amount": None, "stage": "a", "close_date": None, "score": None},
@@ -348,9 +324,9 @@ def test_keyset_pages_walk_every_row_once_in_sort_order(client: TestClient) -> N
         fields = {k: v for k, v in seed.items() if k != "title"}
         record_id = _opp(client, acme, title, **fields)
         if i % 3 != 2:  # some records are not shared with Globex at all
-            _share(client, acme, record_id, globex)
+            share_record(client, acme, record_id, globex)
             if partner_stage[i] is not None:
-                _fill(client, globex, record_id, stage=partner_stage[i])
+                fill_space(client, globex, record_id, stage=partner_stage[i])
         rows.append(
             {
                 "id": record_id,

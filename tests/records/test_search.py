@@ -20,26 +20,13 @@ from coterie.authz.guard import UNSAFE
 from coterie.models import SearchEntry
 from coterie.records import search as search_module
 from coterie.records.search import Term, parse_query, search_terms, snippet
-from tests.conftest import (
-    IN_CI,
-    PG_ADMIN_URL,
-    _create_pg_database,
-    _pg_available,
-    drop_pg_database,
-    make_settings,
-)
+from tests.conftest import make_settings
+from tests.fixtures import databases
 from tests.fixtures.builders import Member, make_colleague, make_company
+from tests.fixtures.records import OPPS, fill_space, put_template, share_record
 from tests.fixtures.smtp import Inbox, SmtpServer
 
-OPPS = "/api/v1/opportunities"
 Found = dict[str, set[tuple[str | None, str]]]
-
-
-def _template(client: TestClient, admin: Member, fields: list[dict[str, Any]]) -> None:
-    response = client.put(
-        "/api/v1/templates/opportunity", json={"fields": fields}, headers=admin.headers
-    )
-    assert response.status_code == 200, response.text
 
 
 def _notes(visibility: Any = "private") -> list[dict[str, Any]]:
@@ -50,25 +37,6 @@ def _create(client: TestClient, who: Member, title: str, path: str = OPPS, **bod
     response = client.post(path, json={"title": title, **body}, headers=who.headers)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
-
-
-def _join(
-    client: TestClient, owner: Member, record_id: str, *members: Member, accept: bool = True
-) -> None:
-    for member in members:
-        base = f"{OPPS}/{record_id}/participants"
-        invited = client.post(base, json={"company_id": member.company_id}, headers=owner.headers)
-        assert invited.status_code == 201, invited.text
-        if accept:
-            accepted = client.post(f"{base}/{member.company_id}/accept", headers=member.headers)
-            assert accepted.status_code == 200, accepted.text
-
-
-def _write_space(client: TestClient, who: Member, record_id: str, **fields: Any) -> None:
-    response = client.patch(
-        f"{OPPS}/{record_id}/spaces/mine", json={"fields": fields}, headers=who.headers
-    )
-    assert response.status_code == 200, response.text
 
 
 def _search(client: TestClient, who: Member, q: str, **params: Any) -> dict[str, Any]:
@@ -103,8 +71,8 @@ def test_core_words_are_found_by_active_participants_only(client: TestClient) ->
         customer_domain="initech-global.example",
         description="Move the warehouse to the cloud",
     )
-    _join(client, acme, rid, globex)
-    _join(client, acme, rid, invitee, accept=False)
+    share_record(client, acme, rid, globex)
+    share_record(client, acme, rid, invitee, accepted=False)
 
     for member in (acme, globex):
         assert _found(client, member, "zephyrine") == {rid: {(None, "title")}}
@@ -134,11 +102,11 @@ def test_core_words_are_found_by_active_participants_only(client: TestClient) ->
 
 def test_a_private_canary_is_found_by_its_owner_only_until_shared(client: TestClient) -> None:
     acme, globex, hooli = (make_company(client, n) for n in ("Acme", "Globex", "Hooli"))
-    _template(client, acme, [*_notes("private"), {"key": "stage", "visibility": "private"}])
+    put_template(client, acme, *_notes("private"), {"key": "stage", "visibility": "private"})
     rid = _create(
         client, acme, "Deal", fields={"notes": "the canaryquux clause", "stage": "Stagecanary"}
     )
-    _join(client, acme, rid, globex, hooli)
+    share_record(client, acme, rid, globex, hooli)
 
     assert _found(client, acme, "canaryquux") == {rid: {(acme.company_id, "notes")}}
     assert _found(client, acme, "stagecanary") == {rid: {(acme.company_id, "stage")}}
@@ -155,30 +123,30 @@ def test_a_private_canary_is_found_by_its_owner_only_until_shared(client: TestCl
     _hide_private(client, acme, False)
 
     # shared with one named company: that one finds it, the other participant does not
-    _template(client, acme, _notes({"companies": [globex.company_id]}))
+    put_template(client, acme, *_notes({"companies": [globex.company_id]}))
     assert _found(client, globex, "canaryquux") == {rid: {(acme.company_id, "notes")}}
     assert _found(client, hooli, "canaryquux") == {}
     assert _found(client, globex, "stagecanary") == {}  # stage: private by default
 
     # shared with every participant: everyone on the record finds it
-    _template(client, acme, _notes("participants"))
+    put_template(client, acme, *_notes("participants"))
     for member in (acme, globex, hooli):
         assert _found(client, member, "canaryquux") == {rid: {(acme.company_id, "notes")}}
     # and when the field leaves the template, nobody finds its value, the owner included
-    _template(client, acme, [])
+    put_template(client, acme)
     for member in (acme, globex, hooli):
         assert _found(client, member, "canaryquux") == {}
-    _template(client, acme, _notes("participants"))  # re-added: its values come back
+    put_template(client, acme, *_notes("participants"))  # re-added: its values come back
     assert _found(client, hooli, "canaryquux") == {rid: {(acme.company_id, "notes")}}
 
 
 def test_leaving_or_being_removed_stops_finding_at_once(client: TestClient) -> None:
     acme, globex, hooli = (make_company(client, n) for n in ("Acme", "Globex", "Hooli"))
     for company in (acme, globex, hooli):
-        _template(client, company, _notes("participants"))
+        put_template(client, company, *_notes("participants"))
     rid = _create(client, acme, "Orionbelt", fields={"notes": "acmenote"})
-    _join(client, acme, rid, globex, hooli)
-    _write_space(client, globex, rid, notes="globexnote")
+    share_record(client, acme, rid, globex, hooli)
+    fill_space(client, globex, rid, notes="globexnote")
 
     assert _found(client, globex, "acmenote") == {rid: {(acme.company_id, "notes")}}
     assert _found(client, acme, "globexnote") == {rid: {(globex.company_id, "notes")}}
@@ -199,7 +167,7 @@ def test_leaving_or_being_removed_stops_finding_at_once(client: TestClient) -> N
     assert _found(client, hooli, "acmenote") == {}
 
     # invited again and accepted: Globex's old space is back, for those who may see it
-    _join(client, acme, rid, globex)
+    share_record(client, acme, rid, globex)
     assert _found(client, acme, "globexnote") == {rid: {(globex.company_id, "notes")}}
 
 
@@ -336,37 +304,35 @@ def test_pages_are_newest_first_without_gaps_or_repeats(client: TestClient) -> N
 
 def test_the_index_follows_every_write(client: TestClient) -> None:
     acme, globex = make_company(client, "Acme"), make_company(client, "Globex")
-    _template(client, acme, _notes("participants"))
+    put_template(client, acme, *_notes("participants"))
     rid = _create(client, acme, "Firstname", fields={"notes": "alpha"})
-    _join(client, acme, rid, globex)
+    share_record(client, acme, rid, globex)
 
     renamed = client.patch(f"{OPPS}/{rid}", json={"title": "Secondname"}, headers=acme.headers)
     assert renamed.status_code == 200, renamed.text
     assert _found(client, globex, "firstname") == {}
     assert _found(client, globex, "secondname") == {rid: {(None, "title")}}
 
-    _write_space(client, acme, rid, notes="beta")
+    fill_space(client, acme, rid, notes="beta")
     assert _found(client, globex, "alpha") == {}
     assert _found(client, globex, "beta") == {rid: {(acme.company_id, "notes")}}
-    _write_space(client, acme, rid, notes=None)
+    fill_space(client, acme, rid, notes=None)
     assert _found(client, globex, "beta") == {}
 
 
 def test_only_text_fields_are_indexed(client: TestClient) -> None:
     acme = make_company(client, "Acme")
-    _template(
+    put_template(
         client,
         acme,
-        [
-            {"key": "code", "type": "text", "visibility": "private"},
-            {
-                "key": "tier",
-                "type": "enum",
-                "visibility": "private",
-                "options": [{"key": "goldtier", "label": "Gold"}],
-            },
-            {"key": "score", "type": "number", "visibility": "private"},
-        ],
+        {"key": "code", "type": "text", "visibility": "private"},
+        {
+            "key": "tier",
+            "type": "enum",
+            "visibility": "private",
+            "options": [{"key": "goldtier", "label": "Gold"}],
+        },
+        {"key": "score", "type": "number", "visibility": "private"},
     )
     rid = _create(
         client, acme, "Fields", fields={"code": "xk42", "tier": "goldtier", "score": 4242}
@@ -394,7 +360,7 @@ def test_long_values_give_a_short_snippet_around_the_match(client: TestClient) -
 def test_per_user_visibility_rules_apply_to_search(client: TestClient, inbox: Inbox) -> None:
     acme = make_company(client, "Acme")
     rep = make_colleague(client, acme, "member", inbox=inbox)
-    _template(client, acme, [{"key": "region", "visibility": "private"}])
+    put_template(client, acme, {"key": "region", "visibility": "private"})
     _create(client, acme, "Lynxberlin", fields={"region": "emea"})
     team = client.post(
         "/api/v1/teams", json={"name": "Nobody", "members": []}, headers=acme.headers
@@ -419,9 +385,9 @@ def test_per_user_visibility_rules_apply_to_search(client: TestClient, inbox: In
 
 def test_reindex_all_rebuilds_the_same_index(client: TestClient, app: FastAPI) -> None:
     acme, globex = make_company(client, "Acme"), make_company(client, "Globex")
-    _template(client, acme, _notes("participants"))
+    put_template(client, acme, *_notes("participants"))
     rid = _create(client, acme, "Reindexed", fields={"notes": "rebuilt", "stage": "Won"})
-    _join(client, acme, rid, globex)
+    share_record(client, acme, rid, globex)
     before = _found(client, globex, "rebuilt")
 
     with app.state.session_factory() as session:
@@ -455,21 +421,11 @@ def test_words_are_normalized_the_same_for_values_and_queries() -> None:
     assert snippet("short value", [Term("value", False)]) == "short value"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=databases.KINDS)
 def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of a new, never migrated database of its own (this test migrates up and down)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-        return
-    if not _pg_available():
-        if IN_CI:
-            pytest.fail(f"CI=true but PostgreSQL is not reachable at {PG_ADMIN_URL}")
-        pytest.skip("PostgreSQL is not reachable; set COTERIE_TEST_PG_URL")
-    name, url = _create_pg_database()
-    try:
+    with databases.fresh_database(request.param, tmp_path, "fresh.sqlite3") as url:
         yield url
-    finally:
-        drop_pg_database(name)
 
 
 def test_migration_0004_indexes_the_records_that_exist(

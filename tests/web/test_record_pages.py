@@ -10,12 +10,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.fixtures.builders import Member, make_colleague, make_company, make_partnership
+from tests.fixtures.records import OPPS, accept, invite, put_template
 from tests.fixtures.smtp import Inbox
 from tests.web.conftest import Browser
 from tests.web.html import Page, parse
 from tests.web.test_network_pages import signed_in
 
-OPPS = "/api/v1/opportunities"
 CANARY = "CANARY-7f3a-do-not-leak"
 
 
@@ -27,29 +27,6 @@ def api_opportunity(client: TestClient, who: Member, title: str, **fields: Any) 
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
-
-
-def share(client: TestClient, admin: Member, *fields: dict[str, Any]) -> None:
-    response = client.put(
-        "/api/v1/templates/opportunity", json={"fields": list(fields)}, headers=admin.headers
-    )
-    assert response.status_code == 200, response.text
-
-
-def invite_api(client: TestClient, owner: Member, record_id: str, partner: Member) -> None:
-    response = client.post(
-        f"{OPPS}/{record_id}/participants",
-        json={"company_id": partner.company_id},
-        headers=owner.headers,
-    )
-    assert response.status_code == 201, response.text
-
-
-def accept_api(client: TestClient, partner: Member, record_id: str) -> None:
-    response = client.post(
-        f"{OPPS}/{record_id}/participants/{partner.company_id}/accept", headers=partner.headers
-    )
-    assert response.status_code == 200, response.text
 
 
 def htmx(browser: Browser, page_url: str) -> dict[str, str]:
@@ -278,8 +255,8 @@ def test_owner_edits_the_shared_core_and_stale_versions_conflict(
     globex = make_company(client, "Globex")
     make_partnership(client, acme, globex)
     record_id = api_opportunity(client, acme, "Core deal")
-    invite_api(client, acme, record_id, globex)
-    accept_api(client, globex, record_id)
+    invite(client, acme, record_id, globex)
+    accept(client, globex, record_id)
     url = f"/opportunities/{record_id}"
 
     owner = signed_in(new_browser, acme)
@@ -332,7 +309,7 @@ def test_invite_accept_and_see_what_the_partner_shares(
     acme = make_company(client, "Acme Cloud")
     globex = make_company(client, "Globex")
     make_partnership(client, acme, globex)
-    share(client, acme, {"key": "amount", "visibility": "participants"})
+    put_template(client, acme, {"key": "amount", "visibility": "participants"})
     record_id = api_opportunity(
         client, acme, "Joint deal", amount=50000, stage="Acme-private-stage"
     )
@@ -388,9 +365,9 @@ def test_decline_and_owner_removal(client: TestClient, new_browser: Callable[[],
     make_partnership(client, acme, initech)
     one = api_opportunity(client, acme, "Declined deal")
     two = api_opportunity(client, acme, "Removed deal")
-    invite_api(client, acme, one, globex)
-    invite_api(client, acme, two, initech)
-    accept_api(client, initech, two)
+    invite(client, acme, one, globex)
+    invite(client, acme, two, initech)
+    accept(client, initech, two)
 
     partner = signed_in(new_browser, globex)
     declined = partner.submit("/opportunities", f"/opportunities/{one}/decline")
@@ -421,8 +398,8 @@ def test_template_editor_changes_what_a_partner_page_shows(
     make_partnership(client, acme, initech)
     record_id = api_opportunity(client, acme, "Visibility deal", stage="Stage-visible-to-some")
     for partner in (globex, initech):
-        invite_api(client, acme, record_id, partner)
-        accept_api(client, partner, record_id)
+        invite(client, acme, record_id, partner)
+        accept(client, partner, record_id)
     url = f"/opportunities/{record_id}"
     admin = signed_in(new_browser, acme)
     globex_view = signed_in(new_browser, globex)
@@ -552,7 +529,7 @@ def test_a_private_canary_never_reaches_a_partner_and_hides_on_request(
     acme = make_company(client, "Acme")
     globex = make_company(client, "Globex")
     make_partnership(client, acme, globex)
-    share(
+    put_template(
         client,
         acme,
         {"key": "secret_note", "type": "text", "label": "Secret note"},  # private by default
@@ -564,7 +541,7 @@ def test_a_private_canary_never_reaches_a_partner_and_hides_on_request(
     url = f"/opportunities/{record_id}"
     owner = signed_in(new_browser, acme)
     assert CANARY in owner.page(url).html
-    invite_api(client, acme, record_id, globex)
+    invite(client, acme, record_id, globex)
 
     partner = signed_in(new_browser, globex)
     pages_seen = [partner.page("/opportunities").html]  # the invitations box

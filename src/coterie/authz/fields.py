@@ -29,15 +29,29 @@ from coterie.records.fields import STANDARD_FIELDS, FieldType
 from coterie.records.kinds import ParticipantStatus
 
 
-def shared_by(kind: str, key: str, principal: Principal) -> Select[uuid.UUID]:
-    """Companies that share field `key` of their `kind` spaces with the principal's company."""
-    return select(FieldShare.owner_company_id).where(
-        FieldShare.kind == kind,
-        FieldShare.field_key == key,
-        or_(
-            FieldShare.audience_company_id.is_(None),
-            FieldShare.audience_company_id == principal.company_id,
-        ),
+def shared_with(
+    space: type[Space], kind: str, key: str, principal: Principal
+) -> ColumnElement[bool]:
+    """Whether the company owning the `space` row shares field `key` of its `kind` spaces with
+    the principal's company.
+
+    Correlated on purpose: one index probe (ix_field_shares_lookup) per space row on the page.
+    An uncorrelated `company_id IN (SELECT owner ...)` made PostgreSQL hash every sharing
+    company of the network for each field, so a page cost grew with the network, not the page.
+    """
+    return (
+        select(FieldShare.id)
+        .where(
+            FieldShare.kind == kind,
+            FieldShare.field_key == key,
+            FieldShare.owner_company_id == space.company_id,
+            or_(
+                FieldShare.audience_company_id.is_(None),
+                FieldShare.audience_company_id == principal.company_id,
+            ),
+        )
+        .correlate(space)
+        .exists()
     )
 
 
@@ -48,7 +62,7 @@ def field_visible(
     mine = space.company_id == principal.company_id
     theirs = and_(
         space.company_id != principal.company_id,
-        space.company_id.in_(shared_by(kind, key, principal)),
+        shared_with(space, kind, key, principal),
     )
     return or_(mine, theirs) if shown_to_self else theirs
 

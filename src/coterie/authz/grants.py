@@ -109,6 +109,25 @@ def active_companies(session: Session, record_id: uuid.UUID) -> set[uuid.UUID]:
     )
 
 
+def active_companies_of(
+    session: Session, record_ids: Sequence[uuid.UUID]
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """(record id, company id) of every active participant of many records, a chunk a query."""
+    pairs: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    for start in range(0, len(record_ids), CHUNK):
+        pairs |= _pairs(
+            session.execute(
+                select(Participant.record_id, Participant.company_id)
+                .where(
+                    Participant.record_id.in_(record_ids[start : start + CHUNK]),
+                    Participant.status == ParticipantStatus.ACTIVE.value,
+                )
+                .execution_options(**GATE)
+            )
+        )
+    return pairs
+
+
 @rls.unsafe_system_maintenance
 def after_write(
     session: Session,

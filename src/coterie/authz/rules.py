@@ -230,9 +230,10 @@ def apply_auto_share(
 
     scope = None if record_ids is None else list(record_ids)
     session.flush()
-    partners = partner_ids(session, company_id)
+    sharing = enabled_rules(session, company_id, kind, AUTO_SHARE)
+    partners = partner_ids(session, company_id) if sharing else set()
     wanted: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
-    for compiled in enabled_rules(session, company_id, kind, AUTO_SHARE):
+    for compiled in sharing:
         targets = [uuid.UUID(c) for c in compiled.rule.grantees.get("companies", [])]
         targets = [c for c in targets if c in partners]
         if not targets:

@@ -63,8 +63,11 @@ def run(
         Path, typer.Option(help="Where <scale>-<date>.json and .md are written.")
     ] = Path("bench/results"),
 ) -> None:
-    """Prepare (or reuse) the data set, check it, run every benchmark, print one table and
-    write the results as JSON and Markdown."""
+    """Run every benchmark; print one table and write it as JSON and Markdown.
+
+    Prepares the data set (or reuses it), checks it against the gate, the grants and the
+    templates, then measures each figure against its baseline.
+    """
     from coterie.bench import database, verify
     from coterie.bench import run as bench_run
 

@@ -99,9 +99,9 @@ def environment(engine: Engine) -> dict[str, Any]:
 
 
 def explain_seconds(session: Session, statements: list[Statement]) -> float:
-    """The server's own execution time of the SELECTs among `statements` (EXPLAIN ANALYZE,
-    median of several runs each, summed): what the design's reference figures measure, without
-    the driver, the ORM and the network around it."""
+    """The server's own execution time of the SELECTs among `statements` (EXPLAIN ANALYZE with
+    TIMING OFF, so per-node instrumentation does not inflate it; median of several runs each,
+    summed): what the design's reference figures measure, without driver, ORM and network."""
     total = 0.0
     connection = session.connection()
     for statement, parameters in statements:
@@ -110,7 +110,7 @@ def explain_seconds(session: Session, statements: list[Statement]) -> float:
         times = []
         for _ in range(EXPLAIN_REPETITIONS):
             plan = connection.exec_driver_sql(
-                "EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters
+                "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + statement, parameters
             ).scalar()
             times.append(float(plan[0]["Execution Time"]) / 1000)  # type: ignore[index]
         total += statistics.median(times)

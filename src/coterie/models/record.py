@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coterie.db import Base, UTCDateTime, new_id, utcnow
@@ -49,7 +49,16 @@ class Participant(Base):
     """A company on a record: invited, active, left or removed."""
 
     __tablename__ = "record_participants"
-    __table_args__ = (Index("ix_record_participants_company_status", "company_id", "status"),)
+    __table_args__ = (
+        Index("ix_record_participants_company_status", "company_id", "status"),
+        # participants an auto-share rule added: re-applying a company's rules starts here
+        Index(
+            "ix_record_participants_rule_made",
+            "invited_by_company_id",
+            sqlite_where=text("source <> 'manual'"),
+            postgresql_where=text("source <> 'manual'"),
+        ),
+    )
 
     record_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("records.id", ondelete="CASCADE"), primary_key=True

@@ -73,13 +73,13 @@ def list_for(
 
 
 def partner_ids(session: Session, company_id: uuid.UUID) -> set[uuid.UUID]:
-    """The companies with an active partnership with `company_id`."""
-    rows = session.scalars(
-        select(Partnership).where(
+    """The companies with an active partnership with `company_id` (ids only: no profiles)."""
+    rows = session.execute(
+        select(Partnership.requester_company_id, Partnership.recipient_company_id).where(
             _involving(company_id), Partnership.status == PartnershipStatus.ACTIVE.value
         )
     )
-    return {p.other_company(company_id).id for p in rows}
+    return {recipient if requester == company_id else requester for requester, recipient in rows}
 
 
 def request(

@@ -144,11 +144,16 @@ def reapply(
     """Re-apply every rule of one company and kind to all its records."""
     changed = rules.apply_auto_share(session, company_id, kind, acting_user_id=acting_user_id)
     if changed:
-        grants.refresh_records(session, sorted(changed), kind)
-        for record_id in sorted(changed):
-            for other in grants.active_companies(session, record_id):
-                if other != company_id and kind in per_user_kinds(session, other):
-                    rules.refresh_visibility(session, other, kind, [record_id])
+        ordered = sorted(changed)
+        grants.refresh_records(session, ordered, kind)
+        # other companies in per-user mode re-derive their users' rows for the touched records
+        touched: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for record_id, other in grants.active_companies_of(session, ordered):
+            if other != company_id:
+                touched.setdefault(other, []).append(record_id)
+        for other, record_ids in sorted(touched.items()):
+            if kind in per_user_kinds(session, other):
+                rules.refresh_visibility(session, other, kind, record_ids)
     rules.refresh_visibility(session, company_id, kind)
 
 

@@ -187,6 +187,25 @@ def _version(form: FormFields) -> int | None:
     return int(text) if text.isdigit() and len(text) < 12 else None
 
 
+def _save_fields(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    info: KindInfo,
+    fields: list[FieldDefinition],
+    form: FormFields,
+    message: str,
+) -> Response:
+    """Save `fields` as the template and go back to it with `message`, or say why not."""
+    try:
+        _save(session, actor, info, fields, _version(form))
+    except Problem as problem:
+        session.rollback()
+        return _refused(request, info, problem)
+    session.commit()
+    return redirect(request, _url(info), message)
+
+
 def _refused(request: Request, info: KindInfo, problem: Problem) -> Response:
     if problem.status == 412:
         message = (
@@ -411,17 +430,11 @@ def remove_field(
     if definition is None or definition.is_standard:
         return redirect(request, _url(info), "That custom field is not in the template.", "error")
     fields = [f for f in current.fields if f.key != key]
-    try:
-        _save(session, actor, info, fields, _version(form))
-    except Problem as problem:
-        session.rollback()
-        return _refused(request, info, problem)
-    session.commit()
     message = (
         f"Removed “{definition.label}”. Its values are kept, hidden: restore it below, or add "
         f"a field with the key “{key}” again, and they come back."
     )
-    return redirect(request, _url(info), message)
+    return _save_fields(request, session, actor, info, fields, form, message)
 
 
 @router.post("/settings/templates/{kind}/fields/{key}/restore")
@@ -434,10 +447,5 @@ def restore_field(
     if definition is None or key in current.by_key:
         return redirect(request, _url(info), "That field cannot be restored.", "error")
     fields = [*current.fields, definition]
-    try:
-        _save(session, actor, info, fields, _version(form))
-    except Problem as problem:
-        session.rollback()
-        return _refused(request, info, problem)
-    session.commit()
-    return redirect(request, _url(info), f"Restored “{definition.label}” with its earlier values.")
+    message = f"Restored “{definition.label}” with its earlier values."
+    return _save_fields(request, session, actor, info, fields, form, message)
