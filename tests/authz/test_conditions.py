@@ -3,8 +3,11 @@ row for row on real SQLite and PostgreSQL tables (typed columns and fields insid
 
 from __future__ import annotations
 
+import gc
+import operator
 import secrets
 import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -38,8 +41,15 @@ from coterie.authz.conditions import (
     MAX_LEAVES,
     MAX_LIST_VALUES,
     MAX_NODES,
+    AllOf,
+    AnyOf,
+    Between,
     Condition,
     FieldSpec,
+    Membership,
+    Not,
+    NullCheck,
+    compile_predicate,
     evaluate,
     parse,
     referenced_fields,
@@ -324,6 +334,87 @@ def subconditions(raw: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield raw
     for child in raw.get("all", []) + raw.get("any", []) + ([raw["not"]] if "not" in raw else []):
         yield from subconditions(child)
+
+
+# --- the compiled predicate == the plain tree walk ----------------------------------------------
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    return value
+
+
+_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_OPERATORS = {
+    "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "lte": operator.le,
+    "gt": operator.gt, "gte": operator.ge,
+}  # fmt: skip
+
+
+def walk(cond: Condition, attrs: dict[str, Any]) -> bool:
+    """The reference: evaluate() as a direct walk of the tree, converting on every call."""
+    match cond:
+        case AllOf():
+            return all(walk(child, attrs) for child in cond.all)
+        case AnyOf():
+            return any(walk(child, attrs) for child in cond.any)
+        case Not():
+            return not walk(cond.not_, attrs)
+    actual = attrs.get(cond.field)
+    if isinstance(cond, NullCheck):
+        return (actual is None) == (cond.op == "is_null")
+    if actual is None:
+        return False
+    if isinstance(cond, Between):
+        low, high = (_number(bound) for bound in cond.value)
+        return bool(low <= _number(actual) <= high)
+    if isinstance(cond, Membership):
+        if cond.op == "contains_any":
+            return isinstance(actual, list) and any(option in actual for option in cond.value)
+        found = _number(actual) in {_number(item) for item in cond.value}
+        return found if cond.op == "in" else not found
+    if cond.op == "contains":
+        return isinstance(actual, list) and cond.value in actual
+    if cond.op == "starts_with":
+        prefix = str(cond.value).translate(_FOLD)
+        return isinstance(actual, str) and actual.translate(_FOLD).startswith(prefix)
+    return bool(_OPERATORS[cond.op](_number(actual), _number(cond.value)))
+
+
+@given(draw=st.data(), data=st.lists(rows, min_size=1, max_size=12))
+def test_compiled_evaluate_agrees_with_the_tree_walk(draw: st.DataObject, data: list[Row]) -> None:
+    raw = draw.draw(conditions(depth=4, seen=_seen(data)), label="condition")
+    for part in subconditions(raw):
+        cond = parse(part, CATALOG)
+        for row in data:
+            assert evaluate(cond, row.attrs) is walk(cond, row.attrs), (part, row.attrs)
+
+
+def test_compiled_predicates_are_cached_per_condition_and_dropped_with_it() -> None:
+    raw = {
+        "any": [
+            {"field": "stage", "op": "in", "value": ["won"]},
+            {"field": "j_tags", "op": "contains", "value": "red"},
+        ]
+    }
+    cond, twin = parse(raw, CATALOG), parse(raw, CATALOG)
+    assert compile_predicate(cond) is compile_predicate(cond)
+    assert compile_predicate(cond) is not compile_predicate(twin)
+    attrs = {"stage": "won", "j_tags": None}
+    assert evaluate(cond, attrs)
+    assert evaluate(twin, attrs)
+    assert compile_predicate(cond)(attrs)
+    assert not evaluate(cond, {"stage": "Won", "j_tags": ["Red"]})
+    assert cond == twin  # the cache is no part of the model: equality is unchanged
+    assert cond.model_dump() == raw
+    dead = weakref.ref(cond)
+    del cond
+    gc.collect()
+    assert dead() is None
+    assert compile_predicate(twin)({"stage": None, "j_tags": ["red"]})
 
 
 # --- truth tables ------------------------------------------------------------------------------

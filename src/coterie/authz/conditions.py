@@ -52,6 +52,7 @@ import operator
 import re
 import string
 import uuid
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -394,6 +395,9 @@ _ASCII_LOWER = str.maketrans(*_ASCII_LETTERS)
 
 def _comparable(value: Any) -> Any:
     """Numbers as exact decimals (a float by its shortest repr); everything else unchanged."""
+    cls = type(value)
+    if cls is str or cls is Decimal or cls is date:  # the common cases, decided by type alone
+        return value
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, int) and not isinstance(value, bool):
@@ -406,35 +410,160 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "gt": operator.gt, "gte": operator.ge,
 }  # fmt: skip
 
+Predicate: TypeAlias = Callable[[Mapping[str, Any]], bool]
+
+# Compiled predicates by id() of the condition object. The models are frozen but hold lists (so
+# they are unhashable), and a private attribute would take part in ==; a weak reference both
+# proves the id still names the same object and drops the entry when the condition dies.
+_COMPILED: dict[int, tuple[weakref.ref[Any], Predicate]] = {}
+
 
 def evaluate(cond: Condition, attrs: Mapping[str, Any]) -> bool:
     """Whether a record with these attributes matches `cond` (two-valued; see module docstring)."""
+    hit = _COMPILED.get(id(cond))
+    if hit is not None and hit[0]() is cond:
+        return hit[1](attrs)
+    return compile_predicate(cond)(attrs)
+
+
+def compile_predicate(cond: Condition) -> Predicate:
+    """`evaluate` bound to `cond`: the tree turned once into closures over pre-converted constants
+    (decimals, sets, folded prefixes), cached for as long as `cond` lives."""
+    key = id(cond)
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0]() is cond:
+        return hit[1]
+    predicate = _compile(cond)
+
+    def forget(ref: weakref.ref[Any]) -> None:
+        entry = _COMPILED.get(key)
+        if entry is not None and entry[0] is ref:
+            del _COMPILED[key]
+
+    _COMPILED[key] = (weakref.ref(cond, forget), predicate)
+    return predicate
+
+
+def _compile(cond: Condition) -> Predicate:
     match cond:
         case AllOf():
-            return all(evaluate(child, attrs) for child in cond.all)
+            return _all_of(tuple(_compile(child) for child in cond.all))
         case AnyOf():
-            return any(evaluate(child, attrs) for child in cond.any)
+            return _any_of(tuple(_compile(child) for child in cond.any))
         case Not():
-            return not evaluate(cond.not_, attrs)
-    actual = attrs.get(cond.field)
-    if isinstance(cond, NullCheck):
-        return (actual is None) == (cond.op == "is_null")
-    if actual is None:
+            return _not(_compile(cond.not_))
+    return _compile_leaf(cond)
+
+
+def _all_of(children: tuple[Predicate, ...]) -> Predicate:
+    if len(children) == 1:
+        return children[0]
+
+    def all_of(attrs: Mapping[str, Any]) -> bool:
+        for child in children:  # noqa: SIM110 (a loop is faster than all() of a generator)
+            if not child(attrs):
+                return False
+        return True
+
+    return all_of
+
+
+def _any_of(children: tuple[Predicate, ...]) -> Predicate:
+    if len(children) == 1:
+        return children[0]
+
+    def any_of(attrs: Mapping[str, Any]) -> bool:
+        for child in children:  # noqa: SIM110 (a loop is faster than any() of a generator)
+            if child(attrs):
+                return True
         return False
+
+    return any_of
+
+
+def _not(child: Predicate) -> Predicate:
+    def negated(attrs: Mapping[str, Any]) -> bool:
+        return not child(attrs)
+
+    return negated
+
+
+def _compile_leaf(cond: Leaf) -> Predicate:
+    field = cond.field
+    if isinstance(cond, NullCheck):
+        if cond.op == "is_null":
+            return lambda attrs: attrs.get(field) is None
+        return lambda attrs: attrs.get(field) is not None
     if isinstance(cond, Between):
         low, high = (_comparable(bound) for bound in cond.value)
-        return bool(low <= _comparable(actual) <= high)
+
+        def between(attrs: Mapping[str, Any]) -> bool:
+            actual = attrs.get(field)
+            return actual is not None and bool(low <= _comparable(actual) <= high)
+
+        return between
     if isinstance(cond, Membership):
         if cond.op == "contains_any":
-            return isinstance(actual, list) and any(option in actual for option in cond.value)
-        found = _comparable(actual) in {_comparable(item) for item in cond.value}
-        return found if cond.op == "in" else not found
+            options = tuple(cond.value)
+
+            def contains_any(attrs: Mapping[str, Any]) -> bool:
+                actual = attrs.get(field)
+                return isinstance(actual, list) and any(option in actual for option in options)
+
+            return contains_any
+        values = frozenset(_comparable(item) for item in cond.value)
+        if cond.op == "in":
+
+            def in_(attrs: Mapping[str, Any]) -> bool:
+                actual = attrs.get(field)
+                if actual is None:
+                    return False
+                return (actual if type(actual) is str else _comparable(actual)) in values
+
+            return in_
+
+        def not_in(attrs: Mapping[str, Any]) -> bool:
+            actual = attrs.get(field)
+            if actual is None:
+                return False
+            return (actual if type(actual) is str else _comparable(actual)) not in values
+
+        return not_in
+    value = cond.value
     if cond.op == "contains":
-        return isinstance(actual, list) and cond.value in actual
+
+        def contains(attrs: Mapping[str, Any]) -> bool:
+            actual = attrs.get(field)
+            return isinstance(actual, list) and value in actual
+
+        return contains
     if cond.op == "starts_with":
-        prefix = str(cond.value).translate(_ASCII_LOWER)
-        return isinstance(actual, str) and actual.translate(_ASCII_LOWER).startswith(prefix)
-    return bool(_BINARY[cond.op](_comparable(actual), _comparable(cond.value)))
+        prefix = str(value).translate(_ASCII_LOWER)
+        size = len(prefix)
+
+        def starts_with(attrs: Mapping[str, Any]) -> bool:
+            actual = attrs.get(field)
+            if not isinstance(actual, str):
+                return False
+            # Folding maps one character to one, so folding only the head is the same test; on
+            # ASCII text str.lower() folds exactly A-Z, and faster than translate.
+            head = actual[:size]
+            return (head.lower() if head.isascii() else head.translate(_ASCII_LOWER)) == prefix
+
+        return starts_with
+    compare = _BINARY[cond.op]
+    expected = _comparable(value)
+
+    def binary(attrs: Mapping[str, Any]) -> bool:
+        actual = attrs.get(field)
+        if actual is None:
+            return False
+        cls = type(actual)
+        if cls is not str and cls is not Decimal and cls is not date:  # else already comparable
+            actual = _comparable(actual)
+        return bool(compare(actual, expected))
+
+    return binary
 
 
 def referenced_fields(cond: Condition) -> set[str]:

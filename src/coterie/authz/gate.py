@@ -10,6 +10,7 @@ all build on these, so they receive masked data only. Every statement carries
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,19 +22,23 @@ from sqlalchemy import (
     JSON,
     Select,
     and_,
+    any_,
+    bindparam,
     case,
     false,
     func,
     literal,
+    null,
     or_,
     select,
+    true,
     type_coerce,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from coterie.authz import rls
-from coterie.authz.fields import masked
 from coterie.authz.principal import Principal
 from coterie.kit.problems import forbidden, not_found
 from coterie.models import FieldShare, Participant, Record, RecordAccess, Space
@@ -148,37 +153,35 @@ def own_space_for_write(
     return space
 
 
-def _masked_standard(
-    kind: str, key: str, principal: Principal, own: OwnFieldPolicy, value: Any
-) -> ColumnElement[Any]:
-    return masked(Space, kind, key, principal, value, shown_to_self=key in own.visible_standard)
+_COMPANY = "gate_company"
+_ACCESS_KEY = "gate_access_key"
+_RECORD_IDS = "gate_record_ids"
 
 
-def _masked_custom(
-    session: Session, kind: str, principal: Principal, own: OwnFieldPolicy
-) -> ColumnElement[Any]:
-    """The space's custom JSON reduced, inside the database, to the keys the principal may see."""
-    entries = func.json_each(Space.custom).table_valued("key", "value", "type").alias("entry")
-    shared_keys = (
-        select(FieldShare.field_key)
+def _shared_exists(kind: str, key: str, company: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Whether the space row's owner shares field `key` with `company` (one index probe)."""
+    return (
+        select(FieldShare.id)
         .where(
-            FieldShare.owner_company_id == Space.company_id,
             FieldShare.kind == kind,
+            FieldShare.field_key == key,
+            FieldShare.owner_company_id == Space.company_id,
             or_(
                 FieldShare.audience_company_id.is_(None),
-                FieldShare.audience_company_id == principal.company_id,
+                FieldShare.audience_company_id == company,
             ),
         )
-        .correlate(Space)  # the space of the outer row; without this it would cross-join
+        .correlate(Space)
+        .exists()
     )
-    own_keys = sorted(own.visible_custom)
-    mine = and_(
-        Space.company_id == principal.company_id,
-        entries.c.key.in_(own_keys) if own_keys else false(),
-    )
-    theirs = and_(Space.company_id != principal.company_id, entries.c.key.in_(shared_keys))
+
+
+def _custom_aggregate(
+    dialect: str, entries: Any, condition: ColumnElement[bool]
+) -> ColumnElement[Any]:
+    """The entries of the space's custom JSON that meet `condition`, as one JSON object."""
     aggregate: ColumnElement[Any]
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         aggregate = func.coalesce(
             func.json_object_agg(entries.c.key, entries.c.value), literal("{}").cast(JSON)
         )
@@ -189,8 +192,117 @@ def _masked_custom(
             else_=entries.c.value,
         )
         aggregate = func.json_group_object(entries.c.key, value)
-    subquery = select(aggregate).select_from(entries).where(or_(mine, theirs)).correlate(Space)
+    subquery = select(aggregate).select_from(entries).where(condition).correlate(Space)
     return type_coerce(subquery.scalar_subquery(), JSON)
+
+
+@functools.lru_cache(maxsize=256)
+def _spaces_statement(dialect: str, kind: str, own: OwnFieldPolicy) -> Executable:
+    """The masked-spaces statement of one shape; the principal comes in as bound parameters
+    (`_COMPANY`, `_ACCESS_KEY`, `_RECORD_IDS`), so the statement is built and compiled once.
+
+    On PostgreSQL the keys the owner shares with the principal's company are aggregated once
+    per space row (`LEFT JOIN LATERAL ... array_agg`) and every field is masked against that
+    array; elsewhere each field probes `field_shares` (correlated EXISTS)."""
+    company = bindparam(_COMPANY, type_=Space.company_id.type)
+    access_key = bindparam(_ACCESS_KEY, type_=RecordAccess.principal.type)
+    record_ids: BindParameter[Any] = bindparam(_RECORD_IDS, expanding=True)
+    is_mine = Space.company_id == company
+    entries = func.json_each(Space.custom).table_valued("key", "value", "type").alias("entry")
+    own_keys = sorted(own.visible_custom)
+    own_entry = entries.c.key.in_(own_keys) if own_keys else false()
+    shared: Any = None
+    if dialect == "postgresql":
+        shared = (
+            select(func.array_agg(FieldShare.field_key).label("shared_keys"))
+            .where(
+                FieldShare.owner_company_id == Space.company_id,
+                FieldShare.kind == kind,
+                or_(
+                    FieldShare.audience_company_id.is_(None),
+                    FieldShare.audience_company_id == company,
+                ),
+            )
+            .correlate(Space)
+            .lateral("shared")
+        )
+        shared_keys: ColumnElement[Any] = shared.c.shared_keys
+
+        def masked(key: str, value: Any) -> ColumnElement[Any]:
+            return case(
+                (is_mine, value if key in own.visible_standard else null()),
+                (literal(key) == any_(shared_keys), value),
+                else_=None,
+            )
+
+        custom = _custom_aggregate(
+            dialect,
+            entries,
+            case((is_mine, own_entry), else_=entries.c.key == any_(shared_keys)),
+        )
+    else:
+
+        def masked(key: str, value: Any) -> ColumnElement[Any]:
+            theirs = and_(Space.company_id != company, _shared_exists(kind, key, company))
+            visible = or_(is_mine, theirs) if key in own.visible_standard else theirs
+            return case((visible, value), else_=None)
+
+        shared_entry = entries.c.key.in_(
+            select(FieldShare.field_key)
+            .where(
+                FieldShare.owner_company_id == Space.company_id,
+                FieldShare.kind == kind,
+                or_(
+                    FieldShare.audience_company_id.is_(None),
+                    FieldShare.audience_company_id == company,
+                ),
+            )
+            .correlate(Space)  # the space of the outer row; without this it would cross-join
+        )
+        custom = _custom_aggregate(
+            dialect,
+            entries,
+            or_(
+                and_(is_mine, own_entry),
+                and_(Space.company_id != company, shared_entry),
+            ),
+        )
+    standard_columns = [
+        masked(key, getattr(Space, field.column)).label(key)
+        for key, field in STANDARD_FIELDS.items()
+        if key != "currency"
+    ]
+    visible_ids = select(RecordAccess.record_id).where(
+        RecordAccess.company_id == company,
+        RecordAccess.kind == kind,
+        RecordAccess.principal == access_key,
+    )
+    statement = (
+        select(
+            Space.record_id,
+            Space.company_id,
+            case((is_mine, Space.version), else_=None).label("version"),
+            *standard_columns,
+            masked("currency", Space.currency).label("currency"),
+            masked("amount", Space.currency).label("amount_currency"),
+            custom.label("custom"),
+        )
+        .select_from(Space)
+        .join(
+            Participant,
+            and_(
+                Participant.record_id == Space.record_id,
+                Participant.company_id == Space.company_id,
+            ),
+        )
+    )
+    if shared is not None:
+        statement = statement.outerjoin(shared, true())
+    return statement.where(
+        Space.record_id.in_(record_ids),
+        Space.record_id.in_(visible_ids),
+        or_(is_mine, Participant.status == ParticipantStatus.ACTIVE.value),
+    ).order_by(Space.record_id, Space.company_id)
 
 
 def spaces(
@@ -207,43 +319,17 @@ def spaces(
     """
     if not record_ids:
         return []
-    standard_columns = [
-        _masked_standard(kind, key, principal, own, getattr(Space, field.column)).label(key)
-        for key, field in STANDARD_FIELDS.items()
-        if key != "currency"
-    ]
-    currency = _masked_standard(kind, "currency", principal, own, Space.currency).label("currency")
-    amount_currency = _masked_standard(kind, "amount", principal, own, Space.currency).label(
-        "amount_currency"
-    )
-    is_mine = Space.company_id == principal.company_id
-    statement = (
-        select(
-            Space.record_id,
-            Space.company_id,
-            case((is_mine, Space.version), else_=None).label("version"),
-            *standard_columns,
-            currency,
-            amount_currency,
-            _masked_custom(session, kind, principal, own).label("custom"),
-        )
-        .join(
-            Participant,
-            and_(
-                Participant.record_id == Space.record_id,
-                Participant.company_id == Space.company_id,
-            ),
-        )
-        .where(
-            Space.record_id.in_(record_ids),
-            Space.record_id.in_(visible_ids(principal, kind)),
-            or_(is_mine, Participant.status == ParticipantStatus.ACTIVE.value),
-        )
-        .order_by(Space.record_id, Space.company_id)
-        .execution_options(**rls.as_company(principal.company_id))
+    statement = _spaces_statement(session.get_bind().dialect.name, kind, own)
+    parameters = {
+        _COMPANY: principal.company_id,
+        _ACCESS_KEY: principal.access_key(kind),
+        _RECORD_IDS: list(record_ids),
+    }
+    rows = session.execute(
+        statement, parameters, execution_options=rls.as_company(principal.company_id)
     )
     result: list[MaskedSpace] = []
-    for row in session.execute(statement).mappings():
+    for row in rows.mappings():
         standard: dict[str, Any] = {}
         for key in STANDARD_FIELDS:
             value = row[key]
