@@ -17,7 +17,6 @@ from coterie.demo.data import (
 )
 from coterie.demo.docs import demo_network_markdown
 from coterie.models.vocabulary import PartnershipStatus, PartnerType, Role
-from coterie.network.schemas import CompanyIn
 
 BY_DOMAIN = {spec.domain: spec for spec in COMPANIES}
 OPEN = {PartnershipStatus.PENDING, PartnershipStatus.ACTIVE}
@@ -47,18 +46,7 @@ def test_names_and_domains_are_unique_and_fictional() -> None:
 
 @pytest.mark.parametrize("spec", COMPANIES, ids=lambda s: s.domain)
 def test_each_profile_passes_signup_validation(spec: CompanySpec) -> None:
-    profile = CompanyIn(
-        name=spec.name,
-        domain=spec.domain,
-        industry=spec.industry,
-        regions=list(spec.regions),
-        hq_country=spec.hq_country,
-        description=spec.description,
-        size=spec.size,
-        partner_types=list(spec.partner_types),
-        currency=spec.currency,
-        website=spec.website,
-    )
+    profile = spec.profile()
     assert profile.domain == spec.domain
     assert profile.hq_country == spec.hq_country
     assert len(spec.description) >= 60

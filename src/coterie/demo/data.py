@@ -18,6 +18,7 @@ from coterie.models.vocabulary import (
     Region,
     Role,
 )
+from coterie.network.schemas import CompanyIn
 
 ADMIN, MANAGER, MEMBER = Role.ADMIN, Role.MANAGER, Role.MEMBER
 ACTIVE, PENDING, DECLINED, REVOKED = (
@@ -86,6 +87,21 @@ class CompanySpec:
     @property
     def website(self) -> str:
         return f"https://www.{self.domain}"
+
+    def profile(self) -> CompanyIn:
+        """The company as signup would receive it (validated like any other)."""
+        return CompanyIn(
+            name=self.name,
+            domain=self.domain,
+            industry=self.industry,
+            regions=list(self.regions),
+            hq_country=self.hq_country,
+            description=self.description,
+            size=self.size,
+            partner_types=list(self.partner_types),
+            currency=self.currency,
+            website=self.website,
+        )
 
     def email_of(self, person: Person) -> str:
         return f"{email_local_part(person.name)}@{self.domain}"

@@ -37,7 +37,6 @@ from coterie.demo.data import (
 from coterie.models import AuditEvent, AuthToken, Company, User
 from coterie.models.vocabulary import PartnershipStatus, Role, TokenKind
 from coterie.network import companies, partnerships
-from coterie.network.schemas import CompanyIn
 
 DEMO_PASSWORD = "coterie-demo-2026"
 
@@ -149,21 +148,7 @@ class _Loader:
         self.backdate_audit_trail()
 
     def add_company(self, spec: CompanySpec) -> None:
-        company = companies.create_company(
-            self.session,
-            CompanyIn(
-                name=spec.name,
-                domain=spec.domain,
-                industry=spec.industry,
-                regions=list(spec.regions),
-                hq_country=spec.hq_country,
-                description=spec.description,
-                size=spec.size,
-                partner_types=list(spec.partner_types),
-                currency=spec.currency,
-                website=spec.website,
-            ),
-        )
+        company = companies.create_company(self.session, spec.profile())
         joined = self.days_ago(spec.joined_days_ago)
         company.created_at = company.updated_at = joined
         self.companies[spec.domain] = company
