@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Float, Select, and_, case, cast, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.authz import rls
@@ -28,12 +28,30 @@ from coterie.models import FieldShare, Participant, Space
 from coterie.records.fields import STANDARD_FIELDS, FieldType
 from coterie.records.kinds import ParticipantStatus
 
+Audience = ColumnElement[Any] | uuid.UUID
 
-def shared_with(
-    space: type[Space], kind: str, key: str, principal: Principal
+
+def shared_to(
+    kind: str, owner: ColumnElement[Any] | QueryableAttribute[Any], audience: Audience
 ) -> ColumnElement[bool]:
+    """The `field_shares` rows by which `owner` shares fields of its `kind` spaces with the
+    company `audience`: shared with every participant, or with that company by name.
+
+    The one statement of the sharing rule; every masked read (spaces, filters, exports,
+    search) builds on it."""
+    return and_(
+        FieldShare.kind == kind,
+        FieldShare.owner_company_id == owner,
+        or_(
+            FieldShare.audience_company_id.is_(None),
+            FieldShare.audience_company_id == audience,
+        ),
+    )
+
+
+def shared_with(space: type[Space], kind: str, key: str, audience: Audience) -> ColumnElement[bool]:
     """Whether the company owning the `space` row shares field `key` of its `kind` spaces with
-    the principal's company.
+    the company `audience`.
 
     Correlated on purpose: one index probe (ix_field_shares_lookup) per space row on the page.
     An uncorrelated `company_id IN (SELECT owner ...)` made PostgreSQL hash every sharing
@@ -41,17 +59,18 @@ def shared_with(
     """
     return (
         select(FieldShare.id)
-        .where(
-            FieldShare.kind == kind,
-            FieldShare.field_key == key,
-            FieldShare.owner_company_id == space.company_id,
-            or_(
-                FieldShare.audience_company_id.is_(None),
-                FieldShare.audience_company_id == principal.company_id,
-            ),
-        )
+        .where(shared_to(kind, space.company_id, audience), FieldShare.field_key == key)
         .correlate(space)
         .exists()
+    )
+
+
+def shared_keys(space: type[Space], kind: str, audience: Audience) -> Select[Any]:
+    """The keys of the fields the `space` row's owner shares with `audience` (correlated)."""
+    return (
+        select(FieldShare.field_key)
+        .where(shared_to(kind, space.company_id, audience))
+        .correlate(space)  # the space of the outer row; without this it would cross-join
     )
 
 
@@ -62,7 +81,7 @@ def field_visible(
     mine = space.company_id == principal.company_id
     theirs = and_(
         space.company_id != principal.company_id,
-        shared_with(space, kind, key, principal),
+        shared_with(space, kind, key, principal.company_id),
     )
     return or_(mine, theirs) if shown_to_self else theirs
 
@@ -199,12 +218,8 @@ def shares_with(
     compiled templates), never from values."""
     rows = session.execute(
         select(FieldShare.owner_company_id, FieldShare.field_key).where(
-            FieldShare.kind == kind,
+            shared_to(kind, FieldShare.owner_company_id, principal.company_id),
             FieldShare.owner_company_id != principal.company_id,
-            or_(
-                FieldShare.audience_company_id.is_(None),
-                FieldShare.audience_company_id == principal.company_id,
-            ),
         )
     )
     result: dict[uuid.UUID, set[str]] = {}

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from coterie.authz import rls
+from coterie.authz import fields, rls
 from coterie.authz.principal import Principal
 from coterie.kit.problems import forbidden, not_found
 from coterie.models import FieldShare, Participant, Record, RecordAccess, Space
@@ -102,18 +102,16 @@ def check(session: Session, principal: Principal, kind: str, record_id: uuid.UUI
 
 def require_edit(session: Session, principal: Principal, kind: str, record_id: uuid.UUID) -> Record:
     """The record if the principal may edit it; 404 if it may not see it, 403 if read-only."""
-    record = check(session, principal, kind, record_id)
-    can_edit = session.scalars(
-        select(RecordAccess.can_edit)
-        .where(
-            RecordAccess.record_id == record_id,
-            RecordAccess.company_id == principal.company_id,
-            RecordAccess.kind == kind,
-            RecordAccess.principal == principal.access_key(kind),
-        )
-        .execution_options(**rls.as_company(principal.company_id))
-    ).first()
-    if not can_edit:
+    statement = (
+        visible(principal, kind)
+        .add_columns(RecordAccess.can_edit)
+        .where(RecordAccess.record_id == record_id)
+    )
+    row = session.execute(statement).first()
+    if row is None:
+        raise not_found(kind)
+    record: Record = row[0]
+    if not row[1]:
         raise forbidden("You may read this record but not edit it (your company's access rules).")
     return record
 
@@ -158,24 +156,6 @@ _ACCESS_KEY = "gate_access_key"
 _RECORD_IDS = "gate_record_ids"
 
 
-def _shared_exists(kind: str, key: str, company: ColumnElement[Any]) -> ColumnElement[bool]:
-    """Whether the space row's owner shares field `key` with `company` (one index probe)."""
-    return (
-        select(FieldShare.id)
-        .where(
-            FieldShare.kind == kind,
-            FieldShare.field_key == key,
-            FieldShare.owner_company_id == Space.company_id,
-            or_(
-                FieldShare.audience_company_id.is_(None),
-                FieldShare.audience_company_id == company,
-            ),
-        )
-        .correlate(Space)
-        .exists()
-    )
-
-
 def _custom_aggregate(
     dialect: str, entries: Any, condition: ColumnElement[bool]
 ) -> ColumnElement[Any]:
@@ -215,14 +195,7 @@ def _spaces_statement(dialect: str, kind: str, own: OwnFieldPolicy) -> Executabl
     if dialect == "postgresql":
         shared = (
             select(func.array_agg(FieldShare.field_key).label("shared_keys"))
-            .where(
-                FieldShare.owner_company_id == Space.company_id,
-                FieldShare.kind == kind,
-                or_(
-                    FieldShare.audience_company_id.is_(None),
-                    FieldShare.audience_company_id == company,
-                ),
-            )
+            .where(fields.shared_to(kind, Space.company_id, company))
             .correlate(Space)
             .lateral("shared")
         )
@@ -243,22 +216,13 @@ def _spaces_statement(dialect: str, kind: str, own: OwnFieldPolicy) -> Executabl
     else:
 
         def masked(key: str, value: Any) -> ColumnElement[Any]:
-            theirs = and_(Space.company_id != company, _shared_exists(kind, key, company))
+            theirs = and_(
+                Space.company_id != company, fields.shared_with(Space, kind, key, company)
+            )
             visible = or_(is_mine, theirs) if key in own.visible_standard else theirs
             return case((visible, value), else_=None)
 
-        shared_entry = entries.c.key.in_(
-            select(FieldShare.field_key)
-            .where(
-                FieldShare.owner_company_id == Space.company_id,
-                FieldShare.kind == kind,
-                or_(
-                    FieldShare.audience_company_id.is_(None),
-                    FieldShare.audience_company_id == company,
-                ),
-            )
-            .correlate(Space)  # the space of the outer row; without this it would cross-join
-        )
+        shared_entry = entries.c.key.in_(fields.shared_keys(Space, kind, company))
         custom = _custom_aggregate(
             dialect,
             entries,
@@ -389,15 +353,15 @@ def my_participation(
 
 def participant_for_write(
     session: Session, principal: Principal, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
-) -> Participant | None:
-    """Another company's participation on a record the principal may edit."""
-    require_edit(session, principal, kind, record_id)
+) -> tuple[Record, Participant | None]:
+    """A record the principal may edit, and another company's participation in it (if any)."""
+    record = require_edit(session, principal, kind, record_id)
     statement = (
         select(Participant)
         .where(Participant.record_id == record_id, Participant.company_id == company_id)
         .execution_options(**rls.as_company(principal.company_id))
     )
-    return session.scalars(statement).first()
+    return record, session.scalars(statement).first()
 
 
 def invitations(session: Session, principal: Principal) -> list[tuple[Record, Participant]]:

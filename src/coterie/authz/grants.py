@@ -97,16 +97,7 @@ def refresh_records(session: Session, record_ids: Sequence[uuid.UUID], kind: str
 
 
 def active_companies(session: Session, record_id: uuid.UUID) -> set[uuid.UUID]:
-    return set(
-        session.scalars(
-            select(Participant.company_id)
-            .where(
-                Participant.record_id == record_id,
-                Participant.status == ParticipantStatus.ACTIVE.value,
-            )
-            .execution_options(**GATE)
-        )
-    )
+    return {company_id for _, company_id in active_companies_of(session, [record_id])}
 
 
 def active_companies_of(

@@ -67,6 +67,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
+from coterie.authz.fields import shared_to
 from coterie.authz.gate import OwnFieldPolicy
 from coterie.authz.guard import UNSAFE
 from coterie.authz.principal import Principal
@@ -387,13 +388,8 @@ def _visible_entries(
             Participant.status == ParticipantStatus.ACTIVE.value,
         )
         partner_shares = exists().where(
-            FieldShare.owner_company_id == entry.owner_company_id,
-            FieldShare.kind == kind,
+            shared_to(kind, entry.owner_company_id, principal.company_id),
             FieldShare.field_key == entry.field_key,
-            or_(
-                FieldShare.audience_company_id.is_(None),
-                FieldShare.audience_company_id == principal.company_id,
-            ),
         )
         field_visible = or_(
             entry.owner_company_id.is_(None),

@@ -288,7 +288,7 @@ def invite(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
 ) -> Participant:
     principal = Principal.of(actor, session)
-    existing = gate.participant_for_write(session, principal, kind, record_id, company_id)
+    _record, existing = gate.participant_for_write(session, principal, kind, record_id, company_id)
     if session.get(Company, company_id) is None:
         raise invalid("body.company_id", "is not a company on the network", "unknown-company")
     now = utcnow()
@@ -382,8 +382,7 @@ def remove(
         participant.source = "manual"  # a person decided: rules never invite it again
         action = "participant.left"
     else:
-        target = gate.participant_for_write(session, principal, kind, record_id, company_id)
-        record = gate.check(session, principal, kind, record_id)
+        record, target = gate.participant_for_write(session, principal, kind, record_id, company_id)
         if record.owner_company_id != actor.company_id:
             raise forbidden("Only the owner company removes other companies from a record.")
         if target is None or target.status not in (
