@@ -7,11 +7,13 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
 from coterie import __version__, errors, health
+from coterie.activity import api as activity_api
 from coterie.audit import api as audit_api
 from coterie.auth import api as auth_api
 from coterie.authz import guard as authz_guard
 from coterie.authz import rls
 from coterie.config import Settings, get_settings
+from coterie.cosell import leads_api, plans_api
 from coterie.db import make_engine, make_session_factory
 from coterie.kit.limits import MaxBodySizeMiddleware
 from coterie.mail.delivery import install_outbox
@@ -21,6 +23,7 @@ from coterie.policies import api as policies_api
 from coterie.records import api as records_api
 from coterie.records import search_api
 from coterie.web import pages as web_pages
+from coterie.workflows import api as workflows_api
 
 API_PREFIX = "/api/v1"
 
@@ -65,6 +68,10 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     api.include_router(records_api.router)
     api.include_router(search_api.router)
     api.include_router(policies_api.router)
+    api.include_router(plans_api.router)
+    api.include_router(leads_api.router)
+    api.include_router(workflows_api.router)
+    api.include_router(activity_api.router)
     app.include_router(api)
     app.include_router(health.router)
     app.add_api_route(f"{API_PREFIX}/docs", _interactive_docs, include_in_schema=False)

@@ -14,7 +14,29 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.sql import visitors
 
 PROTECTED_TABLES = frozenset(
-    {"records", "record_participants", "record_spaces", "record_access", "search_entries"}
+    {
+        # the shared-record core
+        "records",
+        "record_participants",
+        "record_spaces",
+        "record_access",
+        "search_entries",
+        # what hangs off a record (co-selling, workflows, activity): read after the gate
+        "program_details",
+        "plan_details",
+        "plan_records",
+        "plan_goals",
+        "account_plans",
+        "record_workflows",
+        "workflow_moves",
+        "workflow_approvals",
+        "record_tasks",
+        "lead_decisions",
+        "deal_registrations",
+        "comments",
+        "comment_mentions",
+        "record_changes",
+    }
 )
 GATE = {"coterie_gate": True}
 UNSAFE = {"coterie_unsafe": True}

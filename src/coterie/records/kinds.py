@@ -1,4 +1,8 @@
-"""The record kinds served by the generic shared-record core, and their URL plurals."""
+"""The record kinds served by the generic shared-record core, and their URL plurals.
+
+Programs and joint sales plans are shared records too: their host/owner company invites the
+partners, each company keeps a space (its owner on the plan, its own notes), and every read
+goes through the same gate. `coterie.cosell` adds what is particular to them."""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ class Kind(StrEnum):
     ACCOUNT = "account"
     LEAD = "lead"
     OPPORTUNITY = "opportunity"
+    SOLUTION = "solution"
+    PROGRAM = "program"
+    PLAN = "plan"
 
 
 class Motion(StrEnum):
@@ -38,4 +45,7 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.ACCOUNT: KindInfo(Kind.ACCOUNT, "accounts", "Account"),
     Kind.LEAD: KindInfo(Kind.LEAD, "leads", "Lead"),
     Kind.OPPORTUNITY: KindInfo(Kind.OPPORTUNITY, "opportunities", "Opportunity"),
+    Kind.SOLUTION: KindInfo(Kind.SOLUTION, "solutions", "Joint solution"),
+    Kind.PROGRAM: KindInfo(Kind.PROGRAM, "programs", "Partner program"),
+    Kind.PLAN: KindInfo(Kind.PLAN, "plans", "Joint sales plan"),
 }

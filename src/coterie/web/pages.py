@@ -16,11 +16,13 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from coterie.activity import pages as activity_pages
 from coterie.auth import pages as auth_pages
 from coterie.auth import service
 from coterie.auth import settings_pages as auth_settings_pages
 from coterie.auth.dependencies import SESSION_COOKIE
 from coterie.auth.principal import Actor
+from coterie.cosell import leads_pages, plans_pages
 from coterie.kit.problems import Problem
 from coterie.models.vocabulary import TokenKind
 from coterie.network import pages as network_pages
@@ -30,6 +32,7 @@ from coterie.records import pages as records_pages
 from coterie.records import template_pages
 from coterie.web.sessions import LoginRequiredError, login_redirect
 from coterie.web.templating import PAGE_HEADERS, is_htmx, render
+from coterie.workflows import pages as workflow_pages
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -43,6 +46,10 @@ def install(app: FastAPI) -> None:
     app.include_router(records_pages.router)
     app.include_router(template_pages.router)
     app.include_router(policies_pages.router)
+    app.include_router(plans_pages.router)
+    app.include_router(leads_pages.router)
+    app.include_router(workflow_pages.router)
+    app.include_router(activity_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequiredError, login_redirect)
 

@@ -1,0 +1,1 @@
+"""Activity on shared records: comments with mentions, the change timeline, notifications."""

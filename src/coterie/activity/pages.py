@@ -1,0 +1,7 @@
+"""Pages of comments, the timeline and notifications."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Co-selling: partner programs, joint sales plans, goals, account plans, leads, deal registration."""

@@ -1,0 +1,3 @@
+"""Lead decisions and deal registrations."""
+
+from __future__ import annotations

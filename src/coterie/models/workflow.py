@@ -1,0 +1,4 @@
+"""Workflow definitions and stages, transitions, approvals, record workflow state, moves, tasks,
+saved filters."""
+
+from __future__ import annotations

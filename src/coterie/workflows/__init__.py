@@ -1,0 +1,2 @@
+"""Workflows: definitions per company or program, stages, entry criteria, tasks, approvals,
+moves and boards."""
