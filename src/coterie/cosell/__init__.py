@@ -1,1 +1,2 @@
-"""Co-selling: partner programs, joint sales plans, goals, account plans, leads, deal registration."""
+"""Co-selling: partner programs, joint sales plans and goals, account plans, leads and deal
+registration."""
