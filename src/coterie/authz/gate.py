@@ -14,7 +14,7 @@ import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
@@ -139,13 +140,24 @@ def own_space_for_write(
 ) -> Space:
     """My company's space on a record I may edit; 404 when I may not see it, 403 when I may
     only read it."""
-    require_edit(session, principal, kind, record_id)
     statement = (
-        select(Space)
-        .where(Space.record_id == record_id, Space.company_id == principal.company_id)
-        .execution_options(**rls.as_company(principal.company_id))
+        visible(principal, kind)
+        .add_columns(RecordAccess.can_edit, Space)
+        .outerjoin(
+            Space,
+            and_(
+                Space.record_id == RecordAccess.record_id,
+                Space.company_id == principal.company_id,
+            ),
+        )
+        .where(RecordAccess.record_id == record_id)
     )
-    space = session.scalars(statement).first()
+    row = session.execute(statement).first()
+    if row is None:
+        raise not_found(kind)
+    if not row[1]:
+        raise forbidden("You may read this record but not edit it (your company's access rules).")
+    space: Space | None = row[2]
     if space is None:
         raise not_found(kind)
     return space
@@ -157,7 +169,7 @@ _RECORD_IDS = "gate_record_ids"
 
 
 def _custom_aggregate(
-    dialect: str, entries: Any, condition: ColumnElement[bool]
+    dialect: str, entries: Any, condition: ColumnElement[bool], *outer: Any
 ) -> ColumnElement[Any]:
     """The entries of the space's custom JSON that meet `condition`, as one JSON object."""
     aggregate: ColumnElement[Any]
@@ -172,7 +184,8 @@ def _custom_aggregate(
             else_=entries.c.value,
         )
         aggregate = func.json_group_object(entries.c.key, value)
-    subquery = select(aggregate).select_from(entries).where(condition).correlate(Space)
+    # correlated to the outer row (and, on PostgreSQL, its shared-keys lateral: not re-run here)
+    subquery = select(aggregate).select_from(entries).where(condition).correlate(Space, *outer)
     return type_coerce(subquery.scalar_subquery(), JSON)
 
 
@@ -186,7 +199,18 @@ def _spaces_statement(dialect: str, kind: str, own: OwnFieldPolicy) -> Executabl
     array; elsewhere each field probes `field_shares` (correlated EXISTS)."""
     company = bindparam(_COMPANY, type_=Space.company_id.type)
     access_key = bindparam(_ACCESS_KEY, type_=RecordAccess.principal.type)
-    record_ids: BindParameter[Any] = bindparam(_RECORD_IDS, expanding=True)
+    # one array parameter on PostgreSQL: the statement text stays the same for every page, so
+    # the driver caches its parsing and the server may prepare it
+    record_ids: BindParameter[Any] = (
+        bindparam(_RECORD_IDS, type_=postgresql.ARRAY(Space.record_id.type))
+        if dialect == "postgresql"
+        else bindparam(_RECORD_IDS, expanding=True)
+    )
+    in_page = (
+        Space.record_id == any_(record_ids)
+        if dialect == "postgresql"
+        else Space.record_id.in_(record_ids)
+    )
     is_mine = Space.company_id == company
     entries = func.json_each(Space.custom).table_valued("key", "value", "type").alias("entry")
     own_keys = sorted(own.visible_custom)
@@ -212,6 +236,7 @@ def _spaces_statement(dialect: str, kind: str, own: OwnFieldPolicy) -> Executabl
             dialect,
             entries,
             case((is_mine, own_entry), else_=entries.c.key == any_(shared_keys)),
+            shared,
         )
     else:
 
@@ -263,10 +288,18 @@ def _spaces_statement(dialect: str, kind: str, own: OwnFieldPolicy) -> Executabl
     if shared is not None:
         statement = statement.outerjoin(shared, true())
     return statement.where(
-        Space.record_id.in_(record_ids),
+        in_page,
         Space.record_id.in_(visible_ids),
         or_(is_mine, Participant.status == ParticipantStatus.ACTIVE.value),
     ).order_by(Space.record_id, Space.company_id)
+
+
+# (key, index in a row of `_spaces_statement`): record_id, company_id, version, the standard
+# fields but currency, currency, amount_currency, custom
+_COLUMN_OF = {key: 3 + i for i, key in enumerate(k for k in STANDARD_FIELDS if k != "currency")}
+_STANDARD_COLUMNS: tuple[tuple[str, int], ...] = tuple(
+    (key, _COLUMN_OF.get(key, -3)) for key in STANDARD_FIELDS
+)
 
 
 def spaces(
@@ -293,38 +326,31 @@ def spaces(
         statement, parameters, execution_options=rls.as_company(principal.company_id)
     )
     result: list[MaskedSpace] = []
-    for row in rows.mappings():
+    for row in rows:
         standard: dict[str, Any] = {}
-        for key in STANDARD_FIELDS:
-            value = row[key]
+        for key, index in _STANDARD_COLUMNS:
+            value = row[index]
             if value is None:
                 continue
             if key == "amount":
-                value = {"value": _decimal_text(value), "currency": row["amount_currency"]}
-            standard[key] = _plain(value)
+                standard[key] = {"value": f"{Decimal(value):.2f}", "currency": row[-2]}
+            elif isinstance(value, uuid.UUID):
+                standard[key] = str(value)
+            elif isinstance(value, date):  # datetime too
+                standard[key] = value.isoformat()
+            else:
+                standard[key] = value
         result.append(
             MaskedSpace(
-                record_id=row["record_id"],
-                company_id=row["company_id"],
-                is_mine=row["company_id"] == principal.company_id,
-                version=row["version"],
+                record_id=row[0],
+                company_id=row[1],
+                is_mine=row[1] == principal.company_id,
+                version=row[2],
                 standard=standard,
-                custom=dict(row["custom"] or {}),
+                custom=dict(row[-1] or {}),
             )
         )
     return result
-
-
-def _decimal_text(value: Any) -> str:
-    return f"{Decimal(value):.2f}"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
 
 
 def my_participation(

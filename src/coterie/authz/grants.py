@@ -119,7 +119,6 @@ def active_companies_of(
     return pairs
 
 
-@rls.unsafe_system_maintenance
 def after_write(
     session: Session,
     record_id: uuid.UUID,
@@ -127,22 +126,38 @@ def after_write(
     *,
     rule_companies: set[uuid.UUID] | None = None,
     acting_user_id: uuid.UUID | None = None,
+    participants_changed: bool = True,
 ) -> None:
     """Bring grants and rule-made participants of one record up to date after a write.
 
     `rule_companies`: whose rules may have changed their verdict (by default every active
-    participant: a change to the shared core can affect anyone's rules).
+    participant: a change to the shared core can affect anyone's rules; a space write affects
+    only its company's, since rules read the core and their owner's own space).
+    `participants_changed=False` (a core or space write) skips the company-wide refresh unless
+    an auto-share rule invited or withdrew a company.
     """
     from coterie.authz import rules
-    from coterie.authz.principal import per_user_kinds
+    from coterie.authz.principal import AUTO_SHARE, has_rules, per_user_kinds
 
     session.flush()
-    companies = active_companies(session, record_id) if rule_companies is None else rule_companies
-    for company_id in sorted(companies):
-        rules.apply_auto_share(
+    active: set[uuid.UUID] | None = None
+    if rule_companies is None:
+        with rls.unsafe_system_scope(session):
+            active = active_companies(session, record_id)
+        rule_companies = active
+    for company_id in sorted(rule_companies):
+        if has_rules(session, company_id, kind, AUTO_SHARE) and rules.apply_auto_share(
             session, company_id, kind, [record_id], acting_user_id=acting_user_id
-        )
-    refresh_record(session, record_id, kind)
-    for company_id in sorted(active_companies(session, record_id)):
+        ):
+            participants_changed = True
+    if participants_changed:
+        with rls.unsafe_system_scope(session):
+            refresh_record(session, record_id, kind)
+            active = active_companies(session, record_id)
+        per_user = active
+    else:
+        # nobody joined or left: only the companies whose rules looked at the change
+        per_user = rule_companies if active is None else rule_companies & active
+    for company_id in sorted(per_user):
         if kind in per_user_kinds(session, company_id):
             rules.refresh_visibility(session, company_id, kind, [record_id])

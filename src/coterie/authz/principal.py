@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.preferences import read as read_preferences
 from coterie.auth.principal import Actor
+from coterie.kit import txcache
 from coterie.models import AccessRule
 from coterie.models.vocabulary import Role
 
@@ -18,19 +19,32 @@ VISIBILITY = "visibility"
 AUTO_SHARE = "auto_share"
 
 
+txcache.register("access_rules", AccessRule)
+
+
+def company_rules(session: Session, company_id: uuid.UUID) -> tuple[AccessRule, ...]:
+    """The company's enabled access rules, oldest first (read once per transaction)."""
+    cached = txcache.cache(session, "access_rules")
+    found: tuple[AccessRule, ...] | None = cached.get(company_id)
+    if found is None:
+        found = tuple(
+            session.scalars(
+                select(AccessRule)
+                .where(AccessRule.company_id == company_id, AccessRule.enabled.is_(True))
+                .order_by(AccessRule.created_at, AccessRule.id)
+            )
+        )
+        cached[company_id] = found
+    return found
+
+
+def has_rules(session: Session, company_id: uuid.UUID, kind: str, type_: str) -> bool:
+    return any(r.kind == kind and r.type == type_ for r in company_rules(session, company_id))
+
+
 def per_user_kinds(session: Session, company_id: uuid.UUID) -> frozenset[str]:
     """Kinds for which the company's visibility rules decide per user who sees what."""
-    return frozenset(
-        session.scalars(
-            select(AccessRule.kind)
-            .where(
-                AccessRule.company_id == company_id,
-                AccessRule.type == VISIBILITY,
-                AccessRule.enabled.is_(True),
-            )
-            .distinct()
-        )
-    )
+    return frozenset(r.kind for r in company_rules(session, company_id) if r.type == VISIBILITY)
 
 
 @dataclass(frozen=True)

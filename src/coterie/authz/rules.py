@@ -21,14 +21,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import Uuid, and_, bindparam, delete, func, insert, literal, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from coterie.authz import conditions, rls
 from coterie.authz.catalog import catalog, columns
 from coterie.authz.guard import GATE
-from coterie.authz.principal import AUTO_SHARE, COMPANY_WIDE, VISIBILITY
+from coterie.authz.principal import AUTO_SHARE, COMPANY_WIDE, VISIBILITY, company_rules
 from coterie.db import utcnow
+from coterie.kit import txcache
 from coterie.models import (
     AccessRule,
     Participant,
@@ -42,6 +44,10 @@ from coterie.models.vocabulary import Role
 from coterie.records import templates
 from coterie.records.kinds import ParticipantStatus
 
+CHUNK = 5000  # ids per IN list
+# what rule conditions read: records, the company's spaces and its own participation
+txcache.register("rule_matches", Record, Space, Participant)
+
 
 @dataclass(frozen=True)
 class CompiledRule:
@@ -52,17 +58,10 @@ class CompiledRule:
 def enabled_rules(
     session: Session, company_id: uuid.UUID, kind: str, type_: str
 ) -> list[CompiledRule]:
+    rules = [r for r in company_rules(session, company_id) if r.kind == kind and r.type == type_]
+    if not rules:
+        return []
     template = templates.load(session, company_id, kind)
-    rules = session.scalars(
-        select(AccessRule)
-        .where(
-            AccessRule.company_id == company_id,
-            AccessRule.kind == kind,
-            AccessRule.type == type_,
-            AccessRule.enabled.is_(True),
-        )
-        .order_by(AccessRule.created_at)
-    )
     return [
         CompiledRule(rule, conditions.parse(rule.condition, catalog(template), path="condition"))
         for rule in rules
@@ -77,7 +76,12 @@ def matching(
     record_ids: Iterable[uuid.UUID] | None = None,
 ) -> set[uuid.UUID]:
     """Records of `kind` the company actively participates in that match `condition`,
-    evaluated over the shared core and the company's own space."""
+    evaluated over the shared core and the company's own space. The answer over all records is
+    kept for the transaction (a rule change checks its reach, then applies it)."""
+    memo = txcache.cache(session, "rule_matches") if record_ids is None else None
+    key = (company_id, kind, condition.model_dump_json())
+    if memo is not None and key in memo:
+        return set(memo[key])
     template = templates.load(session, company_id, kind)
     statement = (
         select(Record.id)
@@ -98,7 +102,10 @@ def matching(
         if not ids:
             return set()
         statement = statement.where(Record.id.in_(ids))
-    return set(session.scalars(statement))
+    found = set(session.scalars(statement))
+    if memo is not None:
+        memo[key] = frozenset(found)
+    return found
 
 
 def _grantee_users(
@@ -214,6 +221,18 @@ def _creators_and_owners(
     return pairs
 
 
+@dataclass
+class ShareChanges:
+    """What re-applying auto-share rules did: records whose participants changed, and among
+    them those where an *active* company was withdrawn (only those change grants)."""
+
+    changed: set[uuid.UUID]
+    revoked: set[uuid.UUID]
+
+    def __bool__(self) -> bool:
+        return bool(self.changed)
+
+
 @rls.unsafe_system_maintenance
 def apply_auto_share(
     session: Session,
@@ -222,10 +241,9 @@ def apply_auto_share(
     record_ids: Iterable[uuid.UUID] | None = None,
     *,
     acting_user_id: uuid.UUID | None = None,
-) -> set[uuid.UUID]:
+) -> ShareChanges:
     """Invite the partners of every enabled auto-share rule onto matching records, and remove
-    companies a rule invited from records no rule of that company covers any more.
-    Returns the ids of records whose participants changed."""
+    companies a rule invited from records no rule of that company covers any more."""
     from coterie.network.partnerships import partner_ids
 
     scope = None if record_ids is None else list(record_ids)
@@ -242,9 +260,10 @@ def apply_auto_share(
             for target in targets:
                 wanted.setdefault((record_id, target), str(compiled.rule.id))
     existing = _rule_participants(session, company_id, kind, scope)
-    changed: set[uuid.UUID] = set()
+    changes = ShareChanges(set(), set())
     now = utcnow()
-    current = _participants_of(session, {record_id for record_id, _ in wanted})
+    current = _participants_of(session, wanted)
+    new_rows: list[dict[str, Any]] = []
     for (record_id, target), rule_id in wanted.items():
         participant = current.get((record_id, target))
         if (
@@ -257,39 +276,88 @@ def apply_auto_share(
             participant.source = rule_id
             participant.invited_at = now
             participant.responded_at = None
-            changed.add(record_id)
+            changes.changed.add(record_id)
         elif participant is None:
-            session.add(
-                Participant(
-                    record_id=record_id,
-                    company_id=target,
-                    status=ParticipantStatus.INVITED.value,
-                    invited_by_company_id=company_id,
-                    invited_by_user_id=acting_user_id,
-                    invited_at=now,
-                    source=rule_id,
-                )
+            new_rows.append(
+                {
+                    "record_id": record_id,
+                    "company_id": target,
+                    "status": ParticipantStatus.INVITED.value,
+                    "invited_by_company_id": company_id,
+                    "invited_by_user_id": acting_user_id,
+                    "invited_at": now,
+                    "source": rule_id,
+                }
             )
-            changed.add(record_id)
+            changes.changed.add(record_id)
+    _insert_invitations(session, new_rows)
     for participant in existing:
         if (participant.record_id, participant.company_id) in wanted:
             continue
         if participant.status in (ParticipantStatus.INVITED.value, ParticipantStatus.ACTIVE.value):
+            if participant.status == ParticipantStatus.ACTIVE.value:
+                changes.revoked.add(participant.record_id)
             participant.status = ParticipantStatus.REMOVED.value
             participant.responded_at = now
-            changed.add(participant.record_id)
-    return changed
+            changes.changed.add(participant.record_id)
+    return changes
+
+
+def _insert_invitations(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert rule-made invitations; on PostgreSQL one INSERT ... SELECT unnest(ids) per
+    (company, rule), since a rule change may invite a company onto thousands of records."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(Participant), rows)
+        return
+    groups: dict[tuple[Any, ...], list[uuid.UUID]] = {}
+    for row in rows:
+        key = tuple(row[c] for c in _INVITATION_COLUMNS)
+        groups.setdefault(key, []).append(row["record_id"])
+    for key, record_ids in groups.items():
+        ids = bindparam("record_ids", record_ids, type_=postgresql.ARRAY(Uuid()))
+        constants = [
+            literal(value, type_=getattr(Participant, column).type)
+            for column, value in zip(_INVITATION_COLUMNS, key, strict=True)
+        ]
+        session.execute(
+            insert(Participant).from_select(
+                ["record_id", *_INVITATION_COLUMNS], select(func.unnest(ids), *constants)
+            )
+        )
+
+
+_INVITATION_COLUMNS = (
+    "company_id",
+    "status",
+    "invited_by_company_id",
+    "invited_by_user_id",
+    "invited_at",
+    "source",
+)
 
 
 def _participants_of(
-    session: Session, record_ids: set[uuid.UUID]
+    session: Session, pairs: Iterable[tuple[uuid.UUID, uuid.UUID]]
 ) -> dict[tuple[uuid.UUID, uuid.UUID], Participant]:
-    if not record_ids:
-        return {}
-    rows = session.scalars(
-        select(Participant).where(Participant.record_id.in_(record_ids)).execution_options(**GATE)
-    )
-    return {(p.record_id, p.company_id): p for p in rows}
+    """The existing participant rows of (record, company) pairs, a chunk of records a query."""
+    by_company: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for record_id, company_id in pairs:
+        by_company.setdefault(company_id, []).append(record_id)
+    found: dict[tuple[uuid.UUID, uuid.UUID], Participant] = {}
+    for company_id, record_ids in by_company.items():
+        for start in range(0, len(record_ids), CHUNK):
+            rows = session.scalars(
+                select(Participant)
+                .where(
+                    Participant.company_id == company_id,
+                    Participant.record_id.in_(record_ids[start : start + CHUNK]),
+                )
+                .execution_options(**GATE)
+            )
+            found.update({(p.record_id, p.company_id): p for p in rows})
+    return found
 
 
 def _rule_participants(

@@ -19,7 +19,7 @@ from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import conditions, grants, rls, rules
 from coterie.authz.catalog import catalog
-from coterie.authz.principal import VISIBILITY, per_user_kinds
+from coterie.authz.principal import AUTO_SHARE, VISIBILITY, per_user_kinds
 from coterie.config import Settings
 from coterie.db import utcnow
 from coterie.kit.problems import Problem, conflict, invalid, not_found
@@ -139,22 +139,26 @@ def preview(session: Session, actor: Actor, data: RuleIn) -> int:
 
 @rls.unsafe_system_maintenance
 def reapply(
-    session: Session, company_id: uuid.UUID, kind: str, acting_user_id: uuid.UUID | None
+    session: Session,
+    company_id: uuid.UUID,
+    kind: str,
+    acting_user_id: uuid.UUID | None,
+    *,
+    auto_share: bool = True,
+    visibility: bool = True,
 ) -> None:
-    """Re-apply every rule of one company and kind to all its records."""
-    changed = rules.apply_auto_share(session, company_id, kind, acting_user_id=acting_user_id)
-    if changed:
-        ordered = sorted(changed)
-        grants.refresh_records(session, ordered, kind)
-        # other companies in per-user mode re-derive their users' rows for the touched records
-        touched: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for record_id, other in grants.active_companies_of(session, ordered):
-            if other != company_id:
-                touched.setdefault(other, []).append(record_id)
-        for other, record_ids in sorted(touched.items()):
-            if kind in per_user_kinds(session, other):
-                rules.refresh_visibility(session, other, kind, record_ids)
-    rules.refresh_visibility(session, company_id, kind)
+    """Re-apply every rule of one company and kind to all its records.
+
+    Auto-share rules invite (no grant yet) or withdraw companies: grants change only where an
+    active company was withdrawn, and it loses all its rows there. `visibility=False` when no
+    visibility rule changed: the company's own per-user rows stay as they are (auto-share
+    rules never change whom the company itself works with); `auto_share=False` likewise."""
+    if auto_share:
+        changes = rules.apply_auto_share(session, company_id, kind, acting_user_id=acting_user_id)
+        if changes.revoked:
+            grants.refresh_records(session, sorted(changes.revoked), kind)
+    if visibility:
+        rules.refresh_visibility(session, company_id, kind)
 
 
 def reapply_all_kinds(
@@ -197,7 +201,7 @@ def create_rule(session: Session, settings: Settings, actor: Actor, data: RuleIn
     )
     session.add(rule)
     session.flush()
-    reapply(session, actor.company_id, rule.kind, actor.user_id)
+    _reapply_for(session, actor, rule.kind, {rule.type})
     _audit(session, actor, rule, "rule.created")
     return rule
 
@@ -222,6 +226,7 @@ def update_rule(
     if data.kind.value != rule.kind:
         raise invalid("body.kind", "cannot change; create a new rule for another kind")
     _validate(session, settings, actor, data)
+    types = {rule.type, data.type}
     rule.type = data.type
     rule.name = data.name
     rule.condition = _condition(data.condition)
@@ -231,7 +236,7 @@ def update_rule(
     rule.enabled = data.enabled
     rule.version += 1
     rule.updated_at = utcnow()
-    reapply(session, actor.company_id, rule.kind, actor.user_id)
+    _reapply_for(session, actor, rule.kind, types)
     _audit(session, actor, rule, "rule.updated")
     return rule
 
@@ -239,11 +244,23 @@ def update_rule(
 def delete_rule(session: Session, actor: Actor, rule_id: uuid.UUID) -> None:
     actor.require_role(Role.ADMIN, "delete access rules")
     rule = get_rule(session, actor, rule_id)
-    kind = rule.kind
+    kind, type_ = rule.kind, rule.type
     _audit(session, actor, rule, "rule.deleted")
     session.delete(rule)
     session.flush()
-    reapply(session, actor.company_id, kind, actor.user_id)
+    _reapply_for(session, actor, kind, {type_})
+
+
+def _reapply_for(session: Session, actor: Actor, kind: str, types: set[str]) -> None:
+    """Re-apply after a change to rules of these types (the rule's type before and after)."""
+    reapply(
+        session,
+        actor.company_id,
+        kind,
+        actor.user_id,
+        auto_share=AUTO_SHARE in types,
+        visibility=VISIBILITY in types,
+    )
 
 
 def _audit(session: Session, actor: Actor, rule: AccessRule, action: str) -> None:

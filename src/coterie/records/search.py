@@ -234,15 +234,26 @@ def _index_core(session: Session, record: Record) -> None:
     _write(session, core_entries(record.id, record.kind, values))
 
 
-@rls.unsafe_system_maintenance
-def index_space(session: Session, kind: str, space: Space) -> None:
-    """Replace the rows of one company's space on a record (after the space was written)."""
-    with rls.unsafe_system_scope(session):
-        _index_space(session, kind, space)
+def index_space(
+    session: Session, kind: str, space: Space, changed: Iterable[str] | None = None
+) -> None:
+    """Replace the rows of one company's space on a record (after the space was written);
+    nothing to do when `changed` (the keys written) holds no searchable field.
+
+    Runs as the space's company: row-level security lets a company find its own index rows."""
+    if changed is not None:
+        template = templates.load(session, space.company_id, kind)
+        searchable = set(STANDARD_TEXT_FIELDS) | {
+            f.key for f in template.fields if not f.is_standard and f.type in TEXT_TYPES
+        }
+        if searchable.isdisjoint(changed):
+            return
+    rls.bind(session, space.company_id)
+    _index_space(session, kind, space)
 
 
 def _index_space(session: Session, kind: str, space: Space) -> None:
-    row = session.get(Template, (space.company_id, kind))
+    template = templates.load(session, space.company_id, kind)
     session.execute(
         delete(SearchEntry)
         .where(
@@ -252,7 +263,11 @@ def _index_space(session: Session, kind: str, space: Space) -> None:
         .execution_options(synchronize_session=False)
     )
     standard = {key: getattr(space, key) for key in STANDARD_TEXT_FIELDS}
-    custom_types = custom_types_of(row.definition if row is not None else None)
+    custom_types = {
+        f.key: f.type.value
+        for f in [*template.retired, *template.fields]
+        if not f.is_standard and f.type is not None
+    }
     _write(
         session,
         space_entries(

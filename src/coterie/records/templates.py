@@ -19,6 +19,7 @@ from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz.gate import OwnFieldPolicy
 from coterie.db import utcnow
+from coterie.kit import txcache
 from coterie.kit.problems import Problem, invalid
 from coterie.models import Company, FieldShare, Template
 from coterie.models.vocabulary import Role
@@ -91,9 +92,18 @@ def _from_row(row: Template) -> CompanyTemplate:
     )
 
 
+txcache.register("templates", Template)
+
+
 def load(session: Session, company_id: uuid.UUID, kind: str) -> CompanyTemplate:
-    row = session.get(Template, (company_id, kind))
-    return CompanyTemplate(kind, 0, [], []) if row is None else _from_row(row)
+    """The company's template for `kind` (read once per transaction)."""
+    cached = txcache.cache(session, "templates")
+    found: CompanyTemplate | None = cached.get((company_id, kind))
+    if found is None:
+        row = session.get(Template, (company_id, kind))
+        found = CompanyTemplate(kind, 0, [], []) if row is None else _from_row(row)
+        cached[(company_id, kind)] = found
+    return found
 
 
 def save(
