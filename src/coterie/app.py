@@ -13,7 +13,7 @@ from coterie.auth import api as auth_api
 from coterie.authz import guard as authz_guard
 from coterie.authz import rls
 from coterie.config import Settings, get_settings
-from coterie.cosell import leads_api, plans_api
+from coterie.cosell import leads_api, plans_api, review_api
 from coterie.db import make_engine, make_session_factory
 from coterie.kit.limits import MaxBodySizeMiddleware
 from coterie.mail.delivery import install_outbox
@@ -65,11 +65,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     api.include_router(auth_api.router)
     api.include_router(network_api.router)
     api.include_router(audit_api.router)
+    api.include_router(leads_api.router)  # before the records: /leads/nominations is no record
     api.include_router(records_api.router)
     api.include_router(search_api.router)
     api.include_router(policies_api.router)
     api.include_router(plans_api.router)
-    api.include_router(leads_api.router)
+    api.include_router(review_api.router)
     api.include_router(workflows_api.router)
     api.include_router(activity_api.router)
     app.include_router(api)

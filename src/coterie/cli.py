@@ -34,11 +34,15 @@ user_app = typer.Typer(help="Create users without the web or API.", no_args_is_h
 token_app = typer.Typer(
     help="Personal API tokens for scripts and integrations.", no_args_is_help=True
 )
+notifications_app = typer.Typer(help="Notification e-mail: the daily digest.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(notifications_app, name="notifications")
 app.add_typer(bench_app, name="bench")
+registrations_app = typer.Typer(help="Deal registrations.", no_args_is_help=True)
+app.add_typer(registrations_app, name="registrations")
 
 console = Console()
 err = Console(stderr=True)
@@ -302,6 +306,38 @@ def token_create(
         _fail(str(exc))
     console.print("Your token (it will not be shown again):", style="bold")
     sys.stdout.write(secret + "\n")
+
+
+@registrations_app.command("expire")
+def registrations_expire() -> None:
+    """Mark approved deal registrations whose expiry date has passed as expired (idempotent;
+    they already read as expired everywhere). Run it daily, e.g. from cron."""
+    from coterie.cosell.registrations import expire_due
+    from coterie.db import make_engine, make_session_factory, session_scope
+
+    settings = _settings()
+    _require_migrated(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            count = expire_due(session)
+    finally:
+        engine.dispose()
+    console.print(f"Expired {count} deal registration{'' if count == 1 else 's'}.")
+
+
+@notifications_app.command("digest")
+def notifications_digest() -> None:
+    """E-mail each user who chose a daily digest what happened since their last one.
+
+    Run it once a day (cron, systemd timer). Each recipient sees only what they may still see.
+    """
+    from coterie.activity.digest import send_digests_with
+
+    settings = _settings()
+    _require_migrated(settings)
+    sent = send_digests_with(settings)
+    console.print(f"[green]Sent {sent} digest e-mail{'s' if sent != 1 else ''}.[/green]")
 
 
 if __name__ == "__main__":

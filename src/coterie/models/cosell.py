@@ -10,8 +10,19 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coterie.db import Base, UTCDateTime, new_id, utcnow
@@ -30,7 +41,11 @@ class ProgramDetails(Base):
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
 
 
 class PlanDetails(Base):
@@ -47,7 +62,11 @@ class PlanDetails(Base):
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
 
 
 class PlanRecord(Base):
@@ -73,6 +92,60 @@ class PlanRecord(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlanGoal(Base):
+    """One goal of a plan: a metric, a target for a period, for one participant company or
+    joint (`company_id` NULL), optionally one slice of a breakdown (region, industry, product,
+    quarter). Progress is never stored: it is computed per viewer from the records it may see."""
+
+    __tablename__ = "plan_goals"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    plan_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("records.id", ondelete="CASCADE"), index=True
+    )
+    metric: Mapped[str] = mapped_column(String(30))
+    target: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))  # value metrics only
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    company_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE")
+    )
+    breakdown_dimension: Mapped[str | None] = mapped_column(String(20))
+    breakdown_value: Mapped[str | None] = mapped_column(String(200))
+    created_by_company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE")
+    )
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AccountPlan(Base):
+    """The joint account plan of an account record: objectives and next steps, edited by any
+    active participant. Next steps are kept here as a JSON list of
+    {id, title, owner_user_id, owner_company_id, due_date, done}."""
+
+    __tablename__ = "account_plans"
+
+    record_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("records.id", ondelete="CASCADE"), primary_key=True
+    )
+    objectives: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    updated_by_company_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL")
+    )
 
 
 class ExchangeRate(Base):

@@ -37,6 +37,10 @@ class Record(Base):
     motion: Mapped[str | None] = mapped_column(String(30))
     description: Mapped[str] = mapped_column(Text, default="")
     joint_stage: Mapped[str | None] = mapped_column(String(60))
+    # where the deal came from: the company that sourced it and the record it was converted
+    # from (no foreign keys: see migration 0009; an id that no longer resolves reads as absent)
+    source_company_id: Mapped[uuid.UUID | None] = mapped_column()
+    source_record_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

@@ -16,6 +16,7 @@ from coterie.kit.problems import invalid
 from coterie.records import export, query, service, templates
 from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.records.schemas import (
+    DeclineIn,
     ParticipantIn,
     RecordCreate,
     RecordInvitationOut,
@@ -215,6 +216,24 @@ def _kind_routes(info: KindInfo) -> APIRouter:
         service.accept(session, actor, kind, record_id, company_id)
         session.commit()
         return service.read(session, actor, kind, record_id)
+
+    @routes.post(
+        "/{record_id}/participants/{company_id}/decline",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="The invited company declines (invited -> declined; it leaves the inbox)",
+    )
+    def decline(
+        record_id: uuid.UUID,
+        company_id: uuid.UUID,
+        actor: ApiActor,
+        session: DB,
+        body: DeclineIn | None = None,
+    ) -> Response:
+        service.decline(
+            session, actor, kind, record_id, company_id, body.reason if body is not None else ""
+        )
+        session.commit()
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @routes.delete(
         "/{record_id}/participants/{company_id}",

@@ -32,6 +32,11 @@ class ParticipantStatus(StrEnum):
     ACTIVE = "active"
     LEFT = "left"
     REMOVED = "removed"
+    DECLINED = "declined"  # the invited company said no (it never saw more than the invitation)
+
+
+MOTION_KINDS = frozenset({Kind.LEAD.value, Kind.OPPORTUNITY.value})
+"""Kinds that carry a sales motion (co-sell, resell, ...); on other kinds it is refused."""
 
 
 @dataclass(frozen=True)

@@ -245,7 +245,7 @@ def _answer_invitation(
         if accept:
             service.accept(session, actor, kind, rid, actor.company_id)
         else:
-            service.remove(session, actor, kind, rid, actor.company_id)
+            service.decline(session, actor, kind, rid, actor.company_id)
     except Problem as problem:
         _rolled_back(session)
         return redirect(request, _url(info), problem.detail, "error")

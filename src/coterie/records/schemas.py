@@ -51,6 +51,15 @@ class ParticipantIn(Strict):
     company_id: uuid.UUID
 
 
+class DeclineIn(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+
+
+class CompanyRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
 class ParticipantOut(BaseModel):
     company_id: uuid.UUID
     company_name: str
@@ -80,6 +89,12 @@ class RecordOut(BaseModel):
     motion: str | None
     description: str
     joint_stage: str | None
+    source_company: CompanyRef | None = Field(
+        default=None, description="The company the deal came from (partner-sourced leads)"
+    )
+    source_record_id: uuid.UUID | None = Field(
+        default=None, description="The record (a lead) this one was converted from"
+    )
     version: int
     created_at: datetime
     updated_at: datetime

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coterie import audit
+from coterie.activity import changes as activity_changes
 from coterie.auth.principal import Actor
 from coterie.authz import gate, grants, rls
 from coterie.authz.principal import Principal
@@ -21,8 +22,9 @@ from coterie.kit.pagination import SortKey
 from coterie.kit.problems import Problem, conflict, forbidden, invalid
 from coterie.models import Company, Participant, Record, RecordAccess, Space
 from coterie.records import query, search, templates, values
-from coterie.records.kinds import ParticipantStatus
+from coterie.records.kinds import MOTION_KINDS, ParticipantStatus
 from coterie.records.schemas import (
+    CompanyRef,
     ParticipantOut,
     RecordCreate,
     RecordInvitationOut,
@@ -30,6 +32,7 @@ from coterie.records.schemas import (
     RecordPatch,
     SpaceOut,
 )
+from coterie.workflows import integration as workflow_rules
 
 LIST_ORDER = (SortKey(RecordAccess.record_id, is_uuid=True),)
 
@@ -62,8 +65,14 @@ def _check_account(
         raise invalid(path, "is not an account you can see") from exc
 
 
+def _check_motion(kind: str, motion: str | None) -> None:
+    if motion is not None and kind not in MOTION_KINDS:
+        raise invalid("body.motion", "applies to leads and opportunities only")
+
+
 def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Record:
     principal = Principal.of(actor, session)
+    _check_motion(kind, data.motion)
     _check_account(session, principal, data.account_id, "body.account_id")
     now = utcnow()
     record = Record(
@@ -108,6 +117,7 @@ def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Rec
         default_currency=actor.company.currency,
         creating=True,
     )
+    workflow_rules.new_space_stage(session, actor, kind, space.stage)
     session.add(space)
     search.index_record(session, record, space)
     grants.after_write(session, record.id, kind, acting_user_id=actor.user_id)
@@ -155,7 +165,11 @@ def present(
         session, principal, kind, ids, own_template.own_policy(principal.hide_private)
     )
     people = gate.participants(session, principal, kind, ids)
-    names = _company_names(session, {p.company_id for p in people})
+    names = _company_names(
+        session,
+        {p.company_id for p in people}
+        | {r.source_company_id for r in records if r.source_company_id is not None},
+    )
     partner_templates = templates.load_many(
         session, {s.company_id for s in spaces if not s.is_mine}, kind
     )
@@ -201,6 +215,12 @@ def present(
             motion=r.motion,
             description=r.description,
             joint_stage=r.joint_stage,
+            source_company=CompanyRef(
+                id=r.source_company_id, name=names.get(r.source_company_id, "")
+            )
+            if r.source_company_id is not None
+            else None,
+            source_record_id=r.source_record_id,
             version=r.version,
             created_at=r.created_at,
             updated_at=r.updated_at,
@@ -228,19 +248,26 @@ def update_core(
     if if_match is not None and if_match != record.version:
         raise stale("record", record.version, if_match)
     changes = patch.model_dump(exclude_unset=True)
+    if "motion" in changes:
+        _check_motion(kind, changes["motion"])
     if "account_id" in changes:
         if changes["account_id"] == record.id:
             raise invalid("body.account_id", "cannot be the record itself")
         _check_account(session, principal, changes["account_id"], "body.account_id")
+    activity_changes.core_changing(session, actor, record, changes)
+    joint_stage_before = record.joint_stage
     for key, value in changes.items():
         if key in {"title", "customer_name", "description"} and value is None:
             raise invalid(f"body.{key}", "cannot be null")
         setattr(record, key, value)
+    workflow_rules.joint_stage_changed(session, actor, record, joint_stage_before)
     if changes:
         record.version += 1
         record.updated_at = utcnow()
         search.index_core(session, record)
-        grants.after_write(session, record.id, kind, acting_user_id=actor.user_id)
+        grants.after_write(
+            session, record.id, kind, acting_user_id=actor.user_id, participants_changed=False
+        )
         _audit(session, actor, record, "record.updated", fields=sorted(changes))
     return record
 
@@ -258,20 +285,25 @@ def update_my_space(
     if if_match is not None and if_match != space.version:
         raise stale("space", space.version, if_match)
     template = templates.load(session, actor.company_id, kind)
+    stage_before = space.stage
     changed = values.apply(
         session, space, template, dict(fields), default_currency=actor.company.currency
     )
+    # right after apply, before anything flushes: the change log reads the attribute history
+    activity_changes.space_changed(session, actor, kind, space, changed)
     if changed:
+        workflow_rules.space_stage_changed(session, actor, kind, space, stage_before)
         space.version += 1
         space.updated_at = utcnow()
         space.updated_by_user_id = actor.user_id
-        search.index_space(session, kind, space)
+        search.index_space(session, kind, space, changed)
         grants.after_write(
             session,
             record_id,
             kind,
             rule_companies={actor.company_id},
             acting_user_id=actor.user_id,
+            participants_changed=False,
         )
         audit.record(
             session,
@@ -314,6 +346,7 @@ def invite(
             invited_at=now,
         )
         session.add(participant)
+    activity_changes.participant_changed(session, actor, kind, record_id, participant)
     audit.record(
         session,
         company_id=actor.company_id,
@@ -339,6 +372,7 @@ def accept(
         )
     participant.status = ParticipantStatus.ACTIVE.value
     participant.responded_at = utcnow()
+    activity_changes.participant_changed(session, actor, kind, record_id, participant)
     has_space = session.scalars(
         select(Space.record_id)
         .where(Space.record_id == record_id, Space.company_id == actor.company_id)
@@ -364,6 +398,41 @@ def accept(
     return record
 
 
+def decline(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    record_id: uuid.UUID,
+    company_id: uuid.UUID,
+    reason: str = "",
+) -> Participant:
+    """The invited company says no: invited -> declined. It never held a grant, so it sees
+    nothing more than the invitation showed, and the invitation leaves its inbox. The reason is
+    kept in the declining company's audit trail."""
+    if company_id != actor.company_id:
+        raise forbidden("Only the invited company declines its own invitation.")
+    principal = Principal.of(actor, session)
+    _record, participant = gate.my_participation(session, principal, kind, record_id)
+    if participant.status != ParticipantStatus.INVITED.value:
+        raise conflict(
+            "not-invited", f"Your company is {participant.status} on this record, not invited."
+        )
+    participant.status = ParticipantStatus.DECLINED.value
+    participant.source = "manual"  # a person decided: rules never invite it again
+    participant.responded_at = utcnow()
+    activity_changes.participant_changed(session, actor, kind, record_id, participant)
+    audit.record(
+        session,
+        company_id=actor.company_id,
+        actor_user_id=actor.user_id,
+        action="participant.declined",
+        subject_type=kind,
+        subject_id=record_id,
+        reason=reason,
+    )
+    return participant
+
+
 def remove(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
 ) -> None:
@@ -380,6 +449,7 @@ def remove(
             raise conflict("not-participant", f"Your company is already {participant.status}.")
         participant.status = ParticipantStatus.LEFT.value
         participant.source = "manual"  # a person decided: rules never invite it again
+        activity_changes.participant_changed(session, actor, kind, record_id, participant)
         action = "participant.left"
     else:
         record, target = gate.participant_for_write(session, principal, kind, record_id, company_id)
@@ -392,6 +462,7 @@ def remove(
             raise Problem(404, "not-found", "Not found", "That company is not on this record.")
         target.status = ParticipantStatus.REMOVED.value
         target.source = "manual"
+        activity_changes.participant_changed(session, actor, kind, record_id, target)
         action = "participant.removed"
     grants.after_write(session, record_id, kind, rule_companies=set(), acting_user_id=actor.user_id)
     audit.record(

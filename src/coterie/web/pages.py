@@ -22,7 +22,7 @@ from coterie.auth import service
 from coterie.auth import settings_pages as auth_settings_pages
 from coterie.auth.dependencies import SESSION_COOKIE
 from coterie.auth.principal import Actor
-from coterie.cosell import leads_pages, plans_pages
+from coterie.cosell import leads_pages, plans_pages, review_pages
 from coterie.kit.problems import Problem
 from coterie.models.vocabulary import TokenKind
 from coterie.network import pages as network_pages
@@ -43,11 +43,12 @@ def install(app: FastAPI) -> None:
     app.include_router(network_pages.router)
     app.include_router(network_settings_pages.router)
     app.include_router(auth_settings_pages.router)
+    app.include_router(leads_pages.router)  # before the records: /leads/nominations is no record
     app.include_router(records_pages.router)
     app.include_router(template_pages.router)
     app.include_router(policies_pages.router)
+    app.include_router(review_pages.router)
     app.include_router(plans_pages.router)
-    app.include_router(leads_pages.router)
     app.include_router(workflow_pages.router)
     app.include_router(activity_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,7 +1,711 @@
-"""Pages of workflows and boards."""
+"""Pages of workflows and boards: the pipeline board (chevron bar and kanban columns, with a
+"Move to…" control per card), the settings page of workflow definitions, the record page's
+workflow panel (states, moves, approvals, tasks) and the approvals inbox.
+
+Every read goes through the workflow services (which start from the gate); every write is one
+service call and one commit. Refusals (entry criteria, a pending approval, a stale state) are
+shown inline next to what was tried, never as an error page.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from coterie.auth.principal import Actor
+from coterie.authz import gate
+from coterie.authz.principal import Principal
+from coterie.deps import DB
+from coterie.kit.problems import Problem
+from coterie.models import Record
+from coterie.models.vocabulary import Role
+from coterie.network.pages import parse_id
+from coterie.records import presenters
+from coterie.records.kinds import KINDS, Kind, KindInfo
+from coterie.web import csrf
+from coterie.web.forms import FORM_ERROR, FormInput, errors_from_validation
+from coterie.web.sessions import PageActor
+from coterie.web.templating import is_htmx, redirect, render
+from coterie.workflows import board, definitions, filters, service, tasks
+from coterie.workflows.definitions import TEMPLATES
+from coterie.workflows.schemas import (
+    BoardOut,
+    MoveIn,
+    TaskIn,
+    TaskPatch,
+    WorkflowIn,
+    WorkflowUpdate,
+)
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
+Text = Annotated[str, Query(max_length=8000)]
+BOARD_KINDS = (Kind.OPPORTUNITY, Kind.LEAD, Kind.SOLUTION, Kind.ACCOUNT)
+
+
+def _rolled_back(session: Session) -> None:
+    session.rollback()
+
+
+def _problem_text(problem: Problem) -> str:
+    if problem.status == 412:
+        return "Someone moved this record meanwhile: the board shows where it stands now."
+    if problem.errors and problem.slug == "entry-criteria":
+        fields = ", ".join(str(e["path"]) for e in problem.errors)
+        return f"{problem.detail} Missing: {fields}."
+    return problem.detail
+
+
+# -- the board --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    kind: str
+    workflow_id: str
+    scope: str  # "", "plan:<id>", "program:<id>", "filter:<id>"
+    stage: str
+
+    def params(self, **changes: str) -> str:
+        values = {
+            "kind": self.kind,
+            "workflow_id": self.workflow_id,
+            "scope": self.scope,
+            "stage": self.stage,
+        } | changes
+        return urlencode({k: v for k, v in values.items() if v})
+
+    @classmethod
+    def of(cls, kind: str, workflow_id: str, scope: str, stage: str) -> BoardQuery:
+        if kind not in {k.value for k in BOARD_KINDS}:
+            kind = Kind.OPPORTUNITY.value
+        return cls(kind, workflow_id, scope, stage)
+
+    def service_scope(self) -> board.Scope:
+        what, _, ident = self.scope.partition(":")
+        try:
+            value = uuid.UUID(ident) if ident else None
+        except ValueError:
+            value = None
+        if what == "plan":
+            return board.Scope(plan_id=value)
+        if what == "program":
+            return board.Scope(program_id=value)
+        if what == "filter":
+            return board.Scope(saved_filter_id=value)
+        return board.Scope()
+
+    def workflow_uuid(self) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(self.workflow_id) if self.workflow_id else None
+        except ValueError:
+            return None
+
+
+def _choices(session: Session, actor: Actor, kind: str) -> dict[str, Any]:
+    principal = Principal.of(actor, session)
+    workflows = [
+        (str(d.id), d.name + (" (program)" if d.program_id else ""))
+        for d in definitions.list_readable(session, actor, kind=kind, include_inactive=False)
+    ]
+
+    def titles(of_kind: str) -> list[tuple[str, str]]:
+        statement = gate.visible(principal, of_kind).order_by(Record.title).limit(200)
+        return [(str(r.id), r.title) for r in session.scalars(statement)]
+
+    scopes = [("", "Everything I can see")]
+    scopes += [(f"plan:{i}", f"Plan: {t}") for i, t in titles("plan")]
+    scopes += [(f"program:{i}", f"Program: {t}") for i, t in titles("program")]
+    scopes += [
+        (f"filter:{f.id}", f"Saved filter: {f.name}")
+        for f in filters.list_readable(session, actor, kind)
+    ]
+    return {
+        "kinds": [(k.value, KINDS[k].label) for k in BOARD_KINDS],
+        "workflows": workflows,
+        "scopes": scopes,
+    }
+
+
+def _board_context(
+    session: Session,
+    actor: Actor,
+    q: BoardQuery,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    error_record: str | None = None,
+) -> dict[str, Any]:
+    data: BoardOut | None = None
+    problem: str | None = None
+    try:
+        data = board.build(
+            session,
+            actor,
+            kind=q.kind,
+            workflow_id=q.workflow_uuid(),
+            scope=q.service_scope(),
+            stage=q.stage or None,
+        )
+    except Problem as exc:
+        _rolled_back(session)
+        problem = exc.detail
+    columns = []
+    if data is not None:
+        columns = [*data.stages, *([data.unstaged] if data.unstaged is not None else [])]
+    summary_stages = []
+    if data is not None and q.stage:  # the chevrons keep every stage while one is open
+        try:
+            full = board.build(
+                session,
+                actor,
+                kind=q.kind,
+                workflow_id=q.workflow_uuid(),
+                scope=q.service_scope(),
+                limit=1,
+            )
+            summary_stages = full.stages
+        except Problem:
+            _rolled_back(session)
+    elif data is not None:
+        summary_stages = data.stages
+    return {
+        "q": q,
+        "data": data,
+        "problem": problem,
+        "columns": columns,
+        "chevrons": summary_stages,
+        "stage_names": {s.key: s.name for s in (data.workflow.stages if data else [])},
+        "message": message,
+        "move_error": error,
+        "error_record": error_record,
+        "info": KINDS[Kind(q.kind)],
+        "unstaged_key": board.UNSTAGED,
+        "money": presenters.money_text,
+    }
+
+
+@router.get("/board")
+def board_page(
+    request: Request,
+    session: DB,
+    actor: PageActor,
+    kind: Text = "opportunity",
+    workflow_id: Text = "",
+    scope: Text = "",
+    stage: Text = "",
+) -> Response:
+    q = BoardQuery.of(kind, workflow_id, scope, stage)
+    context = _board_context(session, actor, q) | _choices(session, actor, q.kind)
+    return render(request, "workflows/board.html", context | {"nav": "board"})
+
+
+@router.get("/board/column")
+def board_column(
+    request: Request,
+    session: DB,
+    actor: PageActor,
+    kind: Text = "opportunity",
+    workflow_id: Text = "",
+    scope: Text = "",
+    stage: Text = "",
+    cursor: Text = "",
+) -> Response:
+    """More cards of one column (the board's "load more")."""
+    q = BoardQuery.of(kind, workflow_id, scope, stage)
+    try:
+        data = board.build(
+            session,
+            actor,
+            kind=q.kind,
+            workflow_id=q.workflow_uuid(),
+            scope=q.service_scope(),
+            stage=q.stage or board.UNSTAGED,
+            cursor=cursor or None,
+        )
+    except Problem:
+        _rolled_back(session)
+        return render(request, "workflows/_more.html", {"column": None, "q": q})
+    column = data.stages[0] if data.stages else data.unstaged
+    context = {"column": column, "q": q, "data": data, "info": KINDS[Kind(q.kind)]}
+    return render(request, "workflows/_more.html", context)
+
+
+@router.post("/board/move")
+def board_move(request: Request, session: DB, actor: PageActor, form: FormInput) -> Response:
+    q = BoardQuery.of(
+        form.text("kind"), form.text("workflow_id"), form.text("scope"), form.text("stage")
+    )
+    record_text = form.text("record_id")
+    message, error = None, None
+    try:
+        record_id = uuid.UUID(record_text)
+        workflow_id = uuid.UUID(form.text("move_workflow_id"))
+        to = form.text("to")
+        version_text = form.text("version")
+        version = int(version_text) if version_text.isdigit() else None
+        service.move(session, actor, q.kind, record_id, workflow_id, MoveIn(to=to), version)
+        session.commit()
+        message = f"Moved to {to}."
+        moved = True
+    except (ValueError, ValidationError):
+        error, moved = "Choose a stage to move to.", False
+    except Problem as problem:
+        _rolled_back(session)
+        error, moved = _problem_text(problem), False
+    if moved and not error:
+        states = service.record_states(session, actor, q.kind, record_id)
+        state = next((s for s in states if s.workflow.id == workflow_id), None)
+        if state is not None and state.pending_move is not None:
+            message = "The move is waiting for approvals."
+        elif state is not None and state.stage is not None:
+            message = f"Moved to {state.stage.name}."
+    if not is_htmx(request):
+        return redirect(
+            request, f"/board?{q.params()}", error or message, "error" if error else "success"
+        )
+    context = _board_context(
+        session, actor, q, message=message, error=error, error_record=record_text if error else None
+    )
+    status_code = 200 if error is None else 409
+    return render(request, "workflows/_board.html", context, status_code=status_code)
+
+
+# -- settings: workflow definitions -------------------------------------------------------------
+
+
+def _programs_i_host(session: Session, actor: Actor) -> list[tuple[str, str]]:
+    principal = Principal.of(actor, session)
+    statement = (
+        gate.visible(principal, "program")
+        .where(Record.owner_company_id == actor.company_id)
+        .order_by(Record.title)
+    )
+    return [(str(r.id), r.title) for r in session.scalars(statement)]
+
+
+def _settings(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    found = definitions.list_readable(session, actor)
+    return render(
+        request,
+        "workflows/settings.html",
+        {
+            "nav": "settings",
+            "tab": "workflows",
+            "workflows": [definitions.out(session, d) for d in found],
+            "templates": [(key, str(t["name"])) for key, t in TEMPLATES.items()],
+            "kinds": [(k.kind.value, k.label) for k in KINDS.values()],
+            "programs": _programs_i_host(session, actor),
+            "values": values or {},
+            "errors": errors or {},
+            "may_write": actor.has_role(Role.MANAGER),
+        },
+        status_code=status_code,
+    )
+
+
+def _form_errors(problem: Problem, fallback: str = FORM_ERROR) -> dict[str, str]:
+    if problem.errors:
+        first = problem.errors[0]
+        return {FORM_ERROR: f"{first.get('path', '')}: {first.get('message', problem.detail)}"}
+    return {fallback: problem.detail}
+
+
+@router.get("/settings/workflows")
+def settings_page(request: Request, session: DB, actor: PageActor) -> Response:
+    return _settings(request, session, actor)
+
+
+@router.post("/settings/workflows")
+def create_from_template(
+    request: Request, session: DB, actor: PageActor, form: FormInput
+) -> Response:
+    values = {
+        "template": form.text("template"),
+        "name": form.text("name"),
+        "kind": form.text("kind"),
+        "program_id": form.text("program_id"),
+    }
+    try:
+        data = WorkflowIn.model_validate(
+            {
+                "template": values["template"] or None,
+                "name": values["name"] or None,
+                "kind": values["kind"] or None,
+                "program_id": values["program_id"] or None,
+            }
+        )
+    except ValidationError as exc:
+        return _settings(
+            request,
+            session,
+            actor,
+            values=values,
+            errors=errors_from_validation(exc),
+            status_code=422,
+        )
+    try:
+        definition = definitions.create(session, actor, data)
+    except Problem as problem:
+        _rolled_back(session)
+        return _settings(
+            request,
+            session,
+            actor,
+            values=values,
+            errors=_form_errors(problem),
+            status_code=problem.status,
+        )
+    session.commit()
+    return redirect(
+        request, f"/settings/workflows/{definition.id}", f"Workflow “{definition.name}” created."
+    )
+
+
+def _edit_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    workflow_id: uuid.UUID,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    definition = definitions.get(session, actor, workflow_id)
+    out = definitions.out(session, definition)
+    defaults = {
+        "name": out.name,
+        "active": out.active,
+        "stages": json.dumps(out.stages, indent=2),
+        "transitions": json.dumps(out.transitions, indent=2),
+        "version": out.version,
+    }
+    return render(
+        request,
+        "workflows/settings_edit.html",
+        {
+            "nav": "settings",
+            "tab": "workflows",
+            "workflow": out,
+            "values": defaults | (values or {}),
+            "errors": errors or {},
+            "may_write": out.company_id == actor.company_id and actor.has_role(Role.MANAGER),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/settings/workflows/{workflow_id}")
+def edit_page(request: Request, session: DB, actor: PageActor, workflow_id: str) -> Response:
+    return _edit_page(request, session, actor, parse_id(workflow_id, "workflow"))
+
+
+@router.post("/settings/workflows/{workflow_id}")
+def save_workflow(
+    request: Request, session: DB, actor: PageActor, form: FormInput, workflow_id: str
+) -> Response:
+    wid = parse_id(workflow_id, "workflow")
+    values: dict[str, Any] = {
+        "name": form.text("name"),
+        "active": form.flag("active"),
+        "stages": form.text("stages", strip=False),
+        "transitions": form.text("transitions", strip=False),
+        "version": form.text("version"),
+    }
+
+    def again(errors: dict[str, str], status_code: int = 422) -> Response:
+        return _edit_page(
+            request, session, actor, wid, values=values, errors=errors, status_code=status_code
+        )
+
+    parsed: dict[str, Any] = {}
+    for key in ("stages", "transitions"):
+        try:
+            parsed[key] = json.loads(values[key] or "[]")
+        except ValueError as exc:
+            return again({key: f"Is not valid JSON: {exc}"})
+    try:
+        data = WorkflowUpdate.model_validate(
+            {"name": values["name"], "active": values["active"], **parsed}
+        )
+    except ValidationError as exc:
+        return again(_json_errors(exc))
+    version = int(values["version"]) if str(values["version"]).isdigit() else None
+    try:
+        definitions.update(session, actor, wid, data, version)
+    except Problem as problem:
+        _rolled_back(session)
+        if problem.status == 404:
+            raise
+        if problem.status == 412:
+            return again({FORM_ERROR: "Someone saved this workflow meanwhile: reload it."}, 409)
+        return again(_json_errors_from_problem(problem), problem.status)
+    session.commit()
+    return redirect(request, f"/settings/workflows/{wid}", "Workflow saved.")
+
+
+def _json_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        location = [str(part) for part in error["loc"]]
+        key = (
+            location[0]
+            if location and location[0] in {"stages", "transitions", "name"}
+            else FORM_ERROR
+        )
+        errors.setdefault(key, f"{'.'.join(location)}: {error['msg']}")
+    return errors
+
+
+def _json_errors_from_problem(problem: Problem) -> dict[str, str]:
+    if problem.errors:
+        path = str(problem.errors[0].get("path", "")).removeprefix("body.")
+        key = path.split(".")[0] if path.split(".")[0] in {"stages", "transitions"} else FORM_ERROR
+        return {key: f"{path}: {problem.errors[0].get('message', '')}"}
+    return {FORM_ERROR: problem.detail}
+
+
+@router.post("/settings/workflows/{workflow_id}/delete")
+def delete_workflow(request: Request, session: DB, actor: PageActor, workflow_id: str) -> Response:
+    wid = parse_id(workflow_id, "workflow")
+    try:
+        definitions.delete(session, actor, wid, None)
+    except Problem as problem:
+        _rolled_back(session)
+        if problem.status == 404:
+            raise
+        return redirect(request, f"/settings/workflows/{wid}", problem.detail, "error")
+    session.commit()
+    return redirect(request, "/settings/workflows", "Workflow deleted.")
+
+
+# -- the record page panel --------------------------------------------------------------------
+
+
+def _panel(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    info: KindInfo,
+    record_id: uuid.UUID,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    kind = info.kind.value
+    states = service.record_states(session, actor, kind, record_id)  # 404 when hidden
+    record_tasks = tasks.for_record(session, actor, kind, record_id)
+    return render(
+        request,
+        "workflows/_panel.html",
+        {
+            "info": info,
+            "record_id": record_id,
+            "states": states,
+            "tasks": record_tasks,
+            "message": message,
+            "panel_error": error,
+            "colleagues": presenters.colleague_choices(session, actor),
+            "today": date.today().isoformat(),
+        },
+        status_code=status_code,
+    )
+
+
+def _panel_routes(info: KindInfo) -> APIRouter:
+    routes = APIRouter()
+    base = f"/{info.plural}/{{record_id}}/workflow-panel"
+    kind = info.kind.value
+
+    @routes.get(base)
+    def panel(request: Request, session: DB, actor: PageActor, record_id: str) -> Response:
+        rid = parse_id(record_id, kind)
+        if not is_htmx(request):
+            return redirect(request, f"/{info.plural}/{rid}")
+        return _panel(request, session, actor, info, rid)
+
+    def answer(
+        request: Request,
+        session: Session,
+        actor: Actor,
+        rid: uuid.UUID,
+        message: str | None,
+        error: str | None,
+    ) -> Response:
+        if not is_htmx(request):
+            return redirect(
+                request, f"/{info.plural}/{rid}", error or message, "error" if error else "success"
+            )
+        return _panel(
+            request,
+            session,
+            actor,
+            info,
+            rid,
+            message=message,
+            error=error,
+            status_code=409 if error else 200,
+        )
+
+    @routes.post(base + "/move")
+    def panel_move(
+        request: Request, session: DB, actor: PageActor, form: FormInput, record_id: str
+    ) -> Response:
+        rid = parse_id(record_id, kind)
+        try:
+            workflow_id = uuid.UUID(form.text("workflow_id"))
+            data = MoveIn(to=form.text("to"), note=form.text("note", strip=False))
+        except (ValueError, ValidationError):
+            return answer(request, session, actor, rid, None, "Choose a stage to move to.")
+        version_text = form.text("version")
+        version = int(version_text) if version_text.isdigit() else None
+        try:
+            moved = service.move(session, actor, kind, rid, workflow_id, data, version)
+        except Problem as problem:
+            _rolled_back(session)
+            if problem.status == 404:
+                raise
+            return answer(request, session, actor, rid, None, _problem_text(problem))
+        status = moved.status
+        session.commit()
+        message = "The move is waiting for approvals." if status == "pending" else "Moved."
+        return answer(request, session, actor, rid, message, None)
+
+    @routes.post(base + "/approvals/{approval_id}/{verdict}")
+    def panel_decide(
+        request: Request,
+        session: DB,
+        actor: PageActor,
+        form: FormInput,
+        record_id: str,
+        approval_id: str,
+        verdict: str,
+    ) -> Response:
+        rid = parse_id(record_id, kind)
+        aid = parse_id(approval_id, "approval")
+        try:
+            service.decide(
+                session, actor, aid, approve=verdict == "approve", comment=form.text("comment")
+            )
+        except Problem as problem:
+            _rolled_back(session)
+            return answer(request, session, actor, rid, None, problem.detail)
+        session.commit()
+        return answer(
+            request, session, actor, rid, "Approved." if verdict == "approve" else "Rejected.", None
+        )
+
+    @routes.post(base + "/tasks")
+    def panel_add_task(
+        request: Request, session: DB, actor: PageActor, form: FormInput, record_id: str
+    ) -> Response:
+        rid = parse_id(record_id, kind)
+        try:
+            data = TaskIn.model_validate(
+                {
+                    "title": form.text("title"),
+                    "owner_user_id": form.optional("owner_user_id"),
+                    "due_date": form.optional("due_date"),
+                    "shared": form.flag("shared"),
+                }
+            )
+        except ValidationError as exc:
+            errors = errors_from_validation(exc)
+            return answer(
+                request,
+                session,
+                actor,
+                rid,
+                None,
+                "; ".join(f"{k}: {v}" for k, v in errors.items()),
+            )
+        try:
+            tasks.create(session, actor, kind, rid, data)
+        except Problem as problem:
+            _rolled_back(session)
+            if problem.status == 404:
+                raise
+            return answer(request, session, actor, rid, None, problem.detail)
+        session.commit()
+        return answer(request, session, actor, rid, "Task added.", None)
+
+    @routes.post(base + "/tasks/{task_id}/done")
+    def panel_task_done(
+        request: Request,
+        session: DB,
+        actor: PageActor,
+        form: FormInput,
+        record_id: str,
+        task_id: str,
+    ) -> Response:
+        rid = parse_id(record_id, kind)
+        tid = parse_id(task_id, "task")
+        version_text = form.text("version")
+        try:
+            tasks.update(
+                session,
+                actor,
+                tid,
+                TaskPatch(done=form.flag("done")),
+                int(version_text) if version_text.isdigit() else None,
+            )
+        except Problem as problem:
+            _rolled_back(session)
+            return answer(request, session, actor, rid, None, _problem_text(problem))
+        session.commit()
+        return answer(request, session, actor, rid, None, None)
+
+    return routes
+
+
+for _info in KINDS.values():
+    router.include_router(_panel_routes(_info))
+
+
+# -- the approvals inbox ------------------------------------------------------------------------
+
+
+@router.get("/approvals")
+def approvals_page(request: Request, session: DB, actor: PageActor) -> Response:
+    items = service.inbox(session, actor)
+    plurals = {k.value: KINDS[k].plural for k in Kind}
+    return render(
+        request,
+        "workflows/approvals.html",
+        {"nav": "approvals", "items": items, "plurals": plurals},
+    )
+
+
+@router.post("/approvals/{approval_id}/{verdict}")
+def approvals_decide(
+    request: Request, session: DB, actor: PageActor, form: FormInput, approval_id: str, verdict: str
+) -> Response:
+    aid = parse_id(approval_id, "approval")
+    if verdict not in {"approve", "reject"}:
+        return redirect(request, "/approvals", "Choose approve or reject.", "error")
+    try:
+        service.decide(
+            session, actor, aid, approve=verdict == "approve", comment=form.text("comment")
+        )
+    except Problem as problem:
+        _rolled_back(session)
+        return redirect(request, "/approvals", problem.detail, "error")
+    session.commit()
+    return redirect(request, "/approvals", "Approved." if verdict == "approve" else "Rejected.")

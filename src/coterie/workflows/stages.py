@@ -8,8 +8,15 @@ back to the built-in default pipeline below.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coterie.models.workflow import WorkflowDefinition
 
 
 class StageCategory(StrEnum):
@@ -42,3 +49,54 @@ def category_in(stages: tuple[StageInfo, ...], stage: str | None) -> StageCatego
         if info.key == stage:
             return info.category
     return StageCategory.OPEN
+
+
+GENERIC_STAGES: tuple[StageInfo, ...] = (
+    StageInfo("open", "Open", 0, StageCategory.OPEN),
+    StageInfo("won", "Won", 1, StageCategory.WON),
+    StageInfo("lost", "Lost", 2, StageCategory.LOST),
+)
+DEFAULT_PIPELINE_KINDS = frozenset({"opportunity", "lead"})
+
+
+def infos(stages: list[dict[str, Any]]) -> tuple[StageInfo, ...]:
+    """A stored definition's stages (`workflow_definitions.stages`) as StageInfo, in order."""
+    return tuple(
+        StageInfo(str(s["key"]), str(s.get("name") or s["key"]), i, StageCategory(s["category"]))
+        for i, s in enumerate(stages)
+    )
+
+
+def default_stages(kind: str) -> tuple[StageInfo, ...]:
+    """The built-in stages of a kind when a company has no active workflow for it."""
+    return DEFAULT_PIPELINE if kind in DEFAULT_PIPELINE_KINDS else GENERIC_STAGES
+
+
+def company_definition(
+    session: Session, company_id: uuid.UUID, kind: str
+) -> WorkflowDefinition | None:
+    """The company's active company-level workflow definition for `kind`, if any."""
+    return session.scalars(
+        select(WorkflowDefinition).where(
+            WorkflowDefinition.company_id == company_id,
+            WorkflowDefinition.program_id.is_(None),
+            WorkflowDefinition.kind == kind,
+            WorkflowDefinition.active.is_(True),
+        )
+    ).first()
+
+
+def stages_for(session: Session, company_id: uuid.UUID, kind: str) -> tuple[StageInfo, ...]:
+    """The stages a company's records of `kind` move through (its own space `stage`): its
+    active company workflow's, else DEFAULT_PIPELINE (opportunities, leads), else open/won/lost."""
+    definition = company_definition(session, company_id, kind)
+    if definition is not None:
+        return infos(definition.stages)
+    return default_stages(kind)
+
+
+def stage_category(
+    session: Session, company_id: uuid.UUID, kind: str, stage: str | None
+) -> StageCategory:
+    """Where `stage` of a company's space stands (unknown or empty stages count as open)."""
+    return category_in(stages_for(session, company_id, kind), stage)

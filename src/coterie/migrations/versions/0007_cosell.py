@@ -19,7 +19,13 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # read only by companies holding a grant on the record (RLS, PostgreSQL)
-RECORD_TABLES = ("program_details", "plan_details", "plan_records")
+RECORD_TABLES = {
+    "program_details": "record_id",
+    "plan_details": "record_id",
+    "plan_records": "record_id",  # the linked record: a link is read only with it
+    "plan_goals": "plan_id",
+    "account_plans": "record_id",
+}
 
 
 def upgrade() -> None:
@@ -60,7 +66,15 @@ def upgrade() -> None:
         sa.Column("period_start", sa.Date(), nullable=True),
         sa.Column("period_end", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("updated_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_user_id", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["updated_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_plan_details_updated_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["program_id"],
             ["records.id"],
@@ -126,7 +140,15 @@ def upgrade() -> None:
         sa.Column("starts_on", sa.Date(), nullable=True),
         sa.Column("ends_on", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("updated_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_user_id", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["updated_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_program_details_updated_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["record_id"],
             ["records.id"],
@@ -135,15 +157,95 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("record_id", name=op.f("pk_program_details")),
     )
+    op.create_table(
+        "plan_goals",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("plan_id", sa.Uuid(), nullable=False),
+        sa.Column("metric", sa.String(length=30), nullable=False),
+        sa.Column("target", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=True),
+        sa.Column("period_start", sa.Date(), nullable=True),
+        sa.Column("period_end", sa.Date(), nullable=True),
+        sa.Column("company_id", sa.Uuid(), nullable=True),
+        sa.Column("breakdown_dimension", sa.String(length=20), nullable=True),
+        sa.Column("breakdown_value", sa.String(length=200), nullable=True),
+        sa.Column("created_by_company_id", sa.Uuid(), nullable=False),
+        sa.Column("created_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column("created_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["companies.id"],
+            name=op.f("fk_plan_goals_company_id_companies"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_company_id"],
+            ["companies.id"],
+            name=op.f("fk_plan_goals_created_by_company_id_companies"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_plan_goals_created_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["records.id"],
+            name=op.f("fk_plan_goals_plan_id_records"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_goals")),
+    )
+    with op.batch_alter_table("plan_goals", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_plan_goals_plan_id"), ["plan_id"], unique=False)
+
+    op.create_table(
+        "account_plans",
+        sa.Column("record_id", sa.Uuid(), nullable=False),
+        sa.Column("objectives", sa.Text(), nullable=False),
+        sa.Column("next_steps", sa.JSON(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column("updated_by_company_id", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["records.id"],
+            name=op.f("fk_account_plans_record_id_records"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_company_id"],
+            ["companies.id"],
+            name=op.f("fk_account_plans_updated_by_company_id_companies"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_account_plans_updated_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("record_id", name=op.f("pk_account_plans")),
+    )
     # ### end Alembic commands ###
-    for table in RECORD_TABLES:
-        record_policies.enable(table)
+    for table, record_column in RECORD_TABLES.items():
+        record_policies.enable(table, record_column=record_column)
 
 
 def downgrade() -> None:
     for table in RECORD_TABLES:
         record_policies.disable(table)
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table("account_plans")
+    with op.batch_alter_table("plan_goals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_plan_goals_plan_id"))
+
+    op.drop_table("plan_goals")
     op.drop_table("program_details")
     with op.batch_alter_table("plan_records", schema=None) as batch_op:
         batch_op.drop_index("ix_plan_records_record")

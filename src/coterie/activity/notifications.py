@@ -1,0 +1,363 @@
+"""Notifications: in-app, and by e-mail at once or in a daily digest (the user's preference).
+
+`notify()` is the one entry point for every domain (comments, approvals, nominations,
+registrations...). It never works as "system": each recipient must be an active user who may
+see the record *as their own principal*, or gets nothing. Whatever a notification shows, when
+listed in the app or e-mailed, is read again through the gate as the recipient at that moment:
+the record's title while they may still see the record, the comment's text while they may still
+read the comment, never a space field's value. A notification whose record they can no longer
+see drops out of their list and their e-mails.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from coterie.activity import cursors, mentions
+from coterie.activity.principals import can_see, principal_of
+from coterie.activity.schemas import NotificationOut, PersonRef
+from coterie.auth.preferences import read as read_preferences
+from coterie.auth.principal import Actor
+from coterie.authz import gate, rls
+from coterie.authz.principal import Principal
+from coterie.config import Settings, get_settings
+from coterie.db import utcnow
+from coterie.kit.pagination import check_limit
+from coterie.kit.problems import not_found
+from coterie.mail import delivery
+from coterie.mail.delivery import OutgoingMail
+from coterie.models import Company, Record, User
+from coterie.models.activity import Notification
+from coterie.records.kinds import KINDS, Kind
+
+EVENT_PHRASES = {
+    "mention": "mentioned you on",
+    "comment": "commented on",
+    "invitation": "invited your company to",
+    "approval_requested": "asked for your approval on",
+    "approval_decided": "decided an approval on",
+    "nomination": "nominated",
+    "registration": "registered",
+}
+EXCERPT_LENGTH = 600
+_MAX_RECIPIENTS = 500
+
+
+def phrase(event: str) -> str:
+    return EVENT_PHRASES.get(event, "updated")
+
+
+def record_url(kind: str | None, record_id: uuid.UUID | None) -> str | None:
+    if kind is None or record_id is None:
+        return None
+    try:
+        info = KINDS[Kind(kind)]
+    except ValueError:
+        return None
+    return f"/{info.plural}/{record_id}"
+
+
+def _actor_user_id(actor: Actor | User | None) -> uuid.UUID | None:
+    if actor is None:
+        return None
+    return actor.user_id if isinstance(actor, Actor) else actor.id
+
+
+def notify(
+    session: Session,
+    *,
+    user_ids: Iterable[uuid.UUID],
+    event: str,
+    record_id: uuid.UUID | None,
+    kind: str | None,
+    actor: Actor | User | None,
+    subject_id: uuid.UUID | None = None,
+    settings: Settings | None = None,
+) -> list[Notification]:
+    """Notify each of `user_ids` (never the actor) who is active and may see the record now.
+
+    Those who want e-mail at once get it after the transaction commits; links use
+    `settings.resolved_base_url` (default: the process settings)."""
+    actor_id = _actor_user_id(actor)
+    created: list[Notification] = []
+    now = utcnow()
+    for user_id in list(dict.fromkeys(user_ids))[:_MAX_RECIPIENTS]:
+        if user_id == actor_id:
+            continue
+        user = session.get(User, user_id)
+        if user is None or not user.is_active:
+            continue
+        if record_id is not None and (
+            kind is None or not can_see(session, principal_of(session, user), kind, record_id)
+        ):
+            continue
+        notification = Notification(
+            user_id=user.id,
+            company_id=user.company_id,
+            event=event,
+            record_id=record_id,
+            kind=kind,
+            actor_user_id=actor_id,
+            subject_id=subject_id,
+            created_at=now,
+        )
+        session.add(notification)
+        created.append(notification)
+    if not created:
+        return created
+    session.flush()
+    for notification in created:
+        user = session.get(User, notification.user_id)
+        if user is None or read_preferences(user.preferences).email_notifications != "immediate":
+            continue
+        mail = compose(session, user, [notification], settings or get_settings(), digest=False)
+        if mail is not None:
+            delivery.queue(session, mail)
+            notification.emailed_at = now
+    return created
+
+
+# -- what a notification shows, as its recipient may see it now ----------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    notification: Notification
+    text: str
+    record_title: str | None
+    url: str | None
+    actor: PersonRef | None
+    excerpt: str | None
+
+    def out(self) -> NotificationOut:
+        n = self.notification
+        return NotificationOut(
+            id=n.id,
+            event=n.event,
+            text=self.text,
+            record_id=n.record_id,
+            kind=n.kind,
+            record_title=self.record_title,
+            url=self.url,
+            actor=self.actor,
+            excerpt=self.excerpt,
+            subject_id=n.subject_id,
+            created_at=n.created_at,
+            read_at=n.read_at,
+        )
+
+
+def _titles(
+    session: Session, principal: Principal, notifications: Sequence[Notification]
+) -> dict[uuid.UUID, str]:
+    """Titles of the records the principal may read, through the gate, kind by kind."""
+    by_kind: dict[str, set[uuid.UUID]] = {}
+    for n in notifications:
+        if n.record_id is not None and n.kind is not None:
+            by_kind.setdefault(n.kind, set()).add(n.record_id)
+    titles: dict[uuid.UUID, str] = {}
+    for kind, ids in by_kind.items():
+        for record in session.scalars(gate.visible(principal, kind).where(Record.id.in_(ids))):
+            titles[record.id] = record.title
+    return titles
+
+
+def _people(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, PersonRef]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(User.id, User.name, Company.id, Company.name)
+        .join(Company, Company.id == User.company_id)
+        .where(User.id.in_(ids))
+    )
+    return {
+        r[0]: PersonRef(user_id=r[0], name=r[1], company_id=r[2], company_name=r[3]) for r in rows
+    }
+
+
+def describe(
+    session: Session, principal: Principal, notifications: Sequence[Notification]
+) -> list[View]:
+    """The notifications as the principal may see them now; those about a record it can no
+    longer see are left out."""
+    from coterie.activity.comments import visible_comment
+
+    titles = _titles(session, principal, notifications)
+    people = _people(session, {n.actor_user_id for n in notifications if n.actor_user_id})
+    views: list[View] = []
+    for n in notifications:
+        title: str | None = None
+        if n.record_id is not None:
+            if n.record_id not in titles:
+                continue
+            title = titles[n.record_id]
+        actor = people.get(n.actor_user_id) if n.actor_user_id else None
+        excerpt = None
+        if n.event in ("mention", "comment") and n.subject_id is not None:
+            comment = visible_comment(session, principal, n.subject_id)
+            if comment is not None:
+                text = mentions.as_plain_text(session, comment.body)
+                excerpt = text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
+        who = f"{actor.name} ({actor.company_name})" if actor is not None else "Someone"
+        label = KINDS[Kind(n.kind)].label.lower() if n.kind in {k.value for k in Kind} else ""
+        what = f"{label} “{title}”" if title is not None else "Coterie"
+        views.append(
+            View(
+                notification=n,
+                text=f"{who} {phrase(n.event)} {what}".replace("  ", " "),
+                record_title=title,
+                url=record_url(n.kind, n.record_id),
+                actor=actor,
+                excerpt=excerpt,
+            )
+        )
+    return views
+
+
+# -- the in-app list ------------------------------------------------------------------------------
+
+
+def visible_to(principal: Principal) -> ColumnElement[bool]:
+    """A notification the principal may still be shown: no record, or one it may read."""
+    return or_(
+        Notification.record_id.is_(None),
+        *(
+            and_(
+                Notification.kind == kind.value,
+                Notification.record_id.in_(gate.visible_ids(principal, kind)),
+            )
+            for kind in KINDS
+        ),
+    )
+
+
+def _mine(principal: Principal) -> Select[Notification]:
+    return (
+        select(Notification)
+        .where(Notification.user_id == principal.user_id, visible_to(principal))
+        .execution_options(**rls.as_company(principal.company_id))
+    )
+
+
+def list_mine(
+    session: Session, actor: Actor, *, unread: bool, limit: int, cursor: str | None
+) -> tuple[list[NotificationOut], str | None]:
+    check_limit(limit)
+    principal = Principal.of(actor, session)
+    statement = _mine(principal)
+    if unread:
+        statement = statement.where(Notification.read_at.is_(None))
+    condition = cursors.beyond(Notification.created_at, Notification.id, cursors.decode(cursor))
+    if condition is not None:
+        statement = statement.where(condition)
+    statement = statement.order_by(Notification.created_at.desc(), Notification.id.desc())
+    rows = list(session.scalars(statement.limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursors.encode((rows[-1].created_at, rows[-1].id))
+    return [v.out() for v in describe(session, principal, rows)], next_cursor
+
+
+def unread_count(session: Session, actor: Actor) -> int:
+    principal = Principal.of(actor, session)
+    statement = (
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.user_id == principal.user_id,
+            Notification.read_at.is_(None),
+            visible_to(principal),
+        )
+        .execution_options(**rls.as_company(principal.company_id))
+    )
+    return int(session.scalar(statement) or 0)
+
+
+def mark_read(session: Session, actor: Actor, notification_id: uuid.UUID) -> NotificationOut:
+    principal = Principal.of(actor, session)
+    notification = session.scalars(
+        _mine(principal).where(Notification.id == notification_id)
+    ).first()
+    if notification is None:
+        raise not_found("notification")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+    views = describe(session, principal, [notification])
+    if not views:
+        raise not_found("notification")
+    return views[0].out()
+
+
+def mark_all_read(session: Session, actor: Actor) -> int:
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- e-mail ---------------------------------------------------------------------------------------
+
+
+def compose(
+    session: Session,
+    user: User,
+    notifications: Sequence[Notification],
+    settings: Settings,
+    *,
+    digest: bool,
+    now: datetime | None = None,
+) -> OutgoingMail | None:
+    """The e-mail for `user` about `notifications`, rendered as that user may see them now;
+    None when nothing is left to tell."""
+    views = describe(session, principal_of(session, user), notifications)
+    if not views:
+        return None
+    base = settings.resolved_base_url.rstrip("/")
+    text_parts: list[str] = []
+    html_parts: list[str] = []
+    for view in views:
+        link = f"{base}{view.url}" if view.url else f"{base}/notifications"
+        lines = [view.text]
+        if view.excerpt:
+            lines.append("\n".join(f"> {line}" for line in view.excerpt.splitlines()))
+        lines.append(link)
+        text_parts.append("\n\n".join(lines))
+        excerpt_html = (
+            f'<blockquote style="color:#444;border-left:3px solid #ccc;margin:0;padding-left:8px">'
+            f"{escape(view.excerpt).replace(chr(10), '<br>')}</blockquote>"
+            if view.excerpt
+            else ""
+        )
+        html_parts.append(
+            f"<p>{escape(view.text)}</p>{excerpt_html}"
+            f'<p><a href="{escape(link)}">Open in Coterie</a></p>'
+        )
+    settings_link = f"{base}/settings/preferences"
+    footer = f"Choose how Coterie e-mails you: {settings_link}"
+    if digest:
+        count = len(views)
+        subject = f"Coterie: {count} notification{'s' if count != 1 else ''} since your last digest"
+        intro = f"Hello {user.name}, here is what happened on Coterie."
+    else:
+        subject = views[0].text
+        intro = f"Hello {user.name},"
+    text = "\n\n".join([intro, *text_parts, footer])
+    separator = "<hr>" if digest else ""
+    html = (
+        '<html><body style="font-family:sans-serif">'
+        f"<p>{escape(intro)}</p>{separator.join(html_parts)}"
+        f'<p style="color:#666;font-size:small"><a href="{escape(settings_link)}">'
+        "Choose how Coterie e-mails you</a></p></body></html>"
+    )
+    return OutgoingMail(to=user.email, subject=subject, text=text, html=html)

@@ -1,0 +1,374 @@
+"""A record's timeline, newest first: changes, comments and workflow moves, as a principal may
+see them *now*.
+
+After `gate.check` (404 when the record is hidden):
+- a change of the shared core (and of its participants) is shown to everyone who sees it;
+- a change of company X's space on field F is shown to X itself while its template shows F
+  (and "hide private fields" does not hide it), and to another company only while X is an
+  active participant and shares F with it now (`authz.fields.shared_to`, the very rule that
+  `gate.spaces` masks with) — so re-sharing a field reveals its history, unsharing hides it;
+- comments the principal may read (`comments.readable`);
+- moves on a program workflow (the shared joint stage) to everyone, moves on a company's own
+  workflow (its space `stage`) under the same rule as that company's `stage` field.
+Values are formatted like the record page (`records.presenters.display`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from coterie.activity import comments, cursors
+from coterie.activity.changes import PARTICIPANT_PREFIX
+from coterie.activity.schemas import ChangeOut, MoveOut, TimelineItem
+from coterie.auth.principal import Actor
+from coterie.authz import fields, gate, rls
+from coterie.authz.principal import Principal
+from coterie.kit.pagination import check_limit
+from coterie.models import FieldShare, Participant, User
+from coterie.models.activity import Comment, RecordChange
+from coterie.models.workflow import WorkflowDefinition, WorkflowMove
+from coterie.records import presenters, templates
+from coterie.records.fields import STANDARD_FIELDS
+from coterie.records.kinds import ParticipantStatus
+
+CORE_LABELS = {
+    "title": "Title",
+    "customer_name": "Customer",
+    "customer_domain": "Customer domain",
+    "account_id": "Account",
+    "motion": "Motion",
+    "description": "Description",
+    "joint_stage": "Joint stage",
+}
+PARTICIPANT_WORDS = {
+    "invited": "was invited",
+    "active": "joined",
+    "declined": "declined the invitation",
+    "left": "left",
+    "removed": "was removed",
+}
+
+
+def _shared_now(kind: str, owner: Any, key: Any, audience: uuid.UUID) -> ColumnElement[bool]:
+    return (
+        select(FieldShare.id)
+        .where(fields.shared_to(kind, owner, audience), FieldShare.field_key == key)
+        .exists()
+    )
+
+
+def _active(record_id: Any, company_id: Any) -> ColumnElement[bool]:
+    return (
+        select(Participant.record_id)
+        .where(
+            Participant.record_id == record_id,
+            Participant.company_id == company_id,
+            Participant.status == ParticipantStatus.ACTIVE.value,
+        )
+        .exists()
+    )
+
+
+def _own_keys(session: Session, principal: Principal, kind: str) -> frozenset[str]:
+    policy = templates.load(session, principal.company_id, kind).own_policy(principal.hide_private)
+    return policy.visible_standard | policy.visible_custom
+
+
+def change_visible(
+    principal: Principal, kind: str, own_keys: frozenset[str]
+) -> ColumnElement[bool]:
+    me = principal.company_id
+    mine = RecordChange.field_key.in_(sorted(own_keys)) if own_keys else false()
+    return or_(
+        RecordChange.company_id.is_(None),
+        and_(RecordChange.company_id == me, mine),
+        and_(
+            RecordChange.company_id != me,
+            _shared_now(kind, RecordChange.company_id, RecordChange.field_key, me),
+            _active(RecordChange.record_id, RecordChange.company_id),
+        ),
+    )
+
+
+def move_visible(principal: Principal, kind: str, own_keys: frozenset[str]) -> ColumnElement[bool]:
+    me = principal.company_id
+    return or_(
+        WorkflowDefinition.program_id.is_not(None),
+        and_(WorkflowDefinition.company_id == me, true() if "stage" in own_keys else false()),
+        and_(
+            WorkflowDefinition.company_id != me,
+            _shared_now(kind, WorkflowDefinition.company_id, "stage", me),
+            _active(WorkflowMove.record_id, WorkflowDefinition.company_id),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Entry:
+    at: datetime
+    id: uuid.UUID
+    item: Any
+
+
+def _page(
+    session: Session, statement: Any, at: Any, id_: Any, position: cursors.Position | None, n: int
+) -> list[Any]:
+    condition = cursors.beyond(at, id_, position)
+    if condition is not None:
+        statement = statement.where(condition)
+    return list(session.execute(statement.order_by(at.desc(), id_.desc()).limit(n)))
+
+
+def timeline(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    record_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[TimelineItem], str | None]:
+    check_limit(limit)
+    principal = Principal.of(actor, session)
+    gate.check(session, principal, kind, record_id)
+    position = cursors.decode(cursor)
+    own_keys = _own_keys(session, principal, kind)
+    options = rls.as_company(principal.company_id)
+    change_rows = _page(
+        session,
+        select(RecordChange)
+        .where(RecordChange.record_id == record_id, change_visible(principal, kind, own_keys))
+        .execution_options(**options),
+        RecordChange.at,
+        RecordChange.id,
+        position,
+        limit + 1,
+    )
+    comment_rows = _page(
+        session,
+        comments.for_record(principal, record_id),
+        Comment.created_at,
+        Comment.id,
+        position,
+        limit + 1,
+    )
+    move_rows = _page(
+        session,
+        select(WorkflowMove, WorkflowDefinition)
+        .join(WorkflowDefinition, WorkflowDefinition.id == WorkflowMove.workflow_id)
+        .where(WorkflowMove.record_id == record_id, move_visible(principal, kind, own_keys))
+        .execution_options(**options),
+        WorkflowMove.requested_at,
+        WorkflowMove.id,
+        position,
+        limit + 1,
+    )
+    entries = sorted(
+        [
+            *(_Entry(r[0].at, r[0].id, r[0]) for r in change_rows),
+            *(_Entry(r[0].created_at, r[0].id, r[0]) for r in comment_rows),
+            *(_Entry(r[0].requested_at, r[0].id, (r[0], r[1])) for r in move_rows),
+        ],
+        key=lambda e: (e.at, e.id),
+        reverse=True,
+    )
+    more = len(entries) > limit
+    entries = entries[:limit]
+    items = _present(session, actor, principal, kind, entries)
+    next_cursor = cursors.encode((entries[-1].at, entries[-1].id)) if more and entries else None
+    return items, next_cursor
+
+
+def _present(
+    session: Session, actor: Actor, principal: Principal, kind: str, entries: Sequence[_Entry]
+) -> list[TimelineItem]:
+    changes = [e.item for e in entries if isinstance(e.item, RecordChange)]
+    comment_rows = [e.item for e in entries if isinstance(e.item, Comment)]
+    moves = [e.item for e in entries if isinstance(e.item, tuple)]
+    user_ids = {c.actor_user_id for c in changes if c.actor_user_id is not None}
+    user_ids |= {m.requested_by_user_id for m, _ in moves if m.requested_by_user_id is not None}
+    people = comments.people_refs(session, user_ids)
+    company_ids = {c.company_id for c in changes if c.company_id is not None}
+    company_ids |= {
+        uuid.UUID(c.field_key.removeprefix(PARTICIPANT_PREFIX))
+        for c in changes
+        if c.field_key.startswith(PARTICIPANT_PREFIX)
+    }
+    names = comments.company_names(session, company_ids)
+    own_template = templates.load(session, principal.company_id, kind)
+    partner_ids = {
+        c.company_id
+        for c in changes
+        if c.company_id is not None and c.company_id != principal.company_id
+    }
+    partner_templates = templates.load_many(session, partner_ids, kind)
+    user_names = _user_names(session, changes)
+    comment_out = {c.id: c for c in comments.present(session, principal, comment_rows)}
+    items: list[TimelineItem] = []
+    for entry in entries:
+        item = entry.item
+        if isinstance(item, RecordChange):
+            template: templates.CompanyTemplate | None = None
+            if item.company_id == principal.company_id:
+                template = own_template
+            elif item.company_id is not None:
+                template = partner_templates.get(item.company_id)
+            change = _change(
+                item, template, names, user_names, is_mine=item.company_id == principal.company_id
+            )
+            actor_ref = people.get(item.actor_user_id) if item.actor_user_id else None
+            who = actor_ref.name if actor_ref is not None else "Someone"
+            if change.scope == "participant":
+                status = str(change.new)
+                text = f"{change.company_name} {PARTICIPANT_WORDS.get(status, status)}"
+            elif change.scope == "core":
+                text = f"{who} changed {change.label}: {change.old_display} → {change.new_display}"
+            else:
+                text = (
+                    f"{who} changed {change.company_name}'s {change.label}: "
+                    f"{change.old_display} → {change.new_display}"
+                )
+            items.append(
+                TimelineItem(
+                    id=item.id, type="change", at=item.at, actor=actor_ref, text=text, change=change
+                )
+            )
+        elif isinstance(item, Comment):
+            out = comment_out[item.id]
+            where = " (internal note)" if out.audience == "company" else ""
+            items.append(
+                TimelineItem(
+                    id=item.id,
+                    type="comment",
+                    at=item.created_at,
+                    actor=out.author,
+                    text=f"{out.author.name} commented{where}",
+                    comment=out,
+                )
+            )
+        else:
+            move, definition = item
+            labels = {
+                str(s.get("key")): str(s.get("label") or s.get("key"))
+                for s in definition.stages or []
+                if isinstance(s, dict)
+            }
+            actor_ref = people.get(move.requested_by_user_id) if move.requested_by_user_id else None
+            to_label = labels.get(move.to_stage, move.to_stage)
+            from_label = (
+                labels.get(move.from_stage or "", move.from_stage) if move.from_stage else None
+            )
+            who = actor_ref.name if actor_ref is not None else "Someone"
+            status = "" if move.status == "done" else f" ({move.status})"
+            items.append(
+                TimelineItem(
+                    id=move.id,
+                    type="move",
+                    at=move.requested_at,
+                    actor=actor_ref,
+                    text=f"{who} moved it to {to_label} on {definition.name}{status}",
+                    move=MoveOut(
+                        workflow_name=definition.name,
+                        from_stage=from_label,
+                        to_stage=to_label,
+                        status=move.status,
+                    ),
+                )
+            )
+    return items
+
+
+def _user_names(session: Session, changes: Sequence[RecordChange]) -> dict[str, str]:
+    """Names behind user values (the owner field), each from the space's own company."""
+    wanted: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for change in changes:
+        if change.company_id is None or change.field_key != "owner":
+            continue
+        for value in (change.old_value, change.new_value):
+            try:
+                wanted.setdefault(change.company_id, set()).add(uuid.UUID(str(value)))
+            except ValueError:
+                continue
+    names: dict[str, str] = {}
+    for company_id, ids in wanted.items():
+        rows = session.execute(
+            select(User.id, User.name).where(User.company_id == company_id, User.id.in_(ids))
+        )
+        names.update({str(r[0]): r[1] for r in rows})
+    return names
+
+
+def _change(
+    change: RecordChange,
+    template: templates.CompanyTemplate | None,
+    company_names: dict[uuid.UUID, str],
+    user_names: dict[str, str],
+    *,
+    is_mine: bool,
+) -> ChangeOut:
+    key = change.field_key
+    if key.startswith(PARTICIPANT_PREFIX):
+        company_id = uuid.UUID(key.removeprefix(PARTICIPANT_PREFIX))
+        name = company_names.get(company_id, "A company")
+        return ChangeOut(
+            scope="participant",
+            company_id=company_id,
+            company_name=name,
+            field="participant",
+            label="Participation",
+            old=change.old_value,
+            new=change.new_value,
+            old_display=presenters.humanize(str(change.old_value)) if change.old_value else "—",
+            new_display=presenters.humanize(str(change.new_value)) if change.new_value else "—",
+        )
+    if change.company_id is None:
+        return ChangeOut(
+            scope="core",
+            company_id=None,
+            company_name="",
+            field=key,
+            label=CORE_LABELS.get(key, presenters.humanize(key)),
+            old=change.old_value,
+            new=change.new_value,
+            old_display=_core_text(key, change.old_value),
+            new_display=_core_text(key, change.new_value),
+        )
+    if is_mine:
+        definition = presenters.definition_for(template, key)
+    else:
+        definition = presenters.definition_for(None, key)
+    label = key
+    if template is not None and key in template.by_key:
+        label = template.by_key[key].label or key
+    elif key in STANDARD_FIELDS:
+        label = STANDARD_FIELDS[key].label
+    return ChangeOut(
+        scope="space",
+        company_id=change.company_id,
+        company_name=company_names.get(change.company_id, ""),
+        field=key,
+        label=label,
+        old=change.old_value,
+        new=change.new_value,
+        old_display=presenters.display(change.old_value, definition, user_names),
+        new_display=presenters.display(change.new_value, definition, user_names),
+    )
+
+
+def _core_text(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return presenters.EMPTY
+    if key == "motion":
+        return presenters.MOTION_LABELS.get(str(value), str(value))
+    if key == "account_id":
+        return "an account"
+    text = str(value)
+    return text if len(text) <= 200 else text[:200] + "…"

@@ -1,0 +1,150 @@
+"""Saved filters: a user's named list filters (the `records.query` language), optionally
+shared with the user's company. Only their author edits or deletes them; other companies never
+see them. A filter is validated on save as its author (a field the author cannot see is
+refused), and applied as the viewer when used, so it never shows more than the viewer may see.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from coterie import audit
+from coterie.auth.principal import Actor
+from coterie.authz.principal import Principal
+from coterie.db import utcnow
+from coterie.kit.problems import Problem, forbidden, invalid, not_found
+from coterie.models.workflow import SavedFilter
+from coterie.records import query
+from coterie.workflows.schemas import SavedFilterIn, SavedFilterOut
+
+
+def out(saved: SavedFilter, actor: Actor) -> SavedFilterOut:
+    return SavedFilterOut(
+        id=saved.id,
+        kind=saved.kind,
+        name=saved.name,
+        filter=dict(saved.filter),
+        shared_with_company=saved.shared_with_company,
+        user_id=saved.user_id,
+        mine=saved.user_id == actor.user_id,
+        version=saved.version,
+        created_at=saved.created_at,
+        updated_at=saved.updated_at,
+    )
+
+
+def text_of(saved: SavedFilter) -> str:
+    return json.dumps(saved.filter)
+
+
+def _check(session: Session, actor: Actor, data: SavedFilterIn) -> None:
+    text = json.dumps(data.filter)
+    if len(text) > query.MAX_FILTER_LENGTH:
+        raise invalid("body.filter", f"must be at most {query.MAX_FILTER_LENGTH} characters")
+    try:
+        query.build(session, Principal.of(actor, session), data.kind.value, filter_text=text)
+    except Problem as problem:
+        if problem.errors:  # re-point the error at the body
+            for error in problem.errors:
+                error["path"] = str(error.get("path", "")).replace("query.filter", "body.filter")
+            problem.detail = problem.detail.replace("query.filter", "body.filter")
+        raise
+
+
+def list_readable(session: Session, actor: Actor, kind: str | None = None) -> list[SavedFilter]:
+    statement = (
+        select(SavedFilter)
+        .where(
+            SavedFilter.company_id == actor.company_id,
+            or_(SavedFilter.user_id == actor.user_id, SavedFilter.shared_with_company.is_(True)),
+        )
+        .order_by(SavedFilter.kind, SavedFilter.name, SavedFilter.id)
+    )
+    if kind is not None:
+        statement = statement.where(SavedFilter.kind == kind)
+    return list(session.scalars(statement))
+
+
+def get(session: Session, actor: Actor, filter_id: uuid.UUID) -> SavedFilter:
+    saved = session.get(SavedFilter, filter_id)
+    if (
+        saved is None
+        or saved.company_id != actor.company_id
+        or (saved.user_id != actor.user_id and not saved.shared_with_company)
+    ):
+        raise not_found("saved filter")
+    return saved
+
+
+def create(session: Session, actor: Actor, data: SavedFilterIn) -> SavedFilter:
+    _check(session, actor, data)
+    now = utcnow()
+    saved = SavedFilter(
+        company_id=actor.company_id,
+        user_id=actor.user_id,
+        kind=data.kind.value,
+        name=data.name,
+        filter=data.filter,
+        shared_with_company=data.shared_with_company,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(saved)
+    session.flush()
+    _audit(session, actor, saved, "saved_filter.created")
+    return saved
+
+
+def _own(session: Session, actor: Actor, filter_id: uuid.UUID, if_match: int | None) -> SavedFilter:
+    saved = get(session, actor, filter_id)
+    if saved.user_id != actor.user_id:
+        raise forbidden("Only the colleague who saved a filter changes it.")
+    if if_match is not None and if_match != saved.version:
+        raise Problem(
+            412,
+            "version-mismatch",
+            "Precondition failed",
+            f"The filter is at version {saved.version}, not {if_match}: reload and retry.",
+            current_version=saved.version,
+        )
+    return saved
+
+
+def update(
+    session: Session, actor: Actor, filter_id: uuid.UUID, data: SavedFilterIn, if_match: int | None
+) -> SavedFilter:
+    saved = _own(session, actor, filter_id, if_match)
+    _check(session, actor, data)
+    saved.kind = data.kind.value
+    saved.name = data.name
+    saved.filter = data.filter
+    saved.shared_with_company = data.shared_with_company
+    saved.version += 1
+    saved.updated_at = utcnow()
+    session.flush()
+    _audit(session, actor, saved, "saved_filter.updated")
+    return saved
+
+
+def delete(session: Session, actor: Actor, filter_id: uuid.UUID, if_match: int | None) -> None:
+    saved = _own(session, actor, filter_id, if_match)
+    _audit(session, actor, saved, "saved_filter.deleted")
+    session.delete(saved)
+    session.flush()
+
+
+def _audit(session: Session, actor: Actor, saved: SavedFilter, action: str) -> None:
+    audit.record(
+        session,
+        company_id=actor.company_id,
+        actor_user_id=actor.user_id,
+        action=action,
+        subject_type="saved_filter",
+        subject_id=saved.id,
+        kind=saved.kind,
+    )

@@ -1,0 +1,68 @@
+"""What the record core asks the workflow engine when a stage is edited outside the move route.
+
+- My space's `stage` (PATCH .../spaces/mine, or creating a record) while my company has an
+  active workflow for the kind: a stage the workflow does not have is 422; a change that would
+  skip entry criteria or an approval-gated (or absent) transition is 409 pointing at the move
+  route; an allowed change is recorded as a move (history, state, the stage's steps).
+- The shared `joint_stage` (PATCH of the core) of a record on a program workflow: the same.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from coterie.auth.principal import Actor
+from coterie.authz import gate
+from coterie.authz.principal import Principal
+from coterie.kit.problems import invalid
+from coterie.models import Record, Space
+from coterie.workflows import service
+from coterie.workflows.stages import company_definition, infos
+
+
+def space_stage_changed(
+    session: Session, actor: Actor, kind: str, space: Space, before: str | None
+) -> None:
+    """Call after my space's stage changed in memory (before the write is flushed)."""
+    definition = company_definition(session, actor.company_id, kind)
+    if definition is None or space.stage == before:
+        return
+    principal = Principal.of(actor, session)
+    record = gate.check(session, principal, kind, space.record_id)
+    service.guard_stage_edit(
+        session, actor, record, definition, before, space.stage, space, "body.fields.stage"
+    )
+
+
+def new_space_stage(session: Session, actor: Actor, kind: str, stage: str | None) -> None:
+    """A record created with a stage: it must be one of my company's workflow's stages."""
+    definition = company_definition(session, actor.company_id, kind)
+    if definition is None or stage is None:
+        return
+    keys = [s.key for s in infos(definition.stages)]
+    if stage not in keys:
+        raise invalid(
+            "body.fields.stage",
+            f"must be a stage of the workflow {definition.name}: one of {', '.join(keys)}",
+        )
+
+
+def joint_stage_changed(session: Session, actor: Actor, record: Record, before: str | None) -> None:
+    """Call after the record's joint stage changed in memory (before the write is flushed)."""
+    if record.joint_stage == before:
+        return
+    principal = Principal.of(actor, session)
+    for definition in service.applicable(session, principal, record):
+        if not service.is_joint(definition):
+            continue
+        space = service.own_space(session, principal, record.id)
+        service.guard_stage_edit(
+            session,
+            actor,
+            record,
+            definition,
+            before,
+            record.joint_stage,
+            space,
+            "body.joint_stage",
+        )

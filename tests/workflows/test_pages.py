@@ -1,0 +1,229 @@
+"""Workflow pages driven like a browser: the board's chevron bar and "Move to…" control, the
+record page's workflow panel (moves, approvals, tasks), the approvals inbox and the settings
+page, and the proof that a partner's HTML never shows a company's own workflow or tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.fixtures.builders import make_company, make_partnership
+from tests.fixtures.cosell import API
+from tests.fixtures.workflows import join, move, record, workflow
+from tests.web.conftest import Browser
+from tests.web.html import parse
+from tests.web.test_network_pages import signed_in
+from tests.web.test_record_pages import htmx
+
+OPPS = f"{API}/opportunities"
+
+
+def _chevrons(html: str) -> dict[str, str]:
+    page = parse(html)
+    nav = page.root.find("nav", class_="chevrons")
+    assert nav is not None, html[:2000]
+    found = {}
+    for link in nav.iter("a"):
+        count = next(e for e in link.iter("span") if "chevron-count" in e.classes())
+        found[link.attrs["data-stage"]] = count.text
+    return found
+
+
+def _my_stage(client: TestClient, who: object, rid: str) -> str | None:
+    spaces = client.get(f"{OPPS}/{rid}", headers=who.headers).json()["spaces"]  # type: ignore[attr-defined]
+    stage: str | None = next(s for s in spaces if s["is_mine"])["fields"].get("stage")
+    return stage
+
+
+def test_the_board_shows_chevron_counts_and_moves_a_card(
+    client: TestClient, new_browser: Callable[[], Browser]
+) -> None:
+    acme = make_company(client, "Acme")
+    wf = workflow(client, acme, template="standard_pipeline")
+    first = record(client, acme, "opportunity", "First deal", stage="qualify", amount=100)
+    record(client, acme, "opportunity", "Second deal", stage="qualify", amount=50)
+    record(client, acme, "opportunity", "Third deal", stage="propose", amount=70)
+    browser = signed_in(new_browser, acme)
+
+    page = browser.page("/board")
+    counts = _chevrons(page.html)
+    assert counts["qualify"] == "2"
+    assert counts["propose"] == "1"
+    assert counts["won"] == "0"
+    assert "USD 150.00" in page.root.find("nav", class_="chevrons").text  # type: ignore[union-attr]
+    card = page.root.find("article", **{"data-record-id": first})
+    assert card is not None
+    assert card.attrs["draggable"] == "true"
+    assert card.attrs["data-workflow-id"] == wf["id"]
+    # clicking a chevron filters the board to that stage
+    one = browser.page("/board?kind=opportunity&stage=propose")
+    titles = [h.text for h in one.root.iter("h3") if "deal-title" in h.classes()]
+    assert titles == ["Third deal"]
+    assert _chevrons(one.html)["qualify"] == "2"  # the bar still counts every stage
+
+    # "Move to…" posts with htmx and re-renders the board
+    form = page.form("/board/move", containing="First deal")
+    fields = dict(form.fields()) | {"to": "develop"}
+    moved = browser.client.post("/board/move", data=fields, headers=htmx(browser, "/board"))
+    assert moved.status_code == 200, moved.text[:2000]
+    assert "Moved to Develop" in moved.text
+    assert _chevrons(moved.text)["develop"] == "1"
+    assert _my_stage(client, acme, first) == "develop"
+
+    # a refused move is shown inline, next to the card, and changes nothing
+    fields = dict(parse(moved.text).form("/board/move", containing="First deal").fields())
+    refused = browser.client.post(
+        "/board/move", data=fields | {"to": "negotiate"}, headers=htmx(browser, "/board")
+    )
+    assert refused.status_code == 409
+    alert = parse(refused.text).root.by_id("move-error")
+    assert alert is not None
+    assert "mine.close_date" in alert.text
+    assert _my_stage(client, acme, first) == "develop"
+    # the same form again, now stale (its version was read before the move)
+    stale = browser.client.post(
+        "/board/move",
+        data=dict(form.fields()) | {"to": "propose"},
+        headers=htmx(browser, "/board"),
+    )
+    assert stale.status_code == 409
+    assert "Someone moved this record" in stale.text
+
+
+def test_the_record_panel_moves_approves_and_keeps_tasks(
+    client: TestClient, new_browser: Callable[[], Browser]
+) -> None:
+    acme = make_company(client, "Acme")
+    partner = make_company(client, "Partner")
+    make_partnership(client, acme, partner)
+    workflow(
+        client,
+        acme,
+        kind="opportunity",
+        name="Acme internal flow",
+        stages=[
+            {"key": "open", "name": "Open", "steps": [{"title": "Secret pricing review"}]},
+            {"key": "signed", "name": "Signed", "category": "won"},
+        ],
+        transitions=[
+            {"from": "open", "to": "signed", "approvals": [{"company": "host", "role": "admin"}]}
+        ],
+    )
+    rid = record(client, acme, "opportunity", "Panel deal")
+    join(client, acme, "opportunity", rid, partner)
+    browser = signed_in(new_browser, acme)
+    page_url = f"/opportunities/{rid}"
+    page = browser.page(page_url)
+    loader = page.root.by_id("workflow-panel")
+    assert loader is not None
+    assert loader.attrs["hx-get"] == f"{page_url}/workflow-panel"
+
+    headers = htmx(browser, page_url)
+    panel = browser.client.get(f"{page_url}/workflow-panel", headers=headers)
+    assert panel.status_code == 200
+    assert "Acme internal flow" in panel.text
+    form = parse(panel.text).form(f"{page_url}/workflow-panel/move")
+    moved = browser.client.post(
+        f"{page_url}/workflow-panel/move",
+        data=dict(form.fields()) | {"to": "open"},
+        headers=headers,
+    )
+    assert moved.status_code == 200, moved.text[:2000]
+    assert "Secret pricing review" in moved.text  # the stage's step became a task
+    form = parse(moved.text).form(f"{page_url}/workflow-panel/move")
+    pending = browser.client.post(
+        f"{page_url}/workflow-panel/move",
+        data=dict(form.fields()) | {"to": "signed"},
+        headers=headers,
+    )
+    assert "waiting for approvals" in pending.text
+    approve = parse(pending.text).forms()
+    action = next(f.action for f in approve if f.action.endswith("/approve"))
+    approved = browser.client.post(action, data={"comment": "ok"}, headers=headers)
+    assert "Approved." in approved.text
+    assert _my_stage(client, acme, rid) == "signed"
+
+    # tasks: add one, tick it done
+    added = browser.client.post(
+        f"{page_url}/workflow-panel/tasks",
+        data={"title": "Send the contract", "due_date": "2026-12-01", "shared": "1"},
+        headers=headers,
+    )
+    assert added.status_code == 200
+    assert "Send the contract" in added.text
+    tasks = client.get(f"{OPPS}/{rid}/tasks", headers=acme.headers).json()
+    contract = next(t for t in tasks if t["title"] == "Send the contract")
+    done_form = parse(added.text).form(f"{page_url}/workflow-panel/tasks/{contract['id']}/done")
+    ticked = browser.client.post(
+        done_form.action, data=dict(done_form.fields()) | {"done": "1"}, headers=headers
+    )
+    assert ticked.status_code == 200
+    assert client.get(f"{API}/tasks/{contract['id']}", headers=acme.headers).json()["done"] is True
+
+    # the partner's panel: no Acme workflow, no Acme private task, the shared one read-only
+    partner_browser = signed_in(new_browser, partner)
+    theirs = partner_browser.client.get(
+        f"{page_url}/workflow-panel", headers=htmx(partner_browser, page_url)
+    )
+    assert theirs.status_code == 200
+    assert "Acme internal flow" not in theirs.text
+    assert "Secret pricing review" not in theirs.text
+    assert "Send the contract" in theirs.text
+    assert f"/tasks/{contract['id']}/done" not in theirs.text
+    # a stranger's panel request is a 404 page
+    stranger = make_company(client, "Stranger")
+    outsider = signed_in(new_browser, stranger)
+    hidden = outsider.client.get(f"{page_url}/workflow-panel", headers=htmx(outsider, "/"))
+    assert hidden.status_code == 404
+    assert "Panel deal" not in hidden.text
+
+
+def test_the_approvals_inbox_and_the_settings_page(
+    client: TestClient, new_browser: Callable[[], Browser]
+) -> None:
+    acme = make_company(client, "Acme")
+    browser = signed_in(new_browser, acme)
+    settings = browser.page("/settings/workflows")
+    assert "No workflow yet" in settings.main_text
+    created = browser.submit(
+        "/settings/workflows", "/settings/workflows", {"template": "standard_pipeline"}
+    )
+    assert created.status_code == 200
+    assert created.url.path.startswith("/settings/workflows/")
+    edit_url = created.url.path
+    edit = parse(created.text)
+    assert "Standard pipeline" in edit.h1
+    # a transition JSON that is not valid is shown next to the field, nothing saved
+    bad = browser.submit(edit_url, edit_url, {"transitions": "[{"})
+    assert bad.status_code == 422
+    assert "Is not valid JSON" in parse(bad.text).errors()["transitions"]
+    gated = (
+        '[{"from": "negotiate", "to": "won", "approvals": [{"company": "host", "role": "admin"}]}]'
+    )
+    saved = browser.submit(edit_url, edit_url, {"transitions": gated})
+    assert saved.status_code == 200
+    assert "Workflow saved." in " ".join(parse(saved.text).flashes())
+    wf_id = edit_url.rsplit("/", 1)[-1]
+    wf = client.get(f"{API}/workflows/{wf_id}", headers=acme.headers).json()
+    assert wf["transitions"][0]["to"] == "won"
+
+    rid = record(
+        client,
+        acme,
+        "opportunity",
+        "Inbox deal",
+        stage="negotiate",
+        amount=5,
+        close_date="2026-01-01",
+    )
+    pending = move(client, acme, "opportunity", rid, wf_id, "won")["move"]
+    inbox_page = browser.page("/approvals")
+    assert "Inbox deal" in inbox_page.main_text
+    decided = browser.submit(
+        "/approvals", f"/approvals/{pending['approvals'][0]['id']}/approve", {"comment": "Yes"}
+    )
+    assert decided.status_code == 200
+    assert "Approved." in " ".join(parse(decided.text).flashes())
+    assert "Nothing waits for you." in parse(decided.text).main_text
+    assert _my_stage(client, acme, rid) == "won"
