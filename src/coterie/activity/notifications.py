@@ -45,7 +45,8 @@ EVENT_PHRASES = {
     "approval_requested": "asked for your approval on",
     "approval_decided": "decided an approval on",
     "nomination": "nominated",
-    "registration": "registered",
+    "registration": "asked your company to approve a deal registration on",
+    "registration_decided": "decided your deal registration on",
 }
 EXCERPT_LENGTH = 600
 _MAX_RECIPIENTS = 500

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie import audit
+from coterie.activity import notifications
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.guard import UNSAFE
@@ -39,7 +40,7 @@ from coterie.cosell.lead_schemas import (
 from coterie.db import utcnow
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import conflict, forbidden, invalid, not_found
-from coterie.models import Company, Participant, Record
+from coterie.models import Company, Participant, Record, User
 from coterie.models.pipeline import DealRegistration, RegistrationSettings
 from coterie.models.vocabulary import Role
 from coterie.network import partnerships
@@ -412,6 +413,7 @@ def submit(
     _touch(registration)
     _invite_approver(session, actor, registration)
     _audit(actor, session, registration, "registration.submitted")
+    _notify_approvers(session, actor, registration)
     return registration
 
 
@@ -439,6 +441,7 @@ def renew(
     _touch(registration)
     _invite_approver(session, actor, registration)
     _audit(actor, session, registration, "registration.renewal_requested")
+    _notify_approvers(session, actor, registration)
     return registration
 
 
@@ -492,7 +495,38 @@ def _decide(
         registration,
         "registration.approved" if approve else "registration.rejected",
     )
+    if registration.created_by_user_id is not None:
+        notifications.notify(
+            session,
+            user_ids=[registration.created_by_user_id],
+            event="registration_decided",
+            record_id=registration.record_id,
+            kind="opportunity",
+            actor=actor,
+            subject_id=registration.id,
+        )
     return registration
+
+
+def _notify_approvers(session: Session, actor: Actor, registration: DealRegistration) -> None:
+    """Tell the registered-to company's admins and managers; `notify` keeps those who may see
+    the opportunity (a company that has not accepted the invitation yet finds it in its inbox)."""
+    approvers = session.scalars(
+        select(User.id).where(
+            User.company_id == registration.registered_to_company_id,
+            User.is_active.is_(True),
+            User.role.in_([Role.ADMIN.value, Role.MANAGER.value]),
+        )
+    )
+    notifications.notify(
+        session,
+        user_ids=list(approvers),
+        event="registration",
+        record_id=registration.record_id,
+        kind="opportunity",
+        actor=actor,
+        subject_id=registration.id,
+    )
 
 
 def approve(

@@ -254,13 +254,9 @@ def index_space(
 
 def _index_space(session: Session, kind: str, space: Space) -> None:
     template = templates.load(session, space.company_id, kind)
-    session.execute(
-        delete(SearchEntry)
-        .where(
-            SearchEntry.record_id == space.record_id,
-            SearchEntry.owner_company_id == space.company_id,
-        )
-        .execution_options(synchronize_session=False)
+    old_rows = delete(SearchEntry).where(
+        SearchEntry.record_id == space.record_id,
+        SearchEntry.owner_company_id == space.company_id,
     )
     standard = {key: getattr(space, key) for key in STANDARD_TEXT_FIELDS}
     custom_types = {
@@ -268,12 +264,19 @@ def _index_space(session: Session, kind: str, space: Space) -> None:
         for f in [*template.retired, *template.fields]
         if not f.is_standard and f.type is not None
     }
-    _write(
-        session,
-        space_entries(
-            space.record_id, kind, space.company_id, standard, space.custom or {}, custom_types
-        ),
+    entries = space_entries(
+        space.record_id, kind, space.company_id, standard, space.custom or {}, custom_types
     )
+    if entries and session.get_bind().dialect.name == "postgresql":
+        # one round trip: the DELETE runs as a data-modifying CTE of the INSERT (it sees only
+        # the rows that existed before the statement)
+        session.execute(
+            insert(SearchEntry).values(entries).add_cte(old_rows.cte("old_rows")),
+            execution_options={"synchronize_session": False},
+        )
+        return
+    session.execute(old_rows.execution_options(synchronize_session=False))
+    _write(session, entries)
 
 
 @rls.unsafe_system_maintenance

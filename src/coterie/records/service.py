@@ -292,10 +292,10 @@ def update_my_space(
     # right after apply, before anything flushes: the change log reads the attribute history
     activity_changes.space_changed(session, actor, kind, space, changed)
     if changed:
-        workflow_rules.space_stage_changed(session, actor, kind, space, stage_before)
         space.version += 1
         space.updated_at = utcnow()
         space.updated_by_user_id = actor.user_id
+        workflow_rules.space_stage_changed(session, actor, kind, space, stage_before)
         search.index_space(session, kind, space, changed)
         grants.after_write(
             session,

@@ -24,8 +24,10 @@ def space_stage_changed(
     session: Session, actor: Actor, kind: str, space: Space, before: str | None
 ) -> None:
     """Call after my space's stage changed in memory (before the write is flushed)."""
+    if space.stage == before:
+        return
     definition = company_definition(session, actor.company_id, kind)
-    if definition is None or space.stage == before:
+    if definition is None:
         return
     principal = Principal.of(actor, session)
     record = gate.check(session, principal, kind, space.record_id)

@@ -23,8 +23,10 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from coterie import audit
+from coterie.activity import notifications
 from coterie.auth.principal import Actor
 from coterie.authz import gate, grants, rls
+from coterie.authz.guard import GATE
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
@@ -511,6 +513,8 @@ def move(
             )
         _bump_state(session, record_id, workflow_id, state)
         _audit(session, actor, record, "workflow.move_requested", definition, moved)
+        session.flush()
+        _notify_approvers(session, actor, record, moved)
     else:
         _complete(session, principal, actor, record, definition, moved, state)
         _audit(session, actor, record, "workflow.moved", definition, moved)
@@ -712,6 +716,7 @@ def decide(
         _close(session, principal, moved, REJECTED)
         _bump_state(session, record.id, definition.id, state)
         _audit(session, actor, record, "workflow.move_rejected", definition, moved)
+        _notify_requester(session, actor, record, moved)
         return moved
     _audit(session, actor, record, "workflow.approved", definition, moved)
     rest = [
@@ -722,11 +727,60 @@ def decide(
     if rest:
         rest[0].status = PENDING  # sequential: the next in order
         _bump_state(session, record.id, definition.id, state)
+        session.flush()
+        _notify_approvers(session, actor, record, moved)
         return moved
     _complete(session, principal, actor, record, definition, moved, state)
     _audit(session, actor, record, "workflow.moved", definition, moved)
     session.flush()
+    _notify_requester(session, actor, record, moved)
     return moved
+
+
+def _notify_approvers(session: Session, actor: Actor, record: Record, moved: WorkflowMove) -> None:
+    """Tell the users who may decide a now-pending approval of `moved` (the role or above in
+    the asked company); `notify` re-checks that each of them may see the record."""
+    pending = list(
+        session.scalars(
+            select(WorkflowApproval)
+            .where(WorkflowApproval.move_id == moved.id, WorkflowApproval.status == PENDING)
+            .execution_options(**GATE)
+        )
+    )
+    recipients: list[uuid.UUID] = []
+    for approval in pending:
+        roles = [role for role, rank in _RANK.items() if rank >= _RANK[approval.role]]
+        recipients += session.scalars(
+            select(User.id).where(
+                User.company_id == approval.company_id,
+                User.is_active.is_(True),
+                User.role.in_(roles),
+            )
+        )
+    notifications.notify(
+        session,
+        user_ids=recipients,
+        event="approval_requested",
+        record_id=record.id,
+        kind=record.kind,
+        actor=actor,
+        subject_id=moved.id,
+    )
+
+
+def _notify_requester(session: Session, actor: Actor, record: Record, moved: WorkflowMove) -> None:
+    """Tell whoever asked for the move that it was decided (completed or rejected)."""
+    if moved.requested_by_user_id is None:
+        return
+    notifications.notify(
+        session,
+        user_ids=[moved.requested_by_user_id],
+        event="approval_decided",
+        record_id=record.id,
+        kind=record.kind,
+        actor=actor,
+        subject_id=moved.id,
+    )
 
 
 # -- presenting moves and approvals -------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coterie.kit import txcache
 from coterie.models.workflow import WorkflowDefinition
 
 
@@ -72,18 +73,27 @@ def default_stages(kind: str) -> tuple[StageInfo, ...]:
     return DEFAULT_PIPELINE if kind in DEFAULT_PIPELINE_KINDS else GENERIC_STAGES
 
 
+txcache.register("company_workflows", WorkflowDefinition)
+
+
 def company_definition(
     session: Session, company_id: uuid.UUID, kind: str
 ) -> WorkflowDefinition | None:
-    """The company's active company-level workflow definition for `kind`, if any."""
-    return session.scalars(
-        select(WorkflowDefinition).where(
-            WorkflowDefinition.company_id == company_id,
-            WorkflowDefinition.program_id.is_(None),
-            WorkflowDefinition.kind == kind,
-            WorkflowDefinition.active.is_(True),
-        )
-    ).first()
+    """The company's active company-level workflow definition for `kind`, if any (read once
+    per transaction: every write of a space asks)."""
+    cached = txcache.cache(session, "company_workflows")
+    key = (company_id, kind)
+    if key not in cached:
+        cached[key] = session.scalars(
+            select(WorkflowDefinition).where(
+                WorkflowDefinition.company_id == company_id,
+                WorkflowDefinition.program_id.is_(None),
+                WorkflowDefinition.kind == kind,
+                WorkflowDefinition.active.is_(True),
+            )
+        ).first()
+    found: WorkflowDefinition | None = cached[key]
+    return found
 
 
 def stages_for(session: Session, company_id: uuid.UUID, kind: str) -> tuple[StageInfo, ...]:
