@@ -52,7 +52,8 @@ def test_approvers_are_notified_and_the_requester_hears_the_decision(
         mail = inbox.wait_for(approver.email)
         body = mail.get_body(preferencelist=("plain",))
         assert body is not None
-        assert "asked for your approval on opportunity “Deal needing a discount”" in body.get_content()
+        text = body.get_content()
+        assert "asked for your approval on opportunity “Deal needing a discount”" in text
     assert _notifications(client, seller) == []
 
     assert decide(client, manager, pending["approvals"][0]["id"]).json()["status"] == "done"
