@@ -14,24 +14,21 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 
 from coterie import migrate
 from coterie.app import create_app
 from coterie.auth import passwords
-from coterie.authz import rls
 from coterie.config import Settings
-from coterie.db import Base, make_engine
+from coterie.db import Base
 from tests.fixtures.databases import IN_CI as IN_CI
-from tests.fixtures.databases import KINDS, PG_ADMIN_URL, fresh_database
-from tests.fixtures.databases import pg_available as _pg_available  # noqa: F401 (tests/bench)
+from tests.fixtures.databases import KINDS, app_role_url, fresh_database
 from tests.fixtures.smtp import Inbox, SmtpServer
 
 hypothesis_settings.register_profile(
@@ -73,27 +70,9 @@ def database_url(
 
 @pytest.fixture(scope="session")
 def app_database_url(database_url: str) -> Iterator[str]:
-    """The URL the app connects with. On PostgreSQL: a LOGIN role of its own that neither owns
-    the tables (`database_url`, the owner, migrated them) nor is a superuser."""
-    if not database_url.startswith("postgresql"):
-        yield database_url
-        return
-    role = f"coterie_app_{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE ROLE "{role}" LOGIN')  # trust auth: no password needed
-    owner = make_engine(database_url)
-    try:
-        with owner.begin() as connection:
-            rls.grant_app_role(connection, role)
-            # only so that tests can empty the tables between examples
-            connection.execute(text(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{role}"'))
-        yield make_url(database_url).set(username=role).render_as_string(hide_password=False)
-    finally:
-        with owner.begin() as connection:
-            connection.execute(text(f'DROP OWNED BY "{role}"'))  # its grants in this database
-        owner.dispose()
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP ROLE "{role}"')
+    """The URL the app connects with (see `app_role_url`: on PostgreSQL a role owning nothing)."""
+    with app_role_url(database_url) as url:
+        yield url
 
 
 def make_settings(

@@ -19,7 +19,8 @@ from coterie.bench import database
 from coterie.bench.dataset import Generator
 from coterie.bench.scales import SCALES
 from coterie.cli import app as cli_app
-from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_available
+from tests.fixtures.databases import IN_CI, PG_ADMIN_URL
+from tests.fixtures.databases import pg_available as _pg_available
 
 EXPECTED_FIGURES = {
     *(

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.fixtures.builders import Member, make_colleague, make_company, make_partnership
-from tests.fixtures.cosell import API, link, rates
+from tests.fixtures.cosell import API, link, rates, template
 from tests.fixtures.smtp import Inbox
 from tests.fixtures.workflows import (
     fill,
@@ -272,3 +272,19 @@ def test_hidden_private_fields_neither_group_nor_total(client: TestClient) -> No
     assert grouped.status_code == 400
     assert grouped.json()["type"] == "/problems/field-not-visible"
     assert "77" not in grouped.text
+
+
+def test_a_hidden_private_amount_leaves_the_board_without_totals(client: TestClient) -> None:
+    """Stage shared, amount private: with private fields hidden the board still groups (it
+    failed with `sum(text)` on PostgreSQL) but shows no amount and no total."""
+    acme = make_company(client, "Acme")
+    template(client, acme, "opportunity", stage="participants")
+    record(client, acme, "opportunity", "Private amount", stage="qualify", amount=737373)
+    hide = client.patch(
+        f"{API}/me/preferences", json={"hide_private_fields": True}, headers=acme.headers
+    )
+    assert hide.status_code == 200, hide.text
+    board = _board(client, acme)
+    assert board["amounts_hidden"] is True
+    assert _columns(board)["qualify"][:2] == (1, None)
+    assert "737373" not in json.dumps(board)

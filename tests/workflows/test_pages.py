@@ -79,7 +79,7 @@ def test_the_board_shows_chevron_counts_and_moves_a_card(
     assert refused.status_code == 409
     alert = parse(refused.text).root.by_id("move-error")
     assert alert is not None
-    assert "mine.close_date" in alert.text
+    assert "Can't move “First deal” to Negotiate: fill My close date first." in alert.text
     assert _my_stage(client, acme, first) == "develop"
     # the same form again, now stale (its version was read before the move)
     stale = browser.client.post(

@@ -43,4 +43,29 @@ def read(stored: dict[str, Any] | None) -> Preferences:
 
 def apply(stored: dict[str, Any] | None, patch: PreferencesPatch) -> dict[str, Any]:
     merged = read(stored).model_dump() | patch.model_dump(exclude_unset=True, exclude_none=True)
-    return Preferences.model_validate(merged).model_dump()
+    return _kept(stored) | Preferences.model_validate(merged).model_dump()
+
+
+# Panels a user hid (e.g. the home page's "Get started"): stored beside the preferences above,
+# not part of the API's preferences body.
+DISMISSED = "dismissed_panels"
+
+
+def _kept(stored: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (stored or {}).items() if k == DISMISSED}
+
+
+def is_dismissed(stored: dict[str, Any] | None, panel: str) -> bool:
+    panels = (stored or {}).get(DISMISSED)
+    return isinstance(panels, list) and panel in panels
+
+
+def set_dismissed(stored: dict[str, Any] | None, panel: str, dismissed: bool) -> dict[str, Any]:
+    """A new preferences dict (assign it: the JSON column tracks replacement, not mutation)."""
+    current = dict(stored or {})
+    panels = current.get(DISMISSED)
+    if not isinstance(panels, list):
+        panels = []
+    kept = [p for p in panels if isinstance(p, str) and p != panel]
+    current[DISMISSED] = [*kept, panel] if dismissed else kept
+    return current

@@ -4,9 +4,12 @@ Companies go through `network.companies.create_company` (the validation signup a
 partnerships through the partnership service (request, accept, decline, revoke, acting as each
 company's manager or admin), so the rows and audit trail are those real use would leave. Users
 are inserted directly with one shared password hash: argon2 costs about 150 ms per hash, so
-hashing the demo password once keeps the whole load to about a second. Last, the timestamps are
-moved back to the history the data describes. No e-mail is sent: the loader's sessions have no
-outbox.
+hashing the demo password once keeps the network's load to about a second. Then the timestamps
+are moved back to the history the data describes. Last, `coterie.demo.cosell` plays the
+co-selling story (a program, a joint sales plan, shared accounts, leads, opportunities,
+registrations, comments, workflow moves) as demo users, through the services: a second or two
+more. No e-mail is sent: the loader's sessions have no outbox (what the services queue is
+dropped with the session).
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from sqlalchemy.orm import Session
 from coterie import audit, migrate
 from coterie.auth import passwords
 from coterie.auth.principal import Actor
+from coterie.authz import guard, rls
 from coterie.config import Settings
 from coterie.db import make_engine, make_session_factory, session_scope, utcnow
+from coterie.demo.cosell import CoSell
 from coterie.demo.data import (
     ACTIVE,
     COMPANIES,
@@ -101,7 +106,10 @@ def load(settings: Settings) -> DemoSummary:
     engine = make_engine(settings.resolved_database_url)
     try:
         migrate.ensure_migrated(engine)
-        with session_scope(make_session_factory(engine)) as session:
+        factory = make_session_factory(engine)
+        guard.install(factory)  # as the app's sessions: gate reads only, bound to their company
+        rls.install(factory)
+        with session_scope(factory) as session:
             _refuse_if_loaded(session)
             _Loader(session, settings).run()
     finally:
@@ -134,6 +142,7 @@ class _Loader:
         self.password_hash = passwords.hash_password(DEMO_PASSWORD)
         self.companies: dict[str, Company] = {}
         self.users: dict[tuple[str, Role], User] = {}  # (domain, role) -> first such user
+        self.people: dict[str, User] = {}  # e-mail -> user
         self.history: dict[tuple[uuid.UUID, str], datetime] = {}  # (partnership, action) -> when
 
     def days_ago(self, days: int) -> datetime:
@@ -146,6 +155,7 @@ class _Loader:
             self.add_partnership(link)
         self.session.flush()
         self.backdate_audit_trail()
+        CoSell(self.session, self.settings, self.people, self.companies, self.actor_of).run()
 
     def add_company(self, spec: CompanySpec) -> None:
         company = companies.create_company(self.session, spec.profile())
@@ -165,6 +175,7 @@ class _Loader:
                 created_at=arrived,
             )
             self.session.add(user)
+            self.people[user.email] = user
             self.users.setdefault((spec.domain, person.role), user)
         self.session.flush()
         admin = self.users[(spec.domain, Role.ADMIN)]
@@ -179,10 +190,13 @@ class _Loader:
         self.history[(company.id, "company.signed_up")] = joined
 
     def actor(self, domain: str, role: Role = Role.MANAGER) -> Actor:
+        return self.actor_of(self.users[(domain, role)])
+
+    @staticmethod
+    def actor_of(user: User) -> Actor:
         # The services take the acting user with the token they came in with. The loader is no
         # signed-in request: the token is a transient placeholder, never added to the session,
         # so no credential is created.
-        user = self.users[(domain, role)]
         placeholder = AuthToken(user_id=user.id, kind=TokenKind.PERSONAL.value, name="demo")
         return Actor(user=user, token=placeholder)
 
@@ -222,6 +236,8 @@ class _Loader:
             select(AuditEvent).where(AuditEvent.company_id.in_(company_ids))
         )
         for event in events:
+            if event.subject_type not in ("company", "partnership"):
+                continue
             when = self.history.get((uuid.UUID(event.subject_id), event.action))
             if when is not None:
                 event.created_at = when

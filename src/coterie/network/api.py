@@ -11,11 +11,12 @@ from fastapi import APIRouter, Query, Response, status
 from coterie.auth import preferences, service
 from coterie.auth.dependencies import ApiActor
 from coterie.auth.preferences import Preferences, PreferencesPatch
+from coterie.authz.principal import Principal
 from coterie.deps import DB, AppSettings
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.models import User
 from coterie.models.vocabulary import Industry, PartnershipStatus, PartnerType, Region, TokenKind
-from coterie.network import companies, members, partnerships, signup
+from coterie.network import companies, graph, members, partnerships, signup
 from coterie.network.schemas import (
     CompanyOut,
     CompanyPatch,
@@ -216,6 +217,21 @@ def _transition(name: str, summary: str) -> None:
 _transition("accept", "The invited company accepts")
 _transition("decline", "The invited company declines")
 _transition("revoke", "Either side ends the partnership (or the inviter withdraws)")
+
+
+@router.get(
+    "/network/graph",
+    response_model=graph.NetworkGraph,
+    tags=["partnerships"],
+    summary="My collaboration graph: my partners, and records shared between us that I can see",
+    description=(
+        "Nodes are my company and my active or pending partners; an edge between two of them "
+        "counts the records I can see on which both are active participants (per kind in "
+        "`by_kind`). Records I cannot see are never counted."
+    ),
+)
+def network_graph(actor: ApiActor, session: DB) -> graph.NetworkGraph:
+    return graph.build(session, Principal.of(actor, session), actor.company)
 
 
 @router.get("/users", response_model=Page[UserOut], tags=["users"], summary="My company's users")

@@ -1,4 +1,5 @@
-"""Network pages: home, the directory, company profiles, my network, partnership actions.
+"""Network pages: home (with "Get started"), the directory, company profiles, my network (with
+the collaboration graph), partnership actions.
 
 Reads and writes go through the network services (`companies`, `partnerships`, `members`);
 nothing here queries other companies' data itself. Partnership buttons work as plain forms
@@ -12,14 +13,17 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from coterie.auth import preferences
 from coterie.auth.principal import Actor
+from coterie.authz.principal import Principal
 from coterie.deps import DB, AppSettings
 from coterie.kit.problems import Problem, not_found
 from coterie.models.vocabulary import Industry, PartnershipStatus, PartnerType, Region
-from coterie.network import companies, members, partnerships
+from coterie.network import companies, get_started, graph, partnerships
 from coterie.network.schemas import CompanyOut, PartnershipIn, PartnershipOut
 from coterie.web import csrf
 from coterie.web.forms import FormInput, clean, errors_from_validation
@@ -65,29 +69,7 @@ def _partnerships(
 def home(request: Request, session: DB, actor: PageActor) -> Response:
     active, _ = _partnerships(session, actor, PartnershipStatus.ACTIVE)
     pending, _ = _partnerships(session, actor, PartnershipStatus.PENDING)
-    colleagues, _ = members.list_users(session, actor, limit=2, cursor=None)
-    invitations, _ = members.list_invitations(session, actor, limit=1, cursor=None)
     company = actor.company
-    steps = [
-        {
-            "done": bool(company.description and company.industry),
-            "label": "Complete your company profile",
-            "hint": "Partners find you by industry, region and what you do.",
-            "href": "/settings/company",
-        },
-        {
-            "done": len(colleagues) > 1 or bool(invitations),
-            "label": "Invite colleagues",
-            "hint": "Bring in the partner managers and sellers you work with.",
-            "href": "/settings/users#invite",
-        },
-        {
-            "done": bool(active or pending),
-            "label": "Find partners",
-            "hint": "Search the directory and invite companies to partner.",
-            "href": "/directory",
-        },
-    ]
     return render(
         request,
         "network/home.html",
@@ -97,9 +79,29 @@ def home(request: Request, session: DB, actor: PageActor) -> Response:
             "partners": active,
             "incoming": [p for p in pending if p.direction == "incoming"],
             "outgoing": [p for p in pending if p.direction == "outgoing"],
-            "steps": steps,
+            "start": get_started.for_actor(session, actor),
         },
     )
+
+
+@router.post("/home/get-started")
+def get_started_visibility(
+    request: Request, session: DB, actor: PageActor, form: FormInput
+) -> Response:
+    """Hide the "Get started" panel for me (`hide=1`), or show it again (`hide=0`)."""
+    hide = form.text("hide") != "0"
+    actor.user.preferences = preferences.set_dismissed(
+        actor.user.preferences, get_started.PANEL, hide
+    )
+    session.commit()
+    if is_htmx(request) and hide:
+        return render(request, "network/_get_started_hidden.html")
+    message = (
+        "Get started is hidden. You can bring it back from the bottom of this page."
+        if hide
+        else "Get started is back."
+    )
+    return redirect(request, "/", message, "info")
 
 
 # -- directory and profiles -------------------------------------------------------------------
@@ -196,11 +198,18 @@ def network(request: Request, session: DB, actor: PageActor) -> Response:
     history, more_history = _partnerships(
         session, actor, PartnershipStatus.DECLINED, PartnershipStatus.REVOKED
     )
+    collaboration = graph.build(session, Principal.of(actor, session), actor.company)
     return render(
         request,
         "network/network.html",
         {
             "nav": "network",
+            "graph": collaboration,
+            "graph_nodes": {n.id: n for n in collaboration.nodes},
+            "graph_lonely": [
+                n for n in collaboration.nodes if n.role != "me" and n.shared_with_me == 0
+            ],
+            "kind_labels": graph.kind_labels,
             "partners": active,
             "incoming": [p for p in pending if p.direction == "incoming"],
             "outgoing": [p for p in pending if p.direction == "outgoing"],
@@ -208,6 +217,17 @@ def network(request: Request, session: DB, actor: PageActor) -> Response:
             "truncated": more_active or more_pending or more_history,
             "limit": LIST_LIMIT,
         },
+    )
+
+
+@router.get("/network/graph.json")
+def network_graph(session: DB, actor: PageActor) -> Response:
+    """The graph of `/api/v1/network/graph` for the signed-in page (session cookie, no token),
+    which static/network.js draws."""
+    collaboration = graph.build(session, Principal.of(actor, session), actor.company)
+    return JSONResponse(
+        collaboration.model_dump(mode="json"),
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
     )
 
 

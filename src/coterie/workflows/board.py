@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, null, or_, select
+from sqlalchemy import Numeric, and_, cast, func, null, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -232,7 +232,8 @@ def _aggregate(
     """Counts per column, converted totals per column, unconverted sums per column and currency."""
     has_amount = amount is not None and currency is not None
     currency_value: ColumnElement[Any] = currency if currency is not None else null()
-    amount_value: ColumnElement[Any] = amount if amount is not None else null()
+    # typed: an untyped NULL is text to PostgreSQL, and sum(text) does not exist
+    amount_value: ColumnElement[Any] = amount if amount is not None else cast(null(), Numeric)
     per_record = base.statement(
         RecordAccess.record_id,
         stage_value.label("stage"),

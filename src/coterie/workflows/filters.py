@@ -2,12 +2,18 @@
 shared with the user's company. Only their author edits or deletes them; other companies never
 see them. A filter is validated on save as its author (a field the author cannot see is
 refused), and applied as the viewer when used, so it never shows more than the viewer may see.
+
+A saved filter is also a saved *view* of a record table: it may keep the table's columns and sort.
+Those are stored in the same JSON column under the reserved key `$view` (the condition language
+refuses a `$` key, so no condition can collide with it) and given back as `columns` and `sort`;
+`filter` is always the bare condition, as before.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -18,8 +24,41 @@ from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit.problems import Problem, forbidden, invalid, not_found
 from coterie.models.workflow import SavedFilter
-from coterie.records import query
+from coterie.records import query, table
 from coterie.workflows.schemas import SavedFilterIn, SavedFilterOut
+
+VIEW_KEY = "$view"
+
+
+def condition_of(saved: SavedFilter) -> dict[str, Any]:
+    """The saved condition, without the view's columns and sort."""
+    return {key: value for key, value in dict(saved.filter).items() if key != VIEW_KEY}
+
+
+def _view(saved: SavedFilter) -> dict[str, Any]:
+    view = dict(saved.filter).get(VIEW_KEY)
+    return view if isinstance(view, dict) else {}
+
+
+def columns_of(saved: SavedFilter) -> list[str] | None:
+    columns = _view(saved).get("columns")
+    if not isinstance(columns, list):
+        return None
+    return [str(c) for c in columns]
+
+
+def sort_of(saved: SavedFilter) -> str | None:
+    sort = _view(saved).get("sort")
+    return sort if isinstance(sort, str) and sort else None
+
+
+def _stored(data: SavedFilterIn) -> dict[str, Any]:
+    view: dict[str, Any] = {}
+    if data.columns is not None:
+        view["columns"] = list(data.columns)
+    if data.sort:
+        view["sort"] = data.sort
+    return data.filter | ({VIEW_KEY: view} if view else {})
 
 
 def out(saved: SavedFilter, actor: Actor) -> SavedFilterOut:
@@ -27,8 +66,10 @@ def out(saved: SavedFilter, actor: Actor) -> SavedFilterOut:
         id=saved.id,
         kind=saved.kind,
         name=saved.name,
-        filter=dict(saved.filter),
+        filter=condition_of(saved),
         shared_with_company=saved.shared_with_company,
+        columns=columns_of(saved),
+        sort=sort_of(saved),
         user_id=saved.user_id,
         mine=saved.user_id == actor.user_id,
         version=saved.version,
@@ -38,21 +79,32 @@ def out(saved: SavedFilter, actor: Actor) -> SavedFilterOut:
 
 
 def text_of(saved: SavedFilter) -> str:
-    return json.dumps(saved.filter)
+    return json.dumps(condition_of(saved))
 
 
 def _check(session: Session, actor: Actor, data: SavedFilterIn) -> None:
     text = json.dumps(data.filter)
     if len(text) > query.MAX_FILTER_LENGTH:
         raise invalid("body.filter", f"must be at most {query.MAX_FILTER_LENGTH} characters")
+    principal = Principal.of(actor, session)
     try:
-        query.build(session, Principal.of(actor, session), data.kind.value, filter_text=text)
+        listing = query.build(
+            session, principal, data.kind.value, filter_text=text, sort_text=data.sort
+        )
     except Problem as problem:
         if problem.errors:  # re-point the error at the body
             for error in problem.errors:
-                error["path"] = str(error.get("path", "")).replace("query.filter", "body.filter")
-            problem.detail = problem.detail.replace("query.filter", "body.filter")
+                path = str(error.get("path", ""))
+                error["path"] = path.replace("query.filter", "body.filter").replace(
+                    "query.sort", "body.sort"
+                )
+            problem.detail = problem.detail.replace("query.filter", "body.filter").replace(
+                "query.sort", "body.sort"
+            )
         raise
+    for index, name in enumerate(data.columns or []):
+        if name not in table.DISPLAY_COLUMNS:
+            listing.resolver.resolve(name, f"body.columns.{index}")  # 400 unless visible
 
 
 def list_readable(session: Session, actor: Actor, kind: str | None = None) -> list[SavedFilter]:
@@ -88,7 +140,7 @@ def create(session: Session, actor: Actor, data: SavedFilterIn) -> SavedFilter:
         user_id=actor.user_id,
         kind=data.kind.value,
         name=data.name,
-        filter=data.filter,
+        filter=_stored(data),
         shared_with_company=data.shared_with_company,
         version=1,
         created_at=now,
@@ -122,7 +174,7 @@ def update(
     _check(session, actor, data)
     saved.kind = data.kind.value
     saved.name = data.name
-    saved.filter = data.filter
+    saved.filter = _stored(data)
     saved.shared_with_company = data.shared_with_company
     saved.version += 1
     saved.updated_at = utcnow()

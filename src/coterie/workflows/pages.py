@@ -28,7 +28,8 @@ from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Role
 from coterie.network.pages import parse_id
-from coterie.records import presenters
+from coterie.records import presenters, templates
+from coterie.records import service as records_service
 from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.web import csrf
 from coterie.web.forms import FORM_ERROR, FormInput, errors_from_validation
@@ -44,6 +45,7 @@ from coterie.workflows.schemas import (
     WorkflowIn,
     WorkflowUpdate,
 )
+from coterie.workflows.stages import infos
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 Text = Annotated[str, Query(max_length=8000)]
@@ -203,6 +205,10 @@ def board_page(
     stage: Text = "",
 ) -> Response:
     q = BoardQuery.of(kind, workflow_id, scope, stage)
+    if is_htmx(request) and request.headers.get("HX-Target") == "board":  # a chevron's click
+        context = _board_context(session, actor, q)
+        headers = {"HX-Push-Url": f"/board?{q.params()}" if q.params() else "/board"}
+        return render(request, "workflows/_board.html", context, headers=headers)
     context = _board_context(session, actor, q) | _choices(session, actor, q.kind)
     return render(request, "workflows/board.html", context | {"nav": "board"})
 
@@ -238,19 +244,63 @@ def board_column(
     return render(request, "workflows/_more.html", context)
 
 
+def _version_of(request: Request, form_version: str) -> int | None:
+    """The state version the mover read: the If-Match header (drag and drop) or the form's."""
+    header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+    text = header or form_version
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def _field_label(session: Session, actor: Actor, kind: str, path: str) -> str:
+    prefix, dot, key = path.partition(".")
+    if not dot:
+        return prefix.replace("_", " ").capitalize()
+    definition = templates.load(session, actor.company_id, kind).by_key.get(key)
+    label = (definition.label if definition is not None else "") or key.replace("_", " ")
+    return f"My {label.lower()}"
+
+
+def _and_join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _move_refusal(
+    session: Session, actor: Actor, kind: str, problem: Problem, title: str, stage: str
+) -> str:
+    """Why a card did not move, as one sentence naming the card and the stage."""
+    if problem.status == 412:
+        return (
+            f"Someone moved this record meanwhile, so “{title}” did not move: the board was "
+            "refreshed and shows where it stands now."
+        )
+    if problem.slug == "entry-criteria" and problem.errors:
+        labels = [_field_label(session, actor, kind, str(e["path"])) for e in problem.errors]
+        return f"Can't move “{title}” to {stage}: fill {_and_join(labels)} first."
+    return f"Can't move “{title}” to {stage}: {problem.detail}"
+
+
+def _card_title(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -> str:
+    try:
+        return records_service.read(session, actor, kind, record_id).title
+    except Problem:
+        _rolled_back(session)
+        return "the card"
+
+
 @router.post("/board/move")
 def board_move(request: Request, session: DB, actor: PageActor, form: FormInput) -> Response:
+    """A move from the "Move to…" select or a card dropped on another column (If-Match)."""
     q = BoardQuery.of(
         form.text("kind"), form.text("workflow_id"), form.text("scope"), form.text("stage")
     )
     record_text = form.text("record_id")
+    to = form.text("to")
     message, error = None, None
+    record_id: uuid.UUID | None = None
     try:
         record_id = uuid.UUID(record_text)
         workflow_id = uuid.UUID(form.text("move_workflow_id"))
-        to = form.text("to")
-        version_text = form.text("version")
-        version = int(version_text) if version_text.isdigit() else None
+        version = _version_of(request, form.text("version"))
         service.move(session, actor, q.kind, record_id, workflow_id, MoveIn(to=to), version)
         session.commit()
         message = f"Moved to {to}."
@@ -259,14 +309,26 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
         error, moved = "Choose a stage to move to.", False
     except Problem as problem:
         _rolled_back(session)
-        error, moved = _problem_text(problem), False
-    if moved and not error:
+        moved = False
+        if record_id is None:
+            error = problem.detail
+        else:
+            stage_name = to
+            try:
+                definition = definitions.get(session, actor, workflow_id)
+                stage_name = next((s.name for s in infos(definition.stages) if s.key == to), to)
+            except Problem:
+                _rolled_back(session)
+            title = _card_title(session, actor, q.kind, record_id)
+            error = _move_refusal(session, actor, q.kind, problem, title, stage_name)
+    if moved and not error and record_id is not None:
+        title = _card_title(session, actor, q.kind, record_id)
         states = service.record_states(session, actor, q.kind, record_id)
         state = next((s for s in states if s.workflow.id == workflow_id), None)
         if state is not None and state.pending_move is not None:
-            message = "The move is waiting for approvals."
+            message = f"The move of “{title}” is waiting for approvals."
         elif state is not None and state.stage is not None:
-            message = f"Moved to {state.stage.name}."
+            message = f"Moved to {state.stage.name}: “{title}”."
     if not is_htmx(request):
         return redirect(
             request, f"/board?{q.params()}", error or message, "error" if error else "success"
@@ -275,7 +337,9 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
         session, actor, q, message=message, error=error, error_record=record_text if error else None
     )
     status_code = 200 if error is None else 409
-    return render(request, "workflows/_board.html", context, status_code=status_code)
+    return render(
+        request, "workflows/_board.html", context | {"announce": True}, status_code=status_code
+    )
 
 
 # -- settings: workflow definitions -------------------------------------------------------------

@@ -253,11 +253,22 @@ class TaskOut(BaseModel):
 # -- saved filters --------------------------------------------------------------------------
 
 
+ColumnName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
 class SavedFilterIn(Strict):
     kind: Kind
     name: Name
     filter: dict[str, Any] = Field(description="A condition in the list filter language")
     shared_with_company: bool = False
+    columns: list[ColumnName] | None = Field(
+        default=None,
+        max_length=30,
+        description="Table columns of the saved view (list field names, e.g. mine.amount)",
+    )
+    sort: str | None = Field(
+        default=None, max_length=500, description="Sort of the saved view, e.g. -mine.amount"
+    )
 
 
 class SavedFilterOut(BaseModel):
@@ -266,6 +277,8 @@ class SavedFilterOut(BaseModel):
     name: str
     filter: dict[str, Any]
     shared_with_company: bool
+    columns: list[str] | None = None
+    sort: str | None = None
     user_id: uuid.UUID
     mine: bool
     version: int
