@@ -183,6 +183,8 @@ class Suite:
         details: dict[str, Any] = {
             "statements": len(measured.subject_sql),
             "baseline_statements": len(measured.baseline_sql),
+            # what each statement is (its first 100 characters), to see where the time goes
+            "sent": [" ".join(sql.split())[:100] for sql, _ in measured.subject_sql],
         }
         if explain and self.server_time is not None:
             with self.factory() as session:
