@@ -28,6 +28,7 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger-ui/
 	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/sortable.min.js
 	cp node_modules/cytoscape/dist/cytoscape.min.js $(VENDOR)/cytoscape.min.js
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	touch $@
 
 lint: install ## ruff (lint + format check) and mypy --strict on src/
