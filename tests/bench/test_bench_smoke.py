@@ -34,6 +34,7 @@ EXPECTED_FIGURES = {
     "write.small",
     "write.large",
     "rule.auto_share",
+    "report.grouped.large",
 }
 
 

@@ -282,7 +282,7 @@ def test_the_sidebar_groups_the_app_and_marks_the_page_i_am_on(browser: Browser)
         "Nominations",
         "Approvals",
     ]
-    assert "coming soon" in " ".join(lists["nav-reports"])
+    assert lists["nav-reports"] == ["Reports and dashboards"]
     assert lists["Settings"] == ["Settings"]
 
     for path, label in [
@@ -295,6 +295,7 @@ def test_the_sidebar_groups_the_app_and_marks_the_page_i_am_on(browser: Browser)
         ("/registrations", "Registrations"),
         ("/approvals", "Approvals"),
         ("/board", "Pipeline board"),
+        ("/reports", "Reports and dashboards"),
         ("/settings/company", "Settings"),
     ]:
         assert current_nav(browser.page(path)) == [label], path

@@ -12,6 +12,9 @@
 - Rule change: `policies.service.create_rule` of an auto-share rule matching `rule_matches`
   records (validation and the whole re-application), against an `INSERT INTO
   record_participants ... SELECT` of the same records.
+- Report: `reports.engine.run_for` grouped by region (count and sum of the own amount, in the
+  viewer's currency) over the large viewer's visible records, against the same `GROUP BY` over
+  its own spaces written by hand without authorization, masking or conversion.
 
 Reads run as a member of the viewer company (company-wide grants), with the principal and the
 own-field policy resolved once, as a request would have them. Every repetition is one
@@ -48,6 +51,8 @@ from coterie.records import service as records
 from coterie.records import templates
 from coterie.records.fields import STANDARD_FIELDS
 from coterie.records.kinds import Kind, ParticipantStatus
+from coterie.reports import engine as reports
+from coterie.reports.schemas import Measure, ReportIn
 
 PAGE = 50
 RULE_CONDITION: dict[str, Any] = {
@@ -169,6 +174,7 @@ class Suite:
         for viewer in viewers(self.landmarks):
             steps.append((f"write, {viewer.name} viewer", self._bind_write(viewer)))
         steps.append(("auto-share rule change", self.rule_change))
+        steps.append(("grouped report, large viewer", self.report))
         return steps
 
     def _bind_list(self, viewer: Viewer) -> Callable[[], None]:
@@ -579,4 +585,51 @@ class Suite:
             },
         )
         figure.passed = subject.median < 2.0
+        self._add(figure)
+
+    # --- grouped report --------------------------------------------------------------------------
+
+    def report(self) -> None:
+        large = viewers(self.landmarks)[1]
+        principal = _principal(large)
+        definition = ReportIn(
+            kind=KIND,
+            group_by=["region"],
+            measures=[Measure(op="count"), Measure(op="sum", field="mine.amount")],
+        )
+        rows: list[int] = []
+
+        def gated(session: Session, _i: int, _c: Any) -> None:
+            result = reports.run_for(session, principal, definition)
+            rows.append(int(result.totals.measures["count"] or 0))
+
+        def plain(session: Session, _i: int, _c: Any) -> None:
+            session.execute(
+                select(Space.region, func.count(), func.sum(Space.amount))
+                .join(Record, Record.id == Space.record_id)
+                .where(Space.company_id == large.company_id, Record.kind == KIND)
+                .group_by(Space.region)
+                .execution_options(**UNSAFE)
+            ).all()
+
+        measured = timing.paired(
+            self.factory, gated, plain, repetitions=self.scale.write_repetitions
+        )
+        subject, baseline = measured.subject, measured.baseline
+        figure = Figure(
+            key="report.grouped.large",
+            group="report",
+            label=f"Grouped report by region, count + sum ({large.visible:,} visible)",
+            subject=subject,
+            baseline_label="same GROUP BY by hand, no authorization",
+            baseline=baseline,
+            target="< 300 ms and <= 1.5x baseline",
+            unit="ms",
+            details={
+                "visible": large.visible,
+                "counted": max(rows, default=0),
+                **self._sql(measured, explain=True),
+            },
+        )
+        figure.passed = subject.median < 0.3 and figure.ratio <= 1.5
         self._add(figure)

@@ -1,0 +1,175 @@
+"""Group-by dimensions: each name becomes masked SQL over the gate's records (never raw values).
+
+Bare names read the viewer's own space (`stage`, `product`, `industry`, `region`, `owner`,
+`close_quarter` of the own close date) or the shared core (`joint_stage`, `motion`,
+`source_company`, `account`); `partner` groups by each active partner company of the record
+(a record with two partners is in both groups). `mine.<key>` and `<company id>.<key>` name a
+space field the way list filters do: a field the viewer cannot see (a partner's unshared
+field, its own private field while private fields are hidden) is refused with 400
+`/problems/field-not-visible`, exactly like a filter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, String, and_, case, cast, func, literal
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from coterie.authz import fields, gate
+from coterie.kit.problems import invalid
+from coterie.models import Participant, Record, RecordAccess
+from coterie.records.fields import FieldType
+from coterie.records.kinds import ParticipantStatus
+from coterie.records.query import MINE, FieldResolver, ResolvedField
+from coterie.reports.schemas import GroupValue
+
+NONE_LABEL = "(none)"
+NOT_VISIBLE_LABEL = "Not visible"
+NO_PARTNER_LABEL = "(no partner)"
+HIDDEN_ACCOUNT = "not-visible"  # the group value of accounts the viewer may not see
+
+# bare names of the viewer's own space fields
+OWN_FIELDS = {
+    "stage": "stage",
+    "product": "product",
+    "industry": "industry",
+    "region": "region",
+    "owner": "owner",
+    "forecast_category": "forecast_category",
+}
+CORE_DIMENSIONS = ("joint_stage", "motion", "source_company", "account", "partner")
+GROUPABLE_CUSTOM = frozenset({FieldType.ENUM, FieldType.BOOL, FieldType.TEXT, FieldType.USER})
+NOT_GROUPABLE_STANDARD = frozenset({"amount", "currency"})
+
+# labels: how group values read (names of companies, users, accounts, stages)
+Labeler = Callable[[Session, list[str]], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    column: Any  # the masked group key (a column expression)
+    label_kind: str  # "text", "company", "user", "account", "stage", "partner"
+    joins_partners: bool = False  # the `partner` dimension: one row per active partner
+
+
+def quarter_of(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """'2026-Q3' of a date (NULL stays NULL)."""
+    if dialect == "postgresql":
+        return func.to_char(value, 'YYYY-"Q"Q')
+    quarter = (cast(func.strftime("%m", value), Integer) + 2) // 3
+    return func.strftime("%Y", value).concat("-Q").concat(cast(quarter, String))
+
+
+PARTNER = Participant.__table__.alias("report_partner")
+
+
+def partner_join_condition(principal_company: uuid.UUID) -> ColumnElement[bool]:
+    return and_(
+        PARTNER.c.record_id == RecordAccess.record_id,
+        PARTNER.c.company_id != principal_company,
+        PARTNER.c.status == ParticipantStatus.ACTIVE.value,
+    )
+
+
+def visible_value(resolver: FieldResolver, field: ResolvedField) -> ColumnElement[Any]:
+    """The SQL value of a resolved field. A partner's stays masked (`CASE WHEN shared`). The
+    viewer's own space is joined on its own company only, and the resolver has already refused
+    an own key the viewer may not see, so there the mask would always be true: the column is
+    read as is, which keeps the aggregate as cheap as a hand-written GROUP BY."""
+    definition = field.definition
+    if field.owner != resolver.principal.company_id or definition is None:
+        return field.filter_value
+    space = resolver.space(field.owner)
+    if definition.is_standard:
+        return fields.standard_value(space, field.key)
+    return fields.custom_value(space, field.key, definition.type)
+
+
+def resolve(resolver: FieldResolver, name: str, path: str) -> Dimension:
+    """The dimension `name`: 422 for an unknown or ungroupable name, 400 for a hidden field."""
+    principal = resolver.principal
+    if name == "partner":
+        return Dimension(name, PARTNER.c.company_id, "company", joins_partners=True)
+    if name == "joint_stage":
+        return Dimension(name, Record.joint_stage, "text")
+    if name == "motion":
+        return Dimension(name, Record.motion, "text")
+    if name == "source_company":
+        return Dimension(name, Record.source_company_id, "company")
+    if name == "account":
+        seen = Record.account_id.in_(gate.visible_ids(principal, "account"))
+        column = case(
+            (Record.account_id.is_(None), None),
+            (seen, cast(Record.account_id, String)),
+            else_=literal(HIDDEN_ACCOUNT),
+        )
+        return Dimension(name, column, "account")
+    if name == "close_quarter":
+        field = resolver.resolve(f"{MINE}.close_date", path)
+        value = visible_value(resolver, field)
+        return Dimension(name, quarter_of(value, resolver.dialect), "text")
+    if name in OWN_FIELDS:
+        return _space_dimension(resolver, name, f"{MINE}.{OWN_FIELDS[name]}", path)
+    if "." in name:
+        return _space_dimension(resolver, name, name, path)
+    raise invalid(path, f"'{name}' is not a dimension")
+
+
+def _space_dimension(resolver: FieldResolver, name: str, field_name: str, path: str) -> Dimension:
+    field = resolver.resolve(field_name, path)  # 400 when the viewer cannot see it
+    definition = field.definition
+    if definition is None:  # a core field spelled with a prefix cannot happen; be strict
+        raise invalid(path, f"'{name}' cannot be grouped by")
+    if definition.is_standard:
+        if field.key in NOT_GROUPABLE_STANDARD:
+            raise invalid(path, f"'{name}' (money) cannot be grouped by")
+    elif definition.type not in GROUPABLE_CUSTOM:
+        raise invalid(path, f"'{name}' ({definition.type}) cannot be grouped by")
+    if field.key == "owner":
+        label = "user"
+    elif field.key == "stage" and field.owner == resolver.principal.company_id:
+        label = "stage"
+    else:
+        label = "text"
+    return Dimension(name, visible_value(resolver, field), label)
+
+
+def key_of(value: Any) -> str | None:
+    """A group value as the API shows it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return str(value)
+
+
+def to_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def group_value(
+    dimension: Dimension, value: str | None, labels: dict[str, dict[str, str]]
+) -> GroupValue:
+    if value is None:
+        return GroupValue(
+            value=None, label=NO_PARTNER_LABEL if dimension.joins_partners else NONE_LABEL
+        )
+    if dimension.label_kind == "account" and value == HIDDEN_ACCOUNT:
+        return GroupValue(value=HIDDEN_ACCOUNT, label=NOT_VISIBLE_LABEL)
+    if dimension.label_kind == "account":
+        found = to_uuid(value)
+        value = str(found) if found else value
+    return GroupValue(value=value, label=labels.get(dimension.name, {}).get(value, value))

@@ -1,0 +1,377 @@
+"""The report engine: one grouped SQL aggregate over the gate's records, masked values only.
+
+`run()` starts from `gate.visible(principal, kind)` (the grant table), joins the viewer's own
+space and each partner space a dimension, filter or measure names (through the records field
+resolver: partner spaces only while the partner is active, every value masked in SQL), applies
+the filters of the records filter language, and aggregates with GROUP BY in the database. No
+row is loaded into Python; only group keys and aggregates come back. Totals are a second
+aggregate without the dimensions, so a record counts once even when it is in two partner groups.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from coterie.auth.principal import Actor
+from coterie.authz import gate, rls
+from coterie.authz.principal import Principal
+from coterie.kit.problems import invalid
+from coterie.models import Company, Record, User
+from coterie.records.kinds import Kind
+from coterie.records.query import MINE, FieldResolver, parse_filter
+from coterie.reports import dimensions, measures
+from coterie.reports.dimensions import Dimension
+from coterie.reports.measures import Plan
+from coterie.reports.schemas import (
+    PeriodResult,
+    ReportIn,
+    ReportOut,
+    ReportRow,
+    Unconverted,
+    Value,
+)
+from coterie.workflows.stages import stages_for
+
+RATE_POLICY = (
+    "each amount converted with your company's rate valid on the record's close date (the "
+    "latest rate from on or before it; today's when the close date is empty or not visible); "
+    "your own currency at 1; amounts without a rate are listed under 'unconverted', never "
+    "guessed"
+)
+
+GroupKey = tuple[str | None, ...]
+
+
+def run(session: Session, actor: Actor, report: ReportIn) -> ReportOut:
+    """The report for the actor: aggregates over the records and values it may see."""
+    return run_for(session, Principal.of(actor, session), report)
+
+
+def parse_quarter(text: str) -> tuple[date, date]:
+    year, quarter = int(text[:4]), int(text[-1])
+    start = date(year, 3 * quarter - 2, 1)
+    end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+    return start, end - timedelta(days=1)
+
+
+def quarter_label(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def previous_quarter(text: str) -> str:
+    start, _ = parse_quarter(text)
+    return quarter_label(start - timedelta(days=1))
+
+
+@dataclasses.dataclass
+class _Report:
+    session: Session
+    principal: Principal
+    kind: str
+    resolver: FieldResolver
+    dims: list[Dimension]
+    plans: list[Plan]
+    where: list[ColumnElement[bool]]
+    close_date: ColumnElement[Any] | None
+
+    def _base(self, columns: Sequence[Any], grouped: bool) -> Select[Any]:
+        statement = gate.visible(self.principal, self.kind).with_only_columns(*columns)
+        statement = self.resolver.join(statement)
+        if grouped and any(d.joins_partners for d in self.dims):
+            statement = statement.outerjoin(
+                dimensions.PARTNER, dimensions.partner_join_condition(self.principal.company_id)
+            )
+        return statement
+
+    def _period(self, quarter: str | None) -> list[ColumnElement[bool]]:
+        if quarter is None:
+            return list(self.where)
+        if self.close_date is None:
+            return list(self.where)
+        start, end = parse_quarter(quarter)
+        return [*self.where, self.close_date >= start, self.close_date <= end]
+
+    def aggregate(self, quarter: str | None) -> tuple[list[ReportRow], ReportRow]:
+        where = self._period(quarter)
+        columns = [c for p in self.plans for c in p.columns]
+        amounts = {p.amount.name: p.amount for p in self.plans if p.amount is not None}
+        # how many amounts lack a rate: the per-currency queries run only when some do
+        missing = [
+            func.count(case((and_(a.value.is_not(None), a.rate.is_(None)), 1)))
+            for a in amounts.values()
+        ]
+        keys = [d.column for d in self.dims]
+        options = rls.as_company(self.principal.company_id)
+        grouped: dict[GroupKey, ReportRow] = {}
+        raw: list[Sequence[Any]] = []
+        if keys:
+            statement = self._base([*keys, *columns, *missing], True).where(*where).group_by(*keys)
+            for found in self.session.execute(statement, execution_options=options):
+                key = tuple(dimensions.key_of(v) for v in found[: len(keys)])
+                grouped[key] = self._row(found[len(keys) :])
+                raw.append(found[len(keys) :])
+        if not columns and not missing:
+            # every measure is over a field the viewer may not see: nothing to ask the database
+            total_row: Sequence[Any] = ()
+        elif keys and not any(d.joins_partners for d in self.dims):
+            # every record is in exactly one group: the totals combine the groups' aggregates
+            total_row = _combine([*columns, *missing], raw)
+        else:  # a record may be in several partner groups: count each once
+            total_row = self.session.execute(
+                self._base([*columns, *missing], False).where(*where), execution_options=options
+            ).one()
+        totals = self._row(total_row)
+        if any(total_row[len(columns) :]):
+            self._unconverted(where, keys, grouped, totals)
+        labels = self._labels(list(grouped))
+        rows: list[ReportRow] = []
+        for key, row in grouped.items():
+            row.group = {
+                d.name: dimensions.group_value(d, value, labels)
+                for d, value in zip(self.dims, key, strict=True)
+            }
+            rows.append(row)
+        rows.sort(
+            key=lambda r: tuple(
+                (g.value is None, g.value == dimensions.HIDDEN_ACCOUNT, g.label.casefold())
+                for g in r.group.values()
+            )
+        )
+        return rows, totals
+
+    def _row(self, values: Sequence[Any]) -> ReportRow:
+        row = ReportRow()
+        at = 0
+        for p in self.plans:
+            width = len(p.columns)
+            value, hidden = p.finish(values[at : at + width]) if width else (None, None)
+            at += width
+            row.measures[p.name] = value
+            if hidden is not None:
+                row.hidden[p.name] = hidden
+        return row
+
+    def _unconverted(
+        self,
+        where: list[ColumnElement[bool]],
+        keys: list[ColumnElement[Any]],
+        grouped: dict[GroupKey, ReportRow],
+        totals: ReportRow,
+    ) -> None:
+        """Amounts without a rate, per currency, for every measure over amounts."""
+        done: dict[str, tuple[dict[GroupKey, list[Unconverted]], list[Unconverted]]] = {}
+        options = rls.as_company(self.principal.company_id)
+        for p in self.plans:
+            amount = p.amount
+            if amount is None:
+                continue
+            if amount.name not in done:
+                missing = [amount.value.is_not(None), amount.rate.is_(None)]
+                columns = [amount.currency, func.count(), func.sum(amount.value)]
+                by_group: dict[GroupKey, list[Unconverted]] = {}
+                if keys:
+                    statement = (
+                        self._base([*keys, *columns], True)
+                        .where(*where, *missing)
+                        .group_by(*keys, amount.currency)
+                    )
+                    for found in self.session.execute(statement, execution_options=options):
+                        key = tuple(dimensions.key_of(v) for v in found[: len(keys)])
+                        by_group.setdefault(key, []).append(_unconverted(found[len(keys) :]))
+                statement = (
+                    self._base(columns, False)
+                    .where(*where, *missing)
+                    .group_by(amount.currency)
+                    .order_by(amount.currency)
+                )
+                overall = [
+                    _unconverted(row)
+                    for row in self.session.execute(statement, execution_options=options)
+                ]
+                done[amount.name] = (by_group, overall)
+            by_group, overall = done[amount.name]
+            if overall:
+                totals.unconverted[p.name] = overall
+            for key, row in grouped.items():
+                if key in by_group:
+                    row.unconverted[p.name] = sorted(by_group[key], key=lambda u: u.currency)
+
+    def _labels(self, keys: list[GroupKey]) -> dict[str, dict[str, str]]:
+        """Names for group values: companies, users, visible accounts, stages."""
+        labels: dict[str, dict[str, str]] = {}
+        options = rls.as_company(self.principal.company_id)
+        for index, d in enumerate(self.dims):
+            values = {v for k in keys if (v := k[index]) is not None}
+            ids = [u for u in (dimensions.to_uuid(v) for v in values) if u is not None]
+            found: dict[str, str] = {}
+            if d.label_kind == "company" and ids:
+                rows = self.session.execute(
+                    select(Company.id, Company.name).where(Company.id.in_(ids))
+                )
+                found = {str(i): n for i, n in rows}
+            elif d.label_kind == "user" and ids:
+                rows = self.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+                found = {str(i): n for i, n in rows}
+            elif d.label_kind == "account" and ids:
+                statement = (
+                    gate.visible(self.principal, "account")
+                    .with_only_columns(Record.id, Record.title)
+                    .where(Record.id.in_(ids))
+                )
+                rows = self.session.execute(statement, execution_options=options)
+                found = {str(i): t for i, t in rows}
+            elif d.label_kind == "stage":
+                stages = stages_for(self.session, self.principal.company_id, self.kind)
+                found = {s.key: s.name for s in stages}
+            labels[d.name] = found
+        return labels
+
+
+def _combine(columns: Sequence[Any], rows: list[Sequence[Any]]) -> list[Any]:
+    """The aggregates over all rows from the aggregates of disjoint groups: counts and sums add
+    up, minimums and maximums of the groups' (NULL: nothing to aggregate)."""
+    combined: list[Any] = []
+    for index, column in enumerate(columns):
+        values = [row[index] for row in rows if row[index] is not None]
+        name = getattr(column, "name", "")
+        if name == "count":
+            combined.append(sum(int(v) for v in values))
+        elif not values:
+            combined.append(None)
+        elif name == "min":
+            combined.append(min(values))
+        elif name == "max":
+            combined.append(max(values))
+        elif name == "sum":
+            combined.append(sum((measures.to_decimal(v) or Decimal(0) for v in values), Decimal(0)))
+        else:
+            raise TypeError(f"cannot combine {column!r}")  # every measure uses the four above
+    return combined
+
+
+def _unconverted(values: Sequence[Any]) -> Unconverted:
+    currency, count, total = values
+    return Unconverted(
+        currency=str(currency), count=int(count), sum=measures.money(total) or Decimal(0)
+    )
+
+
+def _filters(resolver: FieldResolver, report: ReportIn) -> list[ColumnElement[bool]]:
+    """The report's filters (one condition object, or a list of conditions ANDed)."""
+    found: list[ColumnElement[bool]] = []
+    items: list[tuple[Any, str]]
+    if report.filters is None:
+        items = []
+    elif isinstance(report.filters, dict):
+        items = [(report.filters, "body.filters")]
+    else:
+        items = [(leaf, f"body.filters.{i}") for i, leaf in enumerate(report.filters)]
+    for condition, path in items:
+        where = parse_filter(resolver, json.dumps(condition), path)
+        if where is not None:
+            found.append(where)
+    return found
+
+
+def run_for(session: Session, principal: Principal, report: ReportIn) -> ReportOut:
+    if report.hide_private and not principal.hide_private:
+        principal = dataclasses.replace(principal, hide_private=True)
+    kinds = {k.value for k in Kind}
+    if report.kind not in kinds:
+        raise invalid("body.kind", f"must be one of {', '.join(sorted(kinds))}")
+    kind = report.kind
+    resolver = FieldResolver(session, principal, kind)
+    own_currency = (
+        session.scalar(select(Company.currency).where(Company.id == principal.company_id)) or "USD"
+    )
+    today = date.today()
+
+    seen: set[str] = set()
+    dims: list[Dimension] = []
+    for index, name in enumerate(report.group_by):
+        path = f"body.group_by.{index}"
+        if name in seen:
+            raise invalid(path, f"'{name}' is already a dimension")
+        seen.add(name)
+        dims.append(dimensions.resolve(resolver, name, path))
+
+    needs_stages = any(m.op in ("win_rate", "avg_cycle_days") for m in report.measures)
+    stages = stages_for(session, principal.company_id, kind) if needs_stages else ()
+    plans: list[Plan] = []
+    names: set[str] = set()
+    for index, measure in enumerate(report.measures):
+        if measure.name in names:
+            raise invalid(f"body.measures.{index}", f"'{measure.name}' is asked twice")
+        names.add(measure.name)
+        plans.append(
+            measures.plan(
+                resolver, measure, index, own_currency=own_currency, today=today, stages=stages
+            )
+        )
+
+    where = _filters(resolver, report)
+    quarter = report.quarter
+    if report.compare and quarter is None:
+        quarter = quarter_label(today)
+    close_date: ColumnElement[Any] | None = None
+    if quarter is not None:
+        path = "body.quarter" if report.quarter else "body.compare"
+        close_date = resolver.resolve(f"{MINE}.close_date", path).filter_value
+
+    engine = _Report(session, principal, kind, resolver, dims, plans, where, close_date)
+    rows, totals = engine.aggregate(quarter)
+    previous: PeriodResult | None = None
+    if report.compare == "previous_quarter" and quarter is not None:
+        before = previous_quarter(quarter)
+        old_rows, old_totals = engine.aggregate(before)
+        previous = PeriodResult(period=before, rows=old_rows, totals=old_totals)
+        old = {_key(r): r for r in old_rows}
+        for row in rows:
+            match = old.get(_key(row))
+            row.delta = _delta(row, match)
+        totals.delta = _delta(totals, old_totals)
+
+    notes = [p.note for p in plans if p.note]
+    if any(p.amount is not None and p.amount.owner != principal.company_id for p in plans):
+        notes.append(
+            "hidden: records without a visible partner amount (not shared with you, the "
+            "partner no longer active, or empty)"
+        )
+    return ReportOut(
+        kind=kind,
+        group_by=list(report.group_by),
+        measures=[p.name for p in plans],
+        currency=own_currency,
+        rate_date=RATE_POLICY,
+        period=quarter,
+        rows=rows,
+        totals=totals,
+        previous=previous,
+        notes=notes,
+    )
+
+
+def _key(row: ReportRow) -> GroupKey:
+    return tuple(g.value for g in row.group.values())
+
+
+def _delta(row: ReportRow, before: ReportRow | None) -> dict[str, Value]:
+    delta: dict[str, Value] = {}
+    for name, value in row.measures.items():
+        old = before.measures.get(name) if before is not None else None
+        if before is None and isinstance(value, int):
+            old = 0  # a group absent before counted nothing
+        if value is None or old is None:
+            delta[name] = None
+        else:
+            delta[name] = value - old
+    return delta

@@ -1,0 +1,198 @@
+"""Routes for saved reports and dashboards: CRUD, sharing, and running them as the caller."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Body, Response, status
+
+from coterie.auth.dependencies import ApiActor
+from coterie.deps import DB
+from coterie.records.api import IfMatch, parse_if_match
+from coterie.reports import dashboards, saved
+from coterie.reports.dashboards import DashboardIn, DashboardOut, DashboardRunOut, FilterBar
+from coterie.reports.saved import SavedReportIn, SavedReportOut
+from coterie.reports.schemas import ReportOut
+
+router = APIRouter()
+
+
+def _etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'
+
+
+@router.get(
+    "/reports",
+    response_model=list[SavedReportOut],
+    tags=["reports"],
+    summary="Saved reports I may open: mine and those shared with me or my company",
+)
+def list_reports(actor: ApiActor, session: DB) -> list[SavedReportOut]:
+    return [saved.to_out(session, actor, r) for r in saved.list_visible(session, actor)]
+
+
+@router.post(
+    "/reports",
+    response_model=SavedReportOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["reports"],
+    summary="Save a report definition, its chart type and whom it is shared with",
+)
+def create_report(
+    body: SavedReportIn, actor: ApiActor, session: DB, response: Response
+) -> SavedReportOut:
+    report = saved.create(session, actor, body)
+    session.commit()
+    _etag(response, report.version)
+    return saved.to_out(session, actor, report)
+
+
+@router.get("/reports/{report_id}", response_model=SavedReportOut, tags=["reports"])
+def get_report(
+    report_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
+) -> SavedReportOut:
+    report = saved.get(session, actor, report_id)
+    _etag(response, report.version)
+    return saved.to_out(session, actor, report)
+
+
+@router.put(
+    "/reports/{report_id}",
+    response_model=SavedReportOut,
+    tags=["reports"],
+    summary="Replace a saved report (its owner only; If-Match: the version read)",
+)
+def update_report(
+    report_id: uuid.UUID,
+    body: SavedReportIn,
+    actor: ApiActor,
+    session: DB,
+    response: Response,
+    if_match: IfMatch = None,
+) -> SavedReportOut:
+    report = saved.update(session, actor, report_id, body, parse_if_match(if_match))
+    session.commit()
+    _etag(response, report.version)
+    return saved.to_out(session, actor, report)
+
+
+@router.delete("/reports/{report_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["reports"])
+def delete_report(
+    report_id: uuid.UUID, actor: ApiActor, session: DB, if_match: IfMatch = None
+) -> Response:
+    saved.remove(session, actor, report_id, parse_if_match(if_match))
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/reports/{report_id}/run",
+    response_model=ReportOut,
+    tags=["reports"],
+    summary="Run a saved report as the caller (never with its author's rights)",
+)
+def run_report(report_id: uuid.UUID, actor: ApiActor, session: DB) -> ReportOut:
+    report = saved.get(session, actor, report_id)
+    return saved.run(session, actor, report)
+
+
+@router.get(
+    "/dashboards",
+    response_model=list[DashboardOut],
+    tags=["dashboards"],
+    summary="Dashboards I may open: mine and those shared with me or my company",
+)
+def list_dashboards(actor: ApiActor, session: DB) -> list[DashboardOut]:
+    return [dashboards.to_out(session, actor, d) for d in dashboards.list_visible(session, actor)]
+
+
+@router.post(
+    "/dashboards",
+    response_model=DashboardOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["dashboards"],
+)
+def create_dashboard(
+    body: DashboardIn, actor: ApiActor, session: DB, response: Response
+) -> DashboardOut:
+    board = dashboards.create(session, actor, body)
+    session.commit()
+    _etag(response, board.version)
+    return dashboards.to_out(session, actor, board)
+
+
+@router.post(
+    "/dashboards/defaults/partners/{company_id}/run",
+    response_model=DashboardRunOut,
+    tags=["dashboards"],
+    summary='The "Partnership health" dashboard with one accepted partner (generated, not stored)',
+)
+def run_partner_health(
+    company_id: uuid.UUID,
+    actor: ApiActor,
+    session: DB,
+    region: str | None = Body(default=None, embed=True, max_length=40),
+) -> DashboardRunOut:
+    return dashboards.partner_health(session, actor, company_id, region)
+
+
+@router.post(
+    "/dashboards/defaults/plans/{plan_id}/run",
+    response_model=DashboardRunOut,
+    tags=["dashboards"],
+    summary='The "Pipeline" dashboard of one plan (generated, not stored)',
+)
+def run_plan_pipeline(
+    plan_id: uuid.UUID,
+    actor: ApiActor,
+    session: DB,
+    region: str | None = Body(default=None, embed=True, max_length=40),
+) -> DashboardRunOut:
+    return dashboards.plan_pipeline(session, actor, plan_id, region)
+
+
+@router.get("/dashboards/{dashboard_id}", response_model=DashboardOut, tags=["dashboards"])
+def get_dashboard(
+    dashboard_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
+) -> DashboardOut:
+    board = dashboards.get(session, actor, dashboard_id)
+    _etag(response, board.version)
+    return dashboards.to_out(session, actor, board)
+
+
+@router.put("/dashboards/{dashboard_id}", response_model=DashboardOut, tags=["dashboards"])
+def update_dashboard(
+    dashboard_id: uuid.UUID,
+    body: DashboardIn,
+    actor: ApiActor,
+    session: DB,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DashboardOut:
+    board = dashboards.update(session, actor, dashboard_id, body, parse_if_match(if_match))
+    session.commit()
+    _etag(response, board.version)
+    return dashboards.to_out(session, actor, board)
+
+
+@router.delete(
+    "/dashboards/{dashboard_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["dashboards"]
+)
+def delete_dashboard(
+    dashboard_id: uuid.UUID, actor: ApiActor, session: DB, if_match: IfMatch = None
+) -> Response:
+    dashboards.remove(session, actor, dashboard_id, parse_if_match(if_match))
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/dashboards/{dashboard_id}/run",
+    response_model=DashboardRunOut,
+    tags=["dashboards"],
+    summary="Run every panel as the caller; a filter bar in the body replaces the stored one",
+)
+def run_dashboard(
+    dashboard_id: uuid.UUID, actor: ApiActor, session: DB, body: FilterBar | None = None
+) -> DashboardRunOut:
+    return dashboards.run(session, actor, dashboard_id, body)

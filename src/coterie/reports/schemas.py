@@ -1,0 +1,114 @@
+"""Report definitions and results (`POST /api/v1/reports/run`; saved reports reuse them).
+
+A definition names a record kind, group-by dimensions, measures and filters. Dimension names:
+`partner`, `product`, `industry`, `region`, `stage`, `owner`, `account`, `joint_stage`,
+`motion`, `source_company`, `close_quarter`, `mine.<custom enum key>` and
+`<partner company id>.<key>` (a partner's field, only when that partner shares it with the
+viewer's company). Measures: `count`; `sum`/`avg`/`min`/`max` of `mine.amount` or
+`<partner company id>.amount`; `weighted_pipeline`; `win_rate`; `avg_cycle_days`.
+Money values are strings with two decimals, in `currency` (the viewer's company currency).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MeasureOp = Literal[
+    "count", "sum", "avg", "min", "max", "weighted_pipeline", "win_rate", "avg_cycle_days"
+]
+AMOUNT_OPS: frozenset[str] = frozenset({"sum", "avg", "min", "max"})
+MAX_GROUP_BY = 3
+MAX_MEASURES = 10
+
+# A measure's value: an int (count), a Decimal (money with 2 decimals, win rate 0..1 with 4,
+# days with 1), or None (no value: an empty group, or nothing visible to aggregate).
+Value = Decimal | int | None
+
+
+class Measure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    op: MeasureOp
+    field: str | None = Field(
+        default=None,
+        max_length=80,
+        description="For sum/avg/min/max: `mine.amount` or `<partner company id>.amount`.",
+    )
+
+    @property
+    def name(self) -> str:
+        """The measure's key in `rows[].measures` and `totals.measures`."""
+        return f"{self.op}({self.field})" if self.field else self.op
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(default="opportunity", max_length=20)
+    group_by: list[str] = Field(default_factory=list, max_length=MAX_GROUP_BY)
+    measures: list[Measure] = Field(
+        default_factory=lambda: [Measure(op="count")], min_length=1, max_length=MAX_MEASURES
+    )
+    filters: list[dict[str, Any]] | dict[str, Any] | None = Field(
+        default=None,
+        description="The records filter language: one condition object, or a list of leaves "
+        "(ANDed).",
+    )
+    quarter: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-Q[1-4]$",
+        description="Only records whose own close date falls in this quarter ('2026-Q3'). "
+        "With `compare` and no quarter: the current quarter.",
+    )
+    compare: Literal["previous_quarter"] | None = None
+    hide_private: bool = Field(
+        default=False,
+        description="Treat the viewer's own private fields as not visible (also on while the "
+        "user's 'hide private fields' preference is on).",
+    )
+
+
+class GroupValue(BaseModel):
+    value: str | None  # the raw key (an id, a stage key, "2026-Q3"); None: empty
+    label: str  # what to show: a name, "(none)", "Not visible"
+
+
+class Unconverted(BaseModel):
+    """Amounts with no exchange rate to the viewer's currency: never guessed, reported apart."""
+
+    currency: str
+    count: int
+    sum: Decimal
+
+
+class ReportRow(BaseModel):
+    group: dict[str, GroupValue] = Field(default_factory=dict)  # dimension -> value
+    measures: dict[str, Value] = Field(default_factory=dict)  # Measure.name -> value
+    # Measure.name -> how many records of the group have that amount hidden from the viewer
+    hidden: dict[str, int] = Field(default_factory=dict)
+    # Measure.name -> amounts left out for want of a rate, per currency
+    unconverted: dict[str, list[Unconverted]] = Field(default_factory=dict)
+    # with `compare`: this period minus the previous one (None when either side has no value)
+    delta: dict[str, Value] | None = None
+
+
+class PeriodResult(BaseModel):
+    period: str  # "2026-Q2"
+    rows: list[ReportRow]
+    totals: ReportRow
+
+
+class ReportOut(BaseModel):
+    kind: str
+    group_by: list[str]
+    measures: list[str]  # Measure.name, in the order asked
+    currency: str  # the viewer's company currency: every money value is in it
+    rate_date: str  # the conversion policy, in words
+    period: str | None  # the quarter reported on, if any
+    rows: list[ReportRow]
+    totals: ReportRow  # every visible record counted once (even across partner groups)
+    previous: PeriodResult | None = None
+    notes: list[str] = Field(default_factory=list)
