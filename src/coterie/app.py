@@ -23,6 +23,7 @@ from coterie.policies import api as policies_api
 from coterie.records import api as records_api
 from coterie.records import search_api
 from coterie.reports import api as reports_api
+from coterie.reports import exports_api as report_exports_api
 from coterie.reports import saved_api as saved_reports_api
 from coterie.web import pages as web_pages
 from coterie.workflows import api as workflows_api
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     api.include_router(network_api.router)
     api.include_router(audit_api.router)
     api.include_router(leads_api.router)  # before the records: /leads/nominations is no record
+    api.include_router(report_exports_api.router)  # CSV/XLSX exports and QBR decks
     api.include_router(reports_api.router)  # before the records: /reports is no record kind
     api.include_router(saved_reports_api.router)  # saved reports and dashboards
     api.include_router(records_api.router)

@@ -79,7 +79,15 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # JIT compilation costs up to a second on the join-heavy queries of the gate and reports
+    # (measured: 1.1 s of JIT for a 0.3 s grouped report) and never pays off at these sizes
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"options": "-c jit=off"},
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,0 +1,181 @@
+"""CSV and XLSX of a report result: one row per group (group labels, then measure values), a
+total row, and the currency and rate policy under them (XLSX: on an "About" sheet).
+
+The result passed in is always the engine's result for the *viewer* (`engine.run` as the caller),
+so an export holds exactly the numbers the viewer's report page shows, masked the same way.
+Reports are aggregated, hence small: both files are built in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from openpyxl import Workbook
+from sqlalchemy.orm import Session
+
+from coterie.auth.principal import Actor
+from coterie.cosell.common import company_names
+from coterie.network.partnerships import partner_ids
+from coterie.reports.schemas import ReportOut, ReportRow, Value
+
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DIMENSION_LABELS = {
+    "stage": "Stage",
+    "partner": "Partner company",
+    "close_quarter": "Quarter of close date",
+    "region": "Region",
+    "industry": "Industry",
+    "product": "Product",
+    "account": "Account",
+    "owner": "Owner",
+    "joint_stage": "Joint stage",
+    "motion": "Motion",
+    "source_company": "Source company",
+}
+_FIXED = {
+    "count": "Count",
+    "weighted_pipeline": "Weighted pipeline",
+    "win_rate": "Win rate",
+    "avg_cycle_days": "Average cycle (days)",
+}
+_VERBS = {"sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum"}
+
+
+def measure_label(name: str, partners: dict[uuid.UUID, str]) -> str:
+    """'sum(mine.amount)' -> 'Sum of my amount'; a partner's field named after the partner."""
+    if name in _FIXED:
+        return _FIXED[name]
+    op, _, rest = name.partition("(")
+    owner, _, key = rest.rstrip(")").partition(".")
+    if owner == "mine":
+        whose = "my"
+    else:
+        try:
+            whose = f"{partners.get(uuid.UUID(owner), 'partner')}'s"
+        except ValueError:
+            whose = owner
+    return f"{_VERBS.get(op, op)} of {whose} {key}"
+
+
+def is_money(name: str) -> bool:
+    return "(" in name or name == "weighted_pipeline"
+
+
+@dataclass
+class Table:
+    """A result flattened for a file or a slide: headers, one row per group, the total row."""
+
+    group_headers: list[str]
+    measure_headers: list[str]
+    measures: list[str]  # Measure.name per measure column
+    rows: list[tuple[list[str], list[Value]]]
+    total: list[Value]
+    currency: str
+    about: list[tuple[str, str]]  # (label, text): currency, rate policy, period, notes
+
+
+def labels(session: Session, actor: Actor, result: ReportOut) -> list[str]:
+    partners = company_names(session, partner_ids(session, actor.company_id))
+    return [measure_label(n, partners) for n in result.measures]
+
+
+def _hidden(row: ReportRow) -> int:
+    return sum(row.hidden.values())
+
+
+def table(session: Session, actor: Actor, result: ReportOut) -> Table:
+    dims = result.group_by
+    rows = [
+        (
+            [r.group[d].label if d in r.group else "" for d in dims],
+            [r.measures.get(n) for n in result.measures],
+        )
+        for r in result.rows
+    ]
+    about = [("Currency", result.currency), ("Exchange rates", result.rate_date)]
+    if result.period:
+        about.append(("Period", result.period))
+    hidden = _hidden(result.totals)
+    if hidden:
+        about.append(("Hidden", f"{hidden} value(s) not visible to you were left out"))
+    about.extend(("Note", note) for note in result.notes)
+    return Table(
+        group_headers=[DIMENSION_LABELS.get(d, d) for d in dims],
+        measure_headers=labels(session, actor, result),
+        measures=list(result.measures),
+        rows=rows,
+        total=[result.totals.measures.get(n) for n in result.measures],
+        currency=result.currency,
+        about=about,
+    )
+
+
+def _safe(text: str) -> str:
+    """No spreadsheet formula injection through a label a partner typed."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv_value(value: Value) -> str:
+    return "" if value is None else str(value)
+
+
+def to_csv(data: Table) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    groups_header = data.group_headers or [""]  # no dimension: a label column for the total
+    writer.writerow([_safe(h) for h in [*groups_header, *data.measure_headers]])
+    if data.group_headers:
+        for groups, values in data.rows:
+            writer.writerow([*(_safe(g) for g in groups), *(_csv_value(v) for v in values)])
+    total_label = [f"Total ({data.currency})"] + [""] * (len(groups_header) - 1)
+    writer.writerow([*total_label, *(_csv_value(v) for v in data.total)])
+    writer.writerow([])
+    for label, text in data.about:
+        writer.writerow([label, _safe(text)])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _cell(value: Value) -> int | float | None:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def to_xlsx(data: Table, title: str) -> bytes:
+    book = Workbook()
+    sheet = book.create_sheet("Report", 0)
+    for other in [s for s in book.worksheets if s is not sheet]:
+        book.remove(other)  # the default empty sheet
+    sheet.append([*(data.group_headers or [""]), *data.measure_headers])
+    formats = [
+        "0.00%" if n == "win_rate" else "#,##0.00" if is_money(n) else "#,##0.##"
+        for n in data.measures
+    ]
+    width = len(data.group_headers or [""])
+
+    def put(groups: list[str], values: list[Value]) -> None:
+        sheet.append([*groups, *(_cell(v) for v in values)])
+        for i, fmt in enumerate(formats):
+            sheet.cell(row=sheet.max_row, column=width + 1 + i).number_format = fmt
+
+    if data.group_headers:
+        for groups, values in data.rows:
+            put(groups, values)
+    put([f"Total ({data.currency})"] + [""] * (width - 1), data.total)
+    about = book.create_sheet("About")
+    about.append(["Report", title])
+    for label, text in data.about:
+        about.append([label, text])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def filename(name: str, extension: str) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-") or "report"
+    return f"{stem[:80]}.{extension}"
