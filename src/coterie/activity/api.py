@@ -26,17 +26,13 @@ from coterie.auth.dependencies import ApiActor
 from coterie.authz.principal import Principal
 from coterie.deps import DB, AppSettings
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from coterie.records.api import IfMatch, parse_if_match
+from coterie.records.api import IfMatch, parse_if_match, set_etag
 from coterie.records.kinds import KINDS, KindInfo
 
 router = APIRouter()
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=500)]
-
-
-def _etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
 
 
 def _record_routes(info: KindInfo) -> APIRouter:
@@ -93,7 +89,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
     ) -> CommentOut:
         comment = comments.create(session, actor, kind, record_id, body, settings)
         session.commit()
-        _etag(response, comment.version)
+        set_etag(response, comment.version)
         return comments.read_one(session, actor, comment.id)
 
     @routes.get(
@@ -131,7 +127,7 @@ def get_comment(
     comment_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
 ) -> CommentOut:
     out = comments.read_one(session, actor, comment_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -153,7 +149,7 @@ def patch_comment(
     comments.update(session, actor, comment_id, body, parse_if_match(if_match), settings)
     session.commit()
     out = comments.read_one(session, actor, comment_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 

@@ -27,6 +27,7 @@ from coterie.kit.pagination import check_limit
 from coterie.kit.problems import Problem, forbidden, not_found
 from coterie.models import Company, Space, User
 from coterie.models.activity import Comment, CommentMention
+from coterie.network.companies import names as company_names
 from coterie.records.kinds import KINDS, ParticipantStatus
 
 
@@ -129,13 +130,6 @@ def people_refs(session: Session, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, P
         row[0]: PersonRef(user_id=row[0], name=row[1], company_id=row[2], company_name=row[3])
         for row in rows
     }
-
-
-def company_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = session.execute(select(Company.id, Company.name).where(Company.id.in_(ids)))
-    return {row[0]: row[1] for row in rows}
 
 
 def list_for_record(

@@ -35,6 +35,7 @@ from coterie.kit.pagination import check_limit
 from coterie.models import FieldShare, Participant, User
 from coterie.models.activity import Comment, RecordChange
 from coterie.models.workflow import WorkflowDefinition, WorkflowMove
+from coterie.network.companies import names as company_names
 from coterie.records import presenters, templates
 from coterie.records.fields import STANDARD_FIELDS
 from coterie.records.kinds import ParticipantStatus
@@ -202,7 +203,7 @@ def _present(
         for c in changes
         if c.field_key.startswith(PARTICIPANT_PREFIX)
     }
-    names = comments.company_names(session, company_ids)
+    names = company_names(session, company_ids)
     own_template = templates.load(session, principal.company_id, kind)
     partner_ids = {
         c.company_id

@@ -42,6 +42,7 @@ from coterie.db import utcnow
 from coterie.kit.problems import invalid
 from coterie.models import Record, User
 from coterie.models.cosell import AccountPlan
+from coterie.network.companies import names as company_names
 
 ACCOUNT = "account"
 OPPORTUNITY = "opportunity"
@@ -231,7 +232,7 @@ def rollup(session: Session, actor: Actor, account_id: uuid.UUID) -> Rollup:
         partner.add(
             converter, space.standard["amount"], _date(space.standard.get("close_date")) or today
         )
-    names = common.company_names(session, partner_sums)
+    names = company_names(session, partner_sums)
 
     def buckets(source: dict[str | None, _Sum]) -> list[Bucket]:
         return [

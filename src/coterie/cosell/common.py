@@ -17,19 +17,12 @@ from coterie.authz import gate
 from coterie.authz.principal import Principal
 from coterie.cosell.schemas import Owner
 from coterie.kit.problems import Problem
-from coterie.models import Company, Record, User
+from coterie.models import Record, User
+from coterie.network.companies import names as company_names
 from coterie.records import templates
 from coterie.records.kinds import ParticipantStatus
 from coterie.workflows import stages
 from coterie.workflows.stages import StageCategory
-
-
-def company_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(select(Company.id, Company.name).where(Company.id.in_(wanted)))
-    return {row[0]: row[1] for row in rows}
 
 
 def seen(session: Session, principal: Principal, kind: str, record_id: uuid.UUID) -> Record | None:

@@ -52,6 +52,7 @@ from coterie.kit.problems import forbidden, invalid, not_found
 from coterie.models import Record
 from coterie.models.cosell import PlanGoal, PlanRecord
 from coterie.models.vocabulary import Industry, Region
+from coterie.network.companies import names as company_names
 from coterie.workflows.stages import StageCategory
 
 PLAN = "plan"
@@ -511,7 +512,7 @@ def present(
     session: Session, actor: Actor, plan: Record, goals: Iterable[PlanGoal], context: Context
 ) -> list[GoalOut]:
     goals = list(goals)
-    names = common.company_names(session, [g.company_id for g in goals])
+    names = company_names(session, [g.company_id for g in goals])
     return [
         GoalOut(
             id=g.id,

@@ -45,6 +45,7 @@ from coterie.models import Company, Participant, Record, RecordAccess, Space, Us
 from coterie.models.cosell import PlanRecord
 from coterie.models.pipeline import LeadDecision
 from coterie.network import partnerships
+from coterie.network.companies import names as _names
 from coterie.records import search, templates, values
 from coterie.records import service as records
 from coterie.records.kinds import Kind, ParticipantStatus
@@ -56,14 +57,6 @@ CONVERTED = "converted"
 INVITED = ParticipantStatus.INVITED.value
 ACTIVE = ParticipantStatus.ACTIVE.value
 GONE = (ParticipantStatus.REMOVED.value, ParticipantStatus.LEFT.value)
-
-
-def _names(session: Session, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(select(Company.id, Company.name).where(Company.id.in_(wanted)))
-    return {row[0]: row[1] for row in rows}
 
 
 def effective_status(decision: LeadDecision, participant_status: str | None) -> DecisionStatus:

@@ -35,17 +35,13 @@ from coterie.cosell.lead_schemas import (
 from coterie.deps import DB
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.records import service as records
-from coterie.records.api import IfMatch, parse_if_match
+from coterie.records.api import IfMatch, parse_if_match, set_etag
 from coterie.records.query import MAX_CURSOR_LENGTH
 from coterie.records.schemas import RecordOut
 
 router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)]
-
-
-def _etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
 
 
 # -- leads ------------------------------------------------------------------------------------
@@ -157,7 +153,7 @@ def convert(
     opportunity = leads.convert(session, actor, lead_id, body)
     session.commit()
     out = records.read(session, actor, "opportunity", opportunity.id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     response.headers["Location"] = f"/api/v1/opportunities/{out.id}"
     return out
 
@@ -173,7 +169,7 @@ def convert(
 )
 def get_settings(actor: ApiActor, session: DB, response: Response) -> RegistrationSettingsOut:
     out = registrations.settings_of(session, actor.company_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -193,7 +189,7 @@ def put_settings(
     registrations.save_settings(session, actor, body, parse_if_match(if_match))
     session.commit()
     out = registrations.settings_of(session, actor.company_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -216,7 +212,7 @@ def create_registration(
     )
     session.commit()
     out = registrations.read(session, actor, registration.id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -262,7 +258,7 @@ def get_registration(
     registration_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
 ) -> RegistrationOut:
     out = registrations.read(session, actor, registration_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -271,7 +267,7 @@ def _answer(
 ) -> RegistrationOut:
     session.commit()
     out = registrations.read(session, actor, registration_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 

@@ -24,6 +24,7 @@ from coterie.db import utcnow
 from coterie.kit.problems import conflict, forbidden, not_found
 from coterie.models import Record
 from coterie.models.cosell import PlanRecord
+from coterie.network.companies import names as company_names
 from coterie.records import service as records
 
 PLAN = "plan"
@@ -139,7 +140,7 @@ def list_links(
         found = list(session.scalars(gate.visible(principal, k).where(Record.id.in_(ids))))
         for out in records.present(session, actor, principal, k, found):
             presented[out.id] = out
-    names = common.company_names(session, [r.linked_by_company_id for r in rows])
+    names = company_names(session, [r.linked_by_company_id for r in rows])
     return [
         LinkOut(
             record_id=r.record_id,

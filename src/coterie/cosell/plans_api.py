@@ -37,15 +37,11 @@ from coterie.cosell.schemas import (
     TargetAccountIn,
 )
 from coterie.deps import DB
-from coterie.records.api import IfMatch, parse_if_match
+from coterie.records.api import IfMatch, parse_if_match, set_etag
 
 router = APIRouter()
 
 LinkKind = Annotated[str | None, Query(pattern="^(opportunity|lead|account)$")]
-
-
-def _etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
 
 
 # -- programs ----------------------------------------------------------------------------------
@@ -56,7 +52,7 @@ def get_program_profile(
     program_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
 ) -> ProgramProfileOut:
     out = programs.read_program(session, actor, program_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -77,7 +73,7 @@ def put_program_profile(
     programs.save_program(session, actor, program_id, body, parse_if_match(if_match))
     session.commit()
     out = programs.read_program(session, actor, program_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -99,7 +95,7 @@ def get_plan_profile(
     plan_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
 ) -> PlanProfileOut:
     out = programs.read_plan(session, actor, plan_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -120,7 +116,7 @@ def put_plan_profile(
     programs.save_plan(session, actor, plan_id, body, parse_if_match(if_match))
     session.commit()
     out = programs.read_plan(session, actor, plan_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -221,7 +217,7 @@ def get_plan_goal(
     plan_id: uuid.UUID, goal_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
 ) -> GoalOut:
     out = goals.read_goal(session, actor, plan_id, goal_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -238,7 +234,7 @@ def patch_plan_goal(
     goals.update(session, actor, plan_id, goal_id, body, parse_if_match(if_match))
     session.commit()
     out = goals.read_goal(session, actor, plan_id, goal_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -278,7 +274,7 @@ def get_account_plan(
     account_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
 ) -> AccountPlanOut:
     out = accounts.read_plan(session, actor, account_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -299,7 +295,7 @@ def put_account_plan(
     accounts.save_plan(session, actor, account_id, body, parse_if_match(if_match))
     session.commit()
     out = accounts.read_plan(session, actor, account_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 

@@ -32,6 +32,7 @@ from coterie.kit.problems import forbidden, invalid
 from coterie.models import Record
 from coterie.models.cosell import PlanDetails, ProgramDetails
 from coterie.models.vocabulary import Role
+from coterie.network.companies import names as company_names
 from coterie.records import service as records
 
 PROGRAM = "program"
@@ -73,7 +74,7 @@ def program_details(
 def _program_out(
     session: Session, actor: Actor, record: Record, details: ProgramDetails | None
 ) -> ProgramProfileOut:
-    names = common.company_names(session, [record.owner_company_id])
+    names = company_names(session, [record.owner_company_id])
     return ProgramProfileOut(
         program_id=record.id,
         title=record.title,
@@ -136,7 +137,7 @@ def plans_of_program(
         .where(PlanDetails.program_id == program_id)
         .order_by(Record.title, Record.id)
     ).all()
-    names = common.company_names(session, [r.owner_company_id for r, _ in rows])
+    names = company_names(session, [r.owner_company_id for r, _ in rows])
     return [
         PlanSummary(
             id=record.id,
@@ -183,7 +184,7 @@ def read_plan(session: Session, actor: Actor, plan_id: uuid.UUID) -> PlanProfile
     program = None
     if details is not None and details.program_id is not None:
         program = common.seen(session, principal, PROGRAM, details.program_id)
-    names = common.company_names(session, [record.owner_company_id])
+    names = company_names(session, [record.owner_company_id])
     return PlanProfileOut(
         plan_id=record.id,
         title=record.title,

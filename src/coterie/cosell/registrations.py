@@ -40,10 +40,11 @@ from coterie.cosell.lead_schemas import (
 from coterie.db import utcnow
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import conflict, forbidden, invalid, not_found
-from coterie.models import Company, Participant, Record, User
+from coterie.models import Participant, Record, User
 from coterie.models.pipeline import DealRegistration, RegistrationSettings
 from coterie.models.vocabulary import Role
 from coterie.network import partnerships
+from coterie.network.companies import names as _names
 from coterie.records import service as records
 from coterie.records.kinds import Kind, ParticipantStatus
 from coterie.records.service import stale
@@ -160,13 +161,6 @@ def _records(
         return {}
     statement = gate.visible(principal, OPPORTUNITY).where(Record.id.in_(ids))
     return {r.id: r for r in session.scalars(statement)}
-
-
-def _names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = session.execute(select(Company.id, Company.name).where(Company.id.in_(ids)))
-    return {row[0]: row[1] for row in rows}
 
 
 def _conflicts(

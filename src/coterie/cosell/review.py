@@ -40,9 +40,10 @@ from coterie.cosell.review_schemas import (
     SectionTotal,
 )
 from coterie.kit.problems import invalid
-from coterie.models import Company, Record
+from coterie.models import Record
 from coterie.models.activity import RecordChange
 from coterie.models.cosell import PlanRecord
+from coterie.network.companies import names as company_names
 from coterie.records import templates
 from coterie.workflows.stages import StageCategory, StageInfo, stages_for
 
@@ -247,10 +248,7 @@ def review(
     after = _states(current, changes, period.ends_at)
     converter = Converter.for_company(session, principal.company_id)
     catalogues = {company: stages_for(session, company, KIND) for company in owners}
-    names: dict[uuid.UUID, str] = {
-        row.id: row.name
-        for row in session.execute(select(Company.id, Company.name).where(Company.id.in_(owners)))
-    }
+    names = company_names(session, owners)
     stage_names = {
         company: {s.key: s.name for s in stages} for company, stages in catalogues.items()
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -83,6 +84,15 @@ def update_company(session: Session, actor: Actor, patch: CompanyPatch) -> Compa
     )
     session.flush()
     return company
+
+
+def names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """Company id -> name for the given ids (network directory data: every company may read it)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(Company.id, Company.name).where(Company.id.in_(wanted)))
+    return {row[0]: row[1] for row in rows}
 
 
 def get_company(session: Session, company_id: uuid.UUID) -> Company:

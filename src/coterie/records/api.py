@@ -66,7 +66,8 @@ def parse_if_match(value: str | None) -> int | None:
     return int(text)
 
 
-def _etag(response: Response, version: int) -> None:
+def set_etag(response: Response, version: int) -> None:
+    """The version a client sends back as `If-Match`."""
     response.headers["ETag"] = f'"{version}"'
 
 
@@ -84,7 +85,7 @@ def _kind_routes(info: KindInfo) -> APIRouter:
         record = service.create(session, actor, kind, body)
         session.commit()
         out = service.read(session, actor, kind, record.id)
-        _etag(response, out.version)
+        set_etag(response, out.version)
         return out
 
     @routes.get(
@@ -154,7 +155,7 @@ def _kind_routes(info: KindInfo) -> APIRouter:
     @routes.get("/{record_id}", response_model=RecordOut, summary=f"One {kind}, masked")
     def get(record_id: uuid.UUID, actor: ApiActor, session: DB, response: Response) -> RecordOut:
         out = service.read(session, actor, kind, record_id)
-        _etag(response, out.version)
+        set_etag(response, out.version)
         return out
 
     @routes.patch(
@@ -171,7 +172,7 @@ def _kind_routes(info: KindInfo) -> APIRouter:
         service.update_core(session, actor, kind, record_id, body, parse_if_match(if_match))
         session.commit()
         out = service.read(session, actor, kind, record_id)
-        _etag(response, out.version)
+        set_etag(response, out.version)
         return out
 
     @routes.patch(
@@ -267,7 +268,7 @@ def record_invitations(actor: ApiActor, session: DB) -> list[RecordInvitationOut
 @router.get("/templates/{kind}", response_model=TemplateOut, tags=["templates"])
 def get_template(kind: Kind, actor: ApiActor, session: DB, response: Response) -> TemplateOut:
     template = templates.load(session, actor.company_id, kind.value)
-    _etag(response, template.version)
+    set_etag(response, template.version)
     return template.out()
 
 
@@ -287,5 +288,5 @@ def put_template(
 ) -> TemplateOut:
     template = templates.save(session, actor, kind.value, body, parse_if_match(if_match))
     session.commit()
-    _etag(response, template.version)
+    set_etag(response, template.version)
     return template.out()

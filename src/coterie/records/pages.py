@@ -28,6 +28,7 @@ from coterie.auth.principal import Actor
 from coterie.deps import DB
 from coterie.kit.problems import Problem
 from coterie.models.workflow import SavedFilter
+from coterie.network.companies import names as company_names
 from coterie.network.pages import parse_id
 from coterie.records import export, presenters, query, service, table, templates
 from coterie.records.kinds import KINDS, KindInfo, ParticipantStatus
@@ -332,7 +333,7 @@ def _list_page(
         None,
         hide_private=False,
         user_names={},
-        company_names=presenters.company_names(session, presenters.audience_ids(template)),
+        company_names=company_names(session, presenters.audience_ids(template)),
     )
     invitations = [i for i in service.my_invitations(session, actor) if i.kind == kind]
     return render(
@@ -584,7 +585,7 @@ def _view(session: Session, actor: Actor, info: KindInfo, record_id: uuid.UUID) 
         _mine(record),
         hide_private=_hide_private(actor),
         user_names=user_names,
-        company_names=presenters.company_names(session, presenters.audience_ids(template)),
+        company_names=company_names(session, presenters.audience_ids(template)),
     )
     return RecordView(info, record, template, fields, user_names)
 
@@ -830,7 +831,7 @@ def _invite(
             raise
         return redirect(request, back, problem.detail, "error")
     session.commit()
-    name = names.get(str(company_id)) or presenters.company_names(session, [company_id]).get(
+    name = names.get(str(company_id)) or company_names(session, [company_id]).get(
         company_id, "The company"
     )
     message = (

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.kit.problems import Problem
-from coterie.models import Company, User
+from coterie.models import User
 from coterie.models.vocabulary import PartnershipStatus
 from coterie.network import partnerships
 from coterie.records.fields import (
@@ -454,14 +454,6 @@ def partner_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
     )
     partners = {p.other_company(actor.company_id) for p in found}
     return sorted(((str(c.id), c.name) for c in partners), key=lambda c: c[1].lower())
-
-
-def company_names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = session.execute(select(Company.id, Company.name).where(Company.id.in_(wanted)))
-    return {row[0]: row[1] for row in rows}
 
 
 def audience_ids(template: CompanyTemplate) -> set[uuid.UUID]:

@@ -220,8 +220,7 @@ def _write(session: Session, entries: list[dict[str, Any]]) -> None:
 @rls.unsafe_system_maintenance
 def index_core(session: Session, record: Record) -> None:
     """Replace the core rows of a record (after it was created or its core changed)."""
-    with rls.unsafe_system_scope(session):  # maintenance of an authorized write: every old row
-        _index_core(session, record)
+    _index_core(session, record)
 
 
 def _index_core(session: Session, record: Record) -> None:

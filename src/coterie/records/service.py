@@ -21,6 +21,7 @@ from coterie.db import utcnow
 from coterie.kit.pagination import SortKey
 from coterie.kit.problems import Problem, conflict, forbidden, invalid
 from coterie.models import Company, Participant, Record, RecordAccess, Space
+from coterie.network.companies import names as _company_names
 from coterie.records import query, search, templates, values
 from coterie.records.kinds import MOTION_KINDS, ParticipantStatus
 from coterie.records.schemas import (
@@ -45,13 +46,6 @@ def stale(what: str, current: int, given: int) -> Problem:
         f"The {what} is at version {current}, not {given}: someone changed it; reload and retry.",
         current_version=current,
     )
-
-
-def _company_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = session.execute(select(Company.id, Company.name).where(Company.id.in_(ids)))
-    return {row[0]: row[1] for row in rows}
 
 
 def _check_account(

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from coterie.auth.principal import Actor
 from coterie.authz.principal import Principal
 from coterie.kit.problems import Problem
+from coterie.network.companies import names as company_names
 from coterie.records import presenters, query
 
 PARTICIPANTS = "participants"
@@ -178,7 +179,7 @@ def catalog(session: Session, actor: Actor, kind: str) -> Catalog:
             )
         )
     owners = sorted(resolver.shares)
-    names = presenters.company_names(session, owners)
+    names = company_names(session, owners)
     for owner in sorted(owners, key=lambda o: names.get(o, "").lower()):
         keys = resolver.visible_keys(owner)
         if not keys:

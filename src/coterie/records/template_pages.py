@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from coterie.auth.principal import Actor
 from coterie.deps import DB
 from coterie.kit.problems import Problem, not_found
+from coterie.network.companies import names as company_names
 from coterie.records import presenters, templates
 from coterie.records.fields import (
     STANDARD_FIELDS,
@@ -77,9 +78,7 @@ def _company_choices(
 ) -> list[tuple[str, str]]:
     """Active partners, plus companies a field is already shared with (an ended partnership)."""
     choices = dict(presenters.partner_choices(session, actor))
-    for company_id, name in presenters.company_names(
-        session, presenters.audience_ids(template)
-    ).items():
+    for company_id, name in company_names(session, presenters.audience_ids(template)).items():
         choices.setdefault(str(company_id), f"{name} (no longer a partner)")
     return sorted(choices.items(), key=lambda c: c[1].lower())
 

@@ -26,6 +26,7 @@ from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.kit.problems import invalid
 from coterie.models import Company, Record, User
+from coterie.network.companies import names as company_names
 from coterie.records.kinds import Kind
 from coterie.records.query import MINE, FieldResolver, parse_filter
 from coterie.reports import dimensions, measures
@@ -214,10 +215,7 @@ class _Report:
             ids = [u for u in (dimensions.to_uuid(v) for v in values) if u is not None]
             found: dict[str, str] = {}
             if d.label_kind == "company" and ids:
-                rows = self.session.execute(
-                    select(Company.id, Company.name).where(Company.id.in_(ids))
-                )
-                found = {str(i): n for i, n in rows}
+                found = {str(i): n for i, n in company_names(self.session, ids).items()}
             elif d.label_kind == "user" and ids:
                 rows = self.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
                 found = {str(i): n for i, n in rows}

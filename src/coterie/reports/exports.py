@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
-from coterie.cosell.common import company_names
+from coterie.network.companies import names as company_names
 from coterie.network.partnerships import partner_ids
 from coterie.reports.schemas import ReportOut, ReportRow, Value
 

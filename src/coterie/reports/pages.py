@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.authz.principal import Principal
-from coterie.cosell.common import company_names
 from coterie.deps import DB
 from coterie.kit.problems import Problem
 from coterie.models import User
+from coterie.network.companies import names as company_names
 from coterie.network.pages import parse_id
 from coterie.network.partnerships import partner_ids
 from coterie.records.kinds import Kind

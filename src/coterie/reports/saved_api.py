@@ -8,17 +8,13 @@ from fastapi import APIRouter, Body, Response, status
 
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB
-from coterie.records.api import IfMatch, parse_if_match
+from coterie.records.api import IfMatch, parse_if_match, set_etag
 from coterie.reports import dashboards, saved
 from coterie.reports.dashboards import DashboardIn, DashboardOut, DashboardRunOut, FilterBar
 from coterie.reports.saved import SavedReportIn, SavedReportOut
 from coterie.reports.schemas import ReportOut
 
 router = APIRouter()
-
-
-def _etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
 
 
 @router.get(
@@ -43,7 +39,7 @@ def create_report(
 ) -> SavedReportOut:
     report = saved.create(session, actor, body)
     session.commit()
-    _etag(response, report.version)
+    set_etag(response, report.version)
     return saved.to_out(session, actor, report)
 
 
@@ -52,7 +48,7 @@ def get_report(
     report_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
 ) -> SavedReportOut:
     report = saved.get(session, actor, report_id)
-    _etag(response, report.version)
+    set_etag(response, report.version)
     return saved.to_out(session, actor, report)
 
 
@@ -72,7 +68,7 @@ def update_report(
 ) -> SavedReportOut:
     report = saved.update(session, actor, report_id, body, parse_if_match(if_match))
     session.commit()
-    _etag(response, report.version)
+    set_etag(response, report.version)
     return saved.to_out(session, actor, report)
 
 
@@ -117,7 +113,7 @@ def create_dashboard(
 ) -> DashboardOut:
     board = dashboards.create(session, actor, body)
     session.commit()
-    _etag(response, board.version)
+    set_etag(response, board.version)
     return dashboards.to_out(session, actor, board)
 
 
@@ -156,7 +152,7 @@ def get_dashboard(
     dashboard_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
 ) -> DashboardOut:
     board = dashboards.get(session, actor, dashboard_id)
-    _etag(response, board.version)
+    set_etag(response, board.version)
     return dashboards.to_out(session, actor, board)
 
 
@@ -171,7 +167,7 @@ def update_dashboard(
 ) -> DashboardOut:
     board = dashboards.update(session, actor, dashboard_id, body, parse_if_match(if_match))
     session.commit()
-    _etag(response, board.version)
+    set_etag(response, board.version)
     return dashboards.to_out(session, actor, board)
 
 

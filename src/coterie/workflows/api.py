@@ -12,7 +12,7 @@ from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.records import query
-from coterie.records.api import IfMatch, parse_if_match
+from coterie.records.api import IfMatch, parse_if_match, set_etag
 from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.workflows import board, definitions, filters, service, tasks
 from coterie.workflows.schemas import (
@@ -34,10 +34,6 @@ from coterie.workflows.schemas import (
 )
 
 router = APIRouter()
-
-
-def _etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
 
 
 # -- definitions ----------------------------------------------------------------------------
@@ -80,7 +76,7 @@ def create_workflow(
 ) -> WorkflowOut:
     definition = definitions.create(session, actor, body)
     session.commit()
-    _etag(response, definition.version)
+    set_etag(response, definition.version)
     return definitions.out(session, definition)
 
 
@@ -89,7 +85,7 @@ def get_workflow(
     workflow_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
 ) -> WorkflowOut:
     definition = definitions.get(session, actor, workflow_id)
-    _etag(response, definition.version)
+    set_etag(response, definition.version)
     return definitions.out(session, definition)
 
 
@@ -109,7 +105,7 @@ def update_workflow(
 ) -> WorkflowOut:
     definition = definitions.update(session, actor, workflow_id, body, parse_if_match(if_match))
     session.commit()
-    _etag(response, definition.version)
+    set_etag(response, definition.version)
     return definitions.out(session, definition)
 
 
@@ -176,7 +172,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
         )
         session.commit()
         state = _state(session, actor, record_id, workflow_id)
-        _etag(response, state.version)
+        set_etag(response, state.version)
         return MoveResult(
             move=_move(session, actor, kind, record_id, workflow_id, moved.id), state=state
         )
@@ -226,7 +222,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
     ) -> TaskOut:
         task = tasks.create(session, actor, kind, record_id, body)
         session.commit()
-        _etag(response, task.version)
+        set_etag(response, task.version)
         return tasks.get(session, actor, task.id)
 
     def _state(
@@ -334,7 +330,7 @@ def list_tasks(
 @router.get("/tasks/{task_id}", response_model=TaskOut, tags=["tasks"])
 def get_task(task_id: uuid.UUID, actor: ApiActor, session: DB, response: Response) -> TaskOut:
     out = tasks.get(session, actor, task_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 
@@ -355,7 +351,7 @@ def patch_task(
     tasks.update(session, actor, task_id, body, parse_if_match(if_match))
     session.commit()
     out = tasks.get(session, actor, task_id)
-    _etag(response, out.version)
+    set_etag(response, out.version)
     return out
 
 

@@ -29,9 +29,10 @@ from coterie.authz.principal import Principal
 from coterie.cosell.currency import CENT, Converter
 from coterie.db import utcnow
 from coterie.kit.problems import Problem, invalid, not_found
-from coterie.models import Company, Record, RecordAccess
+from coterie.models import Record, RecordAccess
 from coterie.models.cosell import PlanDetails, PlanRecord
 from coterie.models.workflow import RecordWorkflow, WorkflowDefinition
+from coterie.network.companies import names as company_names
 from coterie.records import query, templates
 from coterie.records.kinds import ParticipantStatus
 from coterie.workflows import definitions, filters
@@ -284,16 +285,7 @@ def _cards(
     mine = {s.record_id: s for s in gate.spaces(session, principal, kind, ids, policy) if s.is_mine}
     people = gate.participants(session, principal, kind, ids)
     company_ids = {p.company_id for p in people}
-    names = (
-        {
-            r[0]: r[1]
-            for r in session.execute(
-                select(Company.id, Company.name).where(Company.id.in_(company_ids))
-            )
-        }
-        if company_ids
-        else {}
-    )
+    names = company_names(session, company_ids)
     by_record: dict[uuid.UUID, list[str]] = defaultdict(list)
     for p in people:
         if p.status == ParticipantStatus.ACTIVE.value:

@@ -26,7 +26,6 @@ from coterie import audit
 from coterie.activity import notifications
 from coterie.auth.principal import Actor
 from coterie.authz import gate, grants, rls
-from coterie.authz.guard import GATE
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
@@ -498,23 +497,23 @@ def move(
     session.add(moved)
     session.flush()
     if approvals:
-        for position, (company_id, role) in enumerate(approvals):
-            first = position == 0 or rule.mode == "parallel"
-            session.add(
-                WorkflowApproval(
-                    move_id=moved.id,
-                    record_id=record_id,
-                    position=position,
-                    company_id=company_id,
-                    role=role,
-                    status=PENDING if first else WAITING,
-                    comment="",
-                )
+        asked = [
+            WorkflowApproval(
+                move_id=moved.id,
+                record_id=record_id,
+                position=position,
+                company_id=company_id,
+                role=role,
+                status=PENDING if position == 0 or rule.mode == "parallel" else WAITING,
+                comment="",
             )
+            for position, (company_id, role) in enumerate(approvals)
+        ]
+        session.add_all(asked)
         _bump_state(session, record_id, workflow_id, state)
         _audit(session, actor, record, "workflow.move_requested", definition, moved)
         session.flush()
-        _notify_approvers(session, actor, record, moved)
+        _notify_approvers(session, actor, record, moved, asked)
     else:
         _complete(session, principal, actor, record, definition, moved, state)
         _audit(session, actor, record, "workflow.moved", definition, moved)
@@ -728,7 +727,7 @@ def decide(
         rest[0].status = PENDING  # sequential: the next in order
         _bump_state(session, record.id, definition.id, state)
         session.flush()
-        _notify_approvers(session, actor, record, moved)
+        _notify_approvers(session, actor, record, moved, rest[:1])
         return moved
     _complete(session, principal, actor, record, definition, moved, state)
     _audit(session, actor, record, "workflow.moved", definition, moved)
@@ -737,18 +736,19 @@ def decide(
     return moved
 
 
-def _notify_approvers(session: Session, actor: Actor, record: Record, moved: WorkflowMove) -> None:
-    """Tell the users who may decide a now-pending approval of `moved` (the role or above in
+def _notify_approvers(
+    session: Session,
+    actor: Actor,
+    record: Record,
+    moved: WorkflowMove,
+    approvals: list[WorkflowApproval],
+) -> None:
+    """Tell the users who may decide the now-pending ones of `approvals` (the role or above in
     the asked company); `notify` re-checks that each of them may see the record."""
-    pending = list(
-        session.scalars(
-            select(WorkflowApproval)
-            .where(WorkflowApproval.move_id == moved.id, WorkflowApproval.status == PENDING)
-            .execution_options(**GATE)
-        )
-    )
     recipients: list[uuid.UUID] = []
-    for approval in pending:
+    for approval in approvals:
+        if approval.status != PENDING:
+            continue
         roles = [role for role, rank in _RANK.items() if rank >= _RANK[approval.role]]
         recipients += session.scalars(
             select(User.id).where(

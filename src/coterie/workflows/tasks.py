@@ -21,8 +21,9 @@ from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import Problem, forbidden, invalid, not_found
-from coterie.models import Company, User
+from coterie.models import User
 from coterie.models.workflow import RecordTask
+from coterie.network.companies import names as company_names
 from coterie.records.kinds import Kind
 from coterie.workflows.schemas import TaskIn, TaskOut, TaskPatch
 
@@ -42,16 +43,7 @@ def out(session: Session, principal: Principal, tasks: list[RecordTask]) -> list
         else {}
     )
     company_ids = {t.company_id for t in tasks}
-    companies = (
-        {
-            r[0]: r[1]
-            for r in session.execute(
-                select(Company.id, Company.name).where(Company.id.in_(company_ids))
-            )
-        }
-        if company_ids
-        else {}
-    )
+    companies = company_names(session, company_ids)
     result = []
     for t in tasks:
         own = t.company_id == principal.company_id
