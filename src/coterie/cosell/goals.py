@@ -329,10 +329,10 @@ class Tally:
 class Context:
     """What progress needs for one viewer and one plan, loaded once."""
 
-    def __init__(self, session: Session, actor: Actor, principal: Principal, plan_id: uuid.UUID):
+    def __init__(self, session: Session, principal: Principal, plan_id: uuid.UUID):
         self.session = session
         self.principal = principal
-        self.converter = Converter.for_company(session, actor.company_id)
+        self.converter = Converter.for_company(session, principal.company_id)
         self.today = utcnow().date()
         links = list(
             session.scalars(
@@ -544,8 +544,18 @@ def list_goals(
     goals = [g for g in _goals(session, principal, plan_id) if only is None or g.id in only]
     if only is not None and not goals:
         raise not_found("goal")
-    context = Context(session, actor, principal, plan_id)
+    context = Context(session, principal, plan_id)
     return present(session, actor, plan, goals, context)
+
+
+def live_progress(
+    session: Session, principal: Principal, plan_id: uuid.UUID
+) -> list[tuple[PlanGoal, Progress]]:
+    """Every goal of the plan with its live progress for the principal (404 when the plan is
+    hidden): what the goals API shows, for other read paths such as reports."""
+    gate.check(session, principal, PLAN, plan_id)
+    context = Context(session, principal, plan_id)
+    return [(g, progress(context, g)) for g in _goals(session, principal, plan_id)]
 
 
 def read_goal(session: Session, actor: Actor, plan_id: uuid.UUID, goal_id: uuid.UUID) -> GoalOut:

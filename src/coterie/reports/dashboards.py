@@ -184,8 +184,10 @@ def narrow(session: Session, actor: Actor, definition: ReportIn, bar: FilterBar)
         conditions.extend(own)
     elif isinstance(own, dict):
         conditions.append(own)
-    # a list of conditions, ANDed by the engine (each item parsed on its own)
-    return definition.model_copy(update={"filters": [*conditions, *leaves]})
+    # a list of conditions, ANDed by the engine (each item parsed on its own); the bar's plan
+    # also scopes a definition without its own plan, so its goal attainment reads that plan
+    scope = {"plan_id": bar.plan} if bar.plan is not None and definition.plan_id is None else {}
+    return definition.model_copy(update={"filters": [*conditions, *leaves], **scope})
 
 
 def run_definition(

@@ -110,7 +110,7 @@ def _table(
 def _display(name: str, value: Value) -> str:
     if value is None:
         return "n/a"
-    if name == "win_rate":
+    if exports.is_ratio(name):
         return f"{float(value) * 100:.1f}%"
     if exports.is_money(name):
         return f"{float(value):,.2f}"

@@ -6,6 +6,8 @@ resolver: partner spaces only while the partner is active, every value masked in
 the filters of the records filter language, and aggregates with GROUP BY in the database. No
 row is loaded into Python; only group keys and aggregates come back. Totals are a second
 aggregate without the dimensions, so a record counts once even when it is in two partner groups.
+With `plan_id` the records are those linked to that plan (which the viewer may see), and
+`goal_attainment` reads the plan's goals' live progress (`coterie.reports.attainment`).
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
-from coterie.kit.problems import invalid
+from coterie.kit.problems import Problem, invalid
 from coterie.models import Company, Record, User
+from coterie.models.cosell import PlanRecord
 from coterie.network.companies import names as company_names
 from coterie.records.kinds import Kind
 from coterie.records.query import MINE, FieldResolver, parse_filter
-from coterie.reports import dimensions, measures
+from coterie.reports import attainment, dimensions, measures
 from coterie.reports.dimensions import Dimension
 from coterie.reports.measures import Plan
 from coterie.reports.schemas import (
@@ -304,19 +307,40 @@ def run_for(session: Session, principal: Principal, report: ReportIn) -> ReportO
 
     needs_stages = any(m.op in ("win_rate", "avg_cycle_days") for m in report.measures)
     stages = stages_for(session, principal.company_id, kind) if needs_stages else ()
+    where = _filters(resolver, report)
+    if report.plan_id is not None:
+        try:
+            gate.check(session, principal, "plan", report.plan_id)
+        except Problem:
+            raise invalid("body.plan_id", "is not a plan you can see") from None
+        where.append(
+            Record.id.in_(
+                select(PlanRecord.record_id).where(
+                    PlanRecord.plan_id == report.plan_id, PlanRecord.kind == kind
+                )
+            )
+        )
+
     plans: list[Plan] = []
+    goal_measures: list[attainment.Attainment] = []
     names: set[str] = set()
     for index, measure in enumerate(report.measures):
         if measure.name in names:
             raise invalid(f"body.measures.{index}", f"'{measure.name}' is asked twice")
         names.add(measure.name)
+        if measure.op == attainment.OP:
+            plan_id = attainment.check(report, measure, index)
+            goal_measures.append(
+                attainment.compute(session, principal, plan_id, report, measure, index)
+            )
+            plans.append(Plan(measure))  # no SQL columns: filled in from the goals below
+            continue
         plans.append(
             measures.plan(
                 resolver, measure, index, own_currency=own_currency, today=today, stages=stages
             )
         )
 
-    where = _filters(resolver, report)
     quarter = report.quarter
     if report.compare and quarter is None:
         quarter = quarter_label(today)
@@ -327,6 +351,8 @@ def run_for(session: Session, principal: Principal, report: ReportIn) -> ReportO
 
     engine = _Report(session, principal, kind, resolver, dims, plans, where, close_date)
     rows, totals = engine.aggregate(quarter)
+    for goal_measure in goal_measures:
+        goal_measure.apply(rows, totals)
     previous: PeriodResult | None = None
     if report.compare == "previous_quarter" and quarter is not None:
         before = previous_quarter(quarter)
@@ -339,6 +365,7 @@ def run_for(session: Session, principal: Principal, report: ReportIn) -> ReportO
         totals.delta = _delta(totals, old_totals)
 
     notes = [p.note for p in plans if p.note]
+    notes.extend(n for g in goal_measures for n in g.notes)
     if any(p.amount is not None and p.amount.owner != principal.company_id for p in plans):
         notes.append(
             "hidden: records without a visible partner amount (not shared with you, the "

@@ -42,6 +42,7 @@ _FIXED = {
     "weighted_pipeline": "Weighted pipeline",
     "win_rate": "Win rate",
     "avg_cycle_days": "Average cycle (days)",
+    "goal_attainment": "Goal attainment",
 }
 _VERBS = {"sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum"}
 
@@ -51,6 +52,8 @@ def measure_label(name: str, partners: dict[uuid.UUID, str]) -> str:
     if name in _FIXED:
         return _FIXED[name]
     op, _, rest = name.partition("(")
+    if op == "goal_attainment":  # goal_attainment(<metric>)
+        return f"Goal attainment ({rest.rstrip(')').replace('_', ' ')})"
     owner, _, key = rest.rstrip(")").partition(".")
     if owner == "mine":
         whose = "my"
@@ -63,7 +66,12 @@ def measure_label(name: str, partners: dict[uuid.UUID, str]) -> str:
 
 
 def is_money(name: str) -> bool:
-    return "(" in name or name == "weighted_pipeline"
+    return ("(" in name and not is_ratio(name)) or name == "weighted_pipeline"
+
+
+def is_ratio(name: str) -> bool:
+    """A 0..1 measure shown as a percentage: win rate, goal attainment."""
+    return name == "win_rate" or name.startswith("goal_attainment")
 
 
 @dataclass
@@ -153,8 +161,7 @@ def to_xlsx(data: Table, title: str) -> bytes:
         book.remove(other)  # the default empty sheet
     sheet.append([*(data.group_headers or [""]), *data.measure_headers])
     formats = [
-        "0.00%" if n == "win_rate" else "#,##0.00" if is_money(n) else "#,##0.##"
-        for n in data.measures
+        "0.00%" if is_ratio(n) else "#,##0.00" if is_money(n) else "#,##0.##" for n in data.measures
     ]
     width = len(data.group_headers or [""])
 

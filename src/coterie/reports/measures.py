@@ -16,6 +16,8 @@
   with four decimals; None without won or lost records.
 - `avg_cycle_days`: average days from the record's creation (UTC day) to my close date, over
   my won records with a close date; one decimal.
+- `goal_attainment`: not an SQL aggregate; a plan's goals' live progress over their targets
+  for the viewer, in a report scoped with `plan_id` (`coterie.reports.attainment`).
 
 A measure over the viewer's own field that it cannot see (a private field while "hide private
 fields" is on) answers None and a note, never the value.

@@ -32,11 +32,14 @@ from coterie.network.pages import parse_id
 from coterie.network.partnerships import partner_ids
 from coterie.records.kinds import Kind
 from coterie.reports import dashboards, engine, saved
-from coterie.reports.dashboards import DashboardIn, DashboardRunOut, FilterBar, PanelIn, PanelOut
 from coterie.reports.saved import SavedReportIn, SharedWith
 from coterie.reports.schemas import ReportIn, ReportOut, ReportRow, Value
 from coterie.web import csrf
-from coterie.web.forms import FORM_ERROR, FormFields, FormInput, errors_from_validation
+from coterie.web.forms import (
+    FormFields,
+    FormInput,
+    errors_from_validation,
+)
 from coterie.web.sessions import PageActor
 from coterie.web.templating import redirect, render
 
@@ -70,6 +73,9 @@ MEASURES = (
     ("weighted_pipeline", "Weighted pipeline"),
     ("win_rate", "Win rate"),
     ("avg_cycle_days", "Average cycle (days)"),
+    ("goal_attainment", "Goal attainment (of the plan chosen above)"),
+    # a measure the engine adds (e.g. "goal_attainment") gets its (value, label) pair here and
+    # its label in `measure_label`'s `fixed` below; the builder's checkboxes come from this list
 )
 GROUP_SLOTS = 2
 
@@ -87,11 +93,14 @@ def measure_label(name: str, partners: dict[uuid.UUID, str]) -> str:
         "weighted_pipeline": "Weighted pipeline",
         "win_rate": "Win rate",
         "avg_cycle_days": "Average cycle (days)",
+        "goal_attainment": "Goal attainment",
     }
     if name in fixed:
         return fixed[name]
     op, _, rest = name.partition("(")
     target = rest.rstrip(")")
+    if op == "goal_attainment":  # goal_attainment(<metric>)
+        return f"Goal attainment ({target.replace('_', ' ')})"
     owner, _, key = target.partition(".")
     whose = "my" if owner == "mine" else None
     if whose is None:
@@ -106,7 +115,7 @@ def measure_label(name: str, partners: dict[uuid.UUID, str]) -> str:
 def _display(name: str, value: Value) -> str:
     if value is None:
         return "n/a"
-    if name == "win_rate":
+    if name == "win_rate" or name.startswith("goal_attainment"):
         return f"{Decimal(value) * 100:.1f}%"
     if isinstance(value, Decimal):
         return f"{value:,.2f}" if "(" in name or name == "weighted_pipeline" else f"{value:,}"
@@ -174,7 +183,8 @@ def _chart(name: str, chart_type: str, result: ReportOut, labels: list[str]) -> 
     if not stacked:
         for i, n in enumerate(names[: len(datasets)]):
             # money on the left axis, counts, rates and days on a second one
-            datasets[i]["axis"] = "money" if "(" in n or n == "weighted_pipeline" else "other"
+            money = ("(" in n and not n.startswith("goal_attainment")) or n == "weighted_pipeline"
+            datasets[i]["axis"] = "money" if money else "other"
     if chart_type == "pie":
         datasets = datasets[:1]
     return {
@@ -233,7 +243,7 @@ class Choices:
     programs: list[tuple[str, str]]
 
 
-def _choices(session: Session, actor: Actor) -> Choices:
+def builder_choices(session: Session, actor: Actor) -> Choices:
     partners = company_names(session, partner_ids(session, actor.company_id))
     colleagues = session.scalars(
         select(User)
@@ -269,6 +279,7 @@ def _form_values(report: SavedReportIn) -> dict[str, Any]:
         "kind": definition.kind,
         "chart_type": report.chart_type,
         "quarter": definition.quarter or "",
+        "plan_id": str(definition.plan_id) if definition.plan_id else "",
         "filters": json.dumps(definition.filters) if definition.filters else "",
         "measures": [f"{m.op}:{m.field}" if m.field else m.op for m in definition.measures],
         "share_users": [str(u) for u in report.shared_with.users],
@@ -279,13 +290,16 @@ def _form_values(report: SavedReportIn) -> dict[str, Any]:
     return values
 
 
-def _read_form(form: FormFields) -> tuple[dict[str, Any], SavedReportIn | None, dict[str, str]]:
+def read_builder_form(
+    form: FormFields,
+) -> tuple[dict[str, Any], SavedReportIn | None, dict[str, str]]:
     """The builder's fields as typed; the report they describe, or errors by field name."""
     values: dict[str, Any] = {
         "name": form.text("name"),
         "kind": form.text("kind") or "opportunity",
         "chart_type": form.text("chart_type") or "bar",
         "quarter": form.text("quarter"),
+        "plan_id": form.text("plan_id"),
         "filters": form.text("filters", strip=False).strip(),
         "measures": form.texts("measures") or ["count"],
         "share_users": form.texts("share_users"),
@@ -317,6 +331,7 @@ def _read_form(form: FormFields) -> tuple[dict[str, Any], SavedReportIn | None, 
             "measures": measures,
             "filters": filters,
             "quarter": values["quarter"] or None,
+            "plan_id": values["plan_id"] or None,
         },
         "shared_with": {"users": values["share_users"], "companies": values["share_companies"]},
     }
@@ -334,6 +349,7 @@ _FORM_KEYS = {
     "body.chart_type": "chart_type",
     "body.definition.kind": "kind",
     "body.definition.quarter": "quarter",
+    "body.definition.plan_id": "plan_id",
     "body.definition.filters": "filters",
     "body.shared_with.users": "share_users",
     "body.shared_with.companies": "share_companies",
@@ -343,6 +359,7 @@ _FORM_KEYS = {
     "body.group_by": "group_by.0",
     "body.measures": "measures",
     "body.quarter": "quarter",
+    "body.plan_id": "plan_id",
     "body.kind": "kind",
 }
 
@@ -374,7 +391,7 @@ def _run_as_viewer(
         raise
 
 
-def _builder(
+def builder_page(
     request: Request,
     session: Session,
     actor: Actor,
@@ -393,7 +410,7 @@ def _builder(
             "nav": "reports",
             "values": values,
             "errors": errors or {},
-            "choices": _choices(session, actor),
+            "choices": builder_choices(session, actor),
             "report": report,
             "result": result,
             "run_error": run_error,
@@ -405,8 +422,15 @@ def _builder(
 # --- pages -------------------------------------------------------------------------------------
 
 
-@router.get("/reports")
-def reports_index(request: Request, session: DB, actor: PageActor) -> Response:
+def index_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
     reports = [saved.to_out(session, actor, r) for r in saved.list_visible(session, actor)]
     boards = [dashboards.to_out(session, actor, d) for d in dashboards.list_visible(session, actor)]
     return render(
@@ -417,22 +441,31 @@ def reports_index(request: Request, session: DB, actor: PageActor) -> Response:
             "mine": [r for r in reports if r.company_id == actor.company_id],
             "shared": [r for r in reports if r.company_id != actor.company_id],
             "dashboards": boards,
-            "choices": _choices(session, actor),
+            "choices": builder_choices(session, actor),
+            "addable": addable_reports(session, actor),
             "chart_labels": CHART_LABELS,
+            "errors": errors or {},
+            "values": values or {},
         },
+        status_code=status_code,
     )
+
+
+@router.get("/reports")
+def reports_index(request: Request, session: DB, actor: PageActor) -> Response:
+    return index_page(request, session, actor)
 
 
 @router.get("/reports/new")
 def new_report(request: Request, session: DB, actor: PageActor) -> Response:
     blank = SavedReportIn(name="New", definition=ReportIn(group_by=["stage"]), chart_type="bar")
-    return _builder(request, session, actor, values=_form_values(blank) | {"name": ""})
+    return builder_page(request, session, actor, values=_form_values(blank) | {"name": ""})
 
 
 @router.post("/reports/preview")
 def preview(request: Request, session: DB, actor: PageActor, form: FormInput) -> Response:
     """The htmx preview: run what the builder describes, as the signed-in user."""
-    _, data, errors = _read_form(form)
+    _, data, errors = read_builder_form(form)
     result: Presented | None = None
     message = next(iter(errors.values()), None) if errors else None
     if data is not None:
@@ -448,14 +481,14 @@ def preview(request: Request, session: DB, actor: PageActor, form: FormInput) ->
 
 @router.post("/reports/new")
 def create_report(request: Request, session: DB, actor: PageActor, form: FormInput) -> Response:
-    values, data, errors = _read_form(form)
+    values, data, errors = read_builder_form(form)
     if data is None:
-        return _builder(request, session, actor, values=values, errors=errors, status_code=422)
+        return builder_page(request, session, actor, values=values, errors=errors, status_code=422)
     try:
         report = saved.create(session, actor, data)
     except Problem as problem:
         session.rollback()
-        return _builder(
+        return builder_page(
             request, session, actor, values=values, errors=_problem_errors(problem),
             status_code=422,
         )  # fmt: skip
@@ -477,7 +510,7 @@ def report_page(request: Request, session: DB, actor: PageActor, report_id: str)
             shared_with=out.shared_with or SharedWith(),
         )
     )
-    return _builder(
+    return builder_page(
         request, session, actor, values=values, report=out, result=presented, run_error=run_error
     )
 
@@ -488,10 +521,10 @@ def update_report(
 ) -> Response:
     report_uuid = parse_id(report_id, "report")
     out = saved.to_out(session, actor, saved.get(session, actor, report_uuid))
-    values, data, errors = _read_form(form)
+    values, data, errors = read_builder_form(form)
     version = form.text("version")
     if data is None:
-        return _builder(
+        return builder_page(
             request, session, actor, values=values, errors=errors, report=out, status_code=422
         )
     try:
@@ -501,7 +534,7 @@ def update_report(
         errors = _problem_errors(problem)
         if problem.status == 412:
             errors = {"form": "Someone changed this report meanwhile: reload it and try again."}
-        return _builder(
+        return builder_page(
             request, session, actor, values=values, errors=errors, report=out,
             status_code=problem.status if problem.status in (403, 412) else 422,
         )  # fmt: skip
@@ -516,111 +549,21 @@ def delete_report(request: Request, session: DB, actor: PageActor, report_id: st
     return redirect(request, "/reports", "Report deleted.")
 
 
-# --- dashboards --------------------------------------------------------------------------------
+# --- the dashboards on the index -------------------------------------------------------------
 
 
-@dataclass
-class PanelView:
-    panel: PanelOut
-    result: Presented | None
-    chart_id: str
-
-
-def _dashboard_page(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    run: DashboardRunOut,
-    *,
-    action: str,
-    board: dashboards.DashboardOut | None = None,
-) -> Response:
-    panels = [
-        PanelView(
-            panel=p,
-            result=present(session, actor, p.name, p.chart_type, p.result) if p.result else None,
-            chart_id=f"panel-{i}",
+def addable_reports(session: Session, actor: Actor) -> list[tuple[str, str]]:
+    """Saved reports the actor may put on a dashboard: mine first, then partners' shared ones."""
+    reports = saved.list_visible(session, actor)
+    reports.sort(key=lambda r: r.company_id != actor.company_id)  # stable: by name within
+    shared = {r.company_id for r in reports if r.company_id != actor.company_id}
+    owners = company_names(session, shared) if shared else {}
+    return [
+        (
+            str(r.id),
+            r.name
+            if r.company_id == actor.company_id
+            else f"{r.name} (shared by {owners.get(r.company_id, 'a partner')})",
         )
-        for i, p in enumerate(run.panels)
+        for r in reports
     ]
-    context = {
-        "nav": "reports",
-        "run": run,
-        "board": board,
-        "panels": panels,
-        "choices": _choices(session, actor),
-        "action": action,
-        "bar": run.filters,
-    }
-    if request.headers.get("HX-Request") == "true":
-        return render(request, "reports/_panels.html", context)
-    return render(request, "reports/dashboard.html", context)
-
-
-def _filter_bar(request: Request) -> FilterBar | None:
-    query = request.query_params
-    if "apply" not in query:
-        return None
-    raw = {key: query.get(key) or None for key in ("plan", "program", "partner", "region")}
-    try:
-        return FilterBar.model_validate(raw)
-    except ValidationError as exc:
-        raise Problem(422, "validation-error", "Invalid filter", "Check the filter bar.") from exc
-
-
-@router.get("/dashboards/{dashboard_id}")
-def dashboard_page(request: Request, session: DB, actor: PageActor, dashboard_id: str) -> Response:
-    board_id = parse_id(dashboard_id, "dashboard")
-    run = dashboards.run(session, actor, board_id, _filter_bar(request))
-    board = dashboards.to_out(session, actor, dashboards.get(session, actor, board_id))
-    return _dashboard_page(
-        request, session, actor, run, action=f"/dashboards/{board_id}", board=board
-    )
-
-
-@router.get("/reports/defaults/partners/{company_id}")
-def partner_health_page(
-    request: Request, session: DB, actor: PageActor, company_id: str
-) -> Response:
-    partner = parse_id(company_id, "partner")
-    bar = _filter_bar(request)
-    run = dashboards.partner_health(session, actor, partner, bar.region if bar else None)
-    return _dashboard_page(
-        request, session, actor, run, action=f"/reports/defaults/partners/{partner}"
-    )
-
-
-@router.get("/reports/defaults/plans/{plan_id}")
-def plan_pipeline_page(request: Request, session: DB, actor: PageActor, plan_id: str) -> Response:
-    plan = parse_id(plan_id, "plan")
-    bar = _filter_bar(request)
-    run = dashboards.plan_pipeline(session, actor, plan, bar.region if bar else None)
-    return _dashboard_page(request, session, actor, run, action=f"/reports/defaults/plans/{plan}")
-
-
-@router.post("/dashboards/new")
-def create_dashboard(request: Request, session: DB, actor: PageActor, form: FormInput) -> Response:
-    try:
-        data = DashboardIn(
-            name=form.text("name") or "Untitled dashboard",
-            panels=[PanelIn(report_id=parse_id(r, "report")) for r in form.texts("report_ids")],
-            shared_with=SharedWith.model_validate(
-                {"users": form.texts("share_users"), "companies": form.texts("share_companies")}
-            ),
-        )
-        board = dashboards.create(session, actor, data)
-    except (Problem, ValidationError) as exc:
-        session.rollback()
-        detail = exc.detail if isinstance(exc, Problem) else FORM_ERROR
-        return redirect(request, "/reports", f"Dashboard not saved: {detail}", "error")
-    session.commit()
-    return redirect(request, f"/dashboards/{board.id}", f"Dashboard “{board.name}” saved.")
-
-
-@router.post("/dashboards/{dashboard_id}/delete")
-def delete_dashboard(
-    request: Request, session: DB, actor: PageActor, dashboard_id: str
-) -> Response:
-    dashboards.remove(session, actor, parse_id(dashboard_id, "dashboard"), None)
-    session.commit()
-    return redirect(request, "/reports", "Dashboard deleted.")

@@ -5,37 +5,58 @@ A definition names a record kind, group-by dimensions, measures and filters. Dim
 `motion`, `source_company`, `close_quarter`, `mine.<custom enum key>` and
 `<partner company id>.<key>` (a partner's field, only when that partner shares it with the
 viewer's company). Measures: `count`; `sum`/`avg`/`min`/`max` of `mine.amount` or
-`<partner company id>.amount`; `weighted_pipeline`; `win_rate`; `avg_cycle_days`.
-Money values are strings with two decimals, in `currency` (the viewer's company currency).
+`<partner company id>.amount`; `weighted_pipeline`; `win_rate`; `avg_cycle_days`;
+`goal_attainment` (optionally of one goal metric: `pipeline_value`, `closed_revenue`,
+`opportunity_count`, `lead_count`), only in a report scoped to one plan with `plan_id`: the
+plan's goals' live progress over their targets, as the viewer sees it (`coterie.reports.
+attainment`). Money values are strings with two decimals, in `currency` (the viewer's company
+currency).
 """
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 MeasureOp = Literal[
-    "count", "sum", "avg", "min", "max", "weighted_pipeline", "win_rate", "avg_cycle_days"
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "weighted_pipeline",
+    "win_rate",
+    "avg_cycle_days",
+    "goal_attainment",
 ]
 AMOUNT_OPS: frozenset[str] = frozenset({"sum", "avg", "min", "max"})
 MAX_GROUP_BY = 3
 MAX_MEASURES = 10
 
-# A measure's value: an int (count), a Decimal (money with 2 decimals, win rate 0..1 with 4,
-# days with 1), or None (no value: an empty group, or nothing visible to aggregate).
+# A measure's value: an int (count), a Decimal (money with 2 decimals, win rate 0..1 and goal
+# attainment (1 = the target met) with 4, days with 1), or None (no value: an empty group,
+# nothing visible to aggregate, no goal for the group).
 Value = Decimal | int | None
 
 
 class Measure(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    op: MeasureOp
+    op: MeasureOp = Field(
+        description="`count`; `sum`/`avg`/`min`/`max` of an amount; `weighted_pipeline`; "
+        "`win_rate` (0..1); `avg_cycle_days`; `goal_attainment` (0..1 and above: the plan's "
+        "goals' live progress over target, as you see it; needs `plan_id`, not with `compare`)."
+    )
     field: str | None = Field(
         default=None,
         max_length=80,
-        description="For sum/avg/min/max: `mine.amount` or `<partner company id>.amount`.",
+        description="For sum/avg/min/max: `mine.amount` or `<partner company id>.amount`. "
+        "For goal_attainment (optional): the goal metric, `pipeline_value`, `closed_revenue`, "
+        "`opportunity_count` or `lead_count`; without it, the one metric the plan has goals "
+        "for in the report's kind.",
     )
 
     @property
@@ -45,6 +66,15 @@ class Measure(BaseModel):
 
 
 class ReportIn(BaseModel):
+    """A report: records of `kind` you may see, grouped and measured over masked values.
+
+    `goal_attainment` reads the goals of the plan named by `plan_id`: achieved over target
+    (4 decimals), for the goals of one metric (the measure's `field`, or the plan's only
+    metric for the kind): the joint goals, or your company's when the plan has no joint one.
+    Totals: the goals without a breakdown; rows: when grouped by exactly one of `region`,
+    `industry`, `product`, `close_quarter`, the slice goal of each group (None without one).
+    `hidden` counts records that may count but whose values you may not see."""
+
     model_config = ConfigDict(extra="forbid")
 
     kind: str = Field(default="opportunity", max_length=20)
@@ -63,7 +93,17 @@ class ReportIn(BaseModel):
         description="Only records whose own close date falls in this quarter ('2026-Q3'). "
         "With `compare` and no quarter: the current quarter.",
     )
-    compare: Literal["previous_quarter"] | None = None
+    plan_id: uuid.UUID | None = Field(
+        default=None,
+        description="Scope the report to one joint sales plan the viewer may see: only the "
+        "records linked to it (that the viewer may see) are reported on, and `goal_attainment` "
+        "measures the plan's goals. A plan the viewer cannot see is refused (422 `body.plan_id`).",
+    )
+    compare: Literal["previous_quarter"] | None = Field(
+        default=None,
+        description="Also report the previous quarter, with deltas (not with `goal_attainment`: "
+        "goals are live progress over their own periods).",
+    )
     hide_private: bool = Field(
         default=False,
         description="Treat the viewer's own private fields as not visible (also on while the "
