@@ -35,7 +35,14 @@ EXPECTED_FIGURES = {
     "write.large",
     "rule.auto_share",
     "report.grouped.large",
+    *(f"record.get.{viewer}" for viewer in ("small", "large")),
+    *(f"search.{viewer}" for viewer in ("small", "large")),
+    *(f"casbin.list.{viewer}" for viewer in ("small", "large")),
+    # peak memory growth of an export (bytes, unit "MB"): every opportunity the export company
+    # sees vs a tenth of them, each in a fresh process
+    *(f"memory.export.{export_format}" for export_format in ("csv", "xlsx")),
 }
+"""Every figure is produced on both databases (none is PostgreSQL-only)."""
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -61,7 +68,9 @@ def test_smoke_run_produces_every_figure_and_the_result_files(
     results = tmp_path / "results"
     runner = CliRunner()
     arguments = ["bench", "run", "--scale", "smoke", "--database-url", bench_url]
-    outcome = runner.invoke(cli_app, [*arguments, "--results-dir", str(results)])
+    outcome = runner.invoke(
+        cli_app, [*arguments, "--results-dir", str(results)], env={"COLUMNS": "200"}
+    )
     assert outcome.exit_code == 0, outcome.output
 
     json_files = list(results.glob("smoke-*.json"))
@@ -79,6 +88,21 @@ def test_smoke_run_produces_every_figure_and_the_result_files(
             assert figure[arm]["p95_s"] >= figure[arm]["median_s"], figure["key"]
         assert figure["ratio"] > 0
         assert isinstance(figure["target_met"], bool)
+    by_key = {figure["key"]: figure for figure in data["figures"]}
+    for viewer in ("small", "large"):
+        casbin = by_key[f"casbin.list.{viewer}"]["details"]
+        assert casbin["same_page_as_gate"], casbin  # Casbin allowed exactly the gate's page
+        assert by_key[f"search.{viewer}"]["details"]["hits"] > 0
+    scale = SCALES["smoke"]
+    for export_format in ("csv", "xlsx"):
+        exported = by_key[f"memory.export.{export_format}"]
+        assert exported["unit"] == "MB"
+        assert exported["details"]["rows"] == scale.export_rows
+        assert exported["details"]["baseline_rows"] == scale.export_rows // 10
+    rows = data["dataset"]["rows"]
+    for table in ("records", "search_entries", "record_changes", "plan_details", "plan_records"):
+        assert rows[table] > 0, table
+    assert rows["records"] == scale.records + scale.leads + scale.plans
     rule = next(f for f in data["figures"] if f["key"] == "rule.auto_share")
     assert rule["details"]["records_invited"] == SCALES["smoke"].rule_matches
     assert rule["details"]["baseline_rows"] == SCALES["smoke"].rule_matches
@@ -106,6 +130,9 @@ def test_the_same_seed_generates_the_same_rows() -> None:
         rule_matches=10,
         small_owned=5,
         small_shared=10,
+        export_rows=30,
+        leads=60,
+        plans=5,
     )
 
     def rows(seed: int) -> list[tuple[object, ...]]:

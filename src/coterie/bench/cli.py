@@ -2,6 +2,8 @@
 
     coterie bench run --scale smoke|medium|large [--database-url URL] [--seed N] [--regenerate]
     coterie bench generate --scale ... (only build or check the data set)
+    coterie bench http --scale ... (end-to-end HTTP figures against the framework floor)
+    coterie bench load --scale ... [--duration S] (the load test, on a copy of the data set)
 
 The database defaults to coterie_bench_<scale> on the local PostgreSQL server
 (COTERIE_BENCH_DATABASE_URL overrides it; `{scale}` in it is replaced). Heavy imports happen
@@ -12,11 +14,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from coterie.bench.dataset import Landmarks
 
 bench_app = typer.Typer(
     help="Benchmarks of the authorization gate on a generated data set.", no_args_is_help=True
@@ -26,13 +31,16 @@ console = Console()
 
 class ScaleOption(StrEnum):
     SMOKE = "smoke"
+    SMALL = "small"
     MEDIUM = "medium"
     LARGE = "large"
 
 
 ScaleArg = Annotated[
     ScaleOption,
-    typer.Option(help="smoke (CI, seconds), medium (100k records), large (1M records)."),
+    typer.Option(
+        help="smoke (CI, seconds), small (10k records), medium (100k), large (1M records)."
+    ),
 ]
 UrlArg = Annotated[
     str | None,
@@ -62,16 +70,49 @@ def run(
     results_dir: Annotated[
         Path, typer.Option(help="Where <scale>-<date>.json and .md are written.")
     ] = Path("bench/results"),
+    http: Annotated[
+        bool | None,
+        typer.Option(
+            "--http/--no-http",
+            help="End-to-end HTTP figures (default: on for medium and large on PostgreSQL).",
+        ),
+    ] = None,
+    load_seconds: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Seconds of the load test, 0 for none (default: medium 60, large 300 on "
+            "PostgreSQL, else none).",
+        ),
+    ] = None,
+    curves: Annotated[
+        bool | None,
+        typer.Option(
+            "--curves/--no-curves",
+            help="Growth curves: the list, record, report and write figures also on the small "
+            "(10k) and medium (100k) data sets, plotted to bench/results/growth-<date>.png "
+            "(default: on for large).",
+        ),
+    ] = None,
 ) -> None:
-    """Run every benchmark; print one table and write it as JSON and Markdown.
+    """Run every benchmark; print the tables and write them as JSON and Markdown.
 
     Prepares the data set (or reuses it), checks it against the gate, the grants and the
-    templates, then measures each figure against its baseline.
+    templates, then measures each figure against its baseline; then, by scale, the end-to-end
+    HTTP figures against a bare ASGI floor, the load test and the growth curves.
     """
+    from sqlalchemy import make_url
+
     from coterie.bench import database, verify
     from coterie.bench import run as bench_run
 
     url = database_url or database.default_url(scale.value)
+    default = bench_run.Plan.default(scale.value, make_url(url).get_backend_name())
+    plan = bench_run.Plan(
+        http=default.http if http is None else http,
+        load_seconds=default.load_seconds if load_seconds is None else load_seconds,
+        curves=default.curves if curves is None else curves,
+    )
     try:
         bench_run.run(
             scale.value,
@@ -80,6 +121,7 @@ def run(
             regenerate=regenerate,
             results_dir=results_dir,
             console=console,
+            plan=plan,
         )
     except (database.BenchDatabaseError, verify.DatasetInconsistentError) as exc:
         _fail(str(exc))
@@ -106,3 +148,117 @@ def generate(
         return
     state = "generated" if prepared.generated else "already there (reused)"
     console.print(f"Data set {scale.value}/{seed} in {database.display_url(url)}: {state}.")
+
+
+JsonArg = Annotated[
+    Path | None,
+    typer.Option(
+        "--json", help="Also write the figures to this JSON file, and as Markdown next to it (.md)."
+    ),
+]
+
+
+def _write_results(path: Path | None, data: dict[str, Any], markdown: str) -> None:
+    if path is None:
+        return
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    path.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    console.print(f"Figures: {path} and {path.with_suffix('.md')}")
+
+
+def _prepared_landmarks(
+    scale: ScaleOption, database_url: str | None, seed: int
+) -> tuple[str, Landmarks]:
+    """The data set for `bench http` and `bench load` (PostgreSQL only), prepared or reused."""
+    from coterie.bench import database, http_servers
+    from coterie.bench.scales import SCALES
+
+    url = database_url or database.default_url(scale.value)
+    http_servers.require_postgresql(url)
+    prepared = database.prepare(url, SCALES[scale.value], seed, regenerate=False, console=console)
+    return url, prepared.landmarks
+
+
+@bench_app.command("http")
+def http(
+    scale: ScaleArg = ScaleOption.SMOKE,
+    database_url: UrlArg = None,
+    seed: SeedArg = 42,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn workers of each server.")] = 1,
+    seconds: Annotated[
+        float | None, typer.Option(min=0.1, help="Seconds per cell (default by scale).")
+    ] = None,
+    warmup: Annotated[
+        float | None, typer.Option(min=0, help="Warm-up seconds per cell (default by scale).")
+    ] = None,
+    json_path: JsonArg = None,
+) -> None:
+    """End-to-end HTTP latency and throughput against the framework floor (PostgreSQL).
+
+    The list, record and report routes of the app under uvicorn, with 1, 8 and 32 concurrent
+    clients, each against a bare ASGI endpoint running the same SQL, measured in the same run.
+    """
+    from coterie.bench import database
+    from coterie.bench import http as bench_http
+    from coterie.bench.scales import SCALES
+
+    try:
+        url, landmarks = _prepared_landmarks(scale, database_url, seed)
+        result = bench_http.measure(
+            url,
+            landmarks,
+            SCALES[scale.value],
+            console,
+            workers=workers,
+            seconds=seconds,
+            warmup=warmup,
+        )
+    except database.BenchDatabaseError as exc:
+        _fail(str(exc))
+        return
+    console.print(bench_http.table(result))
+    _write_results(json_path, result.to_json(), result.markdown())
+    for note in result.notes:
+        console.print(f"- {note}", soft_wrap=True)
+
+
+@bench_app.command("load")
+def load(
+    scale: ScaleArg = ScaleOption.SMOKE,
+    database_url: UrlArg = None,
+    seed: SeedArg = 42,
+    duration: Annotated[
+        float | None,
+        typer.Option(min=1, help="Seconds of load (default: smoke 10, medium 60, large 300)."),
+    ] = None,
+    users: Annotated[int, typer.Option(min=1, help="Concurrent virtual users.")] = 32,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn workers of the app.")] = 2,
+    json_path: JsonArg = None,
+) -> None:
+    """Load test: users browse, edit, move cards, comment, run reports (PostgreSQL).
+
+    Virtual users against several app workers under uvicorn: errors, p50/p95/p99 per request
+    type and the workers' memory (start, end, peak). Its writes go to a copy of the data set,
+    dropped afterwards.
+    """
+    from coterie.bench import database
+    from coterie.bench import load as bench_load
+    from coterie.bench.scales import SCALES
+
+    try:
+        url, landmarks = _prepared_landmarks(scale, database_url, seed)
+        result = bench_load.run(
+            url, landmarks, SCALES[scale.value], console, duration, users=users, workers=workers
+        )
+    except database.BenchDatabaseError as exc:
+        _fail(str(exc))
+        return
+    console.print(bench_load.table(result))
+    _write_results(json_path, result.to_json(), result.markdown())
+    for sample in result.error_samples:
+        console.print(Text(f"error: {sample}", style="red"), soft_wrap=True)
+    for note in result.notes:
+        console.print(f"- {note}", soft_wrap=True)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 from psycopg import sql
 from rich.console import Console
@@ -57,6 +60,7 @@ from coterie.bench.dataset import (
     GENERATOR_VERSION,
     JSON_COLUMNS,
     RECORD_TABLES,
+    SEARCH_TABLE,
     TABLES,
     Batch,
     Generator,
@@ -232,8 +236,9 @@ def prepare(url: str, scale: Scale, seed: int, *, regenerate: bool, console: Con
     console.print(f"Generating the {scale.name} data set (seed {seed}) in {display_url(url)}")
     migrate.upgrade(url)
     generator = Generator(scale, seed)
+    rss_before = _rss_bytes()
     with progress_bar(console) as progress:
-        task = progress.add_task("records", total=scale.records)
+        task = progress.add_task("records", total=scale.records + scale.leads + scale.plans)
 
         def advance(count: int) -> None:
             progress.advance(task, count)
@@ -244,6 +249,10 @@ def prepare(url: str, scale: Scale, seed: int, *, regenerate: bool, console: Con
             _load_sqlite(url, generator.batches(advance))
     seconds = time.perf_counter() - started
     landmarks = generator.landmarks()
+    landmarks.memory = {
+        "rss_before_mb": round(rss_before / 2**20, 1),
+        "peak_rss_mb": round(_peak_rss_bytes() / 2**20, 1),
+    }
     generated_at = datetime.now(UTC).isoformat(timespec="seconds")
     engine = make_engine(url)
     try:
@@ -263,9 +272,22 @@ def prepare(url: str, scale: Scale, seed: int, *, regenerate: bool, console: Con
         engine.dispose()
     console.print(
         f"Generated {sum(landmarks.rows.values()):,} rows in {seconds:.1f} s "
-        f"({', '.join(f'{t} {n:,}' for t, n in landmarks.rows.items())})."
+        f"({', '.join(f'{t} {n:,}' for t, n in landmarks.rows.items())}); peak resident memory "
+        f"{landmarks.memory['peak_rss_mb']:,.0f} MB ({landmarks.memory['rss_before_mb']:,.0f} MB "
+        "before)."
     )
     return Prepared(url, landmarks, True, seconds, generated_at)
+
+
+def _rss_bytes() -> int:
+    """This process's resident memory now."""
+    return int(psutil.Process().memory_info().rss)
+
+
+def _peak_rss_bytes() -> int:
+    """This process's peak resident memory so far (Linux reports kilobytes, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
 @contextmanager
@@ -299,6 +321,9 @@ def _load_sqlite(url: str, batches: Iterator[Batch]) -> None:
             connection.exec_driver_sql("ANALYZE")
     finally:
         engine.dispose()
+
+
+STEP_SECONDS: dict[str, float] = {}  # the last load's key and index steps (diagnostics)
 
 
 @dataclass(frozen=True)
@@ -416,10 +441,19 @@ def _load_postgresql(url: str, batches: Iterator[Batch], progress: Progress) -> 
         types = {table: _wire_types(conn, table, COLUMNS[table]) for table in TABLES}
         for batch in batches:
             _copy(conn, batch, types[batch.table], freeze=True)
+        # the index's ids were given by the generator: new rows of the app must come after them
+        conn.execute(
+            sql.SQL(
+                "SELECT setval(pg_get_serial_sequence({table}, 'id'), "
+                "coalesce((SELECT max(id) FROM {name}), 0) + 1, false)"
+            ).format(table=sql.Literal(SEARCH_TABLE), name=sql.Identifier(SEARCH_TABLE))
+        )
         task = progress.add_task("keys and indexes", total=len(rebuild))
         for step in rebuild:
             progress.update(task, description=f"keys and indexes: {step.label}")
+            began = time.perf_counter()
             conn.execute(step.statement)
+            STEP_SECONDS[step.label] = time.perf_counter() - began
             progress.advance(task)
         progress.update(task, description="keys and indexes")
         conn.commit()

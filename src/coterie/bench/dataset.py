@@ -13,8 +13,9 @@ Three companies have a role in the benchmarks (`Landmarks`):
   active records have region "emea" in its own space, which the benchmark auto-share rule
   matches;
 - the small viewer, likewise with `small_owned` and `small_shared`;
-- the auto-share target: a partner of the large viewer on no record at all, so the rule's
-  invitations are all new.
+- the auto-share target: a partner of the large viewer on no record of it, so the rule's
+  invitations are all new; it owns `export_rows` opportunities of its own (a tenth in EMEA in
+  its space), shared only with its few partners: the rows of the export memory figure.
 
 Rows come out in `Batch`es, table by table, records in chunks; ids are UUIDv7 like the app's
 (time-ordered), made from the seed.
@@ -31,15 +32,19 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from coterie.activity.changes import PARTICIPANT_PREFIX
 from coterie.authz.principal import COMPANY_WIDE
 from coterie.bench.scales import Scale
 from coterie.models import pair_key
 from coterie.models.vocabulary import CompanySize, Industry, PartnerType, Region
 from coterie.records.fields import FieldDefinition, ForecastCategory
 from coterie.records.kinds import Motion, ParticipantStatus
+from coterie.records.search import search_terms
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 3
 KIND = "opportunity"
+LEAD = "lead"
+PLAN = "plan"
 LARGE, SMALL, TARGET = 0, 1, 2  # company indexes with a role; every other company is ordinary
 RECORD_CHUNK = 20_000
 BASE_TIME = datetime(2025, 1, 1, tzinfo=UTC)
@@ -87,10 +92,30 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "custom", "updated_at", "updated_by_user_id",
     ),
     "record_access": ("company_id", "kind", "principal", "record_id", "can_edit", "via"),
+    "plan_details": (
+        "record_id", "program_id", "period_start", "period_end", "status", "version",
+        "updated_at", "updated_by_user_id",
+    ),
+    "plan_records": (
+        "plan_id", "record_id", "kind", "role", "linked_by_company_id", "linked_by_user_id",
+        "linked_at",
+    ),
+    "record_changes": (
+        "id", "record_id", "kind", "company_id", "field_key", "old_value", "new_value",
+        "actor_user_id", "actor_company_id", "at",
+    ),
+    "search_entries": (
+        "id", "record_id", "kind", "owner_company_id", "field_key", "content", "terms",
+    ),
 }  # fmt: skip
 TABLES = tuple(COLUMNS)  # load order (foreign keys point backwards)
-JSON_COLUMNS = frozenset({"preferences", "definition", "custom"})
-RECORD_TABLES = ("records", "record_participants", "record_spaces", "record_access")
+JSON_COLUMNS = frozenset({"preferences", "definition", "custom", "old_value", "new_value"})
+# tables whose primary key is dropped for the bulk load and built back afterwards
+RECORD_TABLES = (
+    "records", "record_participants", "record_spaces", "record_access", "plan_details",
+    "plan_records", "record_changes", "search_entries",
+)  # fmt: skip
+SEARCH_TABLE = "search_entries"  # its bigint ids are given here; the sequence is moved past them
 
 REGIONS = tuple(r.value for r in Region)
 OTHER_REGIONS = tuple(r for r in REGIONS if r != Region.EMEA.value)
@@ -180,10 +205,14 @@ class Landmarks:
     small_admin: uuid.UUID
     small_member: uuid.UUID
     target_company: uuid.UUID
+    target_member: uuid.UUID
     large_visible: int
     small_visible: int
     rule_matches: int
+    export_rows: int  # the opportunities the target company owns (the export figure's rows)
     rows: dict[str, int] = field(default_factory=dict)
+    # the generating process's resident memory: before generation, and its peak (MB)
+    memory: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in asdict(self).items()}
@@ -194,7 +223,7 @@ class Landmarks:
             key: uuid.UUID(data[key])
             for key in (
                 "large_company", "large_admin", "large_member", "small_company",
-                "small_admin", "small_member", "target_company",
+                "small_admin", "small_member", "target_company", "target_member",
             )
         }  # fmt: skip
         return cls(
@@ -202,7 +231,9 @@ class Landmarks:
             large_visible=int(data["large_visible"]),
             small_visible=int(data["small_visible"]),
             rule_matches=int(data["rule_matches"]),
+            export_rows=int(data["export_rows"]),
             rows={str(k): int(v) for k, v in dict(data.get("rows", {})).items()},
+            memory={str(k): float(v) for k, v in dict(data.get("memory", {})).items()},
         )
 
 
@@ -227,9 +258,7 @@ class Generator:
 
     def _uuid7(self, ms: int) -> uuid.UUID:
         """A UUIDv7 for the instant `ms` (Unix milliseconds), its random bits from the seed."""
-        rand = self.rng.getrandbits(74)
-        value = (ms << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0b10 << 62)
-        return uuid.UUID(int=value | (rand & ((1 << 62) - 1)))
+        return uuid7_of(ms, self.rng.getrandbits(74))
 
     def _new_id(self) -> uuid.UUID:
         self._clock_ms += 1
@@ -251,6 +280,8 @@ class Generator:
         for other in rng.sample(ordinary, min(scale.small_partners, len(ordinary))):
             self._partner(SMALL, other)
         self._partner(LARGE, TARGET)
+        for other in rng.sample(ordinary, min(scale.export_partners, len(ordinary))):
+            self._partner(TARGET, other)
 
     def _partner(self, a: int, b: int) -> None:
         self.partners[a].add(b)
@@ -266,9 +297,11 @@ class Generator:
             small_admin=small_users[0],
             small_member=small_users[-1],
             target_company=self.company_ids[TARGET],
+            target_member=self.user_ids[TARGET][-1],
             large_visible=self.scale.large_visible,
             small_visible=self.scale.small_visible,
             rule_matches=self.scale.rule_matches,
+            export_rows=self.scale.export_rows,
             rows=dict(self.counts),
         )
 
@@ -357,35 +390,38 @@ class Generator:
         return {"companies": [str(self.company_ids[c]) for c in chosen]}
 
     def _templates(self) -> Iterator[Batch]:
+        """Each company's opportunity and lead templates (plans keep the empty default), and
+        the field shares they compile to."""
         templates: list[tuple[Any, ...]] = []
         shares: list[tuple[Any, ...]] = []
         for index, company_id in enumerate(self.company_ids):
-            fields: list[dict[str, Any]] = []
-            for key, weights in VISIBILITY_WEIGHTS.items():
-                visibility = self._visibility(index, key) if weights[0] < 1 else "private"
-                spec = CUSTOM_FIELDS.get(key, {})
-                definition = FieldDefinition.model_validate(
-                    {"key": key, "visibility": visibility, **spec}
+            for kind in (KIND, LEAD):
+                fields: list[dict[str, Any]] = []
+                for key, weights in VISIBILITY_WEIGHTS.items():
+                    visibility = self._visibility(index, key) if weights[0] < 1 else "private"
+                    spec = CUSTOM_FIELDS.get(key, {})
+                    definition = FieldDefinition.model_validate(
+                        {"key": key, "visibility": visibility, **spec}
+                    )
+                    fields.append(definition.model_dump(mode="json"))
+                    if key == "amount":  # the currency goes with the amount
+                        currency = FieldDefinition(key="currency", visibility=definition.visibility)
+                        fields.append(currency.model_dump(mode="json"))
+                templates.append(
+                    (company_id, kind, {"fields": fields, "retired": []}, 1, BASE_TIME, None)
                 )
-                fields.append(definition.model_dump(mode="json"))
-                if key == "amount":  # the currency goes with the amount
-                    currency = FieldDefinition(key="currency", visibility=definition.visibility)
-                    fields.append(currency.model_dump(mode="json"))
-            templates.append(
-                (company_id, KIND, {"fields": fields, "retired": []}, 1, BASE_TIME, None)
-            )
-            # what coterie.records.templates.save compiles: one row per audience, none if private
-            for entry in fields:
-                visibility = entry["visibility"]
-                audiences: list[uuid.UUID | None] = []
-                if visibility == "participants":
-                    audiences = [None]
-                elif isinstance(visibility, dict):
-                    audiences = [uuid.UUID(c) for c in dict.fromkeys(visibility["companies"])]
-                shares.extend(
-                    (self._new_id(), company_id, KIND, entry["key"], audience)
-                    for audience in audiences
-                )
+                # what coterie.records.templates.save compiles: a row per audience, none if private
+                for entry in fields:
+                    visibility = entry["visibility"]
+                    audiences: list[uuid.UUID | None] = []
+                    if visibility == "participants":
+                        audiences = [None]
+                    elif isinstance(visibility, dict):
+                        audiences = [uuid.UUID(c) for c in dict.fromkeys(visibility["companies"])]
+                    shares.extend(
+                        (self._new_id(), company_id, kind, entry["key"], audience)
+                        for audience in audiences
+                    )
         yield self._batch("record_templates", templates)
         yield self._batch("field_shares", shares)
 
@@ -393,13 +429,14 @@ class Generator:
         """The owner company of each record, in creation order."""
         rng, scale = self.rng, self.scale
         ordinary = list(self.ordinary)
-        rest = scale.records - scale.large_owned - scale.small_owned
+        rest = scale.records - scale.large_owned - scale.small_owned - scale.export_rows
         if rest < len(ordinary):
             raise ValueError("too few records for the companies of this scale")
         # a few busy companies and a long tail, as in a real network
         weights = [min(rng.paretovariate(1.3), 40.0) for _ in ordinary]
         owners = rng.choices(ordinary, weights=weights, k=rest)
         owners += [LARGE] * scale.large_owned + [SMALL] * scale.small_owned
+        owners += [TARGET] * scale.export_rows
         rng.shuffle(owners)
         return owners
 
@@ -409,7 +446,9 @@ class Generator:
         placed: dict[int, list[tuple[int, str]]] = {}
         for viewer, active in ((LARGE, self.scale.large_shared), (SMALL, self.scale.small_shared)):
             partners = self.partners[viewer]
-            candidates = [i for i, owner in enumerate(owners) if owner in partners]
+            candidates = [
+                i for i, owner in enumerate(owners) if owner in partners and owner != TARGET
+            ]
             extra = max(2, active // 50)  # ~2% invitations, ~2% records it left
             if len(candidates) < active + 2 * extra:
                 raise ValueError(f"too few partner records to place company {viewer}")
@@ -420,6 +459,8 @@ class Generator:
         return placed
 
     def _records(self, on_records: Callable[[int], None] | None) -> Iterator[Batch]:
+        """Opportunities and leads interleaved in time (ids in creation order), then the joint
+        plans; with each record its participants, spaces, grants, history and search rows."""
         rng, scale = self.rng, self.scale
         owners = self._owners()
         placements = self._placements(owners)
@@ -427,6 +468,13 @@ class Generator:
             i for i, places in placements.items() if (LARGE, ACTIVE) in places
         ]
         emea = set(rng.sample(large_active, scale.rule_matches))
+        target_owned = [i for i, owner in enumerate(owners) if owner == TARGET]
+        emea |= set(rng.sample(target_owned, scale.export_rows // 10))
+        ordinary = list(self.ordinary)
+        lead_weights = [min(rng.paretovariate(1.3), 40.0) for _ in ordinary]
+        lead_owners = rng.choices(ordinary, weights=lead_weights, k=scale.leads)
+        total = scale.records + scale.leads
+        lead_at = set(rng.sample(range(total), scale.leads))
         # partners a record's owner invites at random (the viewers and the target are placed)
         pickable = [sorted(p - {LARGE, SMALL, TARGET}) for p in self.partners]
         amounts = [Decimal(rng.randrange(100_000, 250_000_000)).scaleb(-2) for _ in range(4096)]
@@ -439,32 +487,60 @@ class Generator:
         customers = [
             (name, f"{name.split()[0].lower()}{domain}.example") for name, domain in customers
         ]
+        out = _Rows(on_records)
+        search = out.search
+        custom_texts = [search.custom_entries(custom) for custom in customs]
+        # each distinct text's search terms, computed once (a title's are its customer's and
+        # its product's: "Atlasorbit Bank - Cloud migration" -> "atlasorbit bank cloud migration")
+        customer_terms = [
+            (name, search.terms(name), domain, search.terms(domain)) for name, domain in customers
+        ]
+        product_terms = {product: search.terms(product) for product in PRODUCTS}
+        stage_terms = {stage: search.terms(stage) for stage in STAGES}
+        later = [timedelta(hours=h) for h in range(1, 24 * 30, 7)]
         base_ms = int(BASE_TIME.timestamp() * 1000)
         home_region, currency = self.home_region, self.currency
-        step_ms = max(1, RECORD_SPAN_MS // scale.records)
+        step_ms = max(1, RECORD_SPAN_MS // (total + scale.plans))
         company_ids, user_ids = self.company_ids, self.user_ids
+        participation_keys = [PARTICIPANT_PREFIX + str(c) for c in company_ids]
         random_ = rng.random
+        uuid7 = self._uuid7
+        # opportunities a company owns with an active partner: what its joint plans link to
+        plan_pipeline: list[list[uuid.UUID]] = [[] for _ in company_ids]
+        plan_partners: list[list[int]] = [[] for _ in company_ids]
 
         def pick(options: Sequence[T]) -> T:  # rng.choice, three times faster
             return options[int(random_() * len(options))]
 
-        records: list[tuple[Any, ...]] = []
-        participants: list[tuple[Any, ...]] = []
-        spaces: list[tuple[Any, ...]] = []
-        grants: list[tuple[Any, ...]] = []
-        for i, owner in enumerate(owners):
-            record_id = self._uuid7(base_ms + i * step_ms)
-            created = BASE_TIME + timedelta(milliseconds=i * step_ms)
+        opportunity = lead = 0
+        for t in range(total):
+            if t in lead_at:
+                kind, owner, index = LEAD, lead_owners[lead], -1
+                lead += 1
+            else:
+                kind, owner, index = KIND, owners[opportunity], opportunity
+                opportunity += 1
+            record_id = uuid7(base_ms + t * step_ms)
+            created = BASE_TIME + timedelta(milliseconds=t * step_ms)
             owner_id = company_ids[owner]
             creator = pick(user_ids[owner])
-            customer, domain = pick(customers)
+            customer, customer_words, domain, domain_words = pick(customer_terms)
             product = pick(PRODUCTS)
-            records.append(
+            product_words = product_terms[product]
+            title = f"{customer} - {product}"
+            out.records.append(
                 (
-                    record_id, KIND, f"{customer} - {product}", customer, domain, None, owner_id,
+                    record_id, kind, title, customer, domain, None, owner_id,
                     pick(MOTIONS), "", pick(JOINT_STAGES), 1, creator, created, created,
                 )
             )  # fmt: skip
+            sid = search.next_id
+            out.search_entries += (
+                (sid, record_id, kind, None, "title", title, f"{customer_words} {product_words}"),
+                (sid + 1, record_id, kind, None, "customer_name", customer, customer_words),
+                (sid + 2, record_id, kind, None, "customer_domain", domain, domain_words),
+            )
+            search.next_id = sid + 3
             roll = random_()
             extras = 0 if roll < 0.15 else 1 if roll < 0.5 else 2 if roll < 0.85 else 3
             candidates = pickable[owner]
@@ -481,38 +557,133 @@ class Generator:
                     if roll < 0.97 else REMOVED
                 )  # fmt: skip
                 taking.append((company, status))
-            taking.extend(placements.get(i, ()))
+            if index >= 0:
+                taking.extend(placements.get(index, ()))
             for company, status in taking:
                 company_id = company_ids[company]
-                participants.append(
+                out.participants.append(
                     (
                         record_id, company_id, status, owner_id, creator, created,
                         None if status == INVITED else created, "manual",
                     )
                 )  # fmt: skip
+                if company != owner:
+                    actor = creator if status in (INVITED, REMOVED) else pick(user_ids[company])
+                    actor_company = owner_id if actor == creator else company_id
+                    out.change(
+                        record_id, kind, None, participation_keys[company],
+                        PREVIOUS_STATUS[status], status, actor, actor_company,
+                        created + pick(later),
+                    )  # fmt: skip
                 if status in (ACTIVE, LEFT):  # a company that accepted once has a space
-                    if company == LARGE:
-                        region = "emea" if i in emea else pick(OTHER_REGIONS)
+                    if company in (LARGE, TARGET):  # EMEA exactly where the figures want it
+                        region = "emea" if index in emea else pick(OTHER_REGIONS)
                     else:
                         region = home_region[company] if random_() < 0.7 else pick(REGIONS)
                     owner_user = pick(user_ids[company])
-                    spaces.append(
+                    stage = pick(STAGES)
+                    custom_at = int(random_() * len(customs))
+                    out.spaces.append(
                         (
                             record_id, company_id, 1, pick(amounts), currency[company],
-                            pick(STAGES), pick(FORECAST), pick(close_dates), owner_user, region,
-                            pick(INDUSTRIES), product, pick(customs), created, owner_user,
+                            stage, pick(FORECAST), pick(close_dates), owner_user, region,
+                            pick(INDUSTRIES), product, customs[custom_at], created, owner_user,
                         )
                     )  # fmt: skip
+                    sid = search.next_id
+                    out.search_entries += (
+                        (sid, record_id, kind, company_id, "stage", stage, stage_terms[stage]),
+                        (sid + 1, record_id, kind, company_id, "product", product, product_words),
+                    )
+                    sid += 2
+                    for key, content, words in custom_texts[custom_at]:
+                        out.search_entries.append(
+                            (sid, record_id, kind, company_id, key, content, words)
+                        )
+                        sid += 1
+                    search.next_id = sid
+                    if company == owner:  # the stage moved once since creation
+                        out.change(
+                            record_id, kind, company_id, "stage", STAGE_BEFORE[stage], stage,
+                            owner_user, company_id, created + pick(later),
+                        )  # fmt: skip
                 if status == ACTIVE:
-                    grants.append((company_id, KIND, COMPANY_WIDE, record_id, True, "participant"))
-            if len(records) == RECORD_CHUNK or i == len(owners) - 1:
-                yield self._batch("records", records)
-                yield self._batch("record_participants", participants)
-                yield self._batch("record_spaces", spaces)
-                yield self._batch("record_access", grants)
-                if on_records is not None:
-                    on_records(len(records))
-                records, participants, spaces, grants = [], [], [], []
+                    out.grants.append(
+                        (company_id, kind, COMPANY_WIDE, record_id, True, "participant")
+                    )
+            shared = kind == KIND and owner > TARGET and len(taking) > 1
+            if shared and len(plan_pipeline[owner]) < PLAN_LINKS:
+                plan_pipeline[owner].append(record_id)
+                plan_partners[owner].extend(c for c, s in taking[1:] if s == ACTIVE)
+            if len(out.records) == RECORD_CHUNK:
+                yield from out.flush(self)
+        yield from self._plans(out, total, step_ms, plan_pipeline, plan_partners, pick)
+        yield from out.flush(self)
+
+    def _plans(
+        self,
+        out: _Rows,
+        first: int,
+        step_ms: int,
+        pipeline: list[list[uuid.UUID]],
+        partners_on: list[list[int]],
+        pick: Callable[[Sequence[Any]], Any],
+    ) -> Iterator[Batch]:
+        """Joint sales plans: an owner and one or two partners it co-sells with (all active),
+        an empty space each, the plan's period and status, and links to the owner's shared
+        opportunities (role `pipeline`)."""
+        owners = [c for c in self.ordinary if pipeline[c] and partners_on[c]]
+        if not owners and self.scale.plans:
+            raise ValueError("no company has a shared opportunity to put on a plan")
+        base_ms = int(BASE_TIME.timestamp() * 1000)
+        for n in range(self.scale.plans):
+            t = first + n
+            record_id = self._uuid7(base_ms + t * step_ms)
+            created = BASE_TIME + timedelta(milliseconds=t * step_ms)
+            owner = owners[n % len(owners)]
+            owner_id = self.company_ids[owner]
+            creator = self.user_ids[owner][0]
+            on_deals = partners_on[owner]
+            partners = sorted(set(self.rng.sample(on_deals, min(len(on_deals), 1 + n % 2))))
+            title = f"FY{25 + n % 2} joint plan {n + 1}: {pick(PRODUCTS)}"
+            out.records.append(
+                (
+                    record_id, PLAN, title, "", None, None, owner_id, None, "", None, 1,
+                    creator, created, created,
+                )
+            )  # fmt: skip
+            out.search.core(out, record_id, PLAN, title, "", None)
+            for company in [owner, *partners]:
+                company_id = self.company_ids[company]
+                user = self.user_ids[company][0]
+                out.participants.append(
+                    (record_id, company_id, ACTIVE, owner_id, creator, created, created, "manual")
+                )
+                out.spaces.append(
+                    (
+                        record_id, company_id, 1, None, None, None, None, None, user, None,
+                        None, None, {}, created, user,
+                    )
+                )  # fmt: skip
+                out.grants.append((company_id, PLAN, COMPANY_WIDE, record_id, True, "participant"))
+                if company != owner:
+                    out.change(
+                        record_id, PLAN, None, PARTICIPANT_PREFIX + str(company_id), INVITED,
+                        ACTIVE, user, company_id, created,
+                    )  # fmt: skip
+            year = 2025 + n % 2
+            out.plan_details.append(
+                (
+                    record_id, None, date(year, 1, 1), date(year, 12, 31), "active", 1, created,
+                    creator,
+                )
+            )  # fmt: skip
+            out.plan_records.extend(
+                (record_id, linked, KIND, "pipeline", owner_id, creator, created)
+                for linked in pipeline[owner]
+            )
+            if len(out.records) == RECORD_CHUNK:
+                yield from out.flush(self)
 
     def _custom(self) -> dict[str, Any]:
         rng = self.rng
@@ -529,3 +700,154 @@ class Generator:
         if rng.random() < 0.3:
             custom["internal_notes"] = "Champion moved teams; re-qualify budget before QBR."
         return custom
+
+
+PLAN_LINKS = 8  # opportunities a joint plan links
+# a participant's last logged status change: from what, to what
+PREVIOUS_STATUS: dict[str, str | None] = {
+    INVITED: None,
+    ACTIVE: INVITED,
+    LEFT: ACTIVE,
+    REMOVED: ACTIVE,
+}
+STAGE_BEFORE = {stage: STAGES[(i - 1) % len(STAGES)] for i, stage in enumerate(STAGES)}
+
+
+class _SearchTerms:
+    """The `search_entries` rows `coterie.records.search` writes for a record's core and a
+    space's text fields (`core_entries`, `space_entries`), with each distinct text's normalized
+    terms computed once."""
+
+    def __init__(self) -> None:
+        self.next_id = 1
+        self._terms: dict[str, str] = {}
+
+    def terms(self, content: str) -> str:
+        found = self._terms.get(content)
+        if found is None:
+            found = " ".join(search_terms(content))
+            self._terms[content] = found
+        return found
+
+    def custom_entries(self, custom: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """(key, content, terms) of a space's custom text fields, in `space_entries` order."""
+        types = {key: spec.get("type") for key, spec in CUSTOM_FIELDS.items()}
+        return [
+            (key, value, self.terms(value))
+            for key, value in sorted(custom.items())
+            if types.get(key) in ("text", "long_text") and isinstance(value, str)
+            if self.terms(value)
+        ]
+
+    def _add(
+        self,
+        out: _Rows,
+        record_id: uuid.UUID,
+        kind: str,
+        owner: uuid.UUID | None,
+        key: str,
+        content: str | None,
+    ) -> None:
+        if not content:
+            return
+        terms = self.terms(content)
+        if terms:
+            out.search_entries.append((self.next_id, record_id, kind, owner, key, content, terms))
+            self.next_id += 1
+
+    def core(
+        self,
+        out: _Rows,
+        record_id: uuid.UUID,
+        kind: str,
+        title: str,
+        customer: str,
+        domain: str | None,
+    ) -> None:
+        # CORE_FIELDS order: title, customer name, customer domain (descriptions are empty)
+        self._add(out, record_id, kind, None, "title", title)
+        self._add(out, record_id, kind, None, "customer_name", customer)
+        self._add(out, record_id, kind, None, "customer_domain", domain)
+
+
+class _Rows:
+    """The rows of the records generated since the last flush, table by table."""
+
+    TABLES = (
+        "records", "record_participants", "record_spaces", "record_access", "plan_details",
+        "plan_records", "record_changes", "search_entries",
+    )  # fmt: skip
+
+    def __init__(self, on_records: Callable[[int], None] | None) -> None:
+        self.search = _SearchTerms()
+        self.on_records = on_records
+        self._reset()
+
+    def _reset(self) -> None:
+        self.records: list[tuple[Any, ...]] = []
+        self.participants: list[tuple[Any, ...]] = []
+        self.spaces: list[tuple[Any, ...]] = []
+        self.grants: list[tuple[Any, ...]] = []
+        self.plan_details: list[tuple[Any, ...]] = []
+        self.plan_records: list[tuple[Any, ...]] = []
+        self.changes: list[tuple[Any, ...]] = []
+        self.search_entries: list[tuple[Any, ...]] = []
+
+    def change(
+        self,
+        record_id: uuid.UUID,
+        kind: str,
+        company_id: uuid.UUID | None,
+        key: str,
+        old: Any,
+        new: Any,
+        actor_user: uuid.UUID,
+        actor_company: uuid.UUID,
+        at: datetime,
+    ) -> None:
+        self.changes.append(
+            (change_id(at, len(self.changes), record_id), record_id, kind, company_id, key,
+             old, new, actor_user, actor_company, at)
+        )  # fmt: skip
+
+    def flush(self, generator: Generator) -> Iterator[Batch]:
+        tables = (
+            self.records, self.participants, self.spaces, self.grants, self.plan_details,
+            self.plan_records, self.changes, self.search_entries,
+        )  # fmt: skip
+        batches = [
+            generator._batch(table, rows)
+            for table, rows in zip(self.TABLES, tables, strict=True)
+            if rows
+        ]
+        count = len(self.records)
+        self._reset()
+        yield from batches
+        if self.on_records is not None and count:
+            self.on_records(count)
+
+
+def change_id(at: datetime, n: int, record_id: uuid.UUID) -> uuid.UUID:
+    """A UUIDv7 for a history row: its instant, and bits of its record's id and position (so
+    the same seed gives the same ids without drawing from the generator's random stream)."""
+    ms = (at - _EPOCH) // _MILLISECOND
+    return uuid7_of(ms, (record_id.int ^ (n * 0x9E3779B97F4A7C15)) & ((1 << 74) - 1))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
+_set = object.__setattr__
+
+
+def uuid7_of(ms: int, rand: int) -> uuid.UUID:
+    """The UUIDv7 of the instant `ms` (Unix milliseconds) with 74 random bits `rand`. Built
+    without `UUID.__init__`'s argument checks: a fifth of the generator's time went there."""
+    value = (ms << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0b10 << 62) | (rand & _LOW_62)
+    made = object.__new__(uuid.UUID)
+    _set(made, "int", value)
+    _set(made, "is_safe", _SAFE_UNKNOWN)
+    return made
+
+
+_LOW_62 = (1 << 62) - 1

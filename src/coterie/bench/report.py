@@ -11,12 +11,22 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from coterie.bench.suite import Figure
+from coterie.bench.figure import Figure, display
 from coterie.bench.timing import Stats
 from coterie.bench.verify import Check
 
 RESULTS_DIR = Path("bench/results")
 FORMAT_VERSION = 1
+
+
+@dataclass
+class Section:
+    """A part of a run beyond the figures table (HTTP figures, load test, growth curves)."""
+
+    key: str
+    title: str
+    data: dict[str, Any]
+    markdown: str
 
 
 @dataclass
@@ -32,6 +42,7 @@ class RunResult:
     checks: list[Check]
     figures: list[Figure]
     notes: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
 
     @property
     def stem(self) -> str:
@@ -39,13 +50,8 @@ class RunResult:
         return f"{self.scale}-{self.started_at[:10]}{suffix}"
 
 
-def _scaled(seconds: float, unit: str) -> str:
-    if unit == "us":
-        return f"{seconds * 1e6:.2f} µs"
-    if unit == "s":
-        return f"{seconds:.3f} s"
-    value = seconds * 1e3
-    return f"{value:.3f} ms" if value < 100 else f"{value:.1f} ms"
+def _scaled(value: float, unit: str) -> str:
+    return display(value, unit)
 
 
 def _verdict(figure: Figure) -> str:
@@ -163,6 +169,7 @@ def to_json(result: RunResult) -> dict[str, Any]:
             for f in result.figures
         ],
         "notes": result.notes,
+        **{section.key: section.data for section in result.sections},
     }
 
 
@@ -182,7 +189,12 @@ def to_markdown(result: RunResult) -> str:
         "",
         f"Data set: {', '.join(f'{t} {n:,}' for t, n in data.get('rows', {}).items())}; "
         f"{'generated in this run' if data.get('generated') else 'reused'}, generation took "
-        f"{data.get('generation_seconds', 0):.1f} s.",
+        f"{data.get('generation_seconds', 0):.1f} s"
+        + (
+            f" (generator peak memory {data['generator_memory']['peak_rss_mb']:.0f} MB)."
+            if data.get("generator_memory", {}).get("peak_rss_mb")
+            else "."
+        ),
         "",
         "| " + " | ".join(HEADERS) + " |",
         "| " + " | ".join("---" for _ in HEADERS) + " |",
@@ -195,6 +207,8 @@ def to_markdown(result: RunResult) -> str:
     if result.notes:
         lines += ["", "Notes:", ""]
         lines += [f"- {note}" for note in result.notes]
+    for section in result.sections:
+        lines += ["", f"## {section.title}", "", section.markdown.rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,16 @@
 - Report: `reports.engine.run_for` grouped by region (count and sum of the own amount, in the
   viewer's currency) over the large viewer's visible records, against the same `GROUP BY` over
   its own spaces written by hand without authorization, masking or conversion.
+- Record page and search (`bench.reads`): `records.service.read` against a primary-key read of
+  the record and its spaces; `records.search.search` against the same full-text query over
+  `search_entries` without authorization.
+- Casbin (`bench.casbin_list`): the first list page built by per-row checks with a
+  general-purpose authorization library, against the gate's page.
+- Export memory (`bench.memory`): peak memory growth of a fresh process exporting the export
+  company's records (100k at the large scale), against exporting a tenth of them (bytes).
+
+Baselines read opportunities only (`kind = 'opportunity'`): the data set also holds leads and
+joint plans.
 
 Reads run as a member of the viewer company (company-wide grants), with the principal and the
 own-field policy resolved once, as a request would have them. Every repetition is one
@@ -25,7 +35,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -39,12 +48,17 @@ from coterie.authz.catalog import attributes, catalog
 from coterie.authz.gate import OwnFieldPolicy
 from coterie.authz.guard import UNSAFE
 from coterie.authz.principal import Principal
-from coterie.bench import timing
+from coterie.bench import casbin_list, memory, reads, timing
 from coterie.bench.dataset import KIND, STAGES, Landmarks
+from coterie.bench.figure import Figure as Figure
+from coterie.bench.figure import Viewer as Viewer
+from coterie.bench.figure import actor_of as _actor
+from coterie.bench.figure import principal_of as _principal
+from coterie.bench.figure import viewers as viewers
 from coterie.bench.scales import Scale
-from coterie.bench.timing import Paired, Statement, Stats
+from coterie.bench.timing import Paired, Statement
 from coterie.config import Settings
-from coterie.models import AuthToken, Participant, Record, RecordAccess, Space, User
+from coterie.models import Participant, Record, RecordAccess, Space
 from coterie.policies import service as policies
 from coterie.policies.schemas import Grantees, RuleIn
 from coterie.records import service as records
@@ -78,66 +92,6 @@ EVALUATED_CONDITION: dict[str, Any] = {
 }
 
 
-@dataclass
-class Figure:
-    """One measured figure and its baseline (seconds)."""
-
-    key: str
-    group: str
-    label: str
-    subject: Stats
-    baseline_label: str
-    baseline: Stats
-    target: str
-    unit: str  # how to show it: "ms", "us" or "s"
-    passed: bool | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ratio(self) -> float:
-        return self.subject.median / self.baseline.median if self.baseline.median else 0.0
-
-
-@dataclass(frozen=True)
-class Viewer:
-    name: str  # "small" | "large"
-    company_id: uuid.UUID
-    member_id: uuid.UUID
-    admin_id: uuid.UUID
-    visible: int
-
-
-def viewers(landmarks: Landmarks) -> list[Viewer]:
-    return [
-        Viewer(
-            "small",
-            landmarks.small_company,
-            landmarks.small_member,
-            landmarks.small_admin,
-            landmarks.small_visible,
-        ),
-        Viewer(
-            "large",
-            landmarks.large_company,
-            landmarks.large_member,
-            landmarks.large_admin,
-            landmarks.large_visible,
-        ),
-    ]
-
-
-def _principal(viewer: Viewer) -> Principal:
-    return Principal(company_id=viewer.company_id, user_id=viewer.member_id, hide_private=False)
-
-
-def _actor(session: Session, user_id: uuid.UUID) -> Actor:
-    user = session.get(User, user_id)
-    if user is None:
-        raise LookupError(f"bench user {user_id} is missing")
-    token = AuthToken(user_id=user_id, kind="session", token_hash="", prefix="")
-    return Actor(user=user, token=token)
-
-
 ServerTime = Callable[[Session, list[Statement]], float] | None
 
 
@@ -160,7 +114,7 @@ class Suite:
         self.on_figure = on_figure
         self.figures: list[Figure] = []
 
-    def _add(self, figure: Figure) -> None:
+    def add(self, figure: Figure) -> None:
         self.figures.append(figure)
         if self.on_figure is not None:
             self.on_figure(figure)
@@ -175,7 +129,21 @@ class Suite:
             steps.append((f"write, {viewer.name} viewer", self._bind_write(viewer)))
         steps.append(("auto-share rule change", self.rule_change))
         steps.append(("grouped report, large viewer", self.report))
+        for viewer in viewers(self.landmarks):
+            steps.append(
+                (f"record page, {viewer.name} viewer", self._bind(reads.record_page, viewer))
+            )
+        for viewer in viewers(self.landmarks):
+            steps.append((f"search, {viewer.name} viewer", self._bind(reads.search, viewer)))
+        for viewer in viewers(self.landmarks):
+            steps.append(
+                (f"casbin list, {viewer.name} viewer", self._bind(casbin_list.casbin_list, viewer))
+            )
+        steps.append(("export memory", lambda: memory.export_memory(self)))
         return steps
+
+    def _bind(self, step: Callable[[Suite, Viewer], None], viewer: Viewer) -> Callable[[], None]:
+        return lambda: step(self, viewer)
 
     def _bind_list(self, viewer: Viewer) -> Callable[[], None]:
         return lambda: self.list_pages(viewer)
@@ -183,7 +151,7 @@ class Suite:
     def _bind_write(self, viewer: Viewer) -> Callable[[], None]:
         return lambda: self.write(viewer)
 
-    def _sql(self, measured: Paired, *, explain: bool) -> dict[str, Any]:
+    def sql_details(self, measured: Paired, *, explain: bool) -> dict[str, Any]:
         """How many statements each arm sends, and (PostgreSQL, reads) the server's own time to
         run them: EXPLAIN ANALYZE of each SELECT, what the design's reference figures measure."""
         details: dict[str, Any] = {
@@ -233,7 +201,12 @@ class Suite:
             return statement.limit(PAGE)
 
         def plain_statement() -> Select[Any]:
-            statement = select(Record.id).order_by(Record.id).execution_options(**UNSAFE)
+            statement = (
+                select(Record.id)
+                .where(Record.kind == KIND)
+                .order_by(Record.id)
+                .execution_options(**UNSAFE)
+            )
             if after is not None:
                 statement = statement.where(Record.id > after)
             return statement.limit(PAGE)
@@ -249,7 +222,11 @@ class Suite:
         measured = timing.paired(
             self.factory, gated, plain, repetitions=self.scale.list_repetitions
         )
-        details = {"visible": viewer.visible, "page": where, **self._sql(measured, explain=True)}
+        details = {
+            "visible": viewer.visible,
+            "page": where,
+            **self.sql_details(measured, explain=True),
+        }
         self._list_figure(viewer, page, "ids", measured, details)
 
     def _list_masked(
@@ -273,7 +250,9 @@ class Suite:
             gate.spaces(session, principal, KIND, ids, own)
 
         def plain(session: Session, _i: int, _c: Any) -> None:
-            statement = select(Record).order_by(Record.id).execution_options(**UNSAFE)
+            statement = (
+                select(Record).where(Record.kind == KIND).order_by(Record.id)
+            ).execution_options(**UNSAFE)
             if after is not None:
                 statement = statement.where(Record.id > after)
             page_records = session.scalars(statement.limit(PAGE)).all()
@@ -288,7 +267,11 @@ class Suite:
         measured = timing.paired(
             self.factory, gated, plain, repetitions=self.scale.list_repetitions
         )
-        details = {"visible": viewer.visible, "page": where, **self._sql(measured, explain=True)}
+        details = {
+            "visible": viewer.visible,
+            "page": where,
+            **self.sql_details(measured, explain=True),
+        }
         self._list_figure(viewer, page, "masked", measured, details)
 
     def _list_figure(
@@ -316,7 +299,7 @@ class Suite:
             details=details,
         )
         figure.passed = figure.ratio <= 2.0
-        self._add(figure)
+        self.add(figure)
 
     # --- single check ----------------------------------------------------------------------------
 
@@ -373,7 +356,7 @@ class Suite:
             details={"loops": loops, "result": evaluated(), "condition": EVALUATED_CONDITION},
         )
         figure.passed = subject.median < 5e-6
-        self._add(figure)
+        self.add(figure)
 
     def single_check(self) -> None:
         large = viewers(self.landmarks)[1]
@@ -404,10 +387,10 @@ class Suite:
             baseline=baseline,
             target="< 1 ms",
             unit="ms",
-            details={"records": len(sample), **self._sql(measured, explain=True)},
+            details={"records": len(sample), **self.sql_details(measured, explain=True)},
         )
         figure.passed = subject.median < 1e-3
-        self._add(figure)
+        self.add(figure)
 
     # --- write -----------------------------------------------------------------------------------
 
@@ -425,7 +408,9 @@ class Suite:
             targets = list(
                 session.scalars(
                     select(Record.id)
-                    .where(Record.owner_company_id == viewer.company_id, partners)
+                    .where(
+                        Record.owner_company_id == viewer.company_id, Record.kind == KIND, partners
+                    )
                     .order_by(Record.id)
                     .limit(50)
                     .execution_options(**UNSAFE)
@@ -474,10 +459,10 @@ class Suite:
             baseline=baseline,
             target="< 5 ms",
             unit="ms",
-            details={"records": len(targets), **self._sql(measured, explain=False)},
+            details={"records": len(targets), **self.sql_details(measured, explain=False)},
         )
         figure.passed = subject.median < 5e-3
-        self._add(figure)
+        self.add(figure)
 
     # --- auto-share rule change ------------------------------------------------------------------
 
@@ -581,11 +566,11 @@ class Suite:
                 "records_invited": max(touched, default=0),
                 "baseline_rows": max(inserted, default=0),
                 "condition": RULE_CONDITION,
-                **self._sql(measured, explain=False),
+                **self.sql_details(measured, explain=False),
             },
         )
         figure.passed = subject.median < 2.0
-        self._add(figure)
+        self.add(figure)
 
     # --- grouped report --------------------------------------------------------------------------
 
@@ -628,8 +613,8 @@ class Suite:
             details={
                 "visible": large.visible,
                 "counted": max(rows, default=0),
-                **self._sql(measured, explain=True),
+                **self.sql_details(measured, explain=True),
             },
         )
         figure.passed = subject.median < 0.3 and figure.ratio <= 1.5
-        self._add(figure)
+        self.add(figure)

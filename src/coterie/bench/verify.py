@@ -6,6 +6,10 @@
 - The grants: `grants.refresh_records` over a sample of records changes no `record_access` row.
 - The field shares: compiling a sample of companies' templates as `templates.save` does changes
   no `field_shares` row.
+- The search index: for that sample of records, `search_entries` holds exactly the rows
+  `coterie.records.search` (`core_entries`, `space_entries`) would write.
+- The history: for that sample, the last logged status of each invited partner and the last
+  logged stage of each space are the current ones.
 
 Every check runs in a transaction that is rolled back.
 """
@@ -20,12 +24,24 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from coterie.activity.changes import PARTICIPANT_PREFIX
 from coterie.authz import gate, grants
 from coterie.authz.guard import UNSAFE
 from coterie.authz.principal import Principal
 from coterie.bench.dataset import KIND, Landmarks
-from coterie.models import Company, FieldShare, Participant, Record, RecordAccess, User
-from coterie.records import templates
+from coterie.models import (
+    Company,
+    FieldShare,
+    Participant,
+    Record,
+    RecordAccess,
+    Space,
+    Template,
+    User,
+)
+from coterie.models.activity import RecordChange
+from coterie.models.search import SearchEntry
+from coterie.records import search, templates
 from coterie.records.kinds import ParticipantStatus
 
 
@@ -52,14 +68,127 @@ def _gate_matches_participants(session: Session, company_id: uuid.UUID) -> tuple
     active = set(
         session.scalars(
             select(Participant.record_id)
+            .join(Record, Record.id == Participant.record_id)
             .where(
                 Participant.company_id == company_id,
                 Participant.status == ParticipantStatus.ACTIVE.value,
+                Record.kind == KIND,
             )
             .execution_options(**UNSAFE)
         )
     )
     return len(shown), len(active), len(shown ^ active)
+
+
+def _search_entries(session: Session, record_ids: list[uuid.UUID]) -> Check:
+    """The index rows of a sample of records are those `coterie.records.search` would write."""
+    types = {
+        (company_id, kind): search.custom_types_of(definition)
+        for company_id, kind, definition in session.execute(
+            select(Template.company_id, Template.kind, Template.definition)
+        )
+    }
+    expected: Counter[tuple[object, ...]] = Counter()
+    for record in session.scalars(
+        select(Record).where(Record.id.in_(record_ids)).execution_options(**UNSAFE)
+    ):
+        values = {key: getattr(record, key) for key in search.CORE_FIELDS}
+        for entry in search.core_entries(record.id, record.kind, values):
+            expected[_entry_key(entry)] += 1
+        for space in session.scalars(
+            select(Space).where(Space.record_id == record.id).execution_options(**UNSAFE)
+        ):
+            standard = {key: getattr(space, key) for key in search.STANDARD_TEXT_FIELDS}
+            entries = search.space_entries(
+                record.id,
+                record.kind,
+                space.company_id,
+                standard,
+                space.custom or {},
+                types.get((space.company_id, record.kind), {}),
+            )
+            for entry in entries:
+                expected[_entry_key(entry)] += 1
+    found: Counter[tuple[object, ...]] = Counter(
+        tuple(row)
+        for row in session.execute(
+            select(
+                SearchEntry.record_id,
+                SearchEntry.kind,
+                SearchEntry.owner_company_id,
+                SearchEntry.field_key,
+                SearchEntry.content,
+                SearchEntry.terms,
+            )
+            .where(SearchEntry.record_id.in_(record_ids))
+            .execution_options(**UNSAFE)
+        )
+    )
+    differences = sum((expected - found).values()) + sum((found - expected).values())
+    return Check(
+        "search_entries = search.core_entries + space_entries",
+        differences == 0 and bool(expected),
+        f"{len(record_ids)} records, {sum(expected.values())} index rows, {differences} differ",
+    )
+
+
+def _entry_key(entry: dict[str, object]) -> tuple[object, ...]:
+    return tuple(
+        entry[key]
+        for key in ("record_id", "kind", "owner_company_id", "field_key", "content", "terms")
+    )
+
+
+def _history(session: Session, record_ids: list[uuid.UUID]) -> Check:
+    """The change log agrees with the rows it describes, for a sample of records: the last
+    logged status of each participant (other than the owner) is its status, and the last
+    logged stage of each space is its stage."""
+    status = {
+        (row.record_id, f"{PARTICIPANT_PREFIX}{row.company_id}"): row.status
+        for row in session.execute(
+            select(Participant.record_id, Participant.company_id, Participant.status)
+            .join(Record, Record.id == Participant.record_id)
+            .where(
+                Participant.record_id.in_(record_ids),
+                Participant.company_id != Record.owner_company_id,
+            )
+            .execution_options(**UNSAFE)
+        )
+    }
+    stages = {
+        (row.record_id, row.company_id): row.stage
+        for row in session.execute(
+            select(Space.record_id, Space.company_id, Space.stage)
+            .where(Space.record_id.in_(record_ids))
+            .execution_options(**UNSAFE)
+        )
+    }
+    last: dict[tuple[object, ...], object] = {}
+    for row in session.execute(
+        select(
+            RecordChange.record_id,
+            RecordChange.company_id,
+            RecordChange.field_key,
+            RecordChange.new_value,
+        )
+        .where(RecordChange.record_id.in_(record_ids))
+        .order_by(RecordChange.at, RecordChange.id)
+        .execution_options(**UNSAFE)
+    ):
+        if row.company_id is None:
+            last[(row.record_id, row.field_key)] = row.new_value
+        elif row.field_key == "stage":
+            last[(row.record_id, row.company_id)] = row.new_value
+    wrong = sum(1 for key, value in status.items() if last.get(key) != value)
+    wrong += sum(
+        1 for key, value in last.items() if len(key) == 2 and key in stages and stages[key] != value
+    )
+    return Check(
+        "record_changes = participations and stages",
+        wrong == 0 and bool(last),
+        f"{len(record_ids)} records, {len(last)} logged values, {len(status)} participations, "
+        f"{wrong} disagree",
+    )
 
 
 def verify(
@@ -118,9 +247,14 @@ def verify(
             .limit(300)
             .execution_options(**UNSAFE)
         )
-        record_ids += session.scalars(
-            select(Record.id).where(Record.owner_company_id.in_(owners)).execution_options(**UNSAFE)
-        )
+        owned_rows = session.execute(
+            select(Record.id, Record.kind)
+            .where(Record.owner_company_id.in_(owners))
+            .execution_options(**UNSAFE)
+        ).all()
+        record_ids += [row.id for row in owned_rows if row.kind == KIND]
+        # the index and history checks also cover the owners' leads and plans
+        others_sample = [row.id for row in owned_rows if row.kind != KIND]
         grant_rows = (
             select(RecordAccess.company_id, RecordAccess.principal, RecordAccess.record_id)
             .where(RecordAccess.record_id.in_(record_ids))
@@ -161,6 +295,10 @@ def verify(
                 f"{len(template_sample)} companies, {changed} differ",
             )
         )
+        session.rollback()
+        sample_ids = sorted(set(record_ids))[:400] + others_sample[:200]
+        checks.append(_search_entries(session, sample_ids))
+        checks.append(_history(session, sample_ids))
         session.rollback()
     failed = [c for c in checks if not c.ok]
     if failed:

@@ -3,7 +3,8 @@ like the list.
 
 An export runs as the caller's principal through the same list query as `GET /{plural}`
 (`records.query`: the gate, `?filter=` and `?sort=`), reading BATCH_SIZE records at a time by
-keyset, and writes rows out as they come: CSV as a generator of chunks, XLSX with openpyxl's
+keyset (each group of PARTNERS_PER_STATEMENT partners' columns read for the batch by a statement
+of its own), and writes rows out as they come: CSV as a generator of chunks, XLSX with openpyxl's
 write-only mode into a spooled temporary file that is then streamed in chunks. Memory stays flat
 however many rows there are.
 
@@ -30,7 +31,7 @@ import io
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -46,7 +47,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.auth.principal import Actor
-from coterie.authz import fields
+from coterie.authz import fields, gate
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.models import Company, Record, RecordAccess
@@ -55,6 +56,10 @@ from coterie.records.fields import FieldDefinition, FieldType
 from coterie.records.kinds import KindInfo
 
 BATCH_SIZE = 1000
+PARTNERS_PER_STATEMENT = 40
+"""Partner companies whose columns one statement joins. A company with hundreds of partners on
+its rows would otherwise need one statement outer-joining hundreds of spaces, deeper than
+SQLAlchemy can compile (RecursionError from about 300, found by the benchmark)."""
 SPOOL_BYTES = 8 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
 ExportFormat = Literal["csv", "xlsx"]
@@ -72,6 +77,8 @@ class Column:
     header: str
     expression: ColumnElement[Any] | Any
     convert: Callable[[Any], Cell]
+    # the resolver whose spaces a partner column's statement joins; None: the list query's own
+    resolver: query.FieldResolver | None = None
 
 
 # --- values ------------------------------------------------------------------------------------
@@ -164,7 +171,11 @@ def _core_columns() -> list[Column]:
     ]
 
 
-def _space_columns(resolver: query.FieldResolver, owner: uuid.UUID, prefix: str) -> list[Column]:
+def _space_columns(
+    resolver: query.FieldResolver, owner: uuid.UUID, prefix: str, *, apart: bool = False
+) -> list[Column]:
+    """The columns of `owner`'s visible fields; `apart`: read by a statement of their own
+    (joining `resolver`'s spaces), not by the list query."""
     template = resolver.template_of(owner)
     visible = resolver.visible_keys(owner)
     result: list[Column] = []
@@ -173,6 +184,8 @@ def _space_columns(resolver: query.FieldResolver, owner: uuid.UUID, prefix: str)
             continue
         field = resolver.space_field(owner, definition.key)
         result.extend(_field_columns(field, definition, prefix))
+    if apart:
+        result = [replace(column, resolver=resolver) for column in result]
     return result
 
 
@@ -224,21 +237,65 @@ def columns(session: Session, listing: query.ListQuery) -> list[Column]:
     )
     partners = sharing & on_rows
     names = _partner_names(session, partners)
-    for partner in sorted(partners, key=lambda c: (names.get(c, "").casefold(), str(c))):
-        result.extend(_space_columns(resolver, partner, f"{names.get(partner, partner)}: "))
+    ordered = sorted(partners, key=lambda c: (names.get(c, "").casefold(), str(c)))
+    group = resolver
+    for index, partner in enumerate(ordered):
+        # partners' spaces are joined by statements of their own, a group of partners each
+        if index % PARTNERS_PER_STATEMENT == 0:
+            group = query.FieldResolver(session, principal, resolver.kind)
+        prefix = f"{names.get(partner, partner)}: "
+        result.extend(_space_columns(group, partner, prefix, apart=True))
     return result
 
 
 def rows(
     session: Session, listing: query.ListQuery, spec: Sequence[Column]
 ) -> Iterator[list[list[Cell]]]:
-    """The export's rows, BATCH_SIZE at a time, in the list's order (keyset pages)."""
-    expressions = [column.expression for column in spec]
+    """The export's rows, BATCH_SIZE at a time, in the list's order (keyset pages). The list
+    query reads the core and the caller's own columns; each group of partners' columns is read
+    for the batch's records by a statement of its own (the gate's select joined to those
+    partners' spaces, as the list query joins them), and put in place by record id."""
+    own = [i for i, column in enumerate(spec) if column.resolver is None]
+    groups: dict[int, tuple[query.FieldResolver, list[int]]] = {}
+    for i, column in enumerate(spec):
+        if column.resolver is not None:
+            groups.setdefault(id(column.resolver), (column.resolver, []))[1].append(i)
+    expressions = [spec[i].expression for i in own] + [RecordAccess.record_id]
     for batch in listing.batches(session, expressions, BATCH_SIZE):
-        yield [
-            [column.convert(value) for column, value in zip(spec, row, strict=True)]
-            for row in batch
+        ids = [row[-1] for row in batch]
+        found = [
+            (positions, _group_values(session, listing, resolver, spec, positions, ids))
+            for resolver, positions in groups.values()
         ]
+        out: list[list[Cell]] = []
+        for row in batch:
+            cells: list[Cell] = [None] * len(spec)
+            for position, value in zip(own, row, strict=False):
+                cells[position] = spec[position].convert(value)
+            for positions, by_record in found:
+                values = by_record.get(row[-1], ())
+                for j, position in enumerate(positions):
+                    cells[position] = spec[position].convert(values[j] if values else None)
+            out.append(cells)
+        yield out
+
+
+def _group_values(
+    session: Session,
+    listing: query.ListQuery,
+    resolver: query.FieldResolver,
+    spec: Sequence[Column],
+    positions: Sequence[int],
+    ids: Sequence[uuid.UUID],
+) -> dict[uuid.UUID, tuple[Any, ...]]:
+    """Record id -> the values of the columns at `positions` (one group of partners)."""
+    if not ids:
+        return {}
+    statement = gate.visible(listing.principal, resolver.kind).with_only_columns(
+        RecordAccess.record_id, *(spec[i].expression for i in positions)
+    )
+    statement = resolver.join(statement).where(RecordAccess.record_id.in_(ids))
+    return {row[0]: tuple(row[1:]) for row in session.execute(statement)}
 
 
 # --- CSV ---------------------------------------------------------------------------------------
