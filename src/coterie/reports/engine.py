@@ -1,6 +1,7 @@
 """The report engine: one grouped SQL aggregate over the gate's records, masked values only.
 
-`run()` starts from `gate.visible(principal, kind)` (the grant table), joins the viewer's own
+`run()` starts from the viewer's grants (`gate.visible_ids`, with `gate.visible`'s join to the
+records only when the shared core is read), joins the viewer's own
 space and each partner space a dimension, filter or measure names (through the records field
 resolver: partner spaces only while the partner is active, every value masked in SQL), applies
 the filters of the records filter language, and aggregates with GROUP BY in the database. No
@@ -27,7 +28,7 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.kit.problems import Problem, invalid
-from coterie.models import Company, Record, User
+from coterie.models import Company, Record, RecordAccess, User
 from coterie.models.cosell import PlanRecord
 from coterie.network.companies import names as company_names
 from coterie.records.kinds import Kind
@@ -87,14 +88,30 @@ class _Report:
     where: list[ColumnElement[bool]]
     close_date: ColumnElement[Any] | None
 
-    def _base(self, columns: Sequence[Any], grouped: bool) -> Select[Any]:
-        statement = gate.visible(self.principal, self.kind).with_only_columns(*columns)
-        statement = self.resolver.join(statement)
-        if grouped and any(d.joins_partners for d in self.dims):
-            statement = statement.outerjoin(
-                dimensions.PARTNER, dimensions.partner_join_condition(self.principal.company_id)
+    def _base(
+        self, columns: Sequence[Any], grouped: bool, where: Sequence[ColumnElement[bool]]
+    ) -> Select[Any]:
+        """The aggregate's statement over the viewer's grants. The `records` table is joined
+        only when a column, dimension or filter reads the shared core: an aggregate over spaces
+        alone walks the grant index and the spaces, 100k record rows fewer to visit."""
+        for lean in (True, False):
+            start = gate.visible_ids if lean else gate.visible
+            statement = (
+                start(self.principal, self.kind)
+                .select_from(RecordAccess)
+                .with_only_columns(*columns, maintain_column_froms=False)
             )
-        return statement
+            statement = self.resolver.join(statement)
+            if grouped and any(d.joins_partners for d in self.dims):
+                statement = statement.outerjoin(
+                    dimensions.PARTNER,
+                    dimensions.partner_join_condition(self.principal.company_id),
+                )
+            statement = statement.where(*where)
+            # a core column without the join would put `records` in FROM unjoined: join it
+            if not lean or Record.__table__ not in statement.get_final_froms():
+                return statement
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _period(self, quarter: str | None) -> list[ColumnElement[bool]]:
         if quarter is None:
@@ -118,7 +135,7 @@ class _Report:
         grouped: dict[GroupKey, ReportRow] = {}
         raw: list[Sequence[Any]] = []
         if keys:
-            statement = self._base([*keys, *columns, *missing], True).where(*where).group_by(*keys)
+            statement = self._base([*keys, *columns, *missing], True, where).group_by(*keys)
             for found in self.session.execute(statement, execution_options=options):
                 key = tuple(dimensions.key_of(v) for v in found[: len(keys)])
                 grouped[key] = self._row(found[len(keys) :])
@@ -131,7 +148,7 @@ class _Report:
             total_row = _combine([*columns, *missing], raw)
         else:  # a record may be in several partner groups: count each once
             total_row = self.session.execute(
-                self._base([*columns, *missing], False).where(*where), execution_options=options
+                self._base([*columns, *missing], False, where), execution_options=options
             ).one()
         totals = self._row(total_row)
         if any(total_row[len(columns) :]):
@@ -183,17 +200,14 @@ class _Report:
                 columns = [amount.currency, func.count(), func.sum(amount.value)]
                 by_group: dict[GroupKey, list[Unconverted]] = {}
                 if keys:
-                    statement = (
-                        self._base([*keys, *columns], True)
-                        .where(*where, *missing)
-                        .group_by(*keys, amount.currency)
+                    statement = self._base([*keys, *columns], True, [*where, *missing]).group_by(
+                        *keys, amount.currency
                     )
                     for found in self.session.execute(statement, execution_options=options):
                         key = tuple(dimensions.key_of(v) for v in found[: len(keys)])
                         by_group.setdefault(key, []).append(_unconverted(found[len(keys) :]))
                 statement = (
-                    self._base(columns, False)
-                    .where(*where, *missing)
+                    self._base(columns, False, [*where, *missing])
                     .group_by(amount.currency)
                     .order_by(amount.currency)
                 )
