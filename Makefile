@@ -57,7 +57,7 @@ demo: install
 
 SCALE ?= smoke
 
-bench: install ## benchmarks of the authorization gate: SCALE=smoke|medium|large, BENCH_DATABASE_URL=...
+bench: install ## benchmarks against baselines (+ HTTP, load test, growth curves): SCALE=smoke|small|medium|large, BENCH_DATABASE_URL=...
 	$(BIN)/coterie bench run --scale $(SCALE) $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 
 lock: install ## re-pin dependencies after editing pyproject.toml

@@ -41,7 +41,7 @@ from coterie.records.fields import FieldDefinition, ForecastCategory
 from coterie.records.kinds import Motion, ParticipantStatus
 from coterie.records.search import search_terms
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 KIND = "opportunity"
 LEAD = "lead"
 PLAN = "plan"
@@ -344,7 +344,7 @@ class Generator:
             )  # fmt: skip
             regions.append((company_id, self.home_region[index]))
             types.append((company_id, rng.choice(PARTNER_TYPES)))
-            roles = ["admin", "manager", "member"]
+            roles = ["admin", "manager", *["member"] * (self.scale.users_per_company - 2)]
             if index == LARGE:
                 roles = ["admin", "manager", "manager", *["member"] * 9]
             ids: list[uuid.UUID] = []

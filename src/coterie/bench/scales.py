@@ -50,6 +50,8 @@ class Scale:
     # the Casbin figure: repetitions, and how many candidate rows one page may scan at most
     casbin_repetitions: int
     casbin_scan_cap: int
+    # users of each ordinary company: an admin, a manager and members (the large viewer has 12)
+    users_per_company: int = 3
 
     @property
     def large_visible(self) -> int:
@@ -157,5 +159,6 @@ SCALES: dict[ScaleName, Scale] = {
         evaluate_loops=50_000,
         casbin_repetitions=3,
         casbin_scan_cap=400_000,
+        users_per_company=10,  # 100k users
     ),
 }
