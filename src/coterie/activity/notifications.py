@@ -18,11 +18,11 @@ from datetime import datetime
 from html import escape
 
 from sqlalchemy import Select, and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.activity import cursors, mentions
-from coterie.activity.principals import can_see, principal_of
+from coterie.activity.principals import principal_of, principals_of, visible_record
 from coterie.activity.schemas import NotificationOut, PersonRef
 from coterie.auth.preferences import read as read_preferences
 from coterie.auth.principal import Actor
@@ -30,6 +30,7 @@ from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.config import Settings, get_settings
 from coterie.db import utcnow
+from coterie.kit import txcache
 from coterie.kit.pagination import check_limit
 from coterie.kit.problems import not_found
 from coterie.mail import delivery
@@ -88,18 +89,40 @@ def notify(
     Those who want e-mail at once get it after the transaction commits; links use
     `settings.resolved_base_url` (default: the process settings)."""
     actor_id = _actor_user_id(actor)
+    wanted = [
+        user_id
+        for user_id in list(dict.fromkeys(user_ids))[:_MAX_RECIPIENTS]
+        if user_id != actor_id
+    ]
+    if not wanted:
+        return []
+    found = {
+        u.id: u
+        for u in session.scalars(
+            select(User).where(User.id.in_(wanted)).options(lazyload(User.company))
+        )
+    }
+    users = [found[u] for u in wanted if u in found and found[u].is_active]
+    principals = principals_of(session, users)
+    # the gate's answer depends on the company and the grant rows it reads (`visible`): each
+    # recipient is checked as their own principal, those alike share one check
+    titles: dict[tuple[uuid.UUID, uuid.UUID], str | None] = {}
     created: list[Notification] = []
     now = utcnow()
-    for user_id in list(dict.fromkeys(user_ids))[:_MAX_RECIPIENTS]:
-        if user_id == actor_id:
-            continue
-        user = session.get(User, user_id)
-        if user is None or not user.is_active:
-            continue
-        if record_id is not None and (
-            kind is None or not can_see(session, principal_of(session, user), kind, record_id)
-        ):
-            continue
+    for user in users:
+        principal = principals[user.id]
+        known: dict[uuid.UUID, str] = {}
+        if record_id is not None:
+            if kind is None:
+                continue
+            access = (principal.company_id, principal.access_key(kind))
+            if access not in titles:
+                record = visible_record(session, principal, kind, record_id)
+                titles[access] = record.title if record is not None else None
+            title = titles[access]
+            if title is None:
+                continue
+            known[record_id] = title
         notification = Notification(
             user_id=user.id,
             company_id=user.company_id,
@@ -110,19 +133,24 @@ def notify(
             subject_id=subject_id,
             created_at=now,
         )
-        session.add(notification)
         created.append(notification)
-    if not created:
-        return created
-    session.flush()
-    for notification in created:
-        user = session.get(User, notification.user_id)
-        if user is None or read_preferences(user.preferences).email_notifications != "immediate":
-            continue
-        mail = compose(session, user, [notification], settings or get_settings(), digest=False)
-        if mail is not None:
-            delivery.queue(session, mail)
-            notification.emailed_at = now
+        if read_preferences(user.preferences).email_notifications == "immediate":
+            # composed as the recipient now, before the row is written (its `emailed_at` too)
+            mail = compose(
+                session,
+                user,
+                [notification],
+                settings or get_settings(),
+                digest=False,
+                principal=principal,
+                titles=known,
+            )
+            if mail is not None:
+                delivery.queue(session, mail)
+                notification.emailed_at = now
+    if created:
+        session.add_all(created)
+        session.flush()
     return created
 
 
@@ -157,41 +185,56 @@ class View:
 
 
 def _titles(
-    session: Session, principal: Principal, notifications: Sequence[Notification]
+    session: Session,
+    principal: Principal,
+    notifications: Sequence[Notification],
+    known: dict[uuid.UUID, str] | None = None,
 ) -> dict[uuid.UUID, str]:
-    """Titles of the records the principal may read, through the gate, kind by kind."""
+    """Titles of the records the principal may read, through the gate, kind by kind (`known`:
+    titles the gate just gave this principal in this transaction)."""
+    titles: dict[uuid.UUID, str] = dict(known or {})
     by_kind: dict[str, set[uuid.UUID]] = {}
     for n in notifications:
-        if n.record_id is not None and n.kind is not None:
+        if n.record_id is not None and n.kind is not None and n.record_id not in titles:
             by_kind.setdefault(n.kind, set()).add(n.record_id)
-    titles: dict[uuid.UUID, str] = {}
     for kind, ids in by_kind.items():
         for record in session.scalars(gate.visible(principal, kind).where(Record.id.in_(ids))):
             titles[record.id] = record.title
     return titles
 
 
+txcache.register("people", User, Company)
+
+
 def _people(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, PersonRef]:
+    """Names of users and their companies (read once per transaction)."""
     if not ids:
         return {}
-    rows = session.execute(
-        select(User.id, User.name, Company.id, Company.name)
-        .join(Company, Company.id == User.company_id)
-        .where(User.id.in_(ids))
-    )
-    return {
-        r[0]: PersonRef(user_id=r[0], name=r[1], company_id=r[2], company_name=r[3]) for r in rows
-    }
+    cached = txcache.cache(session, "people")
+    missing = ids - cached.keys()
+    if missing:
+        rows = session.execute(
+            select(User.id, User.name, Company.id, Company.name)
+            .join(Company, Company.id == User.company_id)
+            .where(User.id.in_(missing))
+        )
+        for r in rows:
+            cached[r[0]] = PersonRef(user_id=r[0], name=r[1], company_id=r[2], company_name=r[3])
+    return {i: cached[i] for i in ids if i in cached}
 
 
 def describe(
-    session: Session, principal: Principal, notifications: Sequence[Notification]
+    session: Session,
+    principal: Principal,
+    notifications: Sequence[Notification],
+    *,
+    titles: dict[uuid.UUID, str] | None = None,
 ) -> list[View]:
     """The notifications as the principal may see them now; those about a record it can no
-    longer see are left out."""
+    longer see are left out (`titles`: what the gate just gave this principal, if anything)."""
     from coterie.activity.comments import visible_comment
 
-    titles = _titles(session, principal, notifications)
+    titles = _titles(session, principal, notifications, titles)
     people = _people(session, {n.actor_user_id for n in notifications if n.actor_user_id})
     views: list[View] = []
     for n in notifications:
@@ -318,10 +361,18 @@ def compose(
     *,
     digest: bool,
     now: datetime | None = None,
+    principal: Principal | None = None,
+    titles: dict[uuid.UUID, str] | None = None,
 ) -> OutgoingMail | None:
     """The e-mail for `user` about `notifications`, rendered as that user may see them now;
-    None when nothing is left to tell."""
-    views = describe(session, principal_of(session, user), notifications)
+    None when nothing is left to tell. `principal` is the user's; `titles` what the gate just
+    gave it in this transaction (`describe`)."""
+    views = describe(
+        session,
+        principal if principal is not None else principal_of(session, user),
+        notifications,
+        titles=titles,
+    )
     if not views:
         return None
     base = settings.resolved_base_url.rstrip("/")

@@ -5,14 +5,15 @@ it first checks through the gate as that user (DESIGN.md, rule 5)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from coterie.auth.preferences import read as read_preferences
 from coterie.authz import gate
-from coterie.authz.principal import Principal, per_user_kinds
+from coterie.authz.principal import Principal, per_user_kinds, read_rules
 from coterie.kit.problems import Problem
-from coterie.models import User
+from coterie.models import Record, User
 from coterie.models.vocabulary import Role
 
 
@@ -24,6 +25,22 @@ def principal_of(session: Session, user: User) -> Principal:
         is_admin=user.role == Role.ADMIN.value,
         per_user=per_user_kinds(session, user.company_id),
     )
+
+
+def principals_of(session: Session, users: Sequence[User]) -> dict[uuid.UUID, Principal]:
+    """User id -> principal, for several users at once (their companies' rules in one read)."""
+    read_rules(session, {u.company_id for u in users})
+    return {u.id: principal_of(session, u) for u in users}
+
+
+def visible_record(
+    session: Session, principal: Principal, kind: str, record_id: uuid.UUID
+) -> Record | None:
+    """The record if the principal may read it now (the gate's answer), else None."""
+    try:
+        return gate.check(session, principal, kind, record_id)
+    except Problem:
+        return None
 
 
 def can_see(session: Session, principal: Principal, kind: str, record_id: uuid.UUID) -> bool:

@@ -11,16 +11,17 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from coterie import audit
 from coterie.auth import passwords, secrets, signing, throttle
 from coterie.auth.principal import Actor
+from coterie.authz import principal
 from coterie.config import Settings
 from coterie.db import utcnow
 from coterie.kit.problems import Problem, invalid, not_found
 from coterie.mail import delivery, messages
-from coterie.models import AuthToken, User
+from coterie.models import AccessRule, AuthToken, Company, User
 from coterie.models.vocabulary import TokenKind
 
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -91,15 +92,30 @@ def create_personal_token(
 
 
 def authenticate(session: Session, secret: str, kinds: set[TokenKind]) -> Actor | None:
-    """The actor behind a live token of one of `kinds`, or None."""
+    """The actor behind a live token of one of `kinds`, or None.
+
+    One statement: the token, its user and company (whose regions and partner types load only
+    when asked for), and whether the company has enabled access rules (when it has none, the
+    principal built later in the transaction needs no query of its own for them)."""
+    has_rules = (
+        select(AccessRule.id)
+        .where(AccessRule.company_id == User.company_id, AccessRule.enabled.is_(True))
+        .exists()
+    )
     row = session.execute(
-        select(AuthToken, User)
+        select(AuthToken, User, has_rules)
         .join(User, User.id == AuthToken.user_id)
         .where(AuthToken.token_hash == secrets.digest(secret))
+        .options(
+            joinedload(User.company).lazyload(Company.region_rows),
+            joinedload(User.company).lazyload(Company.partner_type_rows),
+        )
     ).first()
     if row is None:
         return None
-    token, user = row
+    token, user, rules = row
+    if not rules:
+        principal.note_no_rules(session, user.company_id)
     now = utcnow()
     if (
         token.kind not in {k.value for k in kinds}

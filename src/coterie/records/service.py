@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from coterie import audit
@@ -20,7 +20,7 @@ from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit.pagination import SortKey
 from coterie.kit.problems import Problem, conflict, forbidden, invalid
-from coterie.models import Company, Participant, Record, RecordAccess, Space
+from coterie.models import Company, Participant, Record, RecordAccess, Space, Template
 from coterie.network.companies import names as _company_names
 from coterie.records import query, search, templates, values
 from coterie.records.kinds import MOTION_KINDS, ParticipantStatus
@@ -149,6 +149,26 @@ def count_visible(session: Session, actor: Actor, kind: str, *, filter_text: str
     return query.build(session, principal, kind, filter_text=filter_text).count(session)
 
 
+def _names_and_templates(
+    session: Session, named: set[uuid.UUID], partners: set[uuid.UUID], kind: str
+) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, templates.CompanyTemplate]]:
+    """Names of the `named` companies (network directory data) and the `partners`' templates
+    for `kind`, in one statement: the templates' stamps ride along with the names."""
+    if not named and not partners:
+        return {}, {}
+    rows = session.execute(
+        select(Company.id, Company.name, *templates.STAMP_COLUMNS)
+        .outerjoin(Template, and_(Template.company_id == Company.id, Template.kind == kind))
+        .where(Company.id.in_(named | partners))
+    ).all()
+    names = {row[0]: row[1] for row in rows if row[0] in named}
+    stamps: dict[uuid.UUID, templates.Stamp | None] = dict.fromkeys(partners)
+    stamps.update(
+        (row[0], (row[2], row[3])) for row in rows if row[0] in partners and row[2] is not None
+    )
+    return names, templates.load_stamped(session, kind, stamps)
+
+
 def present(
     session: Session, actor: Actor, principal: Principal, kind: str, records: list[Record]
 ) -> list[RecordOut]:
@@ -159,13 +179,12 @@ def present(
         session, principal, kind, ids, own_template.own_policy(principal.hide_private)
     )
     people = gate.participants(session, principal, kind, ids)
-    names = _company_names(
+    names, partner_templates = _names_and_templates(
         session,
         {p.company_id for p in people}
         | {r.source_company_id for r in records if r.source_company_id is not None},
-    )
-    partner_templates = templates.load_many(
-        session, {s.company_id for s in spaces if not s.is_mine}, kind
+        {s.company_id for s in spaces if not s.is_mine},
+        kind,
     )
     by_record_spaces: dict[uuid.UUID, list[SpaceOut]] = {i: [] for i in ids}
     for space in spaces:

@@ -1,0 +1,55 @@
+"""A comment's cost grows gently with its recipients: each is still checked as their own
+principal, but users, rules and the actor's name are read once for all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+
+from tests.fixtures.activity import comment, notifications_of
+from tests.fixtures.builders import make_company
+from tests.fixtures.records import create_record, fill_space, share_record
+
+PER_RECIPIENT = 6  # the space owner's read, the gate's check and the comment's, as each
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_each_more_recipient_of_a_comment_costs_a_few_statements(
+    client: TestClient, engine: Engine
+) -> None:
+    owner = make_company(client, "Statements Owner")
+    partners = [make_company(client, f"Statements Partner {i}") for i in range(4)]
+    alone = create_record(client, owner, "With one partner")
+    share_record(client, owner, alone, partners[0])
+    crowded = create_record(client, owner, "With four partners")
+    share_record(client, owner, crowded, *partners)
+    fill_space(client, partners[0], alone, owner=partners[0].user_id)
+    for partner in partners:  # a comment concerns the owners of the partners' spaces
+        fill_space(client, partner, crowded, owner=partner.user_id)
+
+    with statements(engine) as few:
+        comment(client, owner, alone, "Hello one")
+    with statements(engine) as many:
+        comment(client, owner, crowded, "Hello four")
+
+    for partner in partners:
+        titles = [n["record_title"] for n in notifications_of(client, partner)]
+        assert "With four partners" in titles
+    assert len(many) - len(few) <= 3 * PER_RECIPIENT, many
