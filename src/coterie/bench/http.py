@@ -19,7 +19,6 @@ Routes (as the large viewer's member unless said otherwise):
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -35,7 +34,7 @@ from coterie.authz.guard import UNSAFE
 from coterie.bench import http_servers
 from coterie.bench.database import progress_bar
 from coterie.bench.dataset import KIND, Landmarks
-from coterie.bench.http_client import Call, Latency, closed_loop
+from coterie.bench.http_client import Call, Latency, closed_loop, run_async
 from coterie.bench.scales import Scale
 from coterie.db import make_engine, make_session_factory
 from coterie.models import Participant, Record
@@ -339,7 +338,7 @@ def _cell(
     arms = [("app", app, subject.app), ("floor", floor, subject.floor)]
     measured: dict[str, Latency] = {}
     for name, server, calls in arms if n % 2 == 0 else arms[::-1]:
-        measured[name] = asyncio.run(
+        measured[name] = run_async(
             closed_loop(
                 server.base_url,
                 calls,

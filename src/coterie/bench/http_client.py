@@ -14,12 +14,23 @@ import math
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psutil
+
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to completion on a fresh event loop in a thread of its own, so the
+    benchmark works whether or not the calling thread already runs a loop (a test process that
+    also drives a browser through Playwright's sync API does)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-client") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @dataclass(frozen=True)

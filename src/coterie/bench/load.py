@@ -52,7 +52,7 @@ from coterie.bench import http_servers
 from coterie.bench.database import BENCH_PREFIX, display_url
 from coterie.bench.dataset import KIND, Landmarks
 from coterie.bench.http import REPORT_BODY
-from coterie.bench.http_client import Latency, cpu_seconds, cpu_used, make_client
+from coterie.bench.http_client import Latency, cpu_seconds, cpu_used, make_client, run_async
 from coterie.bench.scales import Scale
 from coterie.db import make_engine, make_session_factory
 from coterie.models import Participant, Record
@@ -626,7 +626,7 @@ def run(
             )
             client_started = time.process_time()
             with _Sampler(server) as sampler:
-                recorder, elapsed = asyncio.run(_drive(server.base_url, virtual, seconds, think))
+                recorder, elapsed = run_async(_drive(server.base_url, virtual, seconds, think))
             memory, server_cpu, database_cpu = sampler.finish()
             client_cpu = time.process_time() - client_started
     per_type: dict[str, Latency] = {}

@@ -21,7 +21,6 @@ partners (300 at the medium scale already make a join too deep to compile; see t
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -36,6 +35,7 @@ import psutil
 from coterie.bench import database
 from coterie.bench.dataset import KIND
 from coterie.bench.figure import MEMORY_UNIT, Figure, actor_of
+from coterie.bench.http_client import run_async
 from coterie.bench.timing import Stats
 from coterie.db import make_engine
 from coterie.records import export, service
@@ -92,7 +92,7 @@ def export_once(
             warm = export.export(
                 session, actor, info, export_format, filter_text=NOTHING, sort_text=None
             )
-            asyncio.run(_drain(warm.body_iterator))
+            run_async(_drain(warm.body_iterator))
             rows = service.count_visible(session, actor, KIND, filter_text=filter_text)
             session.rollback()
             actor = actor_of(session, user_id)
@@ -103,7 +103,7 @@ def export_once(
             response = export.export(
                 session, actor, info, export_format, filter_text=filter_text, sort_text=None
             )
-            size = asyncio.run(_drain(response.body_iterator))
+            size = run_async(_drain(response.body_iterator))
             seconds = time.perf_counter() - started
             peak = sampler.stop()
             session.rollback()
