@@ -60,6 +60,7 @@ from coterie.records.kinds import ParticipantStatus
 
 USERS = 32
 WORKERS = 2
+RAMP_UP = 3.2  # seconds over which the users arrive, evenly
 PAGE = 50
 SLICE = 50  # records a user edits and moves (its own within its company)
 DURATION: dict[str, float] = {"smoke": 10.0, "medium": 60.0, "large": 300.0}
@@ -87,6 +88,7 @@ class WorkerMemory:
     start_rss: int  # bytes
     end_rss: int
     peak_rss: int
+    cpu_seconds: float = 0.0  # CPU the worker used during the load (shows how it was shared)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +96,7 @@ class WorkerMemory:
             "start_rss_mb": round(self.start_rss / MB, 1),
             "end_rss_mb": round(self.end_rss / MB, 1),
             "peak_rss_mb": round(self.peak_rss / MB, 1),
+            "cpu_seconds": round(self.cpu_seconds, 1),
         }
 
 
@@ -164,13 +167,13 @@ class LoadResult:
             )
         lines += [
             "",
-            "| Worker | RSS start (MB) | RSS end (MB) | Peak RSS (MB) |",
-            "|---|---|---|---|",
+            "| Worker | RSS start (MB) | RSS end (MB) | Peak RSS (MB) | CPU used (s) |",
+            "|---|---|---|---|---|",
         ]
         for memory in self.memory:
             lines.append(
                 f"| {memory.pid} | {memory.start_rss / MB:.1f} | {memory.end_rss / MB:.1f} "
-                f"| {memory.peak_rss / MB:.1f} |"
+                f"| {memory.peak_rss / MB:.1f} | {memory.cpu_seconds:.1f} |"
             )
         lines.append("")
         lines.extend(f"- {note}" for note in self.notes)
@@ -205,7 +208,7 @@ def table(result: LoadResult) -> Table:
         out.add_row(
             f"worker {memory.pid} RSS (MB): start / end / peak",
             "",
-            "",
+            f"{memory.cpu_seconds:.0f} s CPU",
             f"{memory.start_rss / MB:.1f}",
             f"{memory.end_rss / MB:.1f}",
             f"{memory.peak_rss / MB:.1f}",
@@ -339,8 +342,13 @@ async def _virtual_user(
     deadline: float,
     think: float,
     seed: int,
+    delay: float = 0.0,
 ) -> None:
     rng = random.Random(seed)  # noqa: S311 (a workload, not a secret)
+    # users arrive one by one (Locust's spawn rate): 32 connections opened in the same instant
+    # are all accepted by whichever worker wakes first (asyncio accepts a burst at once), and
+    # the other workers would sit idle
+    await asyncio.sleep(delay)
     actions = list(ACTIONS)
     weights = list(ACTIONS.values())
     headers = user.headers
@@ -432,8 +440,16 @@ async def _drive(
         deadline = started + seconds
         await asyncio.gather(
             *(
-                _virtual_user(client, user, recorder, deadline, think, seed=1000 + user.number)
-                for user in users
+                _virtual_user(
+                    client,
+                    user,
+                    recorder,
+                    deadline,
+                    think,
+                    seed=1000 + user.number,
+                    delay=n * RAMP_UP / len(users),
+                )
+                for n, user in enumerate(users)
             )
         )
         elapsed = time.perf_counter() - started
@@ -581,11 +597,18 @@ class _Sampler:
     def finish(self) -> tuple[list[WorkerMemory], float, float]:
         """(memory of each worker, CPU seconds of the workers, of the backends)."""
         end = self._record()
+        worker_cpu_end = cpu_seconds(self.workers)
         memory = [
-            WorkerMemory(pid, self.start.get(pid, 0), end.get(pid, 0), self.peak.get(pid, 0))
+            WorkerMemory(
+                pid,
+                self.start.get(pid, 0),
+                end.get(pid, 0),
+                self.peak.get(pid, 0),
+                worker_cpu_end.get(pid, 0.0) - self.worker_cpu_start.get(pid, 0.0),
+            )
             for pid in sorted(self.start)
         ]
-        workers = cpu_used(self.worker_cpu_start, cpu_seconds(self.workers))
+        workers = cpu_used(self.worker_cpu_start, worker_cpu_end)
         backends = cpu_used(self.backend_cpu_start, self.backend_cpu_last)
         return memory, workers, backends
 
@@ -655,7 +678,10 @@ def run(
         "Mix: browse 35 (1-3 list pages), open 25, edit 15 (open + PATCH spaces/mine with "
         "If-Match), move 10 (workflow state + move with If-Match), comment 10, report 5.",
         "Writes went to a throwaway copy of the bench database, dropped afterwards.",
-        "Memory: resident set size of each worker, sampled every second.",
+        "Memory: resident set size of each worker, sampled every second; CPU used per worker "
+        "shows how the load was shared.",
+        f"Users arrive evenly over the first {RAMP_UP:g} s (in the timed run), so their "
+        "connections spread over the workers.",
         "CPU per request: the workers' and the app's PostgreSQL backends' CPU time over the "
         "run, divided by the requests answered; and the client's.",
     ]
