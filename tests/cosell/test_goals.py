@@ -16,6 +16,7 @@ from tests.fixtures.cosell import (
     fill,
     goal,
     goals_of,
+    h1_opportunities,
     join,
     link,
     plan,
@@ -56,52 +57,17 @@ def world(client: TestClient) -> World:
     rates(client, beta, ("USD", "0.90", "2026-01-01"), ("USD", "0.80", "2026-02-15"))
     plan_id = plan(client, acme, "H1 plan", beta)
     opp = "opportunity"
-    o = {
-        "o1": record(
-            client,
-            acme,
-            opp,
-            "O1",
-            amount=1000,
-            stage="develop",
-            close_date="2026-02-10",
-            region="emea",
-        ),
-        "o2": record(
-            client,
-            acme,
-            opp,
-            "O2",
-            amount=2000,
-            stage="won",
-            close_date="2026-03-01",
-            region="north-america",
-        ),
-        "o3": record(
-            client,
-            beta,
-            opp,
-            "O3",
-            amount=BETA_O3,
-            stage="propose",
-            close_date="2026-05-01",
-            region="apac",
-        ),
-        "o4": record(
-            client,
-            acme,
-            opp,
-            "O4 Acme only",
-            amount=700,
-            stage="propose",
-            close_date="2026-02-01",
-            region="emea",
-        ),
-        "o5": record(client, acme, opp, "O5", amount=900, stage="lost", close_date="2026-04-01"),
-        "o6": record(
-            client, acme, opp, "O6", amount=5000, stage="develop", close_date="2026-08-01"
-        ),
-    }
+    o = h1_opportunities(client, acme, beta, BETA_O3)
+    o.update(
+        {
+            "o5": record(
+                client, acme, opp, "O5", amount=900, stage="lost", close_date="2026-04-01"
+            ),
+            "o6": record(
+                client, acme, opp, "O6", amount=5000, stage="develop", close_date="2026-08-01"
+            ),
+        }
+    )
     join(client, acme, opp, o["o1"], beta)
     fill(client, beta, opp, o["o1"], amount=BETA_O1, stage="negotiate", close_date="2026-02-20")
     join(client, acme, opp, o["o2"], beta)

@@ -16,7 +16,18 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from tests.fixtures.builders import Member, make_company, make_partnership
-from tests.fixtures.cosell import API, fill, goal, join, link, plan, rates, record, template
+from tests.fixtures.cosell import (
+    API,
+    fill,
+    goal,
+    h1_opportunities,
+    join,
+    link,
+    plan,
+    rates,
+    record,
+    template,
+)
 from tests.web.conftest import Browser
 from tests.web.test_network_pages import signed_in
 from tests.web.test_record_pages import htmx
@@ -48,48 +59,7 @@ def world(client: TestClient) -> World:
     rates(client, beta, ("USD", "0.90", "2026-01-01"))
     plan_id = plan(client, acme, "H1 plan", beta)  # 2026-01-01 .. 2026-06-30
     opp = "opportunity"
-    o = {
-        "o1": record(
-            client,
-            acme,
-            opp,
-            "O1",
-            amount=1000,
-            stage="develop",
-            close_date="2026-02-10",
-            region="emea",
-        ),
-        "o2": record(
-            client,
-            acme,
-            opp,
-            "O2",
-            amount=2000,
-            stage="won",
-            close_date="2026-03-01",
-            region="north-america",
-        ),
-        "o3": record(
-            client,
-            beta,
-            opp,
-            "O3",
-            amount=BETA_O3,
-            stage="propose",
-            close_date="2026-05-01",
-            region="apac",
-        ),
-        "o4": record(
-            client,
-            acme,
-            opp,
-            "O4 Acme only",
-            amount=700,
-            stage="propose",
-            close_date="2026-02-01",
-            region="emea",
-        ),
-    }
+    o = h1_opportunities(client, acme, beta, BETA_O3)
     join(client, acme, opp, o["o1"], beta)
     fill(client, beta, opp, o["o1"], amount=BETA_O1, stage="negotiate", close_date="2026-02-20")
     join(client, acme, opp, o["o2"], beta)
