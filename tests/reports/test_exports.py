@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from pptx import Presentation
 
-from tests.fixtures.builders import Member, make_company, make_partnership
-from tests.fixtures.cosell import fill, join, record, template
+from tests.fixtures.builders import Member, make_company
+from tests.fixtures.reports import CANARY, partner_network
 from tests.web.conftest import Browser
 from tests.web.test_network_pages import signed_in
 
-CANARY = "777777"
 BY_STAGE: dict[str, Any] = {
     "kind": "opportunity",
     "group_by": ["stage"],
@@ -33,30 +30,8 @@ TOTALS: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def new_browser(app: FastAPI, client: TestClient) -> Iterator[Callable[[], Browser]]:
-    opened: list[TestClient] = []
-
-    def make() -> Browser:
-        opened.append(TestClient(app, base_url="http://testserver"))
-        return Browser(opened[-1])
-
-    yield make
-    for other in opened:
-        other.close()
-
-
 def _network(client: TestClient) -> tuple[Member, Member]:
-    acme = make_company(client, "Acme")
-    globex = make_company(client, "Globex")
-    make_partnership(client, acme, globex)
-    template(client, acme, "opportunity", amount="private")
-    joint = record(client, acme, "opportunity", "Joint", amount=int(CANARY), stage="develop")
-    join(client, acme, "opportunity", joint, globex)
-    fill(client, globex, "opportunity", joint, amount=55, stage="propose")
-    record(client, acme, "opportunity", "A", amount=10, stage="propose")
-    record(client, acme, "opportunity", "B", amount=20, stage="won")
-    return acme, globex
+    return partner_network(client)
 
 
 def _save(client: TestClient, who: Member, definition: dict[str, Any], **body: Any) -> str:

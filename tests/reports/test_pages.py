@@ -5,36 +5,20 @@ bar, and the proof that a viewer's page only ever holds the viewer's own numbers
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.fixtures.builders import Member, make_company, make_partnership
-from tests.fixtures.cosell import fill, join, record, template
+from tests.fixtures.builders import Member, make_company
+from tests.fixtures.reports import CANARY, partner_network
 from tests.web.conftest import Browser
 from tests.web.html import Page, parse
 from tests.web.test_network_pages import signed_in
 from tests.web.test_record_pages import htmx
 
-CANARY = "777777"
 SHOWN = "777,777"  # as pages format it
 COUNT_BY_STAGE = {"kind": "opportunity", "group_by": ["stage"], "measures": [{"op": "count"}]}
-
-
-@pytest.fixture
-def new_browser(app: FastAPI, client: TestClient) -> Iterator[Callable[[], Browser]]:
-    opened: list[TestClient] = []
-
-    def make() -> Browser:
-        opened.append(TestClient(app, base_url="http://testserver"))
-        return Browser(opened[-1])
-
-    yield make
-    for other in opened:
-        other.close()
 
 
 def _save(client: TestClient, who: Member, definition: dict[str, Any], **body: Any) -> str:
@@ -56,16 +40,7 @@ def _charts(page: Page) -> list[dict[str, Any]]:
 
 
 def _network(client: TestClient) -> tuple[Member, Member]:
-    acme = make_company(client, "Acme")
-    globex = make_company(client, "Globex")
-    make_partnership(client, acme, globex)
-    template(client, acme, "opportunity", amount="private")
-    joint = record(client, acme, "opportunity", "Joint", amount=int(CANARY), stage="develop")
-    join(client, acme, "opportunity", joint, globex)
-    fill(client, globex, "opportunity", joint, amount=55, stage="propose")
-    record(client, acme, "opportunity", "A", stage="develop")
-    record(client, acme, "opportunity", "B", stage="won")
-    return acme, globex
+    return partner_network(client, (("A", None, "develop"), ("B", None, "won")))
 
 
 def test_a_saved_report_page_draws_its_chart_from_the_data_with_a_png_download_and_a_table(
