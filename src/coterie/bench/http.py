@@ -206,27 +206,30 @@ class _Subject:
     floor: Callable[[int, int], Call]
 
 
-def partner_records(url: str, company_id: uuid.UUID, limit: int = RECORD_SAMPLE) -> list[uuid.UUID]:
-    """Records `company_id` actively participates in and another company owns (it sees their
-    owner's space masked), in id order."""
+def active_opportunities(
+    url: str, company_id: uuid.UUID, *, partner_owned: bool = False, limit: int | None = None
+) -> list[uuid.UUID]:
+    """Opportunities `company_id` actively participates in (it has a space on each), in id
+    order; with `partner_owned`, only those another company owns (it sees their owner's space
+    masked)."""
+    statement = (
+        select(Record.id)
+        .join(Participant, Participant.record_id == Record.id)
+        .where(
+            Participant.company_id == company_id,
+            Participant.status == ParticipantStatus.ACTIVE.value,
+            Record.kind == KIND,
+        )
+        .order_by(Record.id)
+        .limit(limit)
+        .execution_options(**UNSAFE)
+    )
+    if partner_owned:
+        statement = statement.where(Record.owner_company_id != company_id)
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as session:
-            return list(
-                session.scalars(
-                    select(Record.id)
-                    .join(Participant, Participant.record_id == Record.id)
-                    .where(
-                        Participant.company_id == company_id,
-                        Participant.status == ParticipantStatus.ACTIVE.value,
-                        Record.owner_company_id != company_id,
-                        Record.kind == KIND,
-                    )
-                    .order_by(Record.id)
-                    .limit(limit)
-                    .execution_options(**UNSAFE)
-                )
-            )
+            return list(session.scalars(statement))
     finally:
         engine.dispose()
 
@@ -381,7 +384,9 @@ def measure(
     cell = seconds if seconds is not None else cell
     warm = warmup if warmup is not None else warm
     app_url = http_servers.app_role_url(url)
-    records = partner_records(url, landmarks.large_company)
+    records = active_opportunities(
+        url, landmarks.large_company, partner_owned=True, limit=RECORD_SAMPLE
+    )
     if not records:
         raise http_servers.BenchServerError("the large viewer sees no record a partner owns")
     http_servers.remove_tokens(url)  # left over by a killed run

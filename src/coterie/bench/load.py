@@ -45,18 +45,14 @@ import psycopg
 from psycopg import sql
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import make_url, select
+from sqlalchemy import make_url
 
-from coterie.authz.guard import UNSAFE
 from coterie.bench import http_servers
 from coterie.bench.database import BENCH_PREFIX, display_url
 from coterie.bench.dataset import KIND, Landmarks
-from coterie.bench.http import REPORT_BODY
+from coterie.bench.http import REPORT_BODY, active_opportunities
 from coterie.bench.http_client import Latency, cpu_seconds, cpu_used, make_client, run_async
 from coterie.bench.scales import Scale
-from coterie.db import make_engine, make_session_factory
-from coterie.models import Participant, Record
-from coterie.records.kinds import ParticipantStatus
 
 USERS = 32
 WORKERS = 2
@@ -459,28 +455,6 @@ async def _drive(
 # --- setup --------------------------------------------------------------------------------------
 
 
-def _participations(url: str, company_id: uuid.UUID) -> list[uuid.UUID]:
-    """Opportunities `company_id` actively participates in (it has a space on each)."""
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as session:
-            return list(
-                session.scalars(
-                    select(Participant.record_id)
-                    .join(Record, Record.id == Participant.record_id)
-                    .where(
-                        Participant.company_id == company_id,
-                        Participant.status == ParticipantStatus.ACTIVE.value,
-                        Record.kind == KIND,
-                    )
-                    .order_by(Participant.record_id)
-                    .execution_options(**UNSAFE)
-                )
-            )
-    finally:
-        engine.dispose()
-
-
 def _workflow(base_url: str, admin_token: str) -> tuple[str, list[str]]:
     """The company workflow of the admin's company: defined now, or the active one it has."""
     headers = {"Authorization": f"Bearer {admin_token}"}
@@ -525,7 +499,7 @@ def _users(
         numbers = [n for n, c in enumerate(plan) if c == company]
         if not numbers:
             continue
-        visible = _participations(url, company_id)
+        visible = active_opportunities(url, company_id)
         if not visible:
             raise http_servers.BenchServerError(f"the {company} viewer sees no record")
         workflow_id, stage_keys = _workflow(base_url, tokens[admin])
