@@ -15,25 +15,27 @@ from __future__ import annotations
 import csv
 import io
 import re
-import uuid
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Download, Page, expect
 from pptx import Presentation
 
-from tests.browser.helpers import LiveServer, Visitor, amount_patterns
-from tests.browser.test_reports import _assert_drawn, _canvas, _sign_in, visitors
-from tests.fixtures.builders import Member, make_company, make_partnership
-from tests.fixtures.cosell import fill, join, record, template
+from tests.browser.helpers import LiveServer, Visitor
+from tests.browser.test_reports import (
+    CANARY,
+    CANARY_PATTERNS,
+    _assert_drawn,
+    _canvas,
+    _sign_in,
+    report_companies,
+    visitors,
+)
+from tests.fixtures.builders import Member
 
 pytestmark = pytest.mark.xdist_group("browser")
 __all__ = ["visitors"]  # the fixture, shared with test_reports
 
-CANARY = 7373737
-CANARY_PATTERNS = [*amount_patterns(str(CANARY)), *amount_patterns(str(CANARY + 3500))]
 PIPELINE = "Partner pipeline"
 COUNT = "Deal count"
 BY_PARTNER = "Pipeline by partner"
@@ -42,23 +44,8 @@ HEADER = ["Stage", "Count", "Sum of my amount"]
 
 @pytest.fixture(scope="module")
 def companies(live_server: LiveServer) -> tuple[Member, Member]:
-    """Acme (private amounts; the canary on the deal it shares with Globex) and Globex, whose
-    own two deals (55 and 45) are both in "propose", a stage none of Acme's deals is in."""
-    suffix = uuid.uuid4().hex[:6]
-    with httpx.Client(base_url=live_server.url, timeout=10) as api:
-        client: Any = api  # the builders take any client that speaks httpx
-        acme = make_company(client, f"Journey Acme {suffix}")
-        globex = make_company(client, f"Journey Globex {suffix}")
-        make_partnership(client, acme, globex)
-        template(client, acme, "opportunity", amount="private")
-        template(client, globex, "opportunity", amount="private")
-        joint = record(client, acme, "opportunity", "Joint deal", amount=CANARY, stage="develop")
-        join(client, acme, "opportunity", joint, globex)
-        fill(client, globex, "opportunity", joint, amount=55, stage="propose")
-        record(client, acme, "opportunity", "Second deal", amount=1000, stage="won")
-        record(client, acme, "opportunity", "Third deal", amount=2500, stage="won")
-        record(client, globex, "opportunity", "Globex alone", amount=45, stage="propose")
-    return acme, globex
+    """Acme and Globex as `test_reports` seeds them, under names of their own."""
+    return report_companies(live_server, "Journey")
 
 
 def _download(page: Page, name: str, *, button: bool = False) -> tuple[Download, bytes]:

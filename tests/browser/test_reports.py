@@ -53,14 +53,15 @@ _CANVAS_STATE = """
 """
 
 
-@pytest.fixture(scope="module")
-def companies(live_server: LiveServer) -> tuple[Member, Member]:
-    """Acme (private amounts, the canary on the shared opportunity) and its partner Globex."""
+def report_companies(live_server: LiveServer, prefix: str) -> tuple[Member, Member]:
+    """Acme (private amounts; the canary on the deal it shares with Globex) and Globex, whose
+    own two deals (55 and 45) are both in "propose", a stage none of Acme's deals is in; their
+    names start with `prefix` and end with a random suffix."""
     suffix = uuid.uuid4().hex[:6]
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api  # the builders take any client that speaks httpx
-        acme = make_company(client, f"Reporting Acme {suffix}")
-        globex = make_company(client, f"Reporting Globex {suffix}")
+        acme = make_company(client, f"{prefix} Acme {suffix}")
+        globex = make_company(client, f"{prefix} Globex {suffix}")
         make_partnership(client, acme, globex)
         template(client, acme, "opportunity", amount="private")
         template(client, globex, "opportunity", amount="private")
@@ -71,6 +72,12 @@ def companies(live_server: LiveServer) -> tuple[Member, Member]:
         record(client, acme, "opportunity", "Third deal", amount=2500, stage="won")
         record(client, globex, "opportunity", "Globex alone", amount=45, stage="propose")
     return acme, globex
+
+
+@pytest.fixture(scope="module")
+def companies(live_server: LiveServer) -> tuple[Member, Member]:
+    """Acme (private amounts, the canary on the shared opportunity) and its partner Globex."""
+    return report_companies(live_server, "Reporting")
 
 
 def _sign_in(visitor: Visitor, who: Member) -> None:
