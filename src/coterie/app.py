@@ -21,7 +21,7 @@ from coterie.migrate import ensure_migrated
 from coterie.network import api as network_api
 from coterie.policies import api as policies_api
 from coterie.records import api as records_api
-from coterie.records import search_api
+from coterie.records import participants_api, search_api
 from coterie.reports import api as reports_api
 from coterie.reports import exports_api as report_exports_api
 from coterie.reports import saved_api as saved_reports_api
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     api.include_router(reports_api.router)  # before the records: /reports is no record kind
     api.include_router(saved_reports_api.router)  # saved reports and dashboards
     api.include_router(records_api.router)
+    api.include_router(participants_api.router)
     api.include_router(search_api.router)
     api.include_router(policies_api.router)
     api.include_router(plans_api.router)

@@ -47,12 +47,23 @@ class SpacePatch(Strict):
     fields: FieldValues
 
 
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+
+
 class ParticipantIn(Strict):
     company_id: uuid.UUID
+    note: Reason = Field(
+        default="",
+        description="Why the company should join: shown to the owner when this is a proposal",
+    )
+
+
+class AdmitRightIn(Strict):
+    can_admit: bool = Field(description="Whether this participant may admit companies too")
 
 
 class DeclineIn(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+    reason: Reason = ""
 
 
 class CompanyRef(BaseModel):
@@ -67,6 +78,28 @@ class ParticipantOut(BaseModel):
     invited_by_company_id: uuid.UUID | None
     invited_at: datetime
     responded_at: datetime | None
+    can_admit: bool = Field(
+        default=False, description="The owner lets this company admit companies to the record"
+    )
+
+
+class ProposalOut(BaseModel):
+    """A participant's proposal that a company join a record; the owner decides."""
+
+    id: uuid.UUID
+    record_id: uuid.UUID
+    kind: str
+    record_title: str
+    company_id: uuid.UUID
+    company_name: str
+    proposed_by_company_id: uuid.UUID
+    proposed_by_company_name: str
+    source: str = Field(description="manual, rule (an auto-share rule) or registration")
+    status: str = Field(description="pending, accepted, declined or withdrawn")
+    note: str
+    reason: str = Field(description="The owner's reason when it declined")
+    proposed_at: datetime
+    decided_at: datetime | None
 
 
 class SpaceOut(BaseModel):
