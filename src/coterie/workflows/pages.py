@@ -136,6 +136,11 @@ def _choices(session: Session, actor: Actor, kind: str) -> dict[str, Any]:
     }
 
 
+# what workflows/_cards.html and _load_more.html use besides the board: for the whole board and
+# for one column's next page alike
+_CARD_HELPERS: dict[str, Any] = {"money": presenters.money_text, "unstaged_key": board.UNSTAGED}
+
+
 def _board_context(
     session: Session,
     actor: Actor,
@@ -189,8 +194,7 @@ def _board_context(
         "move_error": error,
         "error_record": error_record,
         "info": KINDS[Kind(q.kind)],
-        "unstaged_key": board.UNSTAGED,
-        "money": presenters.money_text,
+        **_CARD_HELPERS,
     }
 
 
@@ -241,7 +245,7 @@ def board_column(
         return render(request, "workflows/_more.html", {"column": None, "q": q})
     column = data.stages[0] if data.stages else data.unstaged
     context = {"column": column, "q": q, "data": data, "info": KINDS[Kind(q.kind)]}
-    return render(request, "workflows/_more.html", context)
+    return render(request, "workflows/_more.html", context | _CARD_HELPERS)
 
 
 def _version_of(request: Request, form_version: str) -> int | None:
