@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
@@ -16,6 +16,7 @@ from coterie.config import Settings, get_settings
 from coterie.cosell import leads_api, plans_api, review_api
 from coterie.db import make_engine, make_session_factory
 from coterie.kit.limits import MaxBodySizeMiddleware
+from coterie.kit.text_input import refuse_unstorable_text
 from coterie.mail.delivery import install_outbox
 from coterie.migrate import ensure_migrated
 from coterie.network import api as network_api
@@ -64,7 +65,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.engine = engine
     app.state.session_factory = session_factory
 
-    api = APIRouter(prefix=API_PREFIX)
+    # no NUL, no lone surrogate in a body or query: 422 (pages clean their own form text)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unstorable_text)])
     api.include_router(auth_api.router)
     api.include_router(network_api.router)
     api.include_router(audit_api.router)

@@ -49,11 +49,11 @@ from coterie.network.companies import names as _names
 from coterie.records import participants, search, templates, values
 from coterie.records import service as records
 from coterie.records.kinds import Kind, ParticipantStatus
-from coterie.records.schemas import RecordCreate
+from coterie.records.schemas import LEAD_CONVERTED, RecordCreate
 
 LEAD = Kind.LEAD.value
 OPPORTUNITY = Kind.OPPORTUNITY.value
-CONVERTED = "converted"
+CONVERTED = LEAD_CONVERTED
 INVITED = ParticipantStatus.INVITED.value
 ACTIVE = ParticipantStatus.ACTIVE.value
 GONE = (ParticipantStatus.REMOVED.value, ParticipantStatus.LEFT.value)

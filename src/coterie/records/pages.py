@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from coterie.auth.preferences import read as read_preferences
 from coterie.auth.principal import Actor
 from coterie.deps import DB
+from coterie.kit import text_input
 from coterie.kit.problems import Problem
 from coterie.models.workflow import SavedFilter
 from coterie.network.companies import names as company_names
@@ -418,7 +419,7 @@ def _save_view(
         )
 
     try:
-        condition = json.loads(filter_text) if filter_text else {"all": []}
+        condition = text_input.loads(filter_text, "filter") if filter_text else {"all": []}
         data = SavedFilterIn.model_validate(
             {
                 "kind": info.kind.value,

@@ -30,6 +30,7 @@ from coterie.records.schemas import (
     RecordOut,
     RecordPatch,
     SpaceOut,
+    check_joint_stage,
 )
 from coterie.workflows import integration as workflow_rules
 
@@ -65,6 +66,7 @@ def _check_motion(kind: str, motion: str | None) -> None:
 def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Record:
     principal = Principal.of(actor, session)
     _check_motion(kind, data.motion)
+    check_joint_stage(kind, None, data.joint_stage)
     _check_account(session, principal, data.account_id, "body.account_id")
     now = utcnow()
     record = Record(
@@ -262,6 +264,8 @@ def update_core(
     changes = patch.model_dump(exclude_unset=True)
     if "motion" in changes:
         _check_motion(kind, changes["motion"])
+    if "joint_stage" in changes:
+        check_joint_stage(kind, record.joint_stage, changes["joint_stage"])
     if "account_id" in changes:
         if changes["account_id"] == record.id:
             raise invalid("body.account_id", "cannot be the record itself")

@@ -148,6 +148,11 @@ def _sees_workflow(session: Session, actor: Actor, workflow_id: uuid.UUID) -> bo
     return True
 
 
+# what workflows/_cards.html and _load_more.html use besides the board: for the whole board and
+# for one column's next page alike
+_CARD_HELPERS: dict[str, Any] = {"money": presenters.money_text, "unstaged_key": board.UNSTAGED}
+
+
 def _board_context(
     session: Session,
     actor: Actor,
@@ -209,8 +214,7 @@ def _board_context(
         "move_error": error,
         "error_record": error_record,
         "info": KINDS[Kind(q.kind)],
-        "unstaged_key": board.UNSTAGED,
-        "money": presenters.money_text,
+        **_CARD_HELPERS,
     }
 
 
@@ -262,7 +266,7 @@ def board_column(
         return render(request, "workflows/_more.html", {"column": None, "q": q})
     column = data.stages[0] if data.stages else data.unstaged
     context = {"column": column, "q": q, "data": data, "info": KINDS[Kind(q.kind)]}
-    return render(request, "workflows/_more.html", context)
+    return render(request, "workflows/_more.html", context | _CARD_HELPERS)
 
 
 def _version_of(request: Request, form_version: str) -> int | None:
