@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := src/coterie/web/static/vendor
 
-.PHONY: run test test-deep lint fmt typecheck install assets migrate demo lock bench clean
+.PHONY: run test test-deep fuzz lint fmt typecheck install assets migrate demo lock bench clean
 
 run: install assets ## create .venv, install, migrate, load the demo network if empty, serve :8000
 	$(BIN)/coterie serve --migrate --demo-if-empty
@@ -48,6 +48,12 @@ test: install assets lint ## lint, type-check, and the whole suite on SQLite and
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 	COTERIE_TEST_CLOCK_SHIFT_DAYS=365 COTERIE_TEST_DATABASES=sqlite \
 		$(BIN)/python -m pytest -n 2 --dist loadgroup -m clock -q
+
+FUZZ_EXAMPLES ?= 200
+
+fuzz: install assets ## schemathesis over every API operation: valid and invalid data, many examples
+	COTERIE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) COTERIE_FUZZ_NEGATIVE=1 \
+		$(BIN)/python -m pytest tests/test_api_fuzz.py -p no:cacheprovider
 
 test-deep: install assets ## the suite with the thorough Hypothesis profile
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n 2 --dist loadgroup

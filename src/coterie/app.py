@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from coterie import __version__, errors, health
+from coterie import __version__, errors, health, openapi
 from coterie.activity import api as activity_api
 from coterie.audit import api as audit_api
 from coterie.auth import api as auth_api
@@ -88,5 +88,6 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     web_pages.install(app)
 
     errors.install(app, html_handler=web_pages.render_problem)
+    openapi.install(app)
     app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_request_bytes)
     return app
