@@ -219,6 +219,53 @@ def test_db_upgrade_migrates_an_empty_database_to_head(empty_database: str, tmp_
         engine.dispose()
 
 
+def test_db_upgrade_to_a_revision_prints_where_the_database_now_is(
+    empty_database: str, tmp_path: Path
+) -> None:
+    result = run(["db", "upgrade", "0010"], empty_database, tmp_path)
+
+    assert result.exit_code == 0, result.output
+    assert "Database is at revision 0010" in flat(result.stdout)
+    assert f"the newest is {HEAD}" in flat(result.stdout)
+    current = run(["db", "current"], empty_database, tmp_path)
+    assert f"database: 0010  code: {HEAD}" in current.stdout
+
+    rest = run(["db", "upgrade"], empty_database, tmp_path)
+    assert rest.exit_code == 0, rest.output
+    assert f"Database is at revision {HEAD}" in flat(rest.stdout)
+    assert "the newest is" not in rest.stdout
+
+
+def test_db_upgrade_to_an_unknown_revision_fails_clearly(
+    empty_database: str, tmp_path: Path
+) -> None:
+    result = run(["db", "upgrade", "no-such-revision"], empty_database, tmp_path)
+
+    assert result.exit_code == 1
+    assert "no-such-revision" in flat(result.stderr)
+    assert "coterie db current" in flat(result.stderr)
+    assert "Traceback" not in result.output
+    assert "Database is at revision" not in result.stdout
+    engine = make_engine(empty_database)
+    try:
+        assert migrate.current_revision(engine) is None  # nothing was migrated
+    finally:
+        engine.dispose()
+
+
+def test_db_upgrade_refuses_to_go_backwards(migrated_database: str, tmp_path: Path) -> None:
+    result = run(["db", "upgrade", "0001"], migrated_database, tmp_path)
+
+    assert result.exit_code == 1
+    assert "0001" in flat(result.stderr)
+    assert "Traceback" not in result.output
+    engine = make_engine(migrated_database)
+    try:
+        assert migrate.current_revision(engine) == HEAD  # nothing was undone
+    finally:
+        engine.dispose()
+
+
 # --- serve refuses an un-migrated database --------------------------------------------------
 
 
