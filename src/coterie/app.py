@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
@@ -15,6 +15,7 @@ from coterie.authz import rls
 from coterie.config import Settings, get_settings
 from coterie.cosell import leads_api, plans_api, review_api
 from coterie.db import make_engine, make_session_factory
+from coterie.deps import require_json_body
 from coterie.kit.limits import MaxBodySizeMiddleware
 from coterie.mail.delivery import install_outbox
 from coterie.migrate import ensure_migrated
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.engine = engine
     app.state.session_factory = session_factory
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_json_body)])
     api.include_router(auth_api.router)
     api.include_router(network_api.router)
     api.include_router(audit_api.router)

@@ -1,4 +1,5 @@
-"""FastAPI dependencies shared by every router: the database session, settings, client address."""
+"""FastAPI dependencies shared by every router: the database session, settings, client address,
+and the media type of JSON request bodies."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from coterie.config import Settings
+from coterie.kit.problems import Problem
+
+JSON_MEDIA_TYPE = "application/json"
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -28,6 +32,37 @@ def get_app_settings(request: Request) -> Settings:
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """application/json or application/<anything>+json, whatever its parameters (as FastAPI
+    parses them)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == JSON_MEDIA_TYPE or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+async def require_json_body(request: Request) -> None:
+    """415 when a route that reads a JSON body receives a body of another media type (or none
+    declared), instead of the framework's 422 about the body's shape. Routes without a body
+    ignore the header."""
+    if getattr(request.scope.get("route"), "body_field", None) is None:
+        return
+    content_type = request.headers.get("content-type")
+    if content_type is not None and is_json_media_type(content_type):
+        return
+    if content_type is None and not await request.body():
+        return  # no body at all: validation says the body is required
+    accepted = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}.get(request.method)
+    raise Problem(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        f"Send the request body as JSON, with the header Content-Type: {JSON_MEDIA_TYPE}.",
+        accepted=[JSON_MEDIA_TYPE],
+        headers={accepted: JSON_MEDIA_TYPE} if accepted else None,
+    )
 
 
 DB = Annotated[Session, Depends(get_db)]

@@ -32,19 +32,32 @@ def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in location)
 
 
+def malformed_json(errors: list[dict[str, Any]] | None = None) -> Problem:
+    return Problem(
+        400,
+        "malformed-json",
+        "Malformed JSON",
+        "The request body is not valid JSON.",
+        errors=errors,
+    )
+
+
+def body_parse_problem(exc: StarletteHTTPException) -> Problem | None:
+    """The malformed-JSON problem for what FastAPI reports as a generic "error parsing the body"
+    (a 400 raised from the parser's own error): JSON nested deeper than the parser recurses, or
+    bytes that are not UTF-8. None for any other HTTP error."""
+    if exc.status_code == 400 and isinstance(exc.__cause__, (RecursionError, UnicodeDecodeError)):
+        return malformed_json()
+    return None
+
+
 def validation_problem(exc: RequestValidationError) -> Problem:
     errors = [
         {"path": _field_path(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
         for e in exc.errors()
     ]
     if any(e["type"] == "json_invalid" for e in errors):
-        return Problem(
-            400,
-            "malformed-json",
-            "Malformed JSON",
-            "The request body is not valid JSON.",
-            errors=errors,
-        )
+        return malformed_json(errors)
     detail = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:5])
     return Problem(422, "validation-error", "Invalid request", detail, errors=errors)
 
@@ -69,6 +82,8 @@ def install(app: FastAPI, *, html_handler: Any = None) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        if (parse_problem := body_parse_problem(exc)) is not None:
+            return respond(request, parse_problem)
         slug = HTTP_SLUGS.get(exc.status_code, "http-error")
         title = HTTP_TITLES.get(exc.status_code, "Error")
         detail = str(exc.detail) if exc.detail else title
