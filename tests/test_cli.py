@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -36,18 +34,11 @@ from coterie.models import Company, Partnership, User
 from coterie.models.vocabulary import PartnershipStatus, PartnerType
 from tests.conftest import make_settings
 from tests.fixtures.databases import KINDS, fresh_database
+from tests.fixtures.live_server import COTERIE, free_port
 
-COTERIE = Path(sys.executable).parent / "coterie"
 NIMBUS_ADMIN = "dana.whitfield@nimbus-cloud.example"
 STRONG_PASSWORD = "Quarterly-Pipeline-Review-42"
 HEAD = migrate.head_revision()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def flat(text: str) -> str:

@@ -171,7 +171,7 @@ def serve(
 
     import uvicorn
 
-    from coterie import migrate
+    from coterie import migrate, serving
 
     if host:
         os.environ["COTERIE_HOST"] = host
@@ -199,7 +199,7 @@ def serve(
         workers=workers if not reload else 1,
         reload=reload,
         log_level="info",
-        proxy_headers=False,
+        **serving.uvicorn_options(),
     )
 
 

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     login_token_ttl_days: int = 30
     session_ttl_hours: int = 12
     max_request_bytes: int = 1_048_576
+    max_request_header_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        description="A request line and headers over this many bytes are refused with 431.",
+    )
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
     login_throttle_window_minutes: int = 15
