@@ -85,6 +85,6 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.add_api_route(f"{API_PREFIX}/docs", _interactive_docs, include_in_schema=False)
     web_pages.install(app)
 
-    errors.install(app, html_handler=web_pages.render_problem)
     app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_request_bytes)
+    errors.install(app, html_handler=web_pages.render_problem)  # outside the size limit
     return app

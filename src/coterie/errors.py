@@ -1,15 +1,20 @@
-"""Error handlers: every failure of an API route becomes RFC 9457 problem+json, never a bare 500."""
+"""Error handlers: every failure of an API route becomes RFC 9457 problem+json, never a bare
+500; web pages get an HTML error page; an unexpected exception never costs the client its
+keep-alive connection."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coterie.kit.problems import PROBLEM_MEDIA_TYPE, Problem
 
@@ -62,26 +67,77 @@ def validation_problem(exc: RequestValidationError) -> Problem:
     return Problem(422, "validation-error", "Invalid request", detail, errors=errors)
 
 
-def install(app: FastAPI, *, html_handler: Any = None) -> None:
-    """Register handlers; `html_handler(request, problem)` renders errors of web pages."""
+Responder = Callable[[Request, Problem], Response]
+
+
+def responder(html_handler: Responder | None) -> Responder:
+    """Problem+json on the API and /healthz; elsewhere `html_handler`'s page, if there is one."""
 
     def respond(request: Request, problem: Problem) -> Response:
         wants_html = not request.url.path.startswith(("/api/", "/healthz"))
         if wants_html and html_handler is not None:
-            response: Response = html_handler(request, problem)
-            return response
+            return html_handler(request, problem)
         return problem_response(problem, request)
 
+    return respond
+
+
+def internal_error() -> Problem:
+    return Problem(500, "internal-error", "Internal error", "Something went wrong on our side.")
+
+
+class UnhandledErrorMiddleware:
+    """Answers any exception no handler took with the 500 problem (or page), logged once here.
+
+    Starlette's own last resort (ServerErrorMiddleware) sends the 500 and then re-raises, and
+    uvicorn closes a connection whose application raised, so the client's next request on that
+    keep-alive connection failed. Here nothing is re-raised once the 500 is sent. An exception
+    after the response started is re-raised: the status is gone, and only closing the connection
+    tells the client the body is incomplete (the server logs that one).
+    """
+
+    def __init__(self, app: ASGIApp, respond: Responder) -> None:
+        self.app = app
+        self.respond = respond
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                raise
+            request = Request(scope)
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            response = await run_in_threadpool(self.respond, request, internal_error())
+            await response(scope, receive, send)
+
+
+def install(app: FastAPI, *, html_handler: Responder | None = None) -> None:
+    """Register handlers; `html_handler(request, problem)` renders errors of web pages. Handlers
+    are plain functions: Starlette runs them in its thread pool, so rendering an error page
+    (which may read the database for the signed-in user) never blocks the event loop."""
+    respond = responder(html_handler)
+
     @app.exception_handler(Problem)
-    async def on_problem(request: Request, exc: Problem) -> Response:
+    def on_problem(request: Request, exc: Problem) -> Response:
         return respond(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
+    def on_validation(request: Request, exc: RequestValidationError) -> Response:
         return respond(request, validation_problem(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+    def on_http(request: Request, exc: StarletteHTTPException) -> Response:
         if (parse_problem := body_parse_problem(exc)) is not None:
             return respond(request, parse_problem)
         slug = HTTP_SLUGS.get(exc.status_code, "http-error")
@@ -92,7 +148,7 @@ def install(app: FastAPI, *, html_handler: Any = None) -> None:
         )
 
     @app.exception_handler(IntegrityError)
-    async def on_integrity(request: Request, exc: IntegrityError) -> Response:
+    def on_integrity(request: Request, exc: IntegrityError) -> Response:
         # Services check uniqueness first; this answers the race where two requests both passed.
         log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
         return respond(
@@ -106,7 +162,7 @@ def install(app: FastAPI, *, html_handler: Any = None) -> None:
         )
 
     @app.exception_handler(DataError)
-    async def on_data_error(request: Request, exc: DataError) -> Response:
+    def on_data_error(request: Request, exc: DataError) -> Response:
         # A value the database refuses (a NUL character on PostgreSQL, a number out of range)
         # that validation let through: the client's input, so a 422 rather than a 500.
         log.warning("data error on %s %s: %s", request.method, request.url.path, exc.orig)
@@ -121,10 +177,4 @@ def install(app: FastAPI, *, html_handler: Any = None) -> None:
             ),
         )
 
-    @app.exception_handler(Exception)
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return respond(
-            request,
-            Problem(500, "internal-error", "Internal error", "Something went wrong on our side."),
-        )
+    app.add_middleware(UnhandledErrorMiddleware, respond=respond)
