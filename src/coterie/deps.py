@@ -3,26 +3,47 @@ and the media type of JSON request bodies."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from coterie.config import Settings
+from coterie.db import writing_session
 from coterie.kit.problems import Problem
 
+log = logging.getLogger(__name__)
 JSON_MEDIA_TYPE = "application/json"
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    """A session per request; the route commits, anything uncommitted is rolled back."""
-    session: Session = request.app.state.session_factory()
+    """A session per request; the route commits, anything uncommitted is rolled back. Other
+    methods than GET, HEAD and OPTIONS write: their transactions take SQLite's write lock when
+    they begin (`db.for_writes`)."""
+    factory = request.app.state.session_factory
+    session = factory() if request.method in SAFE_METHODS else writing_session(factory)
     try:
         yield session
     finally:
-        session.rollback()
-        session.close()
+        # This runs after the response is sent: raising here would only make the server drop
+        # the client's keep-alive connection.
+        try:
+            session.rollback()
+        except SQLAlchemyError as exc:  # the database went away since the route ran
+            log.warning(
+                "could not roll back the session of %s %s: %s",
+                request.method,
+                request.url.path,
+                exc,
+            )
+        finally:
+            session.close()
 
 
 def get_app_settings(request: Request) -> Settings:

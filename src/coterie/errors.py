@@ -5,13 +5,21 @@ keep-alive connection."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -86,6 +94,11 @@ def internal_error() -> Problem:
     return Problem(500, "internal-error", "Internal error", "Something went wrong on our side.")
 
 
+def log_unhandled(request: Request) -> None:
+    """Log the exception being handled, with its traceback (call from an `except` block)."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+
+
 class UnhandledErrorMiddleware:
     """Answers any exception no handler took with the 500 problem (or page), logged once here.
 
@@ -117,7 +130,7 @@ class UnhandledErrorMiddleware:
             if started:
                 raise
             request = Request(scope)
-            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            log_unhandled(request)
             response = await run_in_threadpool(self.respond, request, internal_error())
             await response(scope, receive, send)
 
@@ -177,4 +190,63 @@ def install(app: FastAPI, *, html_handler: Responder | None = None) -> None:
             ),
         )
 
+    install_database_unavailable(app, respond)
     app.add_middleware(UnhandledErrorMiddleware, respond=respond)
+
+
+# --- the database is unavailable --------------------------------------------------------------
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+# PostgreSQL: connection exceptions, the server shutting down or starting, too many connections
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+# SQLite: another connection holds the lock past the busy timeout; the file cannot be opened
+_UNAVAILABLE_SQLITE_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN}
+
+
+def database_unavailable(exc: SQLAlchemyError) -> bool:
+    """Whether `exc` says the database cannot be reached or used right now (a connection
+    refused or lost, the pool exhausted, a server shutting down, SQLite locked), rather than that
+    it refused a statement."""
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    if exc.connection_invalidated:  # the driver saw the connection die under a statement
+        return True
+    original = exc.orig
+    if isinstance(original, sqlite3.Error):
+        return (getattr(original, "sqlite_errorcode", 0) & 0xFF) in _UNAVAILABLE_SQLITE_CODES
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate:
+        return str(sqlstate).startswith(_UNAVAILABLE_SQLSTATES)
+    return exc.statement is None  # failed while connecting (refused, timed out, DNS)
+
+
+def database_unavailable_problem() -> Problem:
+    return Problem(
+        503,
+        "database-unavailable",
+        "Service unavailable",
+        "The database is not answering right now. Nothing was changed; try again in a few seconds.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
+def install_database_unavailable(app: FastAPI, respond: Responder) -> None:
+    """503 with Retry-After when the database is unavailable; other operational errors are
+    unexpected (500, logged with their traceback)."""
+
+    def on_database_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, SQLAlchemyError) and database_unavailable(exc):
+            log.warning(
+                "database unavailable on %s %s: %s",
+                request.method,
+                request.url.path,
+                getattr(exc, "orig", None) or exc,
+            )
+            return respond(request, database_unavailable_problem())
+        log_unhandled(request)
+        return respond(request, internal_error())
+
+    for error in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.add_exception_handler(error, on_database_error)
