@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from coterie import __version__, errors, health
 from coterie.activity import api as activity_api
@@ -87,4 +88,6 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
 
     app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_request_bytes)
     errors.install(app, html_handler=web_pages.render_problem)  # outside the size limit
+    if settings.trusted_proxy_list:  # outermost: everything after sees the real client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app

@@ -3,6 +3,7 @@ and the media type of JSON request bodies."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Iterator
 from typing import Annotated
@@ -52,7 +53,14 @@ def get_app_settings(request: Request) -> Settings:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's IP address: the connecting peer's, or, when that peer is one of
+    COTERIE_TRUSTED_PROXIES, the one it forwarded (uvicorn's ProxyHeadersMiddleware, installed
+    by the app factory, rewrites the scope before anything reads it)."""
+    host = request.client.host if request.client else ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return host[:64] or "unknown"  # not an IP (a test client, a Unix socket)
 
 
 def is_json_media_type(content_type: str) -> bool:
