@@ -27,8 +27,8 @@ class BoomError(RuntimeError):
     pass
 
 
-def boom() -> None:
-    raise BoomError("a bug")
+def boom(n: int) -> None:
+    raise BoomError(f"a bug ({n})")
 
 
 def stream_then_boom() -> StreamingResponse:
@@ -50,14 +50,18 @@ class Records(logging.Handler):
     def about_boom(self) -> list[logging.LogRecord]:
         return [r for r in self.records if r.exc_info and r.exc_info[0] is BoomError]
 
+    def paths_logged(self) -> list[str]:
+        """The path of each request logged as an unhandled error, once per log record."""
+        return [str(r.args[1]) for r in self.about_boom() if r.name == "coterie.errors" and r.args]
+
 
 @pytest.fixture(scope="module")
 def raising_app(app_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     application: FastAPI = create_app(
         make_settings(app_database_url, tmp_path_factory.mktemp("boom"), 0, smtp_host="")
     )
-    application.add_api_route("/api/v1/test-boom", boom)
-    application.add_api_route("/test-boom", boom)
+    application.add_api_route("/api/v1/test-boom/{n}", boom)
+    application.add_api_route("/test-boom/{n}", boom)
     application.add_api_route("/api/v1/test-stream-boom", stream_then_boom)
     with LiveServer(application) as server:
         yield server.url
@@ -91,9 +95,9 @@ def test_an_unexpected_error_answers_500_and_keeps_the_connection(
     raising_app: str, logs: Records, path: str, media_type: str
 ) -> None:
     with httpx.Client(base_url=raising_app, timeout=10) as client:
-        failed = client.get(path)
+        failed = client.get(f"{path}/1")
         after = client.get("/healthz")
-        again = client.get(path)
+        again = client.get(f"{path}/2")
         ports = {local_port(failed), local_port(after), local_port(again)}
 
     assert failed.status_code == 500
@@ -108,8 +112,8 @@ def test_an_unexpected_error_answers_500_and_keeps_the_connection(
     assert after.status_code == 200
     assert again.status_code == 500
     assert len(ports) == 1  # all three on one connection
-    assert len(logs.about_boom()) == 2  # once per failed request, by the app alone
-    assert all(r.name == "coterie.errors" for r in logs.about_boom())
+    assert sorted(logs.paths_logged()) == [f"{path}/1", f"{path}/2"]  # once each
+    assert all(r.name == "coterie.errors" for r in logs.about_boom())  # by the app alone
 
 
 def test_an_error_after_the_response_started_closes_the_connection(
