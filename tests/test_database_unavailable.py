@@ -5,7 +5,7 @@ Against a real uvicorn server. On PostgreSQL the app connects through a TCP forw
 test stops, as a server going down or a network failing would (new connections refused, open
 ones cut). An SQLite file cannot go away like a server; what an operator meets instead is a
 database another process holds the write lock on (a backup, a long migration) longer than the
-busy timeout: writes then answer 503 too, while reads go on.
+busy timeout: writes then answer 503 too, while reads (and POSTs that only read) go on.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from tests.fixtures.tcp_proxy import TcpProxy
 from tests.kit.assertions import assert_problem
 from tests.web.conftest import Browser
 from tests.web.html import parse
+
+BY_STAGE = {"kind": "opportunity", "group_by": ["stage"], "measures": [{"op": "count"}]}
 
 
 def sign_up(client: httpx.Client, n: int) -> str:
@@ -161,6 +163,7 @@ def test_a_locked_sqlite_database_answers_503_to_writes_and_serves_reads(
             written = client.patch("/api/v1/me", json={"name": "Ada L."}, headers=headers)
             read = client.get("/api/v1/me", headers=headers)
             first_use = client.get("/api/v1/me", headers=unused)  # its use cannot be noted
+            report = client.post("/api/v1/reports/run", json=BY_STAGE, headers=headers)
         finally:
             holder.execute("ROLLBACK")
             holder.close()
@@ -171,5 +174,6 @@ def test_a_locked_sqlite_database_answers_503_to_writes_and_serves_reads(
     assert read.status_code == 200
     assert read.json()["user"]["name"] == "Ada"
     assert first_use.status_code == 200, first_use.text
+    assert report.status_code == 200, report.text  # a POST that only reads takes no write lock
     assert after.status_code == 200, after.text
     assert renamed.json()["user"]["name"] == "Ada L."

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,14 +21,30 @@ JSON_MEDIA_TYPE = "application/json"
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READS_ONLY = "__coterie_reads_only__"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def reads_only(endpoint: Endpoint) -> Endpoint:
+    """Mark a route that never writes although its method says it may (a report run, a preview,
+    an export by POST): its transactions begin as readers, and on SQLite never hold the write
+    lock, which would stall every writer for as long as the report runs."""
+    setattr(endpoint, _READS_ONLY, True)
+    return endpoint
+
+
+def _writes(request: Request) -> bool:
+    if request.method in SAFE_METHODS:
+        return False
+    return not getattr(getattr(request.scope.get("route"), "endpoint", None), _READS_ONLY, False)
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """A session per request; the route commits, anything uncommitted is rolled back. Other
-    methods than GET, HEAD and OPTIONS write: their transactions take SQLite's write lock when
-    they begin (`db.for_writes`)."""
+    """A session per request; the route commits, anything uncommitted is rolled back. Requests
+    other than GET, HEAD and OPTIONS (and routes marked `reads_only`) write: their transactions
+    take SQLite's write lock when they begin (`db.for_writes`)."""
     factory = request.app.state.session_factory
-    session = factory() if request.method in SAFE_METHODS else writing_session(factory)
+    session = writing_session(factory) if _writes(request) else factory()
     try:
         yield session
     finally:
