@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +33,7 @@ from coterie.models import Company, Partnership, User
 from coterie.models.vocabulary import PartnershipStatus, PartnerType
 from tests.conftest import make_settings
 from tests.fixtures.databases import KINDS, fresh_database
-from tests.fixtures.live_server import COTERIE, free_port
+from tests.fixtures.live_server import COTERIE, free_port, wait_until_healthy
 
 NIMBUS_ADMIN = "dana.whitfield@nimbus-cloud.example"
 STRONG_PASSWORD = "Quarterly-Pipeline-Review-42"
@@ -534,18 +533,8 @@ def test_serve_migrates_loads_the_demo_and_answers(tmp_path: Path) -> None:
             text=True,
         )
     try:
+        wait_until_healthy(base_url, server, log_path)
         with httpx.Client(base_url=base_url, timeout=10) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                assert server.poll() is None, f"the server exited:\n{log_path.read_text()}"
-                assert time.monotonic() < deadline, f"no answer in 60 s:\n{log_path.read_text()}"
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-
             headers = log_in(client, NIMBUS_ADMIN, DEMO_PASSWORD)
             directory = client.get("/api/v1/companies", headers=headers)
             assert directory.status_code == 200, directory.text

@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import Engine, make_url
 
 from coterie.app import create_app
-from tests.conftest import empty_all_tables, make_settings
+from tests.conftest import make_settings
 from tests.fixtures.builders import PASSWORD
 from tests.fixtures.databases import require_pg
-from tests.fixtures.live_server import LiveServer
+from tests.fixtures.live_server import serving
 from tests.fixtures.tcp_proxy import TcpProxy
 from tests.kit.assertions import assert_problem
 from tests.web.conftest import Browser
@@ -32,7 +32,8 @@ from tests.web.html import parse
 BY_STAGE = {"kind": "opportunity", "group_by": ["stage"], "measures": [{"op": "count"}]}
 
 
-def sign_up(client: httpx.Client, n: int) -> str:
+def sign_up(client: httpx.Client, n: int) -> dict[str, str]:
+    """Sign up company n; the headers of its admin's token."""
     response = client.post(
         "/api/v1/signup",
         json={
@@ -41,8 +42,7 @@ def sign_up(client: httpx.Client, n: int) -> str:
         },
     )
     assert response.status_code == 201, response.text
-    token: str = response.json()["token"]
-    return token
+    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def assert_unavailable(response: httpx.Response) -> None:
@@ -63,14 +63,12 @@ def proxied(
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     proxy.start()
     through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    application = create_app(make_settings(through, tmp_path, 0, smtp_host=""))
+    settings = make_settings(through, tmp_path, 0, smtp_host="")
     try:
-        with LiveServer(application) as server:
-            yield server.url, proxy
+        with serving(create_app(settings), empty_afterwards=engine) as base_url:
+            yield base_url, proxy
     finally:
         proxy.stop()
-        application.state.engine.dispose()
-        empty_all_tables(engine)
 
 
 def test_a_postgresql_server_going_away_answers_503_and_service_resumes(
@@ -78,8 +76,7 @@ def test_a_postgresql_server_going_away_answers_503_and_service_resumes(
 ) -> None:
     base_url, proxy = proxied
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        token = sign_up(client, 1)
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = sign_up(client, 1)
         page = Browser(client)
         page.submit("/login", "/login", {"email": "ada1@outage-1.example", "password": PASSWORD})
         assert client.get("/api/v1/me", headers=headers).status_code == 200
@@ -117,7 +114,7 @@ def test_a_postgresql_server_that_stops_answering_answers_503_in_seconds(
     sets `connect_timeout`) ends the wait, instead of the system's TCP timeout (minutes)."""
     base_url, proxy = proxied
     with httpx.Client(base_url=base_url, timeout=60) as client:
-        headers = {"Authorization": f"Bearer {sign_up(client, 3)}"}
+        headers = sign_up(client, 3)
         proxy.stop()
         proxy.start(answer=False)
         started = time.monotonic()
@@ -135,13 +132,9 @@ def locked_sqlite(database_url: str, engine: Engine, tmp_path: Path) -> Iterator
     if not database_url.startswith("sqlite"):
         pytest.skip("the PostgreSQL counterpart is the forwarder test")
     path = Path(make_url(database_url).database or "")
-    application = create_app(make_settings(f"sqlite:///{path}?timeout=0.5", tmp_path, 0))
-    try:
-        with LiveServer(application) as server:
-            yield server.url, path
-    finally:
-        application.state.engine.dispose()
-        empty_all_tables(engine)
+    settings = make_settings(f"sqlite:///{path}?timeout=0.5", tmp_path, 0, smtp_host="")
+    with serving(create_app(settings), empty_afterwards=engine) as base_url:
+        yield base_url, path
 
 
 def test_a_locked_sqlite_database_answers_503_to_writes_and_serves_reads(
@@ -149,8 +142,7 @@ def test_a_locked_sqlite_database_answers_503_to_writes_and_serves_reads(
 ) -> None:
     base_url, path = locked_sqlite
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        token = sign_up(client, 2)
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = sign_up(client, 2)
         assert client.get("/api/v1/me", headers=headers).status_code == 200  # use noted
         login = client.post(
             "/api/v1/auth/token", json={"email": "ada2@outage-2.example", "password": PASSWORD}

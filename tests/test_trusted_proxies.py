@@ -17,9 +17,9 @@ from sqlalchemy import Engine, select
 from coterie.app import create_app
 from coterie.config import Settings
 from coterie.models import LoginAttempt
-from tests.conftest import empty_all_tables, make_settings
+from tests.conftest import make_settings
 from tests.fixtures.builders import PASSWORD
-from tests.fixtures.live_server import LiveServer
+from tests.fixtures.live_server import serving
 from tests.kit.assertions import assert_problem
 
 WRONG = "not-the-password-1"
@@ -32,13 +32,8 @@ def server(
 ) -> Iterator[tuple[str, bool]]:
     """(server URL, whether loopback is a trusted proxy)."""
     settings = make_settings(app_database_url, tmp_path, 0, trusted_proxies=request.param)
-    application = create_app(settings)
-    try:
-        with LiveServer(application) as live:
-            yield live.url, bool(request.param)
-    finally:
-        application.state.engine.dispose()
-        empty_all_tables(engine)
+    with serving(create_app(settings), empty_afterwards=engine) as base_url:
+        yield base_url, bool(request.param)
 
 
 def sign_up(client: httpx.Client) -> str:

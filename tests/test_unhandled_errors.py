@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 
 from coterie.app import create_app
 from tests.conftest import make_settings
-from tests.fixtures.live_server import LiveServer
+from tests.fixtures.live_server import serving
 from tests.kit.assertions import assert_problem
 
 pytestmark = pytest.mark.unhandled_errors_expected
@@ -63,9 +63,8 @@ def raising_app(app_database_url: str, tmp_path_factory: pytest.TempPathFactory)
     application.add_api_route("/api/v1/test-boom/{n}", boom)
     application.add_api_route("/test-boom/{n}", boom)
     application.add_api_route("/api/v1/test-stream-boom", stream_then_boom)
-    with LiveServer(application) as server:
-        yield server.url
-    application.state.engine.dispose()
+    with serving(application) as base_url:
+        yield base_url
 
 
 @pytest.fixture
