@@ -43,8 +43,11 @@ fmt: install
 	$(BIN)/ruff check --fix src tests
 	$(BIN)/ruff format src tests
 
+# then the date-sensitive tests (marker `clock`) again on SQLite with the clock a year ahead
 test: install assets lint ## lint, type-check, and the whole suite on SQLite and PostgreSQL
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	COTERIE_TEST_CLOCK_SHIFT_DAYS=365 COTERIE_TEST_DATABASES=sqlite \
+		$(BIN)/python -m pytest -n 2 --dist loadgroup -m clock -q
 
 test-deep: install assets ## the suite with the thorough Hypothesis profile
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n 2 --dist loadgroup

@@ -13,9 +13,11 @@ import logging
 import os
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -39,6 +41,42 @@ hypothesis_settings.register_profile(
     "deep", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# `COTERIE_TEST_CLOCK_SHIFT_DAYS=365` runs the tests with the clock that many days ahead (the app
+# and the tests in this process; the database servers keep theirs, which the app never reads):
+# `make test` runs the date-sensitive modules (marker `clock`) so, to catch tests that hold a
+# literal date that "today" will one day reach.
+CLOCK_SHIFT_DAYS = int(os.environ.get("COTERIE_TEST_CLOCK_SHIFT_DAYS", "0"))
+
+
+# modules whose outcome involves "today": review periods, expiries, quarters, goals, digests,
+# token and link lifetimes, relative demo dates, due dates
+DATE_SENSITIVE = (
+    "tests/activity/test_notifications.py",
+    "tests/auth/",
+    "tests/cosell/",
+    "tests/demo/",
+    "tests/network/test_members.py",
+    "tests/records/test_export.py",
+    "tests/records/test_list_query.py",
+    "tests/reports/",
+    "tests/web/test_settings_pages.py",
+    "tests/workflows/",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if CLOCK_SHIFT_DAYS:
+        shifted = datetime.now(UTC) + timedelta(days=CLOCK_SHIFT_DAYS)
+        time_machine.travel(shifted, tick=True).start()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        if Path(str(item.path)).relative_to(root).as_posix().startswith(DATE_SENSITIVE):
+            item.add_marker(pytest.mark.clock)
+
 
 # Password hashing at the library's recommended cost takes ~150 ms; tests use argon2id with the
 # cheapest parameters so the suite stays fast. Subprocess tests (CLI, server) keep the real cost.

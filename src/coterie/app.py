@@ -18,12 +18,13 @@ from coterie.cosell import leads_api, plans_api, review_api
 from coterie.db import make_engine, make_session_factory
 from coterie.deps import require_json_body
 from coterie.kit.limits import MaxBodySizeMiddleware
+from coterie.kit.text_input import refuse_unstorable_text
 from coterie.mail.delivery import install_outbox
 from coterie.migrate import ensure_migrated
 from coterie.network import api as network_api
 from coterie.policies import api as policies_api
 from coterie.records import api as records_api
-from coterie.records import search_api
+from coterie.records import participants_api, search_api
 from coterie.reports import api as reports_api
 from coterie.reports import exports_api as report_exports_api
 from coterie.reports import saved_api as saved_reports_api
@@ -66,7 +67,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.engine = engine
     app.state.session_factory = session_factory
 
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_json_body)])
+    # a JSON body or nothing (415); no NUL, no lone surrogate in a body or query: 422 (pages
+    # clean their own form text)
+    api = APIRouter(
+        prefix=API_PREFIX,
+        dependencies=[Depends(require_json_body), Depends(refuse_unstorable_text)],
+    )
     api.include_router(auth_api.router)
     api.include_router(network_api.router)
     api.include_router(audit_api.router)
@@ -75,6 +81,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     api.include_router(reports_api.router)  # before the records: /reports is no record kind
     api.include_router(saved_reports_api.router)  # saved reports and dashboards
     api.include_router(records_api.router)
+    api.include_router(participants_api.router)
     api.include_router(search_api.router)
     api.include_router(policies_api.router)
     api.include_router(plans_api.router)

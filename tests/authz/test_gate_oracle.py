@@ -22,7 +22,9 @@ from tests.fixtures.builders import Member, make_company
 
 STANDARD = ["amount", "stage", "forecast_category", "close_date", "region", "product"]
 CUSTOM = [("notes", "text"), ("tier", "enum"), ("score", "number"), ("flag", "bool")]
-STATUSES = ["none", "invited", "active", "left", "removed"]
+# "proposed": a non-owner participant proposed the company (DESIGN must 8); the owner has not
+# decided, so the company must see nothing, not even an invitation
+STATUSES = ["none", "invited", "active", "left", "removed", "proposed"]
 
 
 @dataclass
@@ -155,7 +157,7 @@ def _build(client: TestClient, world: World) -> Built:
         rid = created.json()["id"]
         built.record_ids.append(rid)
         for c, status in rec["statuses"].items():
-            if c == rec["owner"] or status == "none":
+            if c == rec["owner"] or status in ("none", "proposed"):
                 continue
             m = members[c]
             base = f"/api/v1/opportunities/{rid}/participants"
@@ -184,7 +186,26 @@ def _build(client: TestClient, world: World) -> Built:
                     client.delete(f"{base}/{m.company_id}", headers=owner.headers).status_code
                     == 204
                 )
+        _propose(client, rec, members, rid)
     return built
+
+
+def _propose(client: TestClient, rec: dict[str, Any], members: list[Member], rid: str) -> None:
+    """Each "proposed" company is proposed by an active non-owner participant (202); with
+    nobody to propose it, it stays off the record ("none")."""
+    proposers = [c for c, s in rec["statuses"].items() if s == "active" and c != rec["owner"]]
+    for c, status in rec["statuses"].items():
+        if status != "proposed":
+            continue
+        if not proposers:
+            rec["statuses"][c] = "none"
+            continue
+        response = client.post(
+            f"/api/v1/opportunities/{rid}/participants",
+            json={"company_id": members[c].company_id},
+            headers=members[proposers[0]].headers,
+        )
+        assert response.status_code == 202, response.text
 
 
 def _oracle(world: World, built: Built, viewer: int) -> dict[str, dict[str, dict[str, Any]]]:

@@ -432,3 +432,36 @@ def test_companies_not_on_the_plan_get_404_everywhere(client: TestClient) -> Non
             assert "31337" not in response.text
             assert "O1" not in response.text
     assert g["id"] in goals_of(client, w.acme, w.plan_id)
+
+
+def test_goal_quarters_outside_1900_to_2999_are_refused_not_a_server_error(
+    client: TestClient,
+) -> None:
+    w = world(client)
+    url = f"{API}/plans/{w.plan_id}/goals"
+    for quarter in ("9999-Q4", "0000-Q1", "3000-Q1", "1899-Q4"):
+        one = {
+            "metric": "pipeline_value",
+            "target": 1,
+            "breakdown_dimension": "quarter",
+            "breakdown_value": quarter,
+        }
+        response = client.post(url, json=one, headers=w.acme.headers)
+        assert response.status_code == 422, (quarter, response.text)
+        assert response.json()["errors"][0]["path"] == "body.breakdown_value"
+        assert "2999" in response.json()["errors"][0]["message"]
+        several = {
+            "metric": "pipeline_value",
+            "breakdown": {"dimension": "quarter", "targets": {"2026-Q1": 1, quarter: 2}},
+        }
+        response = client.post(url, json=several, headers=w.acme.headers)
+        assert response.status_code == 422, (quarter, response.text)
+        assert response.json()["errors"][0]["path"] == f"body.breakdown.targets.{quarter}"
+    assert goals_of(client, w.acme, w.plan_id) == {}  # nothing half-written
+    edge = {
+        "metric": "pipeline_value",
+        "target": 1,
+        "breakdown_dimension": "quarter",
+        "breakdown_value": "2999-Q4",
+    }
+    assert client.post(url, json=edge, headers=w.acme.headers).status_code == 201

@@ -4,13 +4,15 @@ a lead converts once."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from coterie.db import utcnow
 from coterie.models.cosell import PlanRecord
-from tests.fixtures.builders import make_company, make_partnership
+from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.pipeline import (
     LEADS,
     OPPS,
@@ -126,3 +128,42 @@ def test_conversion_needs_a_motion_and_a_visible_lead(client: TestClient) -> Non
     assert done.status_code == 201
     assert done.json()["title"] == "Hooli resale"
     assert done.json()["source_company"]["id"] == acme.company_id
+
+
+def _patch_lead(client: TestClient, who: Member, lead: str, **core: Any) -> httpx.Response:
+    version = client.get(f"{LEADS}/{lead}", headers=who.headers).json()["version"]
+    return client.patch(
+        f"{LEADS}/{lead}", json=core, headers={**who.headers, "If-Match": str(version)}
+    )
+
+
+def test_only_converting_a_lead_makes_it_converted(client: TestClient) -> None:
+    acme = make_company(client, "Acme")
+    # a client cannot create a lead as converted, however it spells it
+    for stage in ("converted", " Converted ", "CONVERTED"):
+        created = client.post(
+            LEADS, json={"title": "Sneaky", "joint_stage": stage}, headers=acme.headers
+        )
+        assert_invalid(created, "body.joint_stage")
+    assert client.get(LEADS, headers=acme.headers).json()["items"] == []
+    # the word means nothing special on another kind
+    make_record(client, acme, "opportunities", "Renamed", joint_stage="converted")
+
+    # nor set it by a PATCH: the lead stays convertible
+    lead = make_lead(client, acme, "Honest", "Hooli", joint_stage="qualified")
+    assert_invalid(_patch_lead(client, acme, lead, joint_stage="converted"), "body.joint_stage")
+    assert client.get(f"{LEADS}/{lead}", headers=acme.headers).json()["joint_stage"] == "qualified"
+    done = client.post(f"{LEADS}/{lead}/convert", json={"motion": "resell"}, headers=acme.headers)
+    assert done.status_code == 201, done.text
+
+    # once converted, the joint stage stays: moving it away would let the lead convert again
+    for stage in ("qualified", None):
+        moved = _patch_lead(client, acme, lead, joint_stage=stage)
+        assert_problem(moved, 409, "lead-converted")
+    assert client.get(f"{LEADS}/{lead}", headers=acme.headers).json()["joint_stage"] == "converted"
+    # the rest of a converted lead stays editable, and restating its stage changes nothing
+    renamed = _patch_lead(client, acme, lead, title="Honest (won)", joint_stage="converted")
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["joint_stage"] == "converted"
+    again = client.post(f"{LEADS}/{lead}/convert", json={"motion": "resell"}, headers=acme.headers)
+    assert_problem(again, 409, "lead-converted")

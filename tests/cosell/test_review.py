@@ -90,10 +90,10 @@ def network(client: TestClient, engine: Engine) -> dict[str, Any]:
     plan_id = c.plan(client, vendor, "EMEA plan", partner)
     deals: dict[str, str] = {}
     for title, amount, stage, close in (
-        ("Advancing", 1000, "qualify", "2026-12-15"),
-        ("Slipping", CANARY_AMOUNT, "develop", "2026-12-01"),
-        ("Winning", 3000, "negotiate", "2026-12-20"),
-        ("Losing", 4000, "propose", "2026-12-22"),
+        ("Advancing", 1000, "qualify", "2041-03-15"),
+        ("Slipping", CANARY_AMOUNT, "develop", "2041-03-01"),
+        ("Winning", 3000, "negotiate", "2041-03-20"),
+        ("Losing", 4000, "propose", "2041-03-22"),
     ):
         record_id = c.record(
             client, vendor, "opportunity", title, amount=amount, stage=stage, close_date=close
@@ -105,7 +105,7 @@ def network(client: TestClient, engine: Engine) -> dict[str, Any]:
     backdate(engine, plan_id)
     # this week
     c.fill(client, vendor, "opportunity", deals["Advancing"], stage="propose", amount=1500)
-    c.fill(client, vendor, "opportunity", deals["Slipping"], close_date="2027-02-01")
+    c.fill(client, vendor, "opportunity", deals["Slipping"], close_date="2041-05-01")
     c.fill(client, vendor, "opportunity", deals["Winning"], stage="won")
     c.fill(client, vendor, "opportunity", deals["Losing"], stage="lost")
     c.fill(client, partner, "opportunity", deals["Advancing"], stage="qualify", amount=400)
@@ -132,8 +132,8 @@ def test_owner_sees_each_movement_of_its_own_space_with_value_deltas(
     assert advancing["delta"] == "500.00"
     slipped = section(mine, "slipped")[0]
     assert (slipped["close_date_before"], slipped["close_date_after"]) == (
-        "2026-12-01",
-        "2027-02-01",
+        "2041-03-01",
+        "2041-05-01",
     )
     new = section(mine, "new")[0]
     assert new["delta"] == "2500.00"  # all of a new deal's value is new pipeline
@@ -166,12 +166,12 @@ def test_partner_never_sees_what_the_owner_keeps_private(
     vendor = next(co for co in response.json()["companies"] if co["company_name"] == "Vendor")
     assert vendor["fields"] == ["amount", "stage"]
     assert titles(vendor, "slipped") == []  # the close date is private to Vendor
-    assert "2027" not in response.text
-    assert "2026-12-01" not in response.text
+    assert "2041" not in response.text
+    assert "2041-03-01" not in response.text
     page = signed_in(new_browser, network["partner"]).page(f"/plans/{network['plan']}/review")
     assert "Pipeline review" in page.text
     assert "Slipped 0" in " ".join(page.text.split())
-    assert "2027" not in page.text
+    assert "2041" not in page.text
 
 
 def test_the_review_page_lists_movements_by_company(
@@ -216,7 +216,7 @@ def test_hide_private_fields_drops_my_private_movements(
     assert "close_date" not in mine["fields"]
     assert titles(mine, "slipped") == []
     assert (
-        "2027-02-01"
+        "2041-05-01"
         not in client.get(f"{API}/plans/{network['plan']}/review", headers=vendor.headers).text
     )
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from coterie.authz import grants
 from coterie.authz.principal import Principal
 from coterie.db import make_engine, new_id
+from coterie.kit import spreadsheets
 from coterie.models import FieldShare, Participant, Record, Space
 from coterie.records import export, query
 from tests.fixtures.builders import Member, make_company
@@ -168,7 +169,10 @@ def test_xlsx_opens_with_typed_cells(client: TestClient) -> None:
     assert set(by_id) == {first, second}
     row = by_id[first]
     assert row["title"] == "=1+2"  # text, never a formula
-    assert sheet.cell(row=rows.index(row) + 2, column=header.index("title") + 1).data_type == "s"
+    for column in ("title", "My Stage"):
+        cell = sheet.cell(row=rows.index(row) + 2, column=header.index(column) + 1)
+        assert cell.data_type == "s"
+        assert cell.quotePrefix  # and it stays text when someone edits the cell
     assert row["My Stage"] == "@risk"
     assert row["My Amount"] == 1234.5
     assert row["My Amount currency"] == "USD"
@@ -208,9 +212,10 @@ def test_csv_cells_cannot_run_as_formulas(client: TestClient) -> None:
     partner_header = "'=HYPERLINK(evil): Stage"
     assert {row[partner_header] for row in acme_rows} == {"'=1"}
     # text fields strip outer whitespace on input; any tab or CR that reaches a cell is quoted
-    assert export.csv_cell("\tcmd") == "'\tcmd"
-    assert export.csv_cell("\r=1") == "'\r=1"
-    assert export.csv_cell(-5) == "-5"  # numbers are ours, never quoted
+    assert spreadsheets.csv_cell("\tcmd") == "'\tcmd"
+    assert spreadsheets.csv_cell("\r=1") == "'\r=1"
+    assert spreadsheets.csv_cell(-5) == "-5"  # numbers are ours, never quoted
+    assert spreadsheets.csv_cell(Decimal("-5.50")) == "-5.50"
 
 
 def test_hide_private_fields_drops_own_private_columns(client: TestClient) -> None:

@@ -215,8 +215,6 @@ def test_prefix_case_accents_and_every_word_in_some_visible_field(client: TestCl
         '"unbalanced',
         "' OR '1'='1",
         "'; DROP TABLE records; --",
-        "\x00",
-        "a\x00b",
         "🦄",
         "x" * 200,
     ],

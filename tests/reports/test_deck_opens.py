@@ -113,14 +113,9 @@ def _deck(client: TestClient) -> bytes:
     return content
 
 
-def test_libreoffice_impress_opens_the_qbr_deck_one_page_per_slide(
-    client: TestClient, tmp_path: Path
-) -> None:
+def _pdf_pages(content: bytes, tmp_path: Path) -> int:
+    """How many pages LibreOffice Impress makes of the deck (it fails the test if it cannot)."""
     soffice = _soffice()
-    content = _deck(client)
-    slides = len(Presentation(io.BytesIO(content)).slides)
-    assert slides == 1 + 6  # the title slide and one per panel
-
     deck = tmp_path / "deck.pptx"
     deck.write_bytes(content)
     out = tmp_path / "out"
@@ -148,4 +143,37 @@ def test_libreoffice_impress_opens_the_qbr_deck_one_page_per_slide(
     assert pdf.exists(), f"soffice wrote no PDF: {done.stdout}\n{done.stderr}"
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-"), data[:20]
-    assert len(PAGE_OBJECT.findall(data)) == slides
+    return len(PAGE_OBJECT.findall(data))
+
+
+def test_libreoffice_impress_opens_the_qbr_deck_one_page_per_slide(
+    client: TestClient, tmp_path: Path
+) -> None:
+    _soffice()
+    content = _deck(client)
+    slides = len(Presentation(io.BytesIO(content)).slides)
+    assert slides == 1 + 6  # the title slide and one per panel
+    assert _pdf_pages(content, tmp_path) == slides
+
+
+def test_a_partner_deck_without_shared_records_opens_and_says_so(
+    client: TestClient, tmp_path: Path
+) -> None:
+    _soffice()
+    acme = make_company(client, "Quiet Acme")
+    globex = make_company(client, "Quiet Globex")
+    make_partnership(client, acme, globex)
+    record(client, acme, "opportunity", "Not shared", amount=900, stage="develop")
+    response = client.get(
+        f"/api/v1/dashboards/defaults/partners/{globex.company_id}/deck.pptx",
+        headers=acme.headers,
+    )
+    assert response.status_code == 200, response.text
+    deck = Presentation(io.BytesIO(response.content))
+    slides = list(deck.slides)
+    assert len(slides) == 1 + 4  # the title slide and the four default panels
+    for slide in slides[1:]:
+        texts = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+        assert not any(s.has_chart for s in slide.shapes), texts
+        assert "No records shared with Quiet Globex yet." in texts, texts
+    assert _pdf_pages(response.content, tmp_path) == len(slides)

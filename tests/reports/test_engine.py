@@ -227,3 +227,24 @@ def test_core_owner_stage_and_custom_enum_dimensions_have_labels(client: TestCli
     assert {k: v["measures"]["count"] for k, v in tiers.items()} == {"gold": 2, None: 1}
     sources = report(client, acme, group_by=["source_company", "joint_stage"])
     assert [row["measures"]["count"] for row in sources["rows"]] == [3]
+
+
+def test_quarters_outside_1900_to_2999_are_refused_with_the_field_path(client: TestClient) -> None:
+    acme = make_company(client, "Acme")
+    create_record(client, acme, "First", close_date="1900-02-01")
+    create_record(client, acme, "Last", close_date="2999-12-31")
+    for quarter in ("0000-Q1", "0001-Q1", "1899-Q4", "3000-Q1", "9999-Q4"):
+        for extra in ({}, {"compare": "previous_quarter"}):
+            response = client.post(RUN, json={"quarter": quarter, **extra}, headers=acme.headers)
+            assert response.status_code == 422, (quarter, response.text)
+            [error] = response.json()["errors"]
+            assert error["path"] == "body.quarter"
+            assert "from 1900 to 2999" in error["message"]
+    # the ends of the range work, and so does the quarter before the first one
+    last = report(client, acme, quarter="2999-Q4", compare="previous_quarter")
+    assert last["totals"]["measures"] == {"count": 1}
+    assert last["previous"]["period"] == "2999-Q3"
+    first = report(client, acme, quarter="1900-Q1", compare="previous_quarter")
+    assert first["totals"]["measures"] == {"count": 1}
+    assert first["previous"]["period"] == "1899-Q4"
+    assert first["previous"]["totals"]["measures"] == {"count": 0}

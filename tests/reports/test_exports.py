@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from pptx import Presentation
 
 from tests.fixtures.builders import Member, make_company
+from tests.fixtures.cosell import record
 from tests.fixtures.reports import CANARY, partner_network
 from tests.web.conftest import Browser
 from tests.web.test_network_pages import signed_in
@@ -403,3 +404,84 @@ def test_page_links_download_with_a_session(
     stranger = signed_in(new_browser, make_company(client, "Stranger"))
     assert stranger.get(f"/reports/{report_id}/export?format=csv").status_code == 404
     assert stranger.get(deck_link).status_code == 404
+
+
+HOSTILE = (
+    '=HYPERLINK("http://evil.example","Click")',
+    "=cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "@SUM(1)",
+)
+
+
+def _formula_free(content: bytes, quote_prefix: bool = True) -> list[tuple[str, Any]]:
+    """Every text cell of every sheet: (cell, value), after checking none is a formula and
+    (`quote_prefix`) every text a spreadsheet would run carries Excel's quote prefix, which
+    keeps it text when someone edits the cell."""
+    found = []
+    for sheet in load_workbook(io.BytesIO(content)).worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    found.append((cell.coordinate, cell.value))
+                    if quote_prefix and cell.value[:1] in "=+-@":
+                        assert cell.quotePrefix, (sheet.title, cell.coordinate, cell.value)
+    return found
+
+
+def _hostile_deals(client: TestClient) -> Member:
+    """A company with one deal at each hostile stage, amount 10."""
+    acme = make_company(client, "Acme")
+    for stage in HOSTILE:
+        record(client, acme, "opportunity", f"Deal {stage}", stage=stage, amount=10)
+    return acme
+
+
+def test_report_exports_write_hostile_labels_as_text_never_as_formulas(
+    client: TestClient,
+) -> None:
+    acme = _hostile_deals(client)
+    report_id = _save(client, acme, BY_STAGE, name=HOSTILE[0])
+
+    xlsx = _export(client, acme, report_id, "xlsx")
+    assert xlsx.status_code == 200, xlsx.text
+    texts = {value for _, value in _formula_free(xlsx.content)}
+    assert set(HOSTILE) <= texts  # the exact labels, as text
+    rows = _xlsx(xlsx.content)
+    counts = {row[0]: row[1] for row in rows[1:]}
+    assert counts[HOSTILE[1]] == 1
+    assert isinstance(counts[HOSTILE[1]], int)  # numbers stay numbers
+    assert [row[2] for row in rows[1:] if row[0] == HOSTILE[2]] == [10]
+
+    lines = _csv(_export(client, acme, report_id, "csv").content)
+    labels = [line[0] for line in lines[1:] if line]
+    for stage in HOSTILE:
+        assert "'" + stage in labels, labels
+    assert all(not cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line)
+
+
+def test_deck_charts_keep_hostile_labels_as_text_in_their_embedded_workbooks(
+    client: TestClient,
+) -> None:
+    acme = _hostile_deals(client)
+    by_stage = _save(client, acme, BY_STAGE, name="By stage")
+    created = client.post(
+        "/api/v1/dashboards",
+        json={"name": "Hostile", "panels": [{"report_id": by_stage, "chart_type": "bar"}]},
+        headers=acme.headers,
+    )
+    assert created.status_code == 201, created.text
+    deck = client.get(f"/api/v1/dashboards/{created.json()['id']}/deck.pptx", headers=acme.headers)
+    assert deck.status_code == 200, deck.text
+    [chart] = [
+        shape.chart
+        for slide in Presentation(io.BytesIO(deck.content)).slides
+        for shape in slide.shapes
+        if shape.has_chart
+    ]
+    assert set(HOSTILE) <= set(chart.plots[0].categories)  # the axis shows the exact labels
+    embedded = chart.part.chart_workbook.xlsx_part.blob
+    texts = {value for _, value in _formula_free(embedded, quote_prefix=False)}
+    assert set(HOSTILE) <= texts

@@ -5,6 +5,7 @@ page, and the proof that a partner's HTML never shows a company's own workflow o
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi.testclient import TestClient
 
@@ -227,3 +228,53 @@ def test_the_approvals_inbox_and_the_settings_page(
     assert "Approved." in " ".join(parse(decided.text).flashes())
     assert "Nothing waits for you." in parse(decided.text).main_text
     assert _my_stage(client, acme, rid) == "won"
+
+
+def _more_urls(html: str) -> list[str]:
+    """The "Load more" buttons' URLs."""
+    buttons = parse(html).root.iter("button")
+    return [b.attrs["hx-get"] for b in buttons if "load-more" in b.classes()]
+
+
+def _cards(html: str) -> dict[str, str]:
+    """Card title -> its amount line, from a board or a column fragment."""
+    found = {}
+    for card in parse(html).root.iter("article"):
+        if "deal-card" in card.classes():
+            lines = [p.text for p in card.iter("p") if "small" in p.classes()]
+            found[next(card.iter("h3")).text] = next((line for line in lines if "USD" in line), "")
+    return found
+
+
+def test_load_more_renders_the_next_cards_of_a_column_with_their_amounts(
+    client: TestClient, new_browser: Callable[[], Browser]
+) -> None:
+    acme = make_company(client, "Acme")
+    workflow(client, acme, template="standard_pipeline")
+    for n in range(21):
+        record(client, acme, "opportunity", f"Propose {n:02}", stage="propose", amount=100 + n)
+        record(client, acme, "opportunity", f"Unstaged {n:02}", amount=500 + n)
+    browser = signed_in(new_browser, acme)
+    headers = htmx(browser, "/board")
+
+    # the column on its own (what a chevron's "load more" asks first): every card, formatted
+    column = browser.client.get("/board/column?kind=opportunity&stage=propose", headers=headers)
+    assert column.status_code == 200, column.text[:2000]
+    first = _cards(column.text)
+    assert len(first) == 20
+    assert all(amount.startswith("USD 1") for amount in first.values()), first
+
+    board = browser.page("/board")
+    more_urls = {parse_qs(urlsplit(url).query)["stage"][0]: url for url in _more_urls(board.html)}
+    assert set(more_urls) == {"propose", "_unstaged"}
+    for prefix, stage in (("Propose", "propose"), ("Unstaged", "_unstaged")):
+        shown = {t for t in _cards(board.html) if t.startswith(prefix)}
+        assert len(shown) == 20
+        more = browser.client.get(more_urls[stage], headers=headers)
+        assert more.status_code == 200, more.text[:2000]
+        rest = _cards(more.text)
+        assert set(rest) | shown == {f"{prefix} {n:02}" for n in range(21)}, rest
+        assert all(amount.startswith("USD ") for amount in rest.values()), rest
+        swaps = [d.attrs.get("hx-swap-oob") for d in parse(more.text).root.iter("div")]
+        assert f"beforeend:#cards-{stage}" in swaps, swaps
+        assert _more_urls(more.text) == []  # that was the last page

@@ -2,8 +2,9 @@
 
 `records.service` calls one function per write: `core_changing` before it sets the shared core's
 fields, `space_changed` right after `values.apply` wrote a space (the old values come from the
-ORM's attribute history, so nothing is read twice), `participant_changed` after a company's
-participation changed. Values are stored as the gate shows them (money as
+ORM's attribute history, so nothing is read twice); `records.participants` calls
+`participant_status` after a company's participation changed (the status is claimed in SQL, so
+the caller says what it was). Values are stored as the gate shows them (money as
 `{"value", "currency"}`, dates ISO, users as ids), so the timeline formats them like the
 record page. Who may read a row is decided on read (`timeline`), never here.
 """
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.db import utcnow
-from coterie.models import Participant, Record, Space
+from coterie.models import Record, Space
 from coterie.models.activity import RecordChange
 from coterie.records.fields import STANDARD_FIELDS
 
@@ -111,10 +112,14 @@ def space_changed(
         _add(session, actor, kind, space.record_id, space.company_id, key, old, new)
 
 
-def participant_changed(
-    session: Session, actor: Actor, kind: str, record_id: uuid.UUID, participant: Participant
+def participant_status(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    record_id: uuid.UUID,
+    company_id: uuid.UUID,
+    old: str | None,
+    new: str,
 ) -> None:
     """Log a company's new participation status (invited, active, declined, left, removed)."""
-    key = f"{PARTICIPANT_PREFIX}{participant.company_id}"
-    old = _before(participant, "status") if inspect(participant).persistent else None
-    _add(session, actor, kind, record_id, None, key, old, participant.status)
+    _add(session, actor, kind, record_id, None, f"{PARTICIPANT_PREFIX}{company_id}", old, new)

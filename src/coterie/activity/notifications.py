@@ -48,6 +48,9 @@ EVENT_PHRASES = {
     "nomination": "nominated",
     "registration": "asked your company to approve a deal registration on",
     "registration_decided": "decided your deal registration on",
+    "proposal": "proposed a company for",
+    "proposal_decided": "decided your company's proposal on",
+    "joined": "joined",
 }
 EXCERPT_LENGTH = 600
 _MAX_RECIPIENTS = 500

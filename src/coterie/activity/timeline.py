@@ -8,8 +8,8 @@ After `gate.check` (404 when the record is hidden):
   active participant and shares F with it now (`authz.fields.shared_to`, the very rule that
   `gate.spaces` masks with) — so re-sharing a field reveals its history, unsharing hides it;
 - comments the principal may read (`comments.readable`);
-- moves on a program workflow (the shared joint stage) to everyone, moves on a company's own
-  workflow (its space `stage`) under the same rule as that company's `stage` field.
+- workflow moves: on a workflow the principal sees, as moves; of one it does not see, only
+  what a completed move did to a field it sees, as that field's change (`activity.moves`).
 Values are formatted like the record page (`records.presenters.display`).
 """
 
@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import and_, case, false, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from coterie.activity import comments, cursors
+from coterie.activity import comments, cursors, moves
 from coterie.activity.changes import PARTICIPANT_PREFIX
-from coterie.activity.schemas import ChangeOut, MoveOut, TimelineItem
+from coterie.activity.schemas import ChangeOut, TimelineItem
 from coterie.auth.principal import Actor
 from coterie.authz import fields, gate, rls
 from coterie.authz.principal import Principal
@@ -99,17 +99,21 @@ def change_visible(
     )
 
 
-def move_visible(principal: Principal, kind: str, own_keys: frozenset[str]) -> ColumnElement[bool]:
-    me = principal.company_id
-    return or_(
-        WorkflowDefinition.program_id.is_not(None),
-        and_(WorkflowDefinition.company_id == me, true() if "stage" in own_keys else false()),
-        and_(
-            WorkflowDefinition.company_id != me,
-            _shared_now(kind, WorkflowDefinition.company_id, "stage", me),
-            _active(WorkflowMove.record_id, WorkflowDefinition.company_id),
-        ),
-    )
+@dataclass(frozen=True)
+class _FieldChange:
+    """A change of one field, from the change log or made by a move shown as a change."""
+
+    company_id: uuid.UUID | None  # whose space; None for the core
+    field_key: str
+    old_value: Any
+    new_value: Any
+
+    @classmethod
+    def of(cls, item: RecordChange | moves.Moved) -> _FieldChange:
+        if isinstance(item, RecordChange):
+            return cls(item.company_id, item.field_key, item.old_value, item.new_value)
+        company_id, key = moves.driven_field(item.definition)
+        return cls(company_id, key, item.move.from_stage, item.move.to_stage)
 
 
 @dataclass(frozen=True)
@@ -161,13 +165,27 @@ def timeline(
         position,
         limit + 1,
     )
+    # a move read as a move is dated when asked; one read as a change, when the field changed
+    company_shares_stage = and_(
+        _shared_now(kind, WorkflowDefinition.company_id, "stage", principal.company_id),
+        _active(WorkflowMove.record_id, WorkflowDefinition.company_id),
+    )
+    as_change = moves.shown_as_change(principal, company_shares_stage)
+    repeated = moves.echoes(session, principal, record_id)
+    move_at = case((as_change, WorkflowMove.completed_at), else_=WorkflowMove.requested_at)
     move_rows = _page(
         session,
-        select(WorkflowMove, WorkflowDefinition)
+        select(WorkflowMove, WorkflowDefinition, as_change.label("as_change"), move_at.label("at"))
         .join(WorkflowDefinition, WorkflowDefinition.id == WorkflowMove.workflow_id)
-        .where(WorkflowMove.record_id == record_id, move_visible(principal, kind, own_keys))
+        .where(
+            WorkflowMove.record_id == record_id,
+            or_(
+                moves.shown_as_move(principal, own_keys),
+                and_(as_change, WorkflowMove.id.not_in(repeated)),
+            ),
+        )
         .execution_options(**options),
-        WorkflowMove.requested_at,
+        move_at,
         WorkflowMove.id,
         position,
         limit + 1,
@@ -176,7 +194,7 @@ def timeline(
         [
             *(_Entry(r[0].at, r[0].id, r[0]) for r in change_rows),
             *(_Entry(r[0].created_at, r[0].id, r[0]) for r in comment_rows),
-            *(_Entry(r[0].requested_at, r[0].id, (r[0], r[1])) for r in move_rows),
+            *(_Entry(r.at, r[0].id, moves.Moved(r[0], r[1], bool(r.as_change))) for r in move_rows),
         ],
         key=lambda e: (e.at, e.id),
         reverse=True,
@@ -191,58 +209,30 @@ def timeline(
 def _present(
     session: Session, actor: Actor, principal: Principal, kind: str, entries: Sequence[_Entry]
 ) -> list[TimelineItem]:
-    changes = [e.item for e in entries if isinstance(e.item, RecordChange)]
+    logged = [e.item for e in entries if isinstance(e.item, RecordChange)]
     comment_rows = [e.item for e in entries if isinstance(e.item, Comment)]
-    moves = [e.item for e in entries if isinstance(e.item, tuple)]
-    user_ids = {c.actor_user_id for c in changes if c.actor_user_id is not None}
-    user_ids |= {m.requested_by_user_id for m, _ in moves if m.requested_by_user_id is not None}
+    moved = [e.item for e in entries if isinstance(e.item, moves.Moved)]
+    changes = {c.id: _FieldChange.of(c) for c in logged}
+    changes |= {m.move.id: _FieldChange.of(m) for m in moved if m.as_change}
+    user_ids = {c.actor_user_id for c in logged if c.actor_user_id is not None}
+    user_ids |= {m.move.requested_by_user_id for m in moved if m.move.requested_by_user_id}
     people = comments.people_refs(session, user_ids)
-    company_ids = {c.company_id for c in changes if c.company_id is not None}
+    company_ids = {c.company_id for c in changes.values() if c.company_id is not None}
     company_ids |= {
         uuid.UUID(c.field_key.removeprefix(PARTICIPANT_PREFIX))
-        for c in changes
+        for c in changes.values()
         if c.field_key.startswith(PARTICIPANT_PREFIX)
     }
     names = company_names(session, company_ids)
     own_template = templates.load(session, principal.company_id, kind)
-    partner_ids = {
-        c.company_id
-        for c in changes
-        if c.company_id is not None and c.company_id != principal.company_id
-    }
+    partner_ids = company_ids - {principal.company_id}
     partner_templates = templates.load_many(session, partner_ids, kind)
-    user_names = _user_names(session, changes)
+    user_names = _user_names(session, list(changes.values()))
     comment_out = {c.id: c for c in comments.present(session, principal, comment_rows)}
     items: list[TimelineItem] = []
     for entry in entries:
         item = entry.item
-        if isinstance(item, RecordChange):
-            template: templates.CompanyTemplate | None = None
-            if item.company_id == principal.company_id:
-                template = own_template
-            elif item.company_id is not None:
-                template = partner_templates.get(item.company_id)
-            change = _change(
-                item, template, names, user_names, is_mine=item.company_id == principal.company_id
-            )
-            actor_ref = people.get(item.actor_user_id) if item.actor_user_id else None
-            who = actor_ref.name if actor_ref is not None else "Someone"
-            if change.scope == "participant":
-                status = str(change.new)
-                text = f"{change.company_name} {PARTICIPANT_WORDS.get(status, status)}"
-            elif change.scope == "core":
-                text = f"{who} changed {change.label}: {change.old_display} → {change.new_display}"
-            else:
-                text = (
-                    f"{who} changed {change.company_name}'s {change.label}: "
-                    f"{change.old_display} → {change.new_display}"
-                )
-            items.append(
-                TimelineItem(
-                    id=item.id, type="change", at=item.at, actor=actor_ref, text=text, change=change
-                )
-            )
-        elif isinstance(item, Comment):
+        if isinstance(item, Comment):
             out = comment_out[item.id]
             where = " (internal note)" if out.audience == "company" else ""
             items.append(
@@ -255,39 +245,54 @@ def _present(
                     comment=out,
                 )
             )
-        else:
-            move, definition = item
-            labels = {
-                str(s.get("key")): str(s.get("label") or s.get("key"))
-                for s in definition.stages or []
-                if isinstance(s, dict)
-            }
-            actor_ref = people.get(move.requested_by_user_id) if move.requested_by_user_id else None
-            to_label = labels.get(move.to_stage, move.to_stage)
-            from_label = (
-                labels.get(move.from_stage or "", move.from_stage) if move.from_stage else None
+            continue
+        author = item.actor_user_id if isinstance(item, RecordChange) else None
+        if isinstance(item, moves.Moved):
+            author = item.move.requested_by_user_id
+        actor_ref = people.get(author) if author else None
+        who = actor_ref.name if actor_ref is not None else "Someone"
+        if isinstance(item, moves.Moved) and not item.as_change:
+            items.append(moves.move_item(item, entry.at, actor_ref, who))
+            continue
+        field_change = changes[entry.id]
+        template: templates.CompanyTemplate | None = None
+        if field_change.company_id == principal.company_id:
+            template = own_template
+        elif field_change.company_id is not None:
+            template = partner_templates.get(field_change.company_id)
+        change = _change(
+            field_change,
+            template,
+            names,
+            user_names,
+            is_mine=field_change.company_id == principal.company_id,
+        )
+        items.append(
+            TimelineItem(
+                id=entry.id,
+                type="change",
+                at=entry.at,
+                actor=actor_ref,
+                text=_change_text(who, change),
+                change=change,
             )
-            who = actor_ref.name if actor_ref is not None else "Someone"
-            status = "" if move.status == "done" else f" ({move.status})"
-            items.append(
-                TimelineItem(
-                    id=move.id,
-                    type="move",
-                    at=move.requested_at,
-                    actor=actor_ref,
-                    text=f"{who} moved it to {to_label} on {definition.name}{status}",
-                    move=MoveOut(
-                        workflow_name=definition.name,
-                        from_stage=from_label,
-                        to_stage=to_label,
-                        status=move.status,
-                    ),
-                )
-            )
+        )
     return items
 
 
-def _user_names(session: Session, changes: Sequence[RecordChange]) -> dict[str, str]:
+def _change_text(who: str, change: ChangeOut) -> str:
+    if change.scope == "participant":
+        status = str(change.new)
+        return f"{change.company_name} {PARTICIPANT_WORDS.get(status, status)}"
+    if change.scope == "core":
+        return f"{who} changed {change.label}: {change.old_display} → {change.new_display}"
+    return (
+        f"{who} changed {change.company_name}'s {change.label}: "
+        f"{change.old_display} → {change.new_display}"
+    )
+
+
+def _user_names(session: Session, changes: Sequence[_FieldChange]) -> dict[str, str]:
     """Names behind user values (the owner field), each from the space's own company."""
     wanted: dict[uuid.UUID, set[uuid.UUID]] = {}
     for change in changes:
@@ -308,7 +313,7 @@ def _user_names(session: Session, changes: Sequence[RecordChange]) -> dict[str, 
 
 
 def _change(
-    change: RecordChange,
+    change: _FieldChange,
     template: templates.CompanyTemplate | None,
     company_names: dict[uuid.UUID, str],
     user_names: dict[str, str],

@@ -5,7 +5,9 @@ Visibility rules: for a company in per-user mode for a kind, every non-admin use
 records they created or own. Admins read the company-wide rows, which exist for every record the
 company actively participates in (see `grants.refresh_record`).
 
-Auto-share rules: a matching record gets the rule's partner companies invited (source = the rule).
+Auto-share rules: a matching record gets the rule's partner companies invited (source = the rule)
+when the rule's company owns the record or may admit to it; on anyone else's record the rule only
+proposes them to the owner (`record_proposals`, DESIGN must 8).
 When a rule stops matching (or is edited or deleted), the companies it invited are removed from
 records it no longer covers, and invited again if the record matches again. A company that left,
 declined or was removed by a person (source "manual") is never invited again by a rule.
@@ -21,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Uuid, and_, bindparam, delete, func, insert, literal, select
+from sqlalchemy import Uuid, and_, bindparam, delete, func, insert, literal, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -34,6 +36,7 @@ from coterie.kit import txcache
 from coterie.models import (
     AccessRule,
     Participant,
+    Proposal,
     Record,
     RecordAccess,
     Space,
@@ -42,7 +45,7 @@ from coterie.models import (
 )
 from coterie.models.vocabulary import Role
 from coterie.records import templates
-from coterie.records.kinds import ParticipantStatus
+from coterie.records.kinds import ParticipantStatus, ProposalStatus
 
 CHUNK = 5000  # ids per IN list
 # what rule conditions read: records, the company's spaces and its own participation
@@ -242,8 +245,12 @@ def apply_auto_share(
     *,
     acting_user_id: uuid.UUID | None = None,
 ) -> ShareChanges:
-    """Invite the partners of every enabled auto-share rule onto matching records, and remove
-    companies a rule invited from records no rule of that company covers any more."""
+    """Bring the companies that `company_id`'s enabled auto-share rules name onto matching
+    records, and withdraw them from records no rule of that company covers any more.
+
+    On a record the company owns (or may admit to: the owner delegated it) a rule invites;
+    on any other record it only *proposes* the company to the owner (DESIGN must 8), and a
+    proposal the owner declined is never made again."""
     from coterie.network.partnerships import partner_ids
 
     scope = None if record_ids is None else list(record_ids)
@@ -259,6 +266,58 @@ def apply_auto_share(
         for record_id in matching(session, company_id, kind, compiled.condition, scope):
             for target in targets:
                 wanted.setdefault((record_id, target), str(compiled.rule.id))
+    admitting = _admitting(session, company_id, {record_id for record_id, _ in wanted})
+    invite = {pair: rule for pair, rule in wanted.items() if pair[0] in admitting}
+    propose = {pair: rule for pair, rule in wanted.items() if pair[0] not in admitting}
+    changes = _invite_by_rule(session, company_id, kind, scope, invite, acting_user_id)
+    _propose_by_rule(session, company_id, kind, scope, propose, acting_user_id)
+    return changes
+
+
+def _admitting(
+    session: Session, company_id: uuid.UUID, record_ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    """The records among `record_ids` that `company_id` owns or may admit companies to."""
+    found: set[uuid.UUID] = set()
+    ids = sorted(record_ids)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        found |= set(
+            session.scalars(
+                select(Record.id)
+                .join(
+                    Participant,
+                    and_(
+                        Participant.record_id == Record.id,
+                        Participant.company_id == company_id,
+                    ),
+                )
+                .where(
+                    Record.id.in_(chunk),
+                    or_(
+                        Record.owner_company_id == company_id,
+                        and_(
+                            Participant.status == ParticipantStatus.ACTIVE.value,
+                            Participant.can_admit.is_(True),
+                        ),
+                    ),
+                )
+                .execution_options(**GATE)
+            )
+        )
+    return found
+
+
+def _invite_by_rule(
+    session: Session,
+    company_id: uuid.UUID,
+    kind: str,
+    scope: list[uuid.UUID] | None,
+    wanted: dict[tuple[uuid.UUID, uuid.UUID], str],
+    acting_user_id: uuid.UUID | None,
+) -> ShareChanges:
+    """Invite the `wanted` (record, company) pairs; remove the companies this company's rules
+    invited from records they no longer cover."""
     existing = _rule_participants(session, company_id, kind, scope)
     changes = ShareChanges(set(), set())
     now = utcnow()
@@ -301,6 +360,69 @@ def apply_auto_share(
             participant.responded_at = now
             changes.changed.add(participant.record_id)
     return changes
+
+
+def _propose_by_rule(
+    session: Session,
+    company_id: uuid.UUID,
+    kind: str,
+    scope: list[uuid.UUID] | None,
+    wanted: dict[tuple[uuid.UUID, uuid.UUID], str],
+    acting_user_id: uuid.UUID | None,
+) -> None:
+    """Propose the `wanted` (record, company) pairs to the records' owners; withdraw this
+    company's pending rule-made proposals that no rule covers any more. A company already on
+    the record is not proposed; a proposal the owner declined or accepted is left alone."""
+    statement = (
+        select(Proposal)
+        .where(Proposal.proposed_by_company_id == company_id, Proposal.kind == kind)
+        .execution_options(**GATE)
+    )
+    if scope is not None:
+        statement = statement.where(Proposal.record_id.in_(scope))
+    mine = {(p.record_id, p.company_id): p for p in session.scalars(statement)}
+    on_record = {
+        pair
+        for pair, participant in _participants_of(session, wanted).items()
+        if participant.status in (ParticipantStatus.INVITED.value, ParticipantStatus.ACTIVE.value)
+    }
+    now = utcnow()
+    pending = ProposalStatus.PENDING.value
+    for (record_id, target), rule_id in wanted.items():
+        proposal = mine.get((record_id, target))
+        if (record_id, target) in on_record:
+            continue
+        if proposal is None:
+            session.add(
+                Proposal(
+                    record_id=record_id,
+                    kind=kind,
+                    company_id=target,
+                    proposed_by_company_id=company_id,
+                    proposed_by_user_id=acting_user_id,
+                    source=rule_id,
+                    status=pending,
+                    note="",
+                    reason="",
+                    proposed_at=now,
+                )
+            )
+        elif proposal.status == ProposalStatus.WITHDRAWN.value and proposal.source not in (
+            "manual",
+            "registration",
+        ):  # the rule had withdrawn it (a person's withdrawal stands)
+            proposal.status = pending
+            proposal.source = rule_id
+            proposal.proposed_at = now
+            proposal.decided_at = None
+    for (record_id, target), proposal in mine.items():
+        if (
+            (record_id, target) not in wanted
+            and proposal.status == pending
+            and proposal.source not in ("manual", "registration")
+        ):
+            proposal.status = ProposalStatus.WITHDRAWN.value
+            proposal.decided_at = now
 
 
 def _insert_invitations(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -9,9 +9,9 @@ rows a template save would compile, and the company-wide `record_access` rows th
 
 Three companies have a role in the benchmarks (`Landmarks`):
 - the large viewer owns `large_owned` records and is an active partner on `large_shared` more
-  (plus some invitations and records it left, which it must not see); `rule_matches` of its
-  active records have region "emea" in its own space, which the benchmark auto-share rule
-  matches;
+  (plus some invitations and records it left, which it must not see); `rule_matches` of the
+  records it owns have region "emea" in its own space, which the benchmark auto-share rule
+  matches (a rule invites only onto records its company owns: DESIGN must 8);
 - the small viewer, likewise with `small_owned` and `small_shared`;
 - the auto-share target: a partner of the large viewer on no record of it, so the rule's
   invitations are all new; it owns `export_rows` opportunities of its own (a tenth in EMEA in
@@ -41,7 +41,7 @@ from coterie.records.fields import FieldDefinition, ForecastCategory
 from coterie.records.kinds import Motion, ParticipantStatus
 from coterie.records.search import search_terms
 
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 KIND = "opportunity"
 LEAD = "lead"
 PLAN = "plan"
@@ -464,10 +464,9 @@ class Generator:
         rng, scale = self.rng, self.scale
         owners = self._owners()
         placements = self._placements(owners)
-        large_active = [i for i, owner in enumerate(owners) if owner == LARGE] + [
-            i for i, places in placements.items() if (LARGE, ACTIVE) in places
-        ]
-        emea = set(rng.sample(large_active, scale.rule_matches))
+        # on the records it owns: its auto-share rule invites there (elsewhere it only proposes)
+        large_owned = [i for i, owner in enumerate(owners) if owner == LARGE]
+        emea = set(rng.sample(large_owned, scale.rule_matches))
         target_owned = [i for i, owner in enumerate(owners) if owner == TARGET]
         emea |= set(rng.sample(target_owned, scale.export_rows // 10))
         ordinary = list(self.ordinary)

@@ -48,7 +48,9 @@ from coterie.cosell.schemas import (
     Unconverted,
 )
 from coterie.db import utcnow
+from coterie.kit import quarters
 from coterie.kit.problems import forbidden, invalid, not_found
+from coterie.kit.quarters import Quarter
 from coterie.models import Record
 from coterie.models.cosell import PlanGoal, PlanRecord
 from coterie.models.vocabulary import Industry, Region
@@ -73,15 +75,12 @@ WANTED_CATEGORY = {
 
 
 def quarter_bounds(value: str) -> tuple[date, date] | None:
-    """`2026-Q3` as its first and last day, or None when it is not a quarter."""
-    if len(value) != 7 or value[4:6] != "-Q" or not value[:4].isdigit() or value[6] not in "1234":
+    """`2026-Q3` as its first and last day, or None when it is not a supported quarter."""
+    try:
+        quarter = Quarter.parse(value)
+    except ValueError:
         return None
-    year, quarter = int(value[:4]), int(value[6])
-    if year < 1900:
-        return None
-    start = date(year, 3 * quarter - 2, 1)
-    end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
-    return start, date.fromordinal(end.toordinal() - 1)
+    return quarter.first_day, quarter.last_day
 
 
 def _check_slice(dimension: Dimension, value: str, path: str) -> None:
@@ -91,8 +90,7 @@ def _check_slice(dimension: Dimension, value: str, path: str) -> None:
     elif dimension == Dimension.INDUSTRY:
         allowed = tuple(i.value for i in Industry)
     elif dimension == Dimension.QUARTER:
-        if quarter_bounds(value) is None:
-            raise invalid(path, "must be a quarter like 2026-Q3")
+        quarters.parse(value, path)
         return
     if allowed and value not in allowed:
         raise invalid(path, f"must be one of {', '.join(allowed)}")

@@ -40,20 +40,20 @@ from coterie.cosell.lead_schemas import (
 )
 from coterie.db import utcnow
 from coterie.kit.pagination import SortKey, paginate
-from coterie.kit.problems import Problem, conflict, invalid, not_found
+from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
 from coterie.models import Company, Participant, Record, RecordAccess, Space, User
 from coterie.models.cosell import PlanRecord
 from coterie.models.pipeline import LeadDecision
 from coterie.network import partnerships
 from coterie.network.companies import names as _names
-from coterie.records import search, templates, values
+from coterie.records import participants, search, templates, values
 from coterie.records import service as records
 from coterie.records.kinds import Kind, ParticipantStatus
-from coterie.records.schemas import RecordCreate
+from coterie.records.schemas import LEAD_CONVERTED, RecordCreate
 
 LEAD = Kind.LEAD.value
 OPPORTUNITY = Kind.OPPORTUNITY.value
-CONVERTED = "converted"
+CONVERTED = LEAD_CONVERTED
 INVITED = ParticipantStatus.INVITED.value
 ACTIVE = ParticipantStatus.ACTIVE.value
 GONE = (ParticipantStatus.REMOVED.value, ParticipantStatus.LEFT.value)
@@ -135,6 +135,11 @@ def nominate(
     lead = gate.require_edit(session, principal, LEAD, lead_id)
     if lead.joint_stage == CONVERTED:
         raise conflict("lead-converted", "This lead was converted; nominate the opportunity.")
+    if not participants.admits(session, principal, lead):
+        raise forbidden(
+            "Only the lead's owner (or a company it lets admit others) nominates partners; "
+            "propose the company on the lead instead."
+        )
     partners = partnerships.partner_ids(session, actor.company_id)
     seen: set[uuid.UUID] = set()
     for index, company_id in enumerate(company_ids):
@@ -156,7 +161,7 @@ def nominate(
     }
     now = utcnow()
     for company_id in company_ids:
-        records.invite(session, actor, LEAD, lead_id, company_id)  # 409 when already on it
+        participants.invite(session, actor, LEAD, lead_id, company_id)  # 409 when already on it
         decision = existing.get(company_id)
         if decision is None:
             decision = LeadDecision(record_id=lead_id, company_id=company_id)
@@ -213,7 +218,7 @@ def accept(
     )
     if owner is None or not owner.is_active:
         raise invalid("body.owner_user_id", "is not an active user of your company")
-    records.accept(session, actor, LEAD, lead_id, actor.company_id)  # 409 unless invited
+    participants.accept(session, actor, LEAD, lead_id, actor.company_id)  # 409 unless invited
     records.update_my_space(session, actor, LEAD, lead_id, {"owner": str(owner.id)}, None)
     decision.status = DecisionStatus.ACCEPTED.value
     decision.owner_user_id = owner.id
@@ -235,7 +240,8 @@ def reject(
     session: Session, actor: Actor, lead_id: uuid.UUID, reason_code: RejectReason, reason: str
 ) -> LeadDecision:
     decision = _my_pending_decision(session, actor, lead_id)
-    records.decline(session, actor, LEAD, lead_id, actor.company_id, reason)  # 409 unless invited
+    # 409 unless invited
+    participants.decline(session, actor, LEAD, lead_id, actor.company_id, reason)
     decision.status = DecisionStatus.REJECTED.value
     decision.reason_code = reason_code.value
     decision.reason = reason

@@ -40,13 +40,13 @@ from coterie.cosell.lead_schemas import (
 from coterie.db import utcnow
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import conflict, forbidden, invalid, not_found
-from coterie.models import Participant, Record, User
+from coterie.models import Participant, Proposal, Record, User
 from coterie.models.pipeline import DealRegistration, RegistrationSettings
 from coterie.models.vocabulary import Role
 from coterie.network import partnerships
 from coterie.network.companies import names as _names
-from coterie.records import service as records
-from coterie.records.kinds import Kind, ParticipantStatus
+from coterie.records import participants
+from coterie.records.kinds import Kind, ParticipantStatus, ProposalStatus
 from coterie.records.service import stale
 
 OPPORTUNITY = Kind.OPPORTUNITY.value
@@ -372,7 +372,8 @@ def _as_registering(session: Session, actor: Actor, registration_id: uuid.UUID) 
 
 
 def _invite_approver(session: Session, actor: Actor, registration: DealRegistration) -> None:
-    """The registered-to company must be on the opportunity to see and approve it."""
+    """The registered-to company must be on the opportunity to see and approve it: invited when
+    the registering company may admit companies, else proposed to the owner, who decides."""
     participant = session.scalars(
         select(Participant)
         .where(
@@ -387,8 +388,26 @@ def _invite_approver(session: Session, actor: Actor, registration: DealRegistrat
         ParticipantStatus.ACTIVE.value,
     ):
         return
-    records.invite(
-        session, actor, OPPORTUNITY, registration.record_id, registration.registered_to_company_id
+    pending = session.scalars(
+        select(Proposal.id)
+        .where(
+            Proposal.record_id == registration.record_id,
+            Proposal.company_id == registration.registered_to_company_id,
+            Proposal.proposed_by_company_id == actor.company_id,
+            Proposal.status == ProposalStatus.PENDING.value,
+        )
+        .execution_options(**rls.as_company(actor.company_id))
+    ).first()
+    if pending is not None:  # a renewal while the owner has not decided yet
+        return
+    participants.invite(
+        session,
+        actor,
+        OPPORTUNITY,
+        registration.record_id,
+        registration.registered_to_company_id,
+        note="To approve a deal registration",
+        source="registration",
     )
 
 

@@ -69,8 +69,8 @@ from coterie.models.workflow import (
     WorkflowDefinition,
     WorkflowMove,
 )
+from coterie.records import participants, templates
 from coterie.records import service as records
-from coterie.records import templates
 from coterie.records.fields import CompaniesAudience, FieldDefinition
 from coterie.records.schemas import RecordCreate
 from coterie.workflows import definitions
@@ -331,8 +331,8 @@ class CoSell:
         """`who` invites the company of each accepter, who accepts the invitation."""
         for email in accepters:
             partner = self.people[email].company_id
-            records.invite(self.session, self.actor(who), kind, record_id, partner)
-            records.accept(self.session, self.actor(email), kind, record_id, partner)
+            participants.invite(self.session, self.actor(who), kind, record_id, partner)
+            participants.accept(self.session, self.actor(email), kind, record_id, partner)
 
     def fill(self, who: str, kind: str, record_id: uuid.UUID, **fields: Any) -> None:
         records.update_my_space(self.session, self.actor(who), kind, record_id, fields, None)
@@ -905,7 +905,7 @@ class CoSell:
         self.ids[O_LAKESHORE] = lakeshore.id
         self.fill(MARCUS, "opportunity", lakeshore.id, amount=40_000, stage="qualify")
         self.at(1.5)
-        records.accept(
+        participants.accept(
             self.session, self.actor(EITAN), "opportunity", cordillera, self.cid(BASTION)
         )
         self.at(1)

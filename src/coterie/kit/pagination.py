@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from coterie.kit import text_input
 from coterie.kit.problems import invalid
 
 T = TypeVar("T")
@@ -43,7 +44,7 @@ def encode_cursor(values: Sequence[Any]) -> str:
 def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values = text_input.loads(base64.urlsafe_b64decode(padded.encode()), "query.cursor")
         if not isinstance(values, list) or len(values) != len(keys):
             raise ValueError("wrong shape")
         return [_restore(v, k) for v, k in zip(values, keys, strict=True)]

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+_UNSHOWABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` with NUL and lone surrogates written as escapes (`\\u0000`, `\\ud800`): a problem
+    echoing a client's value must still encode as UTF-8."""
+    if _UNSHOWABLE.search(text) is None:
+        return text
+    return _UNSHOWABLE.sub(lambda found: f"\\u{ord(found[0]):04x}", text)
+
+
+def _showable(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable(str(k)): _showable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_showable(v) for v in value]
+    return value
 
 
 class Problem(Exception):  # noqa: N818  (it is the problem document, not only an error)
@@ -24,11 +44,11 @@ class Problem(Exception):  # noqa: N818  (it is the problem document, not only a
         super().__init__(detail or title)
         self.status = status
         self.slug = slug
-        self.title = title
-        self.detail = detail or title
-        self.errors = errors
+        self.title = printable(title)
+        self.detail = printable(detail or title)
+        self.errors = _showable(errors) if errors is not None else None
         self.headers = headers or {}
-        self.extra = extra
+        self.extra = _showable(extra)
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         document: dict[str, Any] = {

@@ -9,6 +9,7 @@ from coterie.models.partnership import Partnership, pair_key
 from coterie.models.record import (
     FieldShare,
     Participant,
+    Proposal,
     Record,
     RecordAccess,
     Space,
@@ -30,6 +31,7 @@ __all__ = [
     "LoginAttempt",
     "Participant",
     "Partnership",
+    "Proposal",
     "Record",
     "RecordAccess",
     "SearchEntry",

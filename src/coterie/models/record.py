@@ -13,7 +13,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coterie.db import Base, UTCDateTime, new_id, utcnow
@@ -81,6 +92,45 @@ class Participant(Base):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "manual", or the id of the auto-share rule that invited the company
     source: Mapped[str] = mapped_column(String(40), default="manual", server_default="manual")
+    # the owner company let this participant admit companies to the record too (DESIGN must 8)
+    can_admit: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+
+
+class Proposal(Base):
+    """A participant's proposal that another company join a record; the owner (or a company it
+    delegated the right to) accepts it, which invites the company, or declines it.
+
+    One row per (record, proposed company, proposing company): proposing again re-opens it.
+    `source` is "manual", "registration", or the id of the proposer's auto-share rule (a rule
+    never re-proposes what the owner declined). The proposed company never sees the row.
+    """
+
+    __tablename__ = "record_proposals"
+    __table_args__ = (
+        UniqueConstraint("record_id", "company_id", "proposed_by_company_id"),
+        Index("ix_record_proposals_pending", "record_id", "status"),
+        Index("ix_record_proposals_proposer", "proposed_by_company_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    proposed_by_company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE")
+    )
+    proposed_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    source: Mapped[str] = mapped_column(String(40), default="manual")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    note: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
 
 
 class Space(Base):

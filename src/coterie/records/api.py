@@ -1,5 +1,5 @@
-"""Shared-record routes, the same for every kind (/accounts, /leads, /opportunities), plus
-templates and the inbox of record invitations."""
+"""Shared-record routes, the same for every kind (/accounts, /leads, /opportunities), and
+templates (who is on a record: `participants_api`)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,7 @@ from coterie.kit.problems import invalid
 from coterie.records import export, query, service, templates
 from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.records.schemas import (
-    DeclineIn,
-    ParticipantIn,
     RecordCreate,
-    RecordInvitationOut,
     RecordOut,
     RecordPatch,
     SpacePatch,
@@ -193,76 +190,11 @@ def _kind_routes(info: KindInfo) -> APIRouter:
         session.commit()
         return service.read(session, actor, kind, record_id)
 
-    @routes.post(
-        "/{record_id}/participants",
-        response_model=RecordOut,
-        status_code=status.HTTP_201_CREATED,
-        summary="Invite a company onto the record",
-    )
-    def invite(
-        record_id: uuid.UUID, body: ParticipantIn, actor: ApiActor, session: DB
-    ) -> RecordOut:
-        service.invite(session, actor, kind, record_id, body.company_id)
-        session.commit()
-        return service.read(session, actor, kind, record_id)
-
-    @routes.post(
-        "/{record_id}/participants/{company_id}/accept",
-        response_model=RecordOut,
-        summary="The invited company accepts",
-    )
-    def accept(
-        record_id: uuid.UUID, company_id: uuid.UUID, actor: ApiActor, session: DB
-    ) -> RecordOut:
-        service.accept(session, actor, kind, record_id, company_id)
-        session.commit()
-        return service.read(session, actor, kind, record_id)
-
-    @routes.post(
-        "/{record_id}/participants/{company_id}/decline",
-        status_code=status.HTTP_204_NO_CONTENT,
-        summary="The invited company declines (invited -> declined; it leaves the inbox)",
-    )
-    def decline(
-        record_id: uuid.UUID,
-        company_id: uuid.UUID,
-        actor: ApiActor,
-        session: DB,
-        body: DeclineIn | None = None,
-    ) -> Response:
-        service.decline(
-            session, actor, kind, record_id, company_id, body.reason if body is not None else ""
-        )
-        session.commit()
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-    @routes.delete(
-        "/{record_id}/participants/{company_id}",
-        status_code=status.HTTP_204_NO_CONTENT,
-        summary="Leave or decline (my company), or remove another company (owner)",
-    )
-    def remove(
-        record_id: uuid.UUID, company_id: uuid.UUID, actor: ApiActor, session: DB
-    ) -> Response:
-        service.remove(session, actor, kind, record_id, company_id)
-        session.commit()
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
-
     return routes
 
 
 for _info in KINDS.values():
     router.include_router(_kind_routes(_info))
-
-
-@router.get(
-    "/record-invitations",
-    response_model=list[RecordInvitationOut],
-    tags=["records"],
-    summary="Records my company is invited to (title, customer and inviter only)",
-)
-def record_invitations(actor: ApiActor, session: DB) -> list[RecordInvitationOut]:
-    return service.my_invitations(session, actor)
 
 
 @router.get("/templates/{kind}", response_model=TemplateOut, tags=["templates"])

@@ -17,11 +17,8 @@ least one exported record, in the partner's template order. The column set comes
 and shares only, never from values; every value comes from the same masked SQL expression the
 gate uses (`authz.fields.masked`). Money fields get a second column "... currency".
 
-Formula injection: spreadsheet programs run a CSV cell that starts with `=`, `+`, `-` or `@` (and
-tab or carriage return) as a formula, so every such text cell is written with a leading single
-quote (`'=1+2`). Numbers and dates are written by us and never quoted. In XLSX, text is stored as
-a string cell (never as a formula), so it keeps its exact value; characters XML cannot hold are
-dropped.
+Formula injection: every cell is written by `coterie.kit.spreadsheets` (a CSV text cell that a
+spreadsheet would run gets a leading `'`; XLSX text is a string cell, never a formula).
 """
 
 from __future__ import annotations
@@ -32,16 +29,13 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -50,6 +44,7 @@ from coterie.auth.principal import Actor
 from coterie.authz import fields, gate
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.kit.spreadsheets import Cell, csv_cell, xlsx_cell
 from coterie.models import Company, Record, RecordAccess
 from coterie.records import query
 from coterie.records.fields import FieldDefinition, FieldType
@@ -67,9 +62,6 @@ MEDIA_TYPES: dict[str, str] = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-Cell = str | int | float | Decimal | bool | date | datetime | None
 
 
 @dataclass(frozen=True)
@@ -301,25 +293,6 @@ def _group_values(
 # --- CSV ---------------------------------------------------------------------------------------
 
 
-def csv_cell(value: Cell) -> str:
-    """A value as CSV text; text that a spreadsheet would run as a formula gets a leading `'`."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, int | float):
-        return repr(value)
-    if value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
 def csv_chunks(header: Sequence[str], batches: Iterable[list[list[Cell]]]) -> Iterator[bytes]:
     """CSV (RFC 4180, UTF-8) as one chunk for the header and one per batch of rows."""
     buffer = io.StringIO()
@@ -339,18 +312,6 @@ def _drain(buffer: io.StringIO) -> bytes:
 
 
 # --- XLSX --------------------------------------------------------------------------------------
-
-
-def xlsx_cell(sheet: WriteOnlyWorksheet, value: Cell) -> Any:
-    """A value as an XLSX cell: text is always a string cell (never a formula), timestamps in
-    UTC (Excel has no time zones), money and numbers as numbers, dates as dates."""
-    if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-        cell.data_type = "s"
-        return cell
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
 
 
 def xlsx_chunks(

@@ -90,6 +90,11 @@ RESERVED_KEYS = frozenset(
     }
 )  # fmt: skip
 MAX_TEXT = 1000
+MAX_EXPONENT = 16  # numbers below 10^16 in size
+# Money below 10^13: with its cents at most 15 significant digits, which PostgreSQL's NUMERIC
+# and SQLite's 8-byte float (its only non-integer number) both keep exactly.
+MAX_MONEY_EXPONENT = 13
+MIN_EXPONENT = -15  # and, unless 0, at least 10^-15
 MAX_LONG_TEXT = 20000
 MAX_OPTIONS = 200
 
@@ -223,16 +228,23 @@ def coerce_value(definition: FieldDefinition, raw: Any, path: str, *, default_cu
     raise invalid(path, "has an unknown type")  # pragma: no cover (FieldType is closed)
 
 
-def _number(raw: Any, path: str) -> Decimal:
+def _number(raw: Any, path: str, max_exponent: int = MAX_EXPONENT) -> Decimal:
+    """A finite decimal below 10^max_exponent in size and, unless 0, at least 10^-15 (what a
+    float keeps and a filter can name). The bounds are checked on the exponent, before any
+    arithmetic: a value such as 1e1000000 overflows the decimal context once computed with."""
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise invalid(path, "must be a number")
     try:
         value = Decimal(str(raw))
-    except InvalidOperation as exc:
+    except (InvalidOperation, ValueError) as exc:
         raise invalid(path, "must be a number") from exc
-    if not value.is_finite() or abs(value) >= Decimal("1e16"):
-        raise invalid(path, "must be a finite number below 10^16")
-    return value
+    if not value.is_finite() or (value and not MIN_EXPONENT <= value.adjusted() < max_exponent):
+        raise invalid(
+            path,
+            f"must be a finite number below 10^{max_exponent} in size "
+            f"(and 0 or at least 10^{MIN_EXPONENT})",
+        )
+    return value if value else Decimal(0)  # -0 is 0
 
 
 def _money(raw: Any, path: str, default_currency: str) -> Money:
@@ -246,9 +258,12 @@ def _money(raw: Any, path: str, default_currency: str) -> Money:
             currency = clean_currency(str(currency))
         except ValueError as exc:
             raise invalid(f"{path}.currency", str(exc)) from exc
-        value = _number(raw["value"], f"{path}.value")
+        path = f"{path}.value"
+        value = _number(raw["value"], path, MAX_MONEY_EXPONENT)
     else:
-        value, currency = _number(raw, path), default_currency
+        value, currency = _number(raw, path, MAX_MONEY_EXPONENT), default_currency
+    if value < 0:
+        raise invalid(path, "must not be negative")
     if value != value.quantize(Decimal("0.01")):
         raise invalid(path, "must have at most two decimal places")
     return Money(value.quantize(Decimal("0.01")), currency)

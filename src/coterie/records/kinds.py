@@ -35,6 +35,15 @@ class ParticipantStatus(StrEnum):
     DECLINED = "declined"  # the invited company said no (it never saw more than the invitation)
 
 
+class ProposalStatus(StrEnum):
+    """A participant's proposal that another company join (the owner decides)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"  # the owner (or a delegate) invited the company
+    DECLINED = "declined"  # the owner said no
+    WITHDRAWN = "withdrawn"  # the proposer took it back, or its auto-share rule stopped matching
+
+
 MOTION_KINDS = frozenset({Kind.LEAD.value, Kind.OPPORTUNITY.value})
 """Kinds that carry a sales motion (co-sell, resell, ...); on other kinds it is refused."""
 

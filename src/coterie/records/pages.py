@@ -26,11 +26,12 @@ from sqlalchemy.orm import Session
 from coterie.auth.preferences import read as read_preferences
 from coterie.auth.principal import Actor
 from coterie.deps import DB
+from coterie.kit import text_input
 from coterie.kit.problems import Problem
 from coterie.models.workflow import SavedFilter
 from coterie.network.companies import names as company_names
 from coterie.network.pages import parse_id
-from coterie.records import export, presenters, query, service, table, templates
+from coterie.records import export, participants, presenters, query, service, table, templates
 from coterie.records.kinds import KINDS, KindInfo, ParticipantStatus
 from coterie.records.presenters import FieldView, Inputs
 from coterie.records.schemas import RecordCreate, RecordOut, RecordPatch, SpaceOut
@@ -335,7 +336,8 @@ def _list_page(
         user_names={},
         company_names=company_names(session, presenters.audience_ids(template)),
     )
-    invitations = [i for i in service.my_invitations(session, actor) if i.kind == kind]
+    invitations = [i for i in participants.my_invitations(session, actor) if i.kind == kind]
+    proposals = [p for p in participants.awaiting_my_decision(session, actor) if p.kind == kind]
     return render(
         request,
         "records/list.html",
@@ -343,6 +345,7 @@ def _list_page(
         | {
             "nav": info.plural,
             "invitations": invitations,
+            "proposals": proposals,
             "new_fields": new_fields,
             "new_open": bool(new_errors),
             "values": new_inputs or {},
@@ -416,7 +419,7 @@ def _save_view(
         )
 
     try:
-        condition = json.loads(filter_text) if filter_text else {"all": []}
+        condition = text_input.loads(filter_text, "filter") if filter_text else {"all": []}
         data = SavedFilterIn.model_validate(
             {
                 "kind": info.kind.value,
@@ -505,39 +508,6 @@ def _create(
         return again(presenters.field_errors(problem, inputs))
     session.commit()
     return redirect(request, _url(info, record.id), f"{info.label} “{data.title}” created.")
-
-
-def _answer_invitation(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    info: KindInfo,
-    record_id: str,
-    *,
-    accept: bool,
-) -> Response:
-    kind = info.kind.value
-    rid = parse_id(record_id, kind)
-    invitation = next(
-        (i for i in service.my_invitations(session, actor) if i.record_id == rid), None
-    )
-    title = f"“{invitation.title}”" if invitation is not None else "the record"
-    try:
-        if accept:
-            service.accept(session, actor, kind, rid, actor.company_id)
-        else:
-            service.decline(session, actor, kind, rid, actor.company_id)
-    except Problem as problem:
-        _rolled_back(session)
-        return redirect(request, _url(info), problem.detail, "error")
-    session.commit()
-    if accept:
-        message = (
-            f"You joined {title}. Your own space on it is private until your template shares "
-            "its fields."
-        )
-        return redirect(request, _url(info, rid), message)
-    return redirect(request, _url(info), f"You declined the invitation to {title}.")
 
 
 # -- the record page --------------------------------------------------------------------------
@@ -635,7 +605,13 @@ def _record_page(
     status_code: int = 200,
 ) -> Response:
     record = view.record
+    admission = participants.panel(session, actor, view.info.kind.value, record.id)
     on_record = {p.company_id for p in record.participants if p.status in OPEN_STATUSES}
+    on_record |= {
+        p.company_id
+        for p in admission.proposals
+        if p.status == "pending" and p.proposed_by_company_id == actor.company_id
+    }
     invitable = [
         (cid, name)
         for cid, name in presenters.partner_choices(session, actor)
@@ -648,6 +624,16 @@ def _record_page(
         | {
             "nav": view.info.plural,
             "invitable": invitable,
+            "admits": admission.admits,
+            "proposals": admission.proposals,
+            "owner_name": next(
+                (
+                    p.company_name
+                    for p in record.participants
+                    if p.company_id == record.owner_company_id
+                ),
+                "The owner",
+            ),
             "colleagues": presenters.colleague_choices(session, actor),
         },
         status_code=status_code,
@@ -797,75 +783,6 @@ def _save_space(
     return _saved(request, session, actor, info, rid, "space", message)
 
 
-# -- participants -----------------------------------------------------------------------------
-
-
-def _company_name(record: RecordOut, company_id: uuid.UUID) -> str:
-    return next(
-        (p.company_name for p in record.participants if p.company_id == company_id),
-        "That company",
-    )
-
-
-def _invite(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    info: KindInfo,
-    record_id: str,
-    form: FormFields,
-) -> Response:
-    kind = info.kind.value
-    rid = parse_id(record_id, kind)
-    back = _url(info, rid)
-    try:
-        company_id = uuid.UUID(form.text("company_id"))
-    except ValueError:
-        return redirect(request, back, "Choose a partner company to invite.", "error")
-    names = dict(presenters.partner_choices(session, actor))
-    try:
-        service.invite(session, actor, kind, rid, company_id)
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
-        return redirect(request, back, problem.detail, "error")
-    session.commit()
-    name = names.get(str(company_id)) or company_names(session, [company_id]).get(
-        company_id, "The company"
-    )
-    message = (
-        f"{name} is invited. Until it accepts it sees only the title, the customer and who "
-        "invited it."
-    )
-    return redirect(request, back, message)
-
-
-def _remove(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    info: KindInfo,
-    record_id: str,
-    company_id: str,
-) -> Response:
-    kind = info.kind.value
-    rid = parse_id(record_id, kind)
-    target = parse_id(company_id, "company")
-    record = service.read(session, actor, kind, rid)
-    leaving = target == actor.company_id
-    name = _company_name(record, target)
-    try:
-        service.remove(session, actor, kind, rid, target)
-    except Problem as problem:
-        _rolled_back(session)
-        return redirect(request, _url(info, rid), problem.detail, "error")
-    session.commit()
-    if leaving:
-        return redirect(request, _url(info), f"{actor.company.name} left “{record.title}”.", "info")
-    return redirect(request, _url(info, rid), f"{name} is no longer on this record.")
-
-
 # -- routes -----------------------------------------------------------------------------------
 
 
@@ -906,14 +823,6 @@ def _routes(info: KindInfo) -> APIRouter:
             filter_text=filter_text or None,
             sort_text=sort_text or None,
         )
-
-    @routes.post(base + "/{record_id}/accept")
-    def accept(request: Request, session: DB, actor: PageActor, record_id: str) -> Response:
-        return _answer_invitation(request, session, actor, info, record_id, accept=True)
-
-    @routes.post(base + "/{record_id}/decline")
-    def decline(request: Request, session: DB, actor: PageActor, record_id: str) -> Response:
-        return _answer_invitation(request, session, actor, info, record_id, accept=False)
 
     @routes.get(base + "/{record_id}")
     def record_page(
@@ -960,18 +869,6 @@ def _routes(info: KindInfo) -> APIRouter:
         request: Request, session: DB, actor: PageActor, form: FormInput, record_id: str
     ) -> Response:
         return _save_space(request, session, actor, info, record_id, form)
-
-    @routes.post(base + "/{record_id}/participants")
-    def invite(
-        request: Request, session: DB, actor: PageActor, form: FormInput, record_id: str
-    ) -> Response:
-        return _invite(request, session, actor, info, record_id, form)
-
-    @routes.post(base + "/{record_id}/participants/{company_id}/remove")
-    def remove(
-        request: Request, session: DB, actor: PageActor, record_id: str, company_id: str
-    ) -> Response:
-        return _remove(request, session, actor, info, record_id, company_id)
 
     return routes
 

@@ -49,11 +49,12 @@ from coterie.authz import conditions, fields, gate
 from coterie.authz.catalog import CORE_FIELDS, catalog
 from coterie.authz.conditions import FieldSpec
 from coterie.authz.principal import Principal
+from coterie.kit import text_input
 from coterie.kit.pagination import check_limit
 from coterie.kit.problems import Problem, invalid
 from coterie.models import Record, RecordAccess, Space
 from coterie.records import templates
-from coterie.records.fields import FieldDefinition, FieldType
+from coterie.records.fields import MAX_EXPONENT, FieldDefinition, FieldType
 from coterie.records.templates import CompanyTemplate
 
 MAX_FILTER_LENGTH = 8000
@@ -317,7 +318,9 @@ def parse_filter(
     if len(text) > MAX_FILTER_LENGTH:
         _invalid(path, f"must be at most {MAX_FILTER_LENGTH} characters")
     try:
-        data = json.loads(text)
+        data = text_input.loads(text, path)
+    except text_input.UnstorableTextError as exc:
+        raise exc.problem() from None
     except (ValueError, RecursionError) as exc:
         _invalid(path, f"is not valid JSON ({type(exc).__name__}): send a condition object")
     resolved: dict[str, ResolvedField] = {}
@@ -418,8 +421,8 @@ def _restore_value(value: Any, sort_type: SortType) -> Any:
         raise TypeError("not text")
     if sort_type == "decimal":
         number = Decimal(value)
-        if not number.is_finite():
-            raise ValueError("not finite")
+        if not number.is_finite() or number.adjusted() >= MAX_EXPONENT:
+            raise ValueError("not an amount")  # no stored amount is that large
         return number
     if sort_type == "date":
         return date.fromisoformat(value)
@@ -447,7 +450,7 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[list[Any], uuid.UUID]:
     path = "query.cursor"
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        payload = text_input.loads(base64.urlsafe_b64decode(padded.encode()), path)
         if not isinstance(payload, dict):
             raise TypeError("not an object")
         signature, after, record_id = payload.get("sort"), payload.get("after"), payload["id"]

@@ -8,14 +8,34 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from coterie.kit.problems import conflict, invalid
 from coterie.network.schemas import Domain
-from coterie.records.kinds import Motion
+from coterie.records.kinds import Kind, Motion
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Stage = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 LongText = Annotated[str, StringConstraints(max_length=20000)]
 FieldValues = Annotated[dict[str, Any], Field(max_length=200)]
+
+
+LEAD_CONVERTED = "converted"
+"""A lead's joint stage once it was converted to an opportunity (`coterie.cosell.leads`)."""
+
+
+def check_joint_stage(kind: str, current: str | None, requested: str | None) -> None:
+    """The joint stage a client may give a record of `kind` now at `current`. Only converting
+    a lead makes it `converted` (whatever the case), and a converted lead stays so: moved
+    elsewhere, it could be converted into a second opportunity."""
+    if kind != Kind.LEAD.value or requested == current:
+        return
+    if current == LEAD_CONVERTED:
+        raise conflict("lead-converted", "This lead was converted; its joint stage stays.")
+    if requested is not None and requested.casefold() == LEAD_CONVERTED:
+        raise invalid(
+            "body.joint_stage",
+            f"'{LEAD_CONVERTED}' is set by converting the lead (POST /api/v1/leads/{{id}}/convert)",
+        )
 
 
 class Strict(BaseModel):
@@ -47,12 +67,23 @@ class SpacePatch(Strict):
     fields: FieldValues
 
 
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+
+
 class ParticipantIn(Strict):
     company_id: uuid.UUID
+    note: Reason = Field(
+        default="",
+        description="Why the company should join: shown to the owner when this is a proposal",
+    )
+
+
+class AdmitRightIn(Strict):
+    can_admit: bool = Field(description="Whether this participant may admit companies too")
 
 
 class DeclineIn(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+    reason: Reason = ""
 
 
 class CompanyRef(BaseModel):
@@ -67,6 +98,28 @@ class ParticipantOut(BaseModel):
     invited_by_company_id: uuid.UUID | None
     invited_at: datetime
     responded_at: datetime | None
+    can_admit: bool = Field(
+        default=False, description="The owner lets this company admit companies to the record"
+    )
+
+
+class ProposalOut(BaseModel):
+    """A participant's proposal that a company join a record; the owner decides."""
+
+    id: uuid.UUID
+    record_id: uuid.UUID
+    kind: str
+    record_title: str
+    company_id: uuid.UUID
+    company_name: str
+    proposed_by_company_id: uuid.UUID
+    proposed_by_company_name: str
+    source: str = Field(description="manual, rule (an auto-share rule) or registration")
+    status: str = Field(description="pending, accepted, declined or withdrawn")
+    note: str
+    reason: str = Field(description="The owner's reason when it declined")
+    proposed_at: datetime
+    decided_at: datetime | None
 
 
 class SpaceOut(BaseModel):

@@ -15,23 +15,22 @@ from sqlalchemy.orm import Session
 from coterie import audit
 from coterie.activity import changes as activity_changes
 from coterie.auth.principal import Actor
-from coterie.authz import gate, grants, rls
+from coterie.authz import gate, grants
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit.pagination import SortKey
-from coterie.kit.problems import Problem, conflict, forbidden, invalid
+from coterie.kit.problems import Problem, forbidden, invalid
 from coterie.models import Company, Participant, Record, RecordAccess, Space, Template
-from coterie.network.companies import names as _company_names
 from coterie.records import query, search, templates, values
 from coterie.records.kinds import MOTION_KINDS, ParticipantStatus
 from coterie.records.schemas import (
     CompanyRef,
     ParticipantOut,
     RecordCreate,
-    RecordInvitationOut,
     RecordOut,
     RecordPatch,
     SpaceOut,
+    check_joint_stage,
 )
 from coterie.workflows import integration as workflow_rules
 
@@ -67,6 +66,7 @@ def _check_motion(kind: str, motion: str | None) -> None:
 def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Record:
     principal = Principal.of(actor, session)
     _check_motion(kind, data.motion)
+    check_joint_stage(kind, None, data.joint_stage)
     _check_account(session, principal, data.account_id, "body.account_id")
     now = utcnow()
     record = Record(
@@ -214,6 +214,7 @@ def present(
                 invited_by_company_id=p.invited_by_company_id,
                 invited_at=p.invited_at,
                 responded_at=p.responded_at,
+                can_admit=p.can_admit,
             )
         )
     return [
@@ -263,6 +264,8 @@ def update_core(
     changes = patch.model_dump(exclude_unset=True)
     if "motion" in changes:
         _check_motion(kind, changes["motion"])
+    if "joint_stage" in changes:
+        check_joint_stage(kind, record.joint_stage, changes["joint_stage"])
     if "account_id" in changes:
         if changes["account_id"] == record.id:
             raise invalid("body.account_id", "cannot be the record itself")
@@ -327,187 +330,6 @@ def update_my_space(
             subject_id=record_id,
             fields=changed,
         )
-
-
-def invite(
-    session: Session, actor: Actor, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
-) -> Participant:
-    principal = Principal.of(actor, session)
-    _record, existing = gate.participant_for_write(session, principal, kind, record_id, company_id)
-    if session.get(Company, company_id) is None:
-        raise invalid("body.company_id", "is not a company on the network", "unknown-company")
-    now = utcnow()
-    if existing is not None:
-        if existing.status in (ParticipantStatus.INVITED.value, ParticipantStatus.ACTIVE.value):
-            raise conflict(
-                "already-participant", f"That company is already {existing.status} on this record."
-            )
-        existing.status = ParticipantStatus.INVITED.value
-        existing.source = "manual"
-        existing.invited_by_company_id = actor.company_id
-        existing.invited_by_user_id = actor.user_id
-        existing.invited_at = now
-        existing.responded_at = None
-        participant = existing
-    else:
-        participant = Participant(
-            record_id=record_id,
-            company_id=company_id,
-            status=ParticipantStatus.INVITED.value,
-            invited_by_company_id=actor.company_id,
-            invited_by_user_id=actor.user_id,
-            invited_at=now,
-        )
-        session.add(participant)
-    activity_changes.participant_changed(session, actor, kind, record_id, participant)
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="participant.invited",
-        subject_type=kind,
-        subject_id=record_id,
-        company=str(company_id),
-    )
-    return participant
-
-
-def accept(
-    session: Session, actor: Actor, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
-) -> Record:
-    if company_id != actor.company_id:
-        raise forbidden("Only the invited company accepts its own invitation.")
-    principal = Principal.of(actor, session)
-    record, participant = gate.my_participation(session, principal, kind, record_id)
-    if participant.status != ParticipantStatus.INVITED.value:
-        raise conflict(
-            "not-invited", f"Your company is {participant.status} on this record, not invited."
-        )
-    participant.status = ParticipantStatus.ACTIVE.value
-    participant.responded_at = utcnow()
-    activity_changes.participant_changed(session, actor, kind, record_id, participant)
-    has_space = session.scalars(
-        select(Space.record_id)
-        .where(Space.record_id == record_id, Space.company_id == actor.company_id)
-        .execution_options(**rls.as_company(actor.company_id))
-    ).first()
-    if has_space is None:
-        space = Space(
-            record_id=record_id,
-            company_id=actor.company_id,
-            custom={},
-            updated_by_user_id=actor.user_id,
-        )
-        template = templates.load(session, actor.company_id, kind)
-        values.apply(
-            session, space, template, {}, default_currency=actor.company.currency, creating=False
-        )
-        session.add(space)
-        search.index_space(session, kind, space)
-    grants.after_write(
-        session, record_id, kind, rule_companies={actor.company_id}, acting_user_id=actor.user_id
-    )
-    _audit(session, actor, record, "participant.accepted")
-    return record
-
-
-def decline(
-    session: Session,
-    actor: Actor,
-    kind: str,
-    record_id: uuid.UUID,
-    company_id: uuid.UUID,
-    reason: str = "",
-) -> Participant:
-    """The invited company says no: invited -> declined. It never held a grant, so it sees
-    nothing more than the invitation showed, and the invitation leaves its inbox. The reason is
-    kept in the declining company's audit trail."""
-    if company_id != actor.company_id:
-        raise forbidden("Only the invited company declines its own invitation.")
-    principal = Principal.of(actor, session)
-    _record, participant = gate.my_participation(session, principal, kind, record_id)
-    if participant.status != ParticipantStatus.INVITED.value:
-        raise conflict(
-            "not-invited", f"Your company is {participant.status} on this record, not invited."
-        )
-    participant.status = ParticipantStatus.DECLINED.value
-    participant.source = "manual"  # a person decided: rules never invite it again
-    participant.responded_at = utcnow()
-    activity_changes.participant_changed(session, actor, kind, record_id, participant)
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="participant.declined",
-        subject_type=kind,
-        subject_id=record_id,
-        reason=reason,
-    )
-    return participant
-
-
-def remove(
-    session: Session, actor: Actor, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
-) -> None:
-    """Leave (my own company), decline (my own invitation) or remove another company (owner)."""
-    principal = Principal.of(actor, session)
-    if company_id == actor.company_id:
-        record, participant = gate.my_participation(session, principal, kind, record_id)
-        if record.owner_company_id == actor.company_id:
-            raise conflict("owner-cannot-leave", "The owner company cannot leave its own record.")
-        if participant.status not in (
-            ParticipantStatus.INVITED.value,
-            ParticipantStatus.ACTIVE.value,
-        ):
-            raise conflict("not-participant", f"Your company is already {participant.status}.")
-        participant.status = ParticipantStatus.LEFT.value
-        participant.source = "manual"  # a person decided: rules never invite it again
-        activity_changes.participant_changed(session, actor, kind, record_id, participant)
-        action = "participant.left"
-    else:
-        record, target = gate.participant_for_write(session, principal, kind, record_id, company_id)
-        if record.owner_company_id != actor.company_id:
-            raise forbidden("Only the owner company removes other companies from a record.")
-        if target is None or target.status not in (
-            ParticipantStatus.INVITED.value,
-            ParticipantStatus.ACTIVE.value,
-        ):
-            raise Problem(404, "not-found", "Not found", "That company is not on this record.")
-        target.status = ParticipantStatus.REMOVED.value
-        target.source = "manual"
-        activity_changes.participant_changed(session, actor, kind, record_id, target)
-        action = "participant.removed"
-    grants.after_write(session, record_id, kind, rule_companies=set(), acting_user_id=actor.user_id)
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=kind,
-        subject_id=record_id,
-        company=str(company_id),
-    )
-
-
-def my_invitations(session: Session, actor: Actor) -> list[RecordInvitationOut]:
-    rows = gate.invitations(session, Principal.of(actor, session))
-    names = _company_names(
-        session, {p.invited_by_company_id for _, p in rows if p.invited_by_company_id}
-    )
-    return [
-        RecordInvitationOut(
-            record_id=r.id,
-            kind=r.kind,
-            title=r.title,
-            customer_name=r.customer_name,
-            invited_by_company_id=p.invited_by_company_id,
-            invited_by_company_name=names.get(p.invited_by_company_id)
-            if p.invited_by_company_id
-            else None,
-            invited_at=p.invited_at,
-        )
-        for r, p in rows
-    ]
 
 
 def _audit(session: Session, actor: Actor, record: Record, action: str, **data: Any) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.authz.principal import Principal
+from coterie.kit import text_input
 from coterie.kit.problems import Problem
 from coterie.network.companies import names as company_names
 from coterie.records import presenters, query
@@ -325,8 +326,8 @@ def read_filter(text: str) -> Builder:
     if not text.strip():
         return Builder()
     try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
+        data = text_input.loads(text, "query.filter")
+    except (ValueError, RecursionError):  # the list's own filter parsing says what is wrong
         return Builder(readable=False)
     if isinstance(data, Mapping) and len(data) == 1 and next(iter(data)) in ("all", "any"):
         match = next(iter(data))

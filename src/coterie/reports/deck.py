@@ -3,17 +3,22 @@
 A title slide (dashboard name, company, date, currency), then one slide per panel: a native
 chart (editable in PowerPoint: its numbers live in the chart's embedded workbook) of the panel's
 chart type, a small table of the totals and the currency / rate note. A "table" panel gets a
-native table instead of a chart; a panel the viewer cannot run shows the reason as text.
+native table instead of a chart; a panel the viewer cannot run shows the reason as text, and a
+panel without any record says so in a sentence (e.g. "No records shared with Globex yet.").
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import IO, Any
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
+from pptx.chart.xlsx import CategoryWorkbookWriter
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide
@@ -21,6 +26,7 @@ from pptx.util import Inches, Pt
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
+from coterie.network.companies import names as company_names
 from coterie.reports import exports
 from coterie.reports.dashboards import DashboardRunOut, PanelOut
 from coterie.reports.schemas import ReportOut, Value
@@ -34,6 +40,24 @@ CHART_TYPES = {
     "funnel": XL_CHART_TYPE.BAR_CLUSTERED,
 }
 MAX_TABLE_ROWS = 12  # a "table" panel's native table; the rest is in the CSV/XLSX export
+
+
+class _TextWorkbookWriter(CategoryWorkbookWriter):
+    """The chart's embedded workbook with XlsxWriter's formulas off: a label such as
+    `=HYPERLINK(...)` is written as text (python-pptx writes it with `write()`, which would
+    otherwise store it as a formula that runs when someone edits the chart's data)."""
+
+    @contextmanager
+    def _open_worksheet(self, xlsx_file: IO[bytes]) -> Iterator[tuple[Any, Any]]:
+        with super()._open_worksheet(xlsx_file) as (workbook, worksheet):
+            worksheet.strings_to_formulas = False  # read by XlsxWriter at each write()
+            yield workbook, worksheet
+
+
+class _ChartData(CategoryChartData):
+    @property
+    def _workbook_writer(self) -> CategoryWorkbookWriter:
+        return _TextWorkbookWriter(self)  # type: ignore[no-untyped-call]
 
 
 @dataclass
@@ -117,13 +141,42 @@ def _display(name: str, value: Value) -> str:
     return f"{value:,}"
 
 
-def _panel_slide(prs: PresentationType, session: Session, actor: Actor, panel: PanelOut) -> None:
+def _no_records(result: ReportOut) -> bool:
+    """Whether the report found no record at all (a chart of it would have no categories)."""
+    if result.rows:
+        return False
+    totals = result.totals.measures
+    return all(v is None or (name == "count" and v == 0) for name, v in totals.items())
+
+
+def _nothing_yet(session: Session, run: DashboardRunOut, panel: PanelOut) -> str:
+    """What an empty panel says: the filter bar's partner or plan when that alone narrows it."""
+    definition = panel.definition
+    bar = run.filters
+    narrowed = definition is None or bool(
+        definition.filters or definition.quarter or definition.plan_id
+    )
+    if not narrowed and not (bar.region or bar.program):
+        if bar.partner is not None and bar.plan is None:
+            partner = company_names(session, [bar.partner]).get(bar.partner, "this partner")
+            return f"No records shared with {partner} yet."
+        if bar.plan is not None and bar.partner is None:
+            return "No records linked to this plan yet."
+    return "No records match this panel yet."
+
+
+def _panel_slide(
+    prs: PresentationType, session: Session, actor: Actor, run: DashboardRunOut, panel: PanelOut
+) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[5])  # title only
     if slide.shapes.title is not None:
         slide.shapes.title.text = panel.name
     result = panel.result
     if result is None:
         _text(slide, 0.7, 2.0, 11.5, 2.0, panel.error or "This panel has no numbers for you.")
+        return
+    if _no_records(result):  # an honest sentence, not an empty chart or table
+        _text(slide, 0.7, 2.0, 11.5, 2.0, _nothing_yet(session, run, panel), size=20)
         return
     data = exports.table(session, actor, result)
     names = data.measures
@@ -140,7 +193,7 @@ def _panel_slide(prs: PresentationType, session: Session, actor: Actor, panel: P
         _table(slide, 0.5, 1.4, 12.3, header, rows)
     else:
         drawn = series(result, panel.chart_type, data.measure_headers)
-        chart_data = CategoryChartData()  # type: ignore[no-untyped-call]
+        chart_data = _ChartData()  # type: ignore[no-untyped-call]
         chart_data.categories = drawn.categories
         for label, values in drawn.series:
             chart_data.add_series(label, values)  # type: ignore[no-untyped-call]
@@ -185,7 +238,7 @@ def build(session: Session, actor: Actor, run: DashboardRunOut) -> bytes:
     subtitle = title.placeholders[1]
     subtitle.text = f"{actor.company.name}\n{date.today().isoformat()}\nAmounts in {currency}"
     for panel in run.panels:
-        _panel_slide(prs, session, actor, panel)
+        _panel_slide(prs, session, actor, run, panel)
     out = io.BytesIO()
     prs.save(out)
     return out.getvalue()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +27,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
+from coterie.kit import quarters
 from coterie.kit.problems import Problem, invalid
+from coterie.kit.quarters import Quarter
 from coterie.models import Company, Record, RecordAccess, User
 from coterie.models.cosell import PlanRecord
 from coterie.network.companies import names as company_names
@@ -61,22 +63,6 @@ def run(session: Session, actor: Actor, report: ReportIn) -> ReportOut:
     return run_for(session, Principal.of(actor, session), report)
 
 
-def parse_quarter(text: str) -> tuple[date, date]:
-    year, quarter = int(text[:4]), int(text[-1])
-    start = date(year, 3 * quarter - 2, 1)
-    end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
-    return start, end - timedelta(days=1)
-
-
-def quarter_label(day: date) -> str:
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-
-
-def previous_quarter(text: str) -> str:
-    start, _ = parse_quarter(text)
-    return quarter_label(start - timedelta(days=1))
-
-
 @dataclasses.dataclass
 class _Report:
     session: Session
@@ -107,21 +93,20 @@ class _Report:
                 )
             return statement.where(*where)
 
-        lean = assemble(gate.visible_ids(self.principal, self.kind))
-        # a core column without the join would put `records` in FROM unjoined: join it
-        if Record.__table__ in lean.get_final_froms():
+        if _reads_records([*columns, *where]):
             return assemble(gate.visible(self.principal, self.kind))
-        return lean
+        return assemble(gate.visible_ids(self.principal, self.kind))
 
-    def _period(self, quarter: str | None) -> list[ColumnElement[bool]]:
-        if quarter is None:
+    def _period(self, quarter: Quarter | None) -> list[ColumnElement[bool]]:
+        if quarter is None or self.close_date is None:
             return list(self.where)
-        if self.close_date is None:
-            return list(self.where)
-        start, end = parse_quarter(quarter)
-        return [*self.where, self.close_date >= start, self.close_date <= end]
+        return [
+            *self.where,
+            self.close_date >= quarter.first_day,
+            self.close_date <= quarter.last_day,
+        ]
 
-    def aggregate(self, quarter: str | None) -> tuple[list[ReportRow], ReportRow]:
+    def aggregate(self, quarter: Quarter | None) -> tuple[list[ReportRow], ReportRow]:
         where = self._period(quarter)
         columns = [c for p in self.plans for c in p.columns]
         amounts = {p.amount.name: p.amount for p in self.plans if p.amount is not None}
@@ -251,6 +236,18 @@ class _Report:
         return labels
 
 
+def _reads_records(expressions: Sequence[Any]) -> bool:
+    """Whether a column or condition reads the shared core (the `records` table), which the
+    lean statement would otherwise leave in FROM unjoined. Decided from the expressions' own
+    FROM lists: compiling the statement to look would need the session's dialect (conditions
+    compile for SQLite and PostgreSQL only). The joins never read `records`: the spaces and
+    the partner participants join on the grant's record id."""
+    return any(
+        from_.is_derived_from(Record.__table__)
+        for from_ in select(*expressions).columns_clause_froms
+    )
+
+
 def _combine(columns: Sequence[Any], rows: list[Sequence[Any]]) -> list[Any]:
     """The aggregates over all rows from the aggregates of disjoint groups: counts and sums add
     up, minimums and maximums of the groups' (NULL: nothing to aggregate)."""
@@ -355,9 +352,11 @@ def run_for(session: Session, principal: Principal, report: ReportIn) -> ReportO
             )
         )
 
-    quarter = report.quarter
-    if report.compare and quarter is None:
-        quarter = quarter_label(today)
+    quarter: Quarter | None = None
+    if report.quarter is not None:
+        quarter = quarters.parse(report.quarter, "body.quarter")
+    elif report.compare:
+        quarter = Quarter.of(today)
     close_date: ColumnElement[Any] | None = None
     if quarter is not None:
         path = "body.quarter" if report.quarter else "body.compare"
@@ -369,9 +368,9 @@ def run_for(session: Session, principal: Principal, report: ReportIn) -> ReportO
         goal_measure.apply(rows, totals)
     previous: PeriodResult | None = None
     if report.compare == "previous_quarter" and quarter is not None:
-        before = previous_quarter(quarter)
+        before = quarter.previous()
         old_rows, old_totals = engine.aggregate(before)
-        previous = PeriodResult(period=before, rows=old_rows, totals=old_totals)
+        previous = PeriodResult(period=str(before), rows=old_rows, totals=old_totals)
         old = {_key(r): r for r in old_rows}
         for row in rows:
             match = old.get(_key(row))
@@ -391,7 +390,7 @@ def run_for(session: Session, principal: Principal, report: ReportIn) -> ReportO
         measures=[p.name for p in plans],
         currency=own_currency,
         rate_date=RATE_POLICY,
-        period=quarter,
+        period=str(quarter) if quarter is not None else None,
         rows=rows,
         totals=totals,
         previous=previous,

@@ -12,12 +12,12 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
+from coterie.kit.spreadsheets import csv_cell, xlsx_cell
 from coterie.network.companies import names as company_names
 from coterie.network.partnerships import partner_ids
 from coterie.reports.schemas import ReportOut, ReportRow, Value
@@ -123,61 +123,50 @@ def table(session: Session, actor: Actor, result: ReportOut) -> Table:
     )
 
 
-def _safe(text: str) -> str:
-    """No spreadsheet formula injection through a label a partner typed."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_value(value: Value) -> str:
-    return "" if value is None else str(value)
-
-
 def to_csv(data: Table) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     groups_header = data.group_headers or [""]  # no dimension: a label column for the total
-    writer.writerow([_safe(h) for h in [*groups_header, *data.measure_headers]])
+    writer.writerow([csv_cell(h) for h in [*groups_header, *data.measure_headers]])
     if data.group_headers:
         for groups, values in data.rows:
-            writer.writerow([*(_safe(g) for g in groups), *(_csv_value(v) for v in values)])
+            writer.writerow([csv_cell(cell) for cell in [*groups, *values]])
     total_label = [f"Total ({data.currency})"] + [""] * (len(groups_header) - 1)
-    writer.writerow([*total_label, *(_csv_value(v) for v in data.total)])
+    writer.writerow([csv_cell(cell) for cell in [*total_label, *data.total]])
     writer.writerow([])
     for label, text in data.about:
-        writer.writerow([label, _safe(text)])
+        writer.writerow([csv_cell(label), csv_cell(text)])
     return out.getvalue().encode("utf-8-sig")
 
 
-def _cell(value: Value) -> int | float | None:
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
 def to_xlsx(data: Table, title: str) -> bytes:
-    book = Workbook()
-    sheet = book.create_sheet("Report", 0)
-    for other in [s for s in book.worksheets if s is not sheet]:
-        book.remove(other)  # the default empty sheet
-    sheet.append([*(data.group_headers or [""]), *data.measure_headers])
+    """The "Report" sheet (headers, a row per group, the total row, measures formatted as
+    money, percentages or numbers) and the "About" sheet (title, currency, rates, notes)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Report")
+    sheet.append(
+        [xlsx_cell(sheet, h) for h in [*(data.group_headers or [""]), *data.measure_headers]]
+    )
     formats = [
         "0.00%" if is_ratio(n) else "#,##0.00" if is_money(n) else "#,##0.##" for n in data.measures
     ]
     width = len(data.group_headers or [""])
 
     def put(groups: list[str], values: list[Value]) -> None:
-        sheet.append([*groups, *(_cell(v) for v in values)])
-        for i, fmt in enumerate(formats):
-            sheet.cell(row=sheet.max_row, column=width + 1 + i).number_format = fmt
+        sheet.append(
+            [
+                *(xlsx_cell(sheet, g) for g in groups),
+                *(xlsx_cell(sheet, v, fmt) for v, fmt in zip(values, formats, strict=True)),
+            ]
+        )
 
     if data.group_headers:
         for groups, values in data.rows:
             put(groups, values)
     put([f"Total ({data.currency})"] + [""] * (width - 1), data.total)
     about = book.create_sheet("About")
-    about.append(["Report", title])
-    for label, text in data.about:
-        about.append([label, text])
+    for label, text in [("Report", title), *data.about]:
+        about.append([xlsx_cell(about, label), xlsx_cell(about, text)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coterie.kit.quarters import QuarterText
+
 MeasureOp = Literal[
     "count",
     "sum",
@@ -87,11 +89,11 @@ class ReportIn(BaseModel):
         description="The records filter language: one condition object, or a list of leaves "
         "(ANDed).",
     )
-    quarter: str | None = Field(
+    quarter: QuarterText | None = Field(
         default=None,
         pattern=r"^\d{4}-Q[1-4]$",
-        description="Only records whose own close date falls in this quarter ('2026-Q3'). "
-        "With `compare` and no quarter: the current quarter.",
+        description="Only records whose own close date falls in this quarter ('2026-Q3', a "
+        "year from 1900 to 2999). With `compare` and no quarter: the current quarter.",
     )
     plan_id: uuid.UUID | None = Field(
         default=None,

@@ -29,7 +29,7 @@ from coterie.network import pages as network_pages
 from coterie.network import settings_pages as network_settings_pages
 from coterie.policies import pages as policies_pages
 from coterie.records import pages as records_pages
-from coterie.records import template_pages
+from coterie.records import participant_pages, template_pages
 from coterie.reports import dashboard_pages as report_dashboard_pages
 from coterie.reports import export_pages as report_export_pages
 from coterie.reports import pages as report_pages
@@ -51,6 +51,7 @@ def install(app: FastAPI) -> None:
     app.include_router(report_pages.router)  # before the records: /reports is no record kind
     app.include_router(report_dashboard_pages.router)
     app.include_router(records_pages.router)
+    app.include_router(participant_pages.router)
     app.include_router(template_pages.router)
     app.include_router(policies_pages.router)
     app.include_router(review_pages.router)

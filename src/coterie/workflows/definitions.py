@@ -4,6 +4,10 @@ A company workflow (`program_id` NULL) belongs to its company: every user of the
 it, its managers and admins write it, and nobody else ever sees it. A program workflow belongs to
 the program's host (the program record's owner company): its managers and admins write it, and
 the program's active participants read it (the gate on the program record decides).
+
+That rule lives once, as SQL, in `coterie.authz.workflows`: every read of a workflow (the
+definition routes, a record's workflows, the board, approvals, tasks made by its steps, the
+timeline) filters with it.
 """
 
 from __future__ import annotations
@@ -11,12 +15,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coterie import audit
 from coterie.auth.principal import Actor
-from coterie.authz import gate, rls
+from coterie.authz import gate, rls, workflows
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
@@ -24,6 +28,7 @@ from coterie.models import Company, User
 from coterie.models.vocabulary import Role
 from coterie.models.workflow import WorkflowDefinition
 from coterie.records import templates
+from coterie.records.kinds import ParticipantStatus
 from coterie.workflows.schemas import (
     StageIn,
     TransitionIn,
@@ -221,16 +226,20 @@ def out(session: Session, definition: WorkflowDefinition) -> WorkflowOut:
 
 
 def readable(session: Session, principal: Principal, definition: WorkflowDefinition) -> bool:
-    """My company's own definitions, and those of programs I may see."""
-    if definition.company_id == principal.company_id:
-        return True
+    """Whether the principal sees `definition` (`authz.workflows.visible_condition`)."""
+    statement = workflows.visible_ids(principal).where(WorkflowDefinition.id == definition.id)
+    return session.scalar(statement) is not None
+
+
+def audience(
+    session: Session, principal: Principal, definition: WorkflowDefinition
+) -> frozenset[uuid.UUID]:
+    """The companies that see `definition`: its company's, or the program's active participants
+    as the gate shows them to `principal` (who sees the workflow, hence the program)."""
     if definition.program_id is None:
-        return False
-    try:
-        gate.check(session, principal, "program", definition.program_id)
-    except Problem:
-        return False
-    return True
+        return frozenset({definition.company_id})
+    members = gate.participants(session, principal, "program", [definition.program_id])
+    return frozenset(p.company_id for p in members if p.status == ParticipantStatus.ACTIVE.value)
 
 
 def get(session: Session, actor: Actor, workflow_id: uuid.UUID) -> WorkflowDefinition:
@@ -251,12 +260,7 @@ def list_readable(
     principal = Principal.of(actor, session)
     statement = (
         select(WorkflowDefinition)
-        .where(
-            or_(
-                WorkflowDefinition.company_id == actor.company_id,
-                WorkflowDefinition.program_id.in_(gate.visible_ids(principal, "program")),
-            )
-        )
+        .where(workflows.visible_condition(principal))
         .order_by(WorkflowDefinition.kind, WorkflowDefinition.created_at)
         .execution_options(**rls.as_company(actor.company_id))
     )

@@ -4,7 +4,10 @@
   active workflow for the kind: a stage the workflow does not have is 422; a change that would
   skip entry criteria or an approval-gated (or absent) transition is 409 pointing at the move
   route; an allowed change is recorded as a move (history, state, the stage's steps).
-- The shared `joint_stage` (PATCH of the core) of a record on a program workflow: the same.
+- The shared `joint_stage` (PATCH of the core) of a record on a program workflow: the same; a
+  company that does not see the program workflow (not on the program) may not change it (403,
+  naming nothing of the workflow), or it would step around the program's transitions and
+  approvals.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from sqlalchemy.orm import Session
 from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.authz.principal import Principal
-from coterie.kit.problems import invalid
+from coterie.kit.problems import forbidden, invalid
 from coterie.models import Record, Space
 from coterie.workflows import service
 from coterie.workflows.stages import company_definition, infos
@@ -54,6 +57,11 @@ def joint_stage_changed(session: Session, actor: Actor, record: Record, before: 
     if record.joint_stage == before:
         return
     principal = Principal.of(actor, session)
+    if service.drives_unseen_joint_stage(session, principal, record):
+        raise forbidden(
+            "The joint stage of this record follows a workflow your company does not take part "
+            "in: one of its participants moves it."
+        )
     for definition in service.applicable(session, principal, record):
         if not service.is_joint(definition):
             continue

@@ -50,6 +50,10 @@ from coterie.workflows.stages import infos
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 Text = Annotated[str, Query(max_length=8000)]
 BOARD_KINDS = (Kind.OPPORTUNITY, Kind.LEAD, Kind.SOLUTION, Kind.ACCOUNT)
+NOT_VISIBLE_WORKFLOW = (
+    "That workflow is not one you can see (another company's, or a program's your company is "
+    "not on): here are your company's stages."
+)
 
 
 def _rolled_back(session: Session) -> None:
@@ -136,6 +140,19 @@ def _choices(session: Session, actor: Actor, kind: str) -> dict[str, Any]:
     }
 
 
+def _sees_workflow(session: Session, actor: Actor, workflow_id: uuid.UUID) -> bool:
+    try:
+        definitions.get(session, actor, workflow_id)
+    except Problem:
+        return False
+    return True
+
+
+# what workflows/_cards.html and _load_more.html use besides the board: for the whole board and
+# for one column's next page alike
+_CARD_HELPERS: dict[str, Any] = {"money": presenters.money_text, "unstaged_key": board.UNSTAGED}
+
+
 def _board_context(
     session: Session,
     actor: Actor,
@@ -145,6 +162,14 @@ def _board_context(
     error: str | None = None,
     error_record: str | None = None,
 ) -> dict[str, Any]:
+    workflow_id = q.workflow_uuid()
+    if workflow_id is not None and not _sees_workflow(session, actor, workflow_id):
+        # a link to a workflow I do not (or no longer) see: my own stages, not a dead end
+        mine = BoardQuery.of(q.kind, "", q.scope, "")
+        context = _board_context(
+            session, actor, mine, message=message, error=error, error_record=error_record
+        )
+        return context | {"notice": NOT_VISIBLE_WORKFLOW}
     data: BoardOut | None = None
     problem: str | None = None
     try:
@@ -152,7 +177,7 @@ def _board_context(
             session,
             actor,
             kind=q.kind,
-            workflow_id=q.workflow_uuid(),
+            workflow_id=workflow_id,
             scope=q.service_scope(),
             stage=q.stage or None,
         )
@@ -189,8 +214,7 @@ def _board_context(
         "move_error": error,
         "error_record": error_record,
         "info": KINDS[Kind(q.kind)],
-        "unstaged_key": board.UNSTAGED,
-        "money": presenters.money_text,
+        **_CARD_HELPERS,
     }
 
 
@@ -207,7 +231,8 @@ def board_page(
     q = BoardQuery.of(kind, workflow_id, scope, stage)
     if is_htmx(request) and request.headers.get("HX-Target") == "board":  # a chevron's click
         context = _board_context(session, actor, q)
-        headers = {"HX-Push-Url": f"/board?{q.params()}" if q.params() else "/board"}
+        shown: BoardQuery = context["q"]
+        headers = {"HX-Push-Url": f"/board?{shown.params()}" if shown.params() else "/board"}
         return render(request, "workflows/_board.html", context, headers=headers)
     context = _board_context(session, actor, q) | _choices(session, actor, q.kind)
     return render(request, "workflows/board.html", context | {"nav": "board"})
@@ -241,7 +266,7 @@ def board_column(
         return render(request, "workflows/_more.html", {"column": None, "q": q})
     column = data.stages[0] if data.stages else data.unstaged
     context = {"column": column, "q": q, "data": data, "info": KINDS[Kind(q.kind)]}
-    return render(request, "workflows/_more.html", context)
+    return render(request, "workflows/_more.html", context | _CARD_HELPERS)
 
 
 def _version_of(request: Request, form_version: str) -> int | None:
@@ -588,6 +613,7 @@ def _panel(
             "panel_error": error,
             "colleagues": presenters.colleague_choices(session, actor),
             "today": date.today().isoformat(),
+            "may_define": actor.has_role(Role.MANAGER),
         },
         status_code=status_code,
     )

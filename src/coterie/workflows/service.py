@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, not_, or_, select
 from sqlalchemy.orm import Session
 
 from coterie import audit
 from coterie.activity import notifications
 from coterie.auth.principal import Actor
-from coterie.authz import gate, grants, rls
+from coterie.authz import gate, grants, rls, workflows
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
@@ -41,6 +41,7 @@ from coterie.models.workflow import (
 )
 from coterie.records import search, templates
 from coterie.records.kinds import KINDS, Kind, ParticipantStatus
+from coterie.workflows import definitions
 from coterie.workflows.definitions import ANY_OPEN
 from coterie.workflows.schemas import (
     ApprovalOut,
@@ -132,28 +133,52 @@ def _attached(session: Session, principal: Principal, record_id: uuid.UUID) -> s
     return set(session.scalars(statement))
 
 
+def _program_workflows(
+    session: Session, principal: Principal, record: Record
+) -> Select[WorkflowDefinition] | None:
+    """Active program workflows of the record's kind that the record is attached to or whose
+    program has a plan (visible to the principal) linking it, whoever may see them (None:
+    certainly none)."""
+    attached = _attached(session, principal, record.id)
+    programs = _linked_programs(session, principal, record.id)
+    if not attached and not programs:
+        return None
+    return (
+        select(WorkflowDefinition)
+        .where(
+            WorkflowDefinition.program_id.is_not(None),
+            WorkflowDefinition.kind == record.kind,
+            WorkflowDefinition.active.is_(True),
+            or_(
+                WorkflowDefinition.id.in_(attached),
+                WorkflowDefinition.program_id.in_(programs),
+            ),
+        )
+        .order_by(WorkflowDefinition.created_at)
+        .execution_options(**rls.as_company(principal.company_id))
+    )
+
+
 def applicable(session: Session, principal: Principal, record: Record) -> list[WorkflowDefinition]:
-    """The workflows of `record` the principal sees (the record already passed the gate)."""
+    """The workflows of `record` the principal sees (the record already passed the gate): a
+    program workflow only when the principal sees the program (`authz.workflows`)."""
     found: list[WorkflowDefinition] = []
     own = company_definition(session, principal.company_id, record.kind)
     if own is not None:
         found.append(own)
-    attached = _attached(session, principal, record.id)
-    programs = _linked_programs(session, principal, record.id)
-    if attached or programs:
-        statement = (
-            select(WorkflowDefinition)
-            .where(
-                WorkflowDefinition.program_id.is_not(None),
-                WorkflowDefinition.kind == record.kind,
-                WorkflowDefinition.active.is_(True),
-            )
-            .order_by(WorkflowDefinition.created_at)
-        )
-        for definition in session.scalars(statement):
-            if definition.id in attached or definition.program_id in programs:
-                found.append(definition)
+    statement = _program_workflows(session, principal, record)
+    if statement is not None:
+        found += session.scalars(statement.where(workflows.visible_condition(principal)))
     return found
+
+
+def drives_unseen_joint_stage(session: Session, principal: Principal, record: Record) -> bool:
+    """Whether a program workflow the principal may not see drives the record's joint stage."""
+    statement = _program_workflows(session, principal, record)
+    if statement is None:
+        return False
+    unseen = statement.where(not_(workflows.visible_condition(principal))).limit(1)
+    return session.scalars(unseen).first() is not None
 
 
 def find(
@@ -387,8 +412,13 @@ def _expand_approvals(
     rule: Transition,
 ) -> list[tuple[uuid.UUID, str]]:
     """The (company, role) pairs a move needs, in order; 409 when a named company is not an
-    active participant of the record."""
+    active participant of the record or may not see the workflow ("partners" are the
+    companies on the record that see it: a company on the record but not on the program is
+    never asked, which would show it the workflow)."""
+    if not rule.approvals:
+        return []
     active = _participants(session, principal, record)
+    sees = definitions.audience(session, principal, definition)
     pairs: list[tuple[uuid.UUID, str]] = []
     for item in rule.approvals:
         company = str(item["company"])
@@ -400,7 +430,7 @@ def _expand_approvals(
         elif company == "mover":
             targets = [principal.company_id]
         elif company == "partners":
-            targets = [c for c in active if c != definition.company_id]
+            targets = [c for c in active if c != definition.company_id and c in sees]
         else:
             targets = [uuid.UUID(company)]
         for target in targets:
@@ -409,6 +439,12 @@ def _expand_approvals(
                     "approver-not-on-record",
                     "This move needs an approval from a company that is not an active "
                     "participant of the record.",
+                )
+            if target not in sees:
+                raise conflict(
+                    "approver-not-on-program",
+                    "This move needs an approval from a company that does not take part in "
+                    "the workflow's program.",
                 )
             if (target, role) not in pairs:
                 pairs.append((target, role))
@@ -918,6 +954,7 @@ def inbox(session: Session, actor: Actor, status: str = PENDING) -> list[InboxIt
             WorkflowApproval.company_id == actor.company_id,
             WorkflowApproval.status == status,
             or_(*on_visible),
+            workflows.visible_condition(principal),
         )
         .order_by(WorkflowMove.requested_at, WorkflowApproval.position)
         .limit(INBOX_LIMIT)
@@ -937,8 +974,6 @@ def inbox(session: Session, actor: Actor, status: str = PENDING) -> list[InboxIt
         | {m.requested_by_company_id for _, m, _, _ in rows if m.requested_by_company_id},
     )
     for approval, moved, definition, record in rows:
-        if definition.program_id is None and definition.company_id != actor.company_id:
-            continue  # pragma: no cover (company workflows only ask their own company)
         if status == PENDING and _RANK[actor.role.value] < _RANK[approval.role]:
             continue
         items.append(

@@ -2,7 +2,10 @@
 
 A task belongs to one company: it is visible to that company only, unless `shared` (then to
 every company that sees the record). Only its company edits or deletes it. Another company's
-shared task shows its title, due date and done state, never who owns it.
+shared task shows its title, due date and done state, never who owns it. A task made by a
+program workflow's step is part of that workflow: another company sees it only while it sees the
+workflow (`authz.workflows.visible_condition`), and a task's workflow and stage are shown only to
+those who see its workflow.
 """
 
 from __future__ import annotations
@@ -11,18 +14,18 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, not_, or_, select
 from sqlalchemy.orm import Session
 
 from coterie import audit
 from coterie.auth.principal import Actor
-from coterie.authz import gate, rls
+from coterie.authz import gate, rls, workflows
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import Problem, forbidden, invalid, not_found
 from coterie.models import User
-from coterie.models.workflow import RecordTask
+from coterie.models.workflow import RecordTask, WorkflowDefinition
 from coterie.network.companies import names as company_names
 from coterie.records.kinds import Kind
 from coterie.workflows.schemas import TaskIn, TaskOut, TaskPatch
@@ -31,7 +34,30 @@ LIST_ORDER = (SortKey(RecordTask.id, is_uuid=True),)
 
 
 def _visible_to(principal: Principal) -> Any:
-    return or_(RecordTask.company_id == principal.company_id, RecordTask.shared.is_(True))
+    unseen_program_workflows = select(WorkflowDefinition.id).where(
+        WorkflowDefinition.program_id.is_not(None),
+        not_(workflows.visible_condition(principal)),
+    )
+    return or_(
+        RecordTask.company_id == principal.company_id,
+        and_(
+            RecordTask.shared.is_(True),
+            or_(
+                RecordTask.workflow_id.is_(None),
+                RecordTask.workflow_id.not_in(unseen_program_workflows),
+            ),
+        ),
+    )
+
+
+def _seen_workflows(
+    session: Session, principal: Principal, tasks: list[RecordTask]
+) -> set[uuid.UUID]:
+    ids = {t.workflow_id for t in tasks if t.workflow_id is not None}
+    if not ids:
+        return set()
+    statement = workflows.visible_ids(principal).where(WorkflowDefinition.id.in_(ids))
+    return set(session.scalars(statement))
 
 
 def out(session: Session, principal: Principal, tasks: list[RecordTask]) -> list[TaskOut]:
@@ -44,9 +70,11 @@ def out(session: Session, principal: Principal, tasks: list[RecordTask]) -> list
     )
     company_ids = {t.company_id for t in tasks}
     companies = company_names(session, company_ids)
+    seen = _seen_workflows(session, principal, tasks)
     result = []
     for t in tasks:
         own = t.company_id == principal.company_id
+        linked = t.workflow_id in seen
         result.append(
             TaskOut(
                 id=t.id,
@@ -55,8 +83,8 @@ def out(session: Session, principal: Principal, tasks: list[RecordTask]) -> list
                 company_id=t.company_id,
                 company_name=companies.get(t.company_id, ""),
                 mine=own,
-                workflow_id=t.workflow_id,
-                stage_key=t.stage_key,
+                workflow_id=t.workflow_id if linked else None,
+                stage_key=t.stage_key if linked else None,
                 title=t.title,
                 owner_user_id=t.owner_user_id if own else None,
                 owner_name=users.get(t.owner_user_id) if own and t.owner_user_id else None,
