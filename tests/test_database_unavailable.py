@@ -17,13 +17,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from coterie.app import create_app
+from coterie.errors import database_unavailable
 from tests.conftest import make_settings
 from tests.fixtures.builders import PASSWORD
 from tests.fixtures.databases import require_pg
-from tests.fixtures.live_server import serving
+from tests.fixtures.live_server import free_port, serving
 from tests.fixtures.tcp_proxy import TcpProxy
 from tests.kit.assertions import assert_problem
 from tests.web.conftest import Browser
@@ -169,3 +171,32 @@ def test_a_locked_sqlite_database_answers_503_to_writes_and_serves_reads(
     assert report.status_code == 200, report.text  # a POST that only reads takes no write lock
     assert after.status_code == 200, after.text
     assert renamed.json()["user"]["name"] == "Ada L."
+
+
+def raised(engine: Engine, statement: str) -> SQLAlchemyError:
+    with pytest.raises(SQLAlchemyError) as caught, engine.connect() as connection:
+        connection.execute(text(statement))
+    return caught.value
+
+
+def test_what_counts_as_the_database_being_unavailable(engine: Engine, tmp_path: Path) -> None:
+    """Real errors of both databases: unavailability (503) against a statement the database
+    refused or a query that failed (500: a bug to look at, not a reason to retry)."""
+    busy = create_engine(engine.url, pool_size=1, max_overflow=0, pool_timeout=0.1)
+    on_sqlite = engine.dialect.name == "sqlite"
+    # SQLite: a directory cannot be opened as a database; PostgreSQL: nobody listens there
+    unreachable = create_engine(
+        f"sqlite:///{tmp_path}" if on_sqlite else engine.url.set(port=free_port())
+    )
+    try:
+        with busy.connect():
+            pool_exhausted = raised(busy, "SELECT 1")
+        assert database_unavailable(pool_exhausted)
+        assert database_unavailable(raised(unreachable, "SELECT 1"))
+        assert not database_unavailable(raised(busy, "SELECT * FROM no_such_table"))
+        if not on_sqlite:
+            canceled = raised(busy, "SET statement_timeout = 1; SELECT pg_sleep(1)")
+            assert not database_unavailable(canceled)
+    finally:
+        busy.dispose()
+        unreachable.dispose()
