@@ -9,6 +9,7 @@ connects as a role that owns nothing, so row-level security applies to it. A rea
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Iterator
@@ -80,6 +81,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # Password hashing at the library's recommended cost takes ~150 ms; tests use argon2id with the
 # cheapest parameters so the suite stays fast. Subprocess tests (CLI, server) keep the real cost.
 passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+class _UnhandledErrors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def fail_on_unhandled_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The app answers an unexpected exception with a 500 (it never raises it into the test
+    client, see coterie.errors.UnhandledErrorMiddleware), so a test in which one happened fails
+    here with its traceback, unless it is marked `unhandled_errors_expected`."""
+    handler = _UnhandledErrors()
+    logger = logging.getLogger("coterie.errors")
+    logger.addHandler(handler)
+    yield
+    logger.removeHandler(handler)
+    if handler.records and not request.node.get_closest_marker("unhandled_errors_expected"):
+        formatter = logging.Formatter()
+        pytest.fail(
+            "the app hit an unexpected error:\n"
+            + "\n".join(formatter.format(record) for record in handler.records)
+        )
 
 
 @pytest.fixture(scope="session")

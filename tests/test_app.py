@@ -86,16 +86,116 @@ def test_malformed_json_is_a_400_problem_and_writes_nothing(
     assert row_counts(engine) == before
 
 
-def test_a_body_that_is_not_json_at_all_is_refused(client: TestClient, engine: Engine) -> None:
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        DEEP_JSON,
+        b'{"company": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_000 + b"}",
+        b'{"company": {"name": "Acme \xff"}}',  # a byte that is not UTF-8
+        b'{"company": {"name": "Acme \xc3"}}',  # a UTF-8 sequence cut short
+        b"\xef\xbb\xbf" + json.dumps(signup_json()).encode()[:-1],  # BOM, then a cut document
+    ],
+    ids=["nested-array", "nested-object", "not-utf-8", "truncated-utf-8", "bom"],
+)
+def test_deep_or_undecodable_json_is_the_malformed_json_problem(
+    client: TestClient, engine: Engine, raw: bytes
+) -> None:
     before = row_counts(engine)
 
     response = client.post(
-        "/api/v1/signup", content=b"company=Acme", headers={"content-type": "text/plain"}
+        "/api/v1/signup", content=raw, headers={"content-type": "application/json"}
     )
 
-    assert response.status_code in {400, 415, 422}, response.text
-    assert_problem(response, response.status_code, None)
+    body = assert_problem(response, 400, "malformed-json")
+    assert body["title"] == "Malformed JSON"
     assert row_counts(engine) == before
+
+
+def test_deep_json_is_malformed_on_an_authenticated_route_too(client: TestClient) -> None:
+    admin = make_company(client)
+
+    response = client.patch(
+        "/api/v1/me/preferences",
+        content=DEEP_JSON,
+        headers={**admin.headers, "content-type": "application/json"},
+    )
+
+    assert_problem(response, 400, "malformed-json")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "raw"),
+    [
+        ("text/plain", json.dumps(signup_json()).encode()),
+        ("application/x-www-form-urlencoded", b"company=Acme&user=Ada"),
+        ("multipart/form-data; boundary=xyz", b"--xyz\r\n\r\nAcme\r\n--xyz--\r\n"),
+        ("application/xml", b"<signup/>"),
+        ("application/jsonp", json.dumps(signup_json()).encode()),
+        (None, json.dumps(signup_json()).encode()),
+    ],
+    ids=["text", "form", "multipart", "xml", "jsonp", "undeclared"],
+)
+def test_a_body_that_is_not_json_is_a_415_naming_the_accepted_type(
+    client: TestClient, engine: Engine, content_type: str | None, raw: bytes
+) -> None:
+    before = row_counts(engine)
+    headers = {"content-type": content_type} if content_type else {}
+
+    response = client.post("/api/v1/signup", content=raw, headers=headers)
+
+    body = assert_problem(response, 415, "unsupported-media-type")
+    assert "application/json" in body["detail"]
+    assert body["accepted"] == ["application/json"]
+    assert response.headers["accept-post"] == "application/json"
+    assert row_counts(engine) == before
+
+
+def test_a_415_on_patch_names_the_accepted_type_in_accept_patch(client: TestClient) -> None:
+    admin = make_company(client)
+
+    response = client.patch(
+        "/api/v1/me",
+        content=b"name=Ada",
+        headers={**admin.headers, "content-type": "application/x-www-form-urlencoded"},
+    )
+
+    assert_problem(response, 415, "unsupported-media-type")
+    assert response.headers["accept-patch"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON",
+        "application/merge-patch+json",
+    ],
+    ids=["json", "charset", "upper-case", "suffix"],
+)
+def test_json_bodies_are_accepted_with_or_without_parameters(
+    client: TestClient, content_type: str
+) -> None:
+    response = client.post(
+        "/api/v1/signup",
+        content=json.dumps(signup_json()).encode(),
+        headers={"content-type": content_type},
+    )
+
+    assert response.status_code == 201, response.text
+
+
+def test_a_route_without_a_body_ignores_the_content_type(client: TestClient) -> None:
+    admin = make_company(client)
+
+    response = client.post(
+        "/api/v1/auth/logout", content=b"", headers={**admin.headers, "content-type": "text/plain"}
+    )
+
+    assert response.status_code == 204, response.text
 
 
 @pytest.mark.parametrize("body", [[], "signup", 42, None])

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,18 +33,11 @@ from coterie.models import Company, Partnership, User
 from coterie.models.vocabulary import PartnershipStatus, PartnerType
 from tests.conftest import make_settings
 from tests.fixtures.databases import KINDS, fresh_database
+from tests.fixtures.live_server import COTERIE, free_port, wait_until_healthy
 
-COTERIE = Path(sys.executable).parent / "coterie"
 NIMBUS_ADMIN = "dana.whitfield@nimbus-cloud.example"
 STRONG_PASSWORD = "Quarterly-Pipeline-Review-42"
 HEAD = migrate.head_revision()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def flat(text: str) -> str:
@@ -215,6 +205,53 @@ def test_db_upgrade_migrates_an_empty_database_to_head(empty_database: str, tmp_
     engine = make_engine(empty_database)
     try:
         migrate.ensure_migrated(engine)
+    finally:
+        engine.dispose()
+
+
+def test_db_upgrade_to_a_revision_prints_where_the_database_now_is(
+    empty_database: str, tmp_path: Path
+) -> None:
+    result = run(["db", "upgrade", "0010"], empty_database, tmp_path)
+
+    assert result.exit_code == 0, result.output
+    assert "Database is at revision 0010" in flat(result.stdout)
+    assert f"the newest is {HEAD}" in flat(result.stdout)
+    current = run(["db", "current"], empty_database, tmp_path)
+    assert f"database: 0010  code: {HEAD}" in current.stdout
+
+    rest = run(["db", "upgrade"], empty_database, tmp_path)
+    assert rest.exit_code == 0, rest.output
+    assert f"Database is at revision {HEAD}" in flat(rest.stdout)
+    assert "the newest is" not in rest.stdout
+
+
+def test_db_upgrade_to_an_unknown_revision_fails_clearly(
+    empty_database: str, tmp_path: Path
+) -> None:
+    result = run(["db", "upgrade", "no-such-revision"], empty_database, tmp_path)
+
+    assert result.exit_code == 1
+    assert "no-such-revision" in flat(result.stderr)
+    assert "coterie db current" in flat(result.stderr)
+    assert "Traceback" not in result.output
+    assert "Database is at revision" not in result.stdout
+    engine = make_engine(empty_database)
+    try:
+        assert migrate.current_revision(engine) is None  # nothing was migrated
+    finally:
+        engine.dispose()
+
+
+def test_db_upgrade_refuses_to_go_backwards(migrated_database: str, tmp_path: Path) -> None:
+    result = run(["db", "upgrade", "0001"], migrated_database, tmp_path)
+
+    assert result.exit_code == 1
+    assert "0001" in flat(result.stderr)
+    assert "Traceback" not in result.output
+    engine = make_engine(migrated_database)
+    try:
+        assert migrate.current_revision(engine) == HEAD  # nothing was undone
     finally:
         engine.dispose()
 
@@ -496,18 +533,8 @@ def test_serve_migrates_loads_the_demo_and_answers(tmp_path: Path) -> None:
             text=True,
         )
     try:
+        wait_until_healthy(base_url, server, log_path)
         with httpx.Client(base_url=base_url, timeout=10) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                assert server.poll() is None, f"the server exited:\n{log_path.read_text()}"
-                assert time.monotonic() < deadline, f"no answer in 60 s:\n{log_path.read_text()}"
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-
             headers = log_in(client, NIMBUS_ADMIN, DEMO_PASSWORD)
             directory = client.get("/api/v1/companies", headers=headers)
             assert directory.status_code == 200, directory.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from coterie import __version__, errors, health, openapi
 from coterie.activity import api as activity_api
@@ -15,6 +16,7 @@ from coterie.authz import rls
 from coterie.config import Settings, get_settings
 from coterie.cosell import leads_api, plans_api, review_api
 from coterie.db import make_engine, make_session_factory
+from coterie.deps import require_json_body
 from coterie.kit.limits import MaxBodySizeMiddleware
 from coterie.kit.text_input import refuse_unstorable_text
 from coterie.mail.delivery import install_outbox
@@ -65,8 +67,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.engine = engine
     app.state.session_factory = session_factory
 
-    # no NUL, no lone surrogate in a body or query: 422 (pages clean their own form text)
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unstorable_text)])
+    # a JSON body or nothing (415); no NUL, no lone surrogate in a body or query: 422 (pages
+    # clean their own form text)
+    api = APIRouter(
+        prefix=API_PREFIX,
+        dependencies=[Depends(require_json_body), Depends(refuse_unstorable_text)],
+    )
     api.include_router(auth_api.router)
     api.include_router(network_api.router)
     api.include_router(audit_api.router)
@@ -87,7 +93,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.add_api_route(f"{API_PREFIX}/docs", _interactive_docs, include_in_schema=False)
     web_pages.install(app)
 
-    errors.install(app, html_handler=web_pages.render_problem)
     openapi.install(app)
     app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_request_bytes)
+    errors.install(app, html_handler=web_pages.render_problem)  # outside the size limit
+    if settings.trusted_proxy_list:  # outermost: everything after sees the real client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app

@@ -97,11 +97,25 @@ def db_upgrade(
 
     Runs as COTERIE_MIGRATION_DATABASE_URL when set (the tables' owner), else COTERIE_DATABASE_URL.
     """
+    from sqlalchemy.exc import OperationalError
+
     from coterie import migrate
 
-    settings = _settings()
-    migrate.upgrade(settings.resolved_migration_database_url, revision)
-    console.print(f"[green]Database is at revision {migrate.head_revision()}.[/green]")
+    url = _settings().resolved_migration_database_url
+    try:
+        reached = migrate.upgrade(url, revision)
+    except migrate.RevisionError as exc:
+        _fail(str(exc))
+    except OperationalError as exc:
+        _fail(f"Cannot open the database: {exc.orig}")
+    newest = migrate.head_revision()
+    if reached == newest:
+        console.print(f"[green]Database is at revision {reached}, the newest.[/green]")
+    else:
+        console.print(
+            f"[green]Database is at revision {reached}[/green]; the newest is {newest} "
+            "(`coterie db upgrade` goes the rest of the way)."
+        )
 
 
 @db_app.command("grant-app-role")
@@ -157,7 +171,7 @@ def serve(
 
     import uvicorn
 
-    from coterie import migrate
+    from coterie import migrate, serving
 
     if host:
         os.environ["COTERIE_HOST"] = host
@@ -185,7 +199,7 @@ def serve(
         workers=workers if not reload else 1,
         reload=reload,
         log_level="info",
-        proxy_headers=False,
+        **serving.uvicorn_options(),
     )
 
 

@@ -7,13 +7,14 @@ signed tokens survive restarts of a development install.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,13 +59,61 @@ class Settings(BaseSettings):
     login_token_ttl_days: int = 30
     session_ttl_hours: int = 12
     max_request_bytes: int = 1_048_576
-    login_failures_per_account: int = 5
-    login_failures_per_address: int = 20
-    login_throttle_window_minutes: int = 15
+    max_request_header_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        description="A request line and headers over this many bytes are refused with 431.",
+    )
+    login_failures_per_account: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins for one account from one address per window, before that "
+        "address is refused for that account.",
+    )
+    login_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins from one address, whatever the accounts, per window, before "
+        "the address is refused.",
+    )
+    login_failures_per_account_all_addresses: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins for one account from all addresses per window, before the "
+        "account is refused from addresses it has not signed in from recently.",
+    )
+    login_known_address_days: int = Field(
+        default=30,
+        ge=0,
+        description="For how long a successful sign-in makes its address known for the account.",
+    )
+    login_throttle_window_minutes: int = Field(default=15, ge=1)
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses and networks (CIDR) of the reverse proxies in "
+        "front of the app, whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty: "
+        "none, the connecting address is the client's.",
+    )
     rule_grant_cap: int = Field(
         default=50_000,
         description="A rule that would share or grant more records at once is refused.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        for item in _comma_separated(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (like 10.0.0.0/8)"
+                ) from exc
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _comma_separated(self.trusted_proxies)
 
     @property
     def resolved_database_url(self) -> str:
@@ -97,6 +146,10 @@ class Settings(BaseSettings):
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         return _persisted_secret(self.data_dir.resolve())
+
+
+def _comma_separated(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 @lru_cache(maxsize=8)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from coterie import __version__
 from coterie.deps import DB
+from coterie.errors import DATABASE_RETRY_AFTER_SECONDS
 
 router = APIRouter(tags=["health"])
 
@@ -21,5 +22,6 @@ def healthz(session: DB) -> JSONResponse:
         return JSONResponse(
             {"status": "unavailable", "database": "unreachable", "version": __version__},
             status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
     return JSONResponse({"status": "ok", "database": "ok", "version": __version__})

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, event, select, update
 
 from coterie.db import utcnow
 from coterie.models import AuthToken
@@ -214,3 +214,42 @@ def test_invalid_token_requests_are_refused(
 def test_token_routes_need_a_token(client: TestClient) -> None:
     assert_problem(client.get("/api/v1/tokens"), 401, "unauthenticated")
     assert_problem(client.post("/api/v1/tokens", json={"name": "x"}), 401, "unauthenticated")
+
+
+def test_noting_a_tokens_use_survives_a_write_committed_meanwhile(
+    client: TestClient, engine: Engine
+) -> None:
+    """A GET notes when its token was last used. Another request's write committed between the
+    GET's read of the token and that note must not fail the GET (on SQLite, a transaction that
+    read and then writes after another writer committed fails with "database is locked")."""
+    admin = make_company(client)
+    other = make_company(client)
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    with engine.begin() as connection:
+        connection.execute(update(AuthToken).values(last_used_at=an_hour_ago))
+    injected = []
+
+    def commit_a_write_first(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("UPDATE auth_tokens") and not injected:
+            injected.append(statement)
+            with engine.begin() as meanwhile:  # another request's write, on its own connection
+                meanwhile.execute(
+                    update(AuthToken)
+                    .where(AuthToken.user_id == uuid.UUID(other.user_id))
+                    .values(name="meanwhile")
+                )
+
+    event.listen(engine, "before_cursor_execute", commit_a_write_first)
+    try:
+        response = client.get("/api/v1/me", headers=admin.headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", commit_a_write_first)
+
+    assert injected
+    assert response.status_code == 200, response.text
+    with engine.connect() as connection:
+        used = connection.scalar(
+            select(AuthToken.last_used_at).where(AuthToken.user_id == uuid.UUID(admin.user_id))
+        )
+    assert used is not None
+    assert used > an_hour_ago

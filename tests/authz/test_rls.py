@@ -19,7 +19,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, delete, make_url, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from coterie.app import create_app
@@ -346,8 +345,8 @@ def test_the_cli_grants_the_app_role_and_migrates_with_the_migration_url(
     assert "is the role migrations run as" in flat(refused.output)
 
     nowhere = "postgresql://nobody@127.0.0.1:1/nothing"
-    with (
-        patch.dict(os.environ, {"COTERIE_MIGRATION_DATABASE_URL": nowhere}),
-        pytest.raises(OperationalError),
-    ):
-        run(["db", "upgrade"], app_database_url, tmp_path)
+    with patch.dict(os.environ, {"COTERIE_MIGRATION_DATABASE_URL": nowhere}):
+        unreachable = run(["db", "upgrade"], app_database_url, tmp_path)
+    assert unreachable.exit_code == 1  # the migration URL was used, not the app's
+    assert "Cannot open the database" in flat(unreachable.stderr)
+    assert "127.0.0.1" in flat(unreachable.stderr)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ from coterie.app import create_app
 from tests.browser.helpers import FAILED, LiveServer
 from tests.conftest import make_settings
 from tests.fixtures.databases import IN_CI, app_role_url, fresh_database, pg_available
+from tests.fixtures.live_server import free_port
 from tests.fixtures.smtp import SmtpServer
 
 CHROMIUM = os.environ.get("COTERIE_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -85,18 +85,11 @@ def browser_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield app_url
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def live_server(
     browser_app_url: str, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    port = _free_port()
+    port = free_port()
     settings = make_settings(
         browser_app_url,
         tmp_path_factory.mktemp("browser-data"),

@@ -12,36 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.fixtures.builders import PASSWORD
+from tests.fixtures.live_server import LiveServer as LiveServer
 
 # set by the browser conftest when a test's call phase failed: the test then leaves screenshots
 FAILED = pytest.StashKey[bool]()
-
-
-class LiveServer:
-    """uvicorn serving the app on a loopback port, in a background thread."""
-
-    def __init__(self, app: Any, port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="browser-server", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 # counts the XMLHttpRequests (htmx's) in flight. At the XHR, not with htmx's events: an event

@@ -32,7 +32,7 @@ from coterie.cosell.lead_schemas import (
     RejectLeadIn,
     RejectRegistrationIn,
 )
-from coterie.deps import DB
+from coterie.deps import DB, reads_only
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.records import service as records
 from coterie.records.api import IfMatch, parse_if_match, set_etag
@@ -53,6 +53,7 @@ Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)]
     tags=["leads"],
     summary="Leads, opportunities and accounts I may see with the same or a similar customer",
 )
+@reads_only
 def find_duplicates(body: DuplicateQuery, actor: ApiActor, session: DB) -> list[DuplicateOut]:
     return duplicates.find(
         session,

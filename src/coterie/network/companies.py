@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.kit.pagination import SortKey, paginate
-from coterie.kit.problems import conflict, not_found
+from coterie.kit.problems import Problem, conflict, not_found
 from coterie.models import Company, CompanyPartnerType, CompanyRegion, Partnership
 from coterie.models.vocabulary import PartnershipStatus, Role
 from coterie.network.schemas import (
@@ -34,12 +34,15 @@ def domain_taken(session: Session, domain: str) -> bool:
     return session.scalar(select(exists().where(Company.domain == domain))) or False
 
 
+def domain_conflict(domain: str) -> Problem:
+    return conflict(
+        "company-domain-taken", f"A company with the domain {domain} is already on the network."
+    )
+
+
 def create_company(session: Session, data: CompanyIn) -> Company:
     if domain_taken(session, data.domain):
-        raise conflict(
-            "company-domain-taken",
-            f"A company with the domain {data.domain} is already on the network.",
-        )
+        raise domain_conflict(data.domain)
     company = Company(
         name=data.name,
         name_key=name_key(data.name),

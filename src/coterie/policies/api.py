@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from coterie.auth.dependencies import ApiActor
-from coterie.deps import DB, AppSettings
+from coterie.deps import DB, AppSettings, reads_only
 from coterie.policies import service
 from coterie.policies.schemas import RuleIn, RuleOut, RulePreview, TeamIn, TeamOut, TeamPatch
 from coterie.records.api import IfMatch, parse_if_match
@@ -66,6 +66,7 @@ def list_rules(actor: ApiActor, session: DB, kind: Kind | None = None) -> list[R
     tags=["rules"],
     summary="How many records a rule would match now (nothing is saved)",
 )
+@reads_only
 def preview_rule(body: RuleIn, actor: ApiActor, session: DB, settings: AppSettings) -> RulePreview:
     return RulePreview(
         matching_records=service.preview(session, actor, body), cap=settings.rule_grant_cap

@@ -12,7 +12,7 @@ import uuid
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from coterie.deps import DB
+from coterie.deps import DB, reads_only
 from coterie.kit.problems import Problem
 from coterie.network.pages import parse_id
 from coterie.reports import dashboards, pages, saved
@@ -31,6 +31,7 @@ def export_report(request: Request, session: DB, actor: PageActor, report_id: st
 
 
 @router.post("/reports/preview/export")
+@reads_only
 def export_preview(request: Request, session: DB, actor: PageActor, form: FormInput) -> Response:
     """The builder's report as CSV or XLSX without saving it, run as the signed-in user."""
     fmt = "xlsx" if form.text("export") == "xlsx" else "csv"

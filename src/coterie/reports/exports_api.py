@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.dependencies import ApiActor
 from coterie.auth.principal import Actor
-from coterie.deps import DB
+from coterie.deps import DB, reads_only
 from coterie.reports import dashboards, deck, engine, exports, saved
 from coterie.reports.dashboards import DashboardRunOut
 from coterie.reports.schemas import ReportIn
@@ -89,6 +89,7 @@ def export_report(
     summary="A report definition run as the caller, as CSV or XLSX",
     response_class=Response,
 )
+@reads_only
 def export_run(
     body: ReportIn, actor: ApiActor, session: DB, format: Format = FormatQuery
 ) -> Response:

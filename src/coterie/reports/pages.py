@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.authz.principal import Principal
-from coterie.deps import DB
+from coterie.deps import DB, reads_only
 from coterie.kit.problems import Problem
 from coterie.models import User
 from coterie.network.companies import names as company_names
@@ -463,6 +463,7 @@ def new_report(request: Request, session: DB, actor: PageActor) -> Response:
 
 
 @router.post("/reports/preview")
+@reads_only
 def preview(request: Request, session: DB, actor: PageActor, form: FormInput) -> Response:
     """The htmx preview: run what the builder describes, as the signed-in user."""
     _, data, errors = read_builder_form(form)

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Body, Response, status
 
 from coterie.auth.dependencies import ApiActor
-from coterie.deps import DB
+from coterie.deps import DB, reads_only
 from coterie.records.api import IfMatch, parse_if_match, set_etag
 from coterie.reports import dashboards, saved
 from coterie.reports.dashboards import DashboardIn, DashboardOut, DashboardRunOut, FilterBar
@@ -87,6 +87,7 @@ def delete_report(
     tags=["reports"],
     summary="Run a saved report as the caller (never with its author's rights)",
 )
+@reads_only
 def run_report(report_id: uuid.UUID, actor: ApiActor, session: DB) -> ReportOut:
     report = saved.get(session, actor, report_id)
     return saved.run(session, actor, report)
@@ -123,6 +124,7 @@ def create_dashboard(
     tags=["dashboards"],
     summary='The "Partnership health" dashboard with one accepted partner (generated, not stored)',
 )
+@reads_only
 def run_partner_health(
     company_id: uuid.UUID,
     actor: ApiActor,
@@ -138,6 +140,7 @@ def run_partner_health(
     tags=["dashboards"],
     summary='The "Pipeline" dashboard of one plan (generated, not stored)',
 )
+@reads_only
 def run_plan_pipeline(
     plan_id: uuid.UUID,
     actor: ApiActor,
@@ -188,6 +191,7 @@ def delete_dashboard(
     tags=["dashboards"],
     summary="Run every panel as the caller; a filter bar in the body replaces the stored one",
 )
+@reads_only
 def run_dashboard(
     dashboard_id: uuid.UUID, actor: ApiActor, session: DB, body: FilterBar | None = None
 ) -> DashboardRunOut:

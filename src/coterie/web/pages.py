@@ -85,7 +85,8 @@ def render_problem(request: Request, problem: Problem) -> Response:
         )
     session: Session = request.app.state.session_factory()
     try:
-        request.state.actor = _actor_for(request, session)
+        # a 503 is the database not answering: asking it who is signed in would only wait
+        request.state.actor = None if problem.status == 503 else _actor_for(request, session)
         return render(
             request,
             "error.html",
