@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coterie.kit.problems import PROBLEM_MEDIA_TYPE, Problem
@@ -87,6 +88,21 @@ def install(app: FastAPI, *, html_handler: Any = None) -> None:
                 "conflict",
                 "Conflict",
                 "The change conflicts with data saved at the same moment; reload and try again.",
+            ),
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def on_stale_row(request: Request, exc: StaleDataError) -> Response:
+        # An ORM UPDATE/DELETE of a versioned row found another version (kit.conditional):
+        # the row changed after this request read it, and the statement refused to overwrite.
+        log.info("stale row on %s %s: %s", request.method, request.url.path, exc)
+        return respond(
+            request,
+            Problem(
+                412,
+                "version-mismatch",
+                "Precondition failed",
+                "Someone changed this since you read it: read it again and retry.",
             ),
         )
 

@@ -25,6 +25,14 @@ API = "/api/v1"
 CANARY_AMOUNT = 987654.32
 
 
+def _later(days: int) -> str:
+    """A close date `days` from today: far outside any review period's days."""
+    return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
+
+
+SLIPPING_FROM, SLIPPED_TO = _later(400), _later(460)
+
+
 @pytest.fixture
 def new_browser(app: FastAPI, client: TestClient) -> Iterator[Callable[[], Browser]]:
     """Visitors with their own cookie jars (as in tests/web; `client` cleans the database)."""
@@ -90,10 +98,10 @@ def network(client: TestClient, engine: Engine) -> dict[str, Any]:
     plan_id = c.plan(client, vendor, "EMEA plan", partner)
     deals: dict[str, str] = {}
     for title, amount, stage, close in (
-        ("Advancing", 1000, "qualify", "2026-12-15"),
-        ("Slipping", CANARY_AMOUNT, "develop", "2026-12-01"),
-        ("Winning", 3000, "negotiate", "2026-12-20"),
-        ("Losing", 4000, "propose", "2026-12-22"),
+        ("Advancing", 1000, "qualify", _later(414)),
+        ("Slipping", CANARY_AMOUNT, "develop", SLIPPING_FROM),
+        ("Winning", 3000, "negotiate", _later(419)),
+        ("Losing", 4000, "propose", _later(421)),
     ):
         record_id = c.record(
             client, vendor, "opportunity", title, amount=amount, stage=stage, close_date=close
@@ -105,7 +113,7 @@ def network(client: TestClient, engine: Engine) -> dict[str, Any]:
     backdate(engine, plan_id)
     # this week
     c.fill(client, vendor, "opportunity", deals["Advancing"], stage="propose", amount=1500)
-    c.fill(client, vendor, "opportunity", deals["Slipping"], close_date="2027-02-01")
+    c.fill(client, vendor, "opportunity", deals["Slipping"], close_date=SLIPPED_TO)
     c.fill(client, vendor, "opportunity", deals["Winning"], stage="won")
     c.fill(client, vendor, "opportunity", deals["Losing"], stage="lost")
     c.fill(client, partner, "opportunity", deals["Advancing"], stage="qualify", amount=400)
@@ -132,8 +140,8 @@ def test_owner_sees_each_movement_of_its_own_space_with_value_deltas(
     assert advancing["delta"] == "500.00"
     slipped = section(mine, "slipped")[0]
     assert (slipped["close_date_before"], slipped["close_date_after"]) == (
-        "2026-12-01",
-        "2027-02-01",
+        SLIPPING_FROM,
+        SLIPPED_TO,
     )
     new = section(mine, "new")[0]
     assert new["delta"] == "2500.00"  # all of a new deal's value is new pipeline
@@ -166,12 +174,12 @@ def test_partner_never_sees_what_the_owner_keeps_private(
     vendor = next(co for co in response.json()["companies"] if co["company_name"] == "Vendor")
     assert vendor["fields"] == ["amount", "stage"]
     assert titles(vendor, "slipped") == []  # the close date is private to Vendor
-    assert "2027" not in response.text
-    assert "2026-12-01" not in response.text
+    assert SLIPPED_TO not in response.text
+    assert SLIPPING_FROM not in response.text
     page = signed_in(new_browser, network["partner"]).page(f"/plans/{network['plan']}/review")
     assert "Pipeline review" in page.text
     assert "Slipped 0" in " ".join(page.text.split())
-    assert "2027" not in page.text
+    assert SLIPPED_TO not in page.text
 
 
 def test_the_review_page_lists_movements_by_company(
@@ -216,7 +224,7 @@ def test_hide_private_fields_drops_my_private_movements(
     assert "close_date" not in mine["fields"]
     assert titles(mine, "slipped") == []
     assert (
-        "2027-02-01"
+        SLIPPED_TO
         not in client.get(f"{API}/plans/{network['plan']}/review", headers=vendor.headers).text
     )
 
