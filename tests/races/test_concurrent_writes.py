@@ -249,20 +249,31 @@ def test_workflow_move(api: httpx.Client, server: str) -> None:
     admin = company(api, "Moves")
     workflow_id = _workflow(api, admin, [])  # every move allowed: only the version decides
     record_id = opportunity(api, admin, "Deal", stage="a")
-    read = _state(api, admin, record_id, workflow_id)["version"]
+    assert _state(api, admin, record_id, workflow_id)["version"] == 0  # never moved
 
-    def move_from_the_same_stage(client: httpx.Client, i: int) -> httpx.Response:
+    def first_move(client: httpx.Client, i: int) -> httpx.Response:
         to = "b" if i % 2 == 0 else "c"  # two moves from a: a->b and a->c must not both happen
         return client.post(
-            _moves_url(record_id, workflow_id), json={"to": to}, headers=if_match(admin, read)
+            _moves_url(record_id, workflow_id), json={"to": to}, headers=if_match(admin, 0)
         )
 
-    won = race(server, move_from_the_same_stage).winner()
+    first = "b" if race(server, first_move).winner() % 2 == 0 else "c"  # the INSERT decides
     state = _state(api, admin, record_id, workflow_id)
-    assert state["version"] == read + 1
-    assert state["stage"]["key"] == ("b" if won % 2 == 0 else "c")
+    assert (state["version"], state["stage"]["key"]) == (1, first)
+    others = [k for k in ("a", "b", "c") if k != first]
+
+    def move_from_the_same_stage(client: httpx.Client, i: int) -> httpx.Response:
+        return client.post(
+            _moves_url(record_id, workflow_id),
+            json={"to": others[i % 2]},
+            headers=if_match(admin, 1),
+        )
+
+    second = others[race(server, move_from_the_same_stage).winner() % 2]  # the UPDATE decides
+    state = _state(api, admin, record_id, workflow_id)
+    assert (state["version"], state["stage"]["key"]) == (2, second)
     moves = _history(api, admin, record_id, workflow_id)
-    assert [(m["from_stage"], m["to_stage"]) for m in moves] == [("a", state["stage"]["key"])]
+    assert [(m["from_stage"], m["to_stage"]) for m in moves] == [(first, second), ("a", first)]
 
 
 def test_approval(api: httpx.Client, server: str) -> None:
@@ -270,7 +281,11 @@ def test_approval(api: httpx.Client, server: str) -> None:
     host = [{"company": "host", "role": "manager"}]
     gate = [{"from": "a", "to": to, "approvals": host} for to in ("b", "c")]
     workflow_id = _workflow(api, admin, gate)
-    record_id = opportunity(api, admin, "Gated deal", stage="a")
+    record_id = opportunity(api, admin, "Gated deal")  # no stage: it may enter the first freely
+    entered = api.post(
+        _moves_url(record_id, workflow_id), json={"to": "a"}, headers=if_match(admin, 0)
+    )
+    assert entered.status_code == 201, entered.text
     read = _state(api, admin, record_id, workflow_id)["version"]
 
     def request_gated_move(client: httpx.Client, i: int) -> httpx.Response:
@@ -292,7 +307,7 @@ def test_approval(api: httpx.Client, server: str) -> None:
 
     decided = race(server, decide_the_approval).winner()
     moves = _history(api, admin, record_id, workflow_id)
-    assert len(moves) == 1
+    assert [m["to_stage"] for m in moves] == [pending[0]["to_stage"], "a"]
     [approval] = moves[0]["approvals"]
     approved = decided % 2 == 0
     assert approval["status"] == ("approved" if approved else "rejected")
@@ -402,3 +417,74 @@ def test_goal(api: httpx.Client, server: str) -> None:
     won = race(server, patch_goal).winner()
     stored = ok(api.get(url, headers=owner.headers))
     assert (stored["target"], stored["version"]) == (f"{100 + won}.00", 2)
+
+
+def test_partnership_answer(api: httpx.Client, server: str) -> None:
+    inviter, invited = company(api, "Inviter"), company(api, "Invited")
+    asked = ok(
+        api.post(f"{API}/partnerships", json={"company_id": invited.company_id},
+                 headers=inviter.headers),
+        201,
+    )  # fmt: skip
+    url = f"{API}/partnerships/{asked['id']}"
+
+    def answer_the_invitation(client: httpx.Client, i: int) -> httpx.Response:
+        verdict = "accept" if i % 2 == 0 else "decline"
+        return client.post(f"{url}/{verdict}", headers=invited.headers)
+
+    won = race(server, answer_the_invitation).winner()
+    stored = ok(api.get(url, headers=inviter.headers))
+    assert stored["status"] == ("active" if won % 2 == 0 else "declined")
+
+
+def test_a_move_and_a_stage_edit_through_the_space(api: httpx.Client, server: str) -> None:
+    """Both change the stage, the space and the state: whichever lands first makes the other
+    stale, and they take their locks in one order (the space, then the state), so no deadlock
+    turns into a 5xx."""
+    admin = company(api, "Stages")
+    workflow_id = _workflow(api, admin, [])
+    record_id = opportunity(api, admin, "Deal", stage="a")
+    url = f"{API}/opportunities/{record_id}"
+    state = _state(api, admin, record_id, workflow_id)["version"]
+    space = next(s for s in ok(api.get(url, headers=admin.headers))["spaces"] if s["is_mine"])
+
+    def move_or_edit_the_stage(client: httpx.Client, i: int) -> httpx.Response:
+        if i % 2 == 0:
+            move = _moves_url(record_id, workflow_id)
+            return client.post(move, json={"to": "b"}, headers=if_match(admin, state))
+        body = {"fields": {"stage": "c"}}
+        return client.patch(
+            f"{url}/spaces/mine", json=body, headers=if_match(admin, space["version"])
+        )
+
+    won = race(server, move_or_edit_the_stage).winner()
+    after = _state(api, admin, record_id, workflow_id)
+    assert after["stage"]["key"] == ("b" if won % 2 == 0 else "c")
+    assert after["version"] == state + 1
+    moves = _history(api, admin, record_id, workflow_id)
+    assert [(m["from_stage"], m["to_stage"]) for m in moves] == [("a", after["stage"]["key"])]
+
+
+def test_a_withdrawal_racing_the_decisions(api: httpx.Client, server: str) -> None:
+    admin = company(api, "Withdrawals")
+    host = [{"company": "host", "role": "manager"}]
+    workflow_id = _workflow(api, admin, [{"from": "a", "to": "b", "approvals": host}])
+    record_id = opportunity(api, admin, "Deal", stage="a")
+    read = _state(api, admin, record_id, workflow_id)["version"]
+    asked = api.post(
+        _moves_url(record_id, workflow_id), json={"to": "b"}, headers=if_match(admin, read)
+    )
+    move = ok(asked, 201)["move"]
+    cancel = f"{_moves_url(record_id, workflow_id)}/{move['id']}/cancel"
+    approve = f"{API}/workflow-approvals/{move['approvals'][0]['id']}/approve"
+
+    def withdraw_or_approve(client: httpx.Client, i: int) -> httpx.Response:
+        return client.post(cancel if i % 2 == 0 else approve, headers=admin.headers)
+
+    won = race(server, withdraw_or_approve).winner()
+    [stored] = _history(api, admin, record_id, workflow_id)
+    assert stored["status"] == ("canceled" if won % 2 == 0 else "done")
+    assert stored["approvals"][0]["status"] == ("canceled" if won % 2 == 0 else "approved")
+    assert _state(api, admin, record_id, workflow_id)["stage"]["key"] == (
+        "a" if won % 2 == 0 else "b"
+    )

@@ -419,12 +419,12 @@ class Suite:
         if not targets:
             raise LookupError(f"the {viewer.name} viewer owns no shared record")
         with self.factory() as session:  # each timed write rolls back: these stay current
-            versions = dict(
+            versions: dict[uuid.UUID, int] = dict(
                 session.execute(
                     select(Space.record_id, Space.version)
                     .where(Space.record_id.in_(targets), Space.company_id == viewer.company_id)
                     .execution_options(**UNSAFE)
-                ).tuples()
+                ).all()
             )
 
         def values(i: int) -> dict[str, Any]:

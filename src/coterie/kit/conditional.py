@@ -11,9 +11,9 @@ answers 412. On top of that net, a write claims its row *first*, before it write
   the winner holds the row lock until it commits: a racing claim waits, then finds the new
   version and changes nothing. Two racing writers can never both win.
 - `create_once(session, row, what)`: the first save of a singleton whose GET shows version 0
-  (a template, an account plan, settings): `INSERT ... ON CONFLICT DO NOTHING` on its primary
-  key, whose row count decides; the loser gets 412 like a stale update. `claim_singleton`
-  picks one or the other.
+  (a template, an account plan, settings): `INSERT ... ON CONFLICT DO NOTHING RETURNING` on
+  its primary key, whose answer decides; the loser gets 412 like a stale update.
+  `claim_singleton` picks one or the other.
 - `bump_version(session, row)`: a row changed as a consequence of another, claimed write (a
   workflow move setting the record's joint stage): `version = version + 1` in SQL, so two such
   writes never lose an increment.
@@ -160,10 +160,7 @@ def create_once(session: Session, row: V, what: str, options: Mapping[str, Any] 
         .returning(*mapper.primary_key)  # a row back only when this INSERT made it
     )
     if session.execute(statement, execution_options=options).first() is None:
-        found = session.execute(
-            select(_version_column(mapper)).where(*key).execution_options(**options)
-        ).first()
-        raise stale(what, int(found[0]) if found is not None else None, 0)
+        raise stale(what, current_version(session, row, options), 0)
     stored: V = session.scalars(
         select(mapper.class_).where(*key).execution_options(**options)
     ).one()
