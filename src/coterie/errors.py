@@ -20,6 +20,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -171,6 +172,21 @@ def install(app: FastAPI, *, html_handler: Responder | None = None) -> None:
                 "conflict",
                 "Conflict",
                 "The change conflicts with data saved at the same moment; reload and try again.",
+            ),
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def on_stale_row(request: Request, exc: StaleDataError) -> Response:
+        # An ORM UPDATE/DELETE of a versioned row found another version (kit.conditional):
+        # the row changed after this request read it, and the statement refused to overwrite.
+        log.info("stale row on %s %s: %s", request.method, request.url.path, exc)
+        return respond(
+            request,
+            Problem(
+                412,
+                "version-mismatch",
+                "Precondition failed",
+                "Someone changed this since you read it: read it again and retry.",
             ),
         )
 

@@ -15,7 +15,9 @@ from tests.fixtures.activity import (
     url,
 )
 from tests.fixtures.builders import make_colleague
+from tests.fixtures.records import fill_space
 from tests.fixtures.smtp import Inbox, text_of
+from tests.fixtures.versions import at_version
 from tests.kit.assertions import assert_invalid, assert_problem
 
 
@@ -94,11 +96,7 @@ def test_an_internal_note_never_reaches_a_partner(client: TestClient, inbox: Inb
     deal = make_deal(client, inbox)
     secret = "Internal: our floor price is 42k"
     # Globex's space owner would hear of every participants comment, but not of this one
-    client.patch(
-        url(deal.record_id, "/spaces/mine"),
-        json={"fields": {"owner": deal.globex_rep.user_id}},
-        headers=deal.globex.headers,
-    )
+    fill_space(client, deal.globex, deal.record_id, owner=deal.globex_rep.user_id)
     refused = client.post(
         url(deal.record_id, "/comments"),
         json={"body": f"{secret} {mention(deal.globex_rep)}", "audience": "company"},
@@ -133,8 +131,12 @@ def test_only_the_author_edits_and_deletes_and_stale_versions_are_refused(
     made = comment(client, deal.acme, deal.record_id, "first draft")
     path = f"/api/v1/comments/{made['id']}"
     assert_problem(
-        client.patch(path, json={"body": "hijack"}, headers=deal.globex.headers), 403, "forbidden"
+        client.patch(path, json={"body": "hijack"}, headers=at_version(deal.globex, 1)),
+        403,
+        "forbidden",
     )
+    unconditional = client.patch(path, json={"body": "blind"}, headers=deal.acme.headers)
+    assert_problem(unconditional, 428, "precondition-required")
     edited = client.patch(
         path, json={"body": "second draft"}, headers={**deal.acme.headers, "If-Match": '"1"'}
     )
@@ -145,8 +147,10 @@ def test_only_the_author_edits_and_deletes_and_stale_versions_are_refused(
         path, json={"body": "third"}, headers={**deal.acme.headers, "If-Match": '"1"'}
     )
     assert_problem(stale, 412, "version-mismatch")
-    assert_problem(client.delete(path, headers=deal.globex.headers), 403, "forbidden")
-    assert client.delete(path, headers=deal.acme.headers).status_code == 204
+    assert_problem(client.delete(path, headers=at_version(deal.globex, 2)), 403, "forbidden")
+    assert_problem(client.delete(path, headers=deal.acme.headers), 428, "precondition-required")
+    assert_problem(client.delete(path, headers=at_version(deal.acme, 1)), 412, "version-mismatch")
+    assert client.delete(path, headers=at_version(deal.acme, 2)).status_code == 204
     assert (
         client.get(url(deal.record_id, "/comments"), headers=deal.acme.headers).json()["items"]
         == []
@@ -177,9 +181,9 @@ def test_a_company_not_on_the_record_gets_404_everywhere(client: TestClient, inb
         client.get(url(deal.record_id, "/mentionable"), headers=outsider.headers),
         client.get(f"/api/v1/comments/{made['id']}", headers=outsider.headers),
         client.patch(
-            f"/api/v1/comments/{made['id']}", json={"body": "x"}, headers=outsider.headers
+            f"/api/v1/comments/{made['id']}", json={"body": "x"}, headers=at_version(outsider, 1)
         ),
-        client.delete(f"/api/v1/comments/{made['id']}", headers=outsider.headers),
+        client.delete(f"/api/v1/comments/{made['id']}", headers=at_version(outsider, 1)),
     ):
         assert_problem(response, 404, "not-found")
 

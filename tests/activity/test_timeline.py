@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from tests.fixtures.activity import Deal, comment, make_deal, timeline_of, url
 from tests.fixtures.records import fill_space, put_template
 from tests.fixtures.smtp import Inbox
+from tests.fixtures.versions import matching
 
 CANARY = 777123
 
@@ -39,7 +40,9 @@ def test_core_changes_participants_and_shared_fields_show_to_every_participant(
 ) -> None:
     deal = _margin_change(client, inbox)
     response = client.patch(
-        url(deal.record_id), json={"title": "Bigger deal"}, headers=deal.acme.headers
+        url(deal.record_id),
+        json={"title": "Bigger deal"},
+        headers=matching(client, deal.acme, url(deal.record_id)),
     )
     assert response.status_code == 200, response.text
     items = timeline_of(client, deal.globex, deal.record_id)

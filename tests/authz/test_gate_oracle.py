@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import empty_all_tables
 from tests.fixtures.builders import Member, make_company
+from tests.fixtures.versions import at_version
 
 STANDARD = ["amount", "stage", "forecast_category", "close_date", "region", "product"]
 CUSTOM = [("notes", "text"), ("tier", "enum"), ("score", "number"), ("flag", "bool")]
@@ -133,7 +134,9 @@ def _build(client: TestClient, world: World) -> Built:
     built = Built(members)
     for c, m in enumerate(members):
         r = client.put(
-            "/api/v1/templates/opportunity", json=_template(world, c, members), headers=m.headers
+            "/api/v1/templates/opportunity",
+            json=_template(world, c, members),
+            headers=at_version(m, 0),  # a new company's first template
         )
         assert r.status_code == 200, r.text
         r = client.patch(
@@ -176,7 +179,7 @@ def _build(client: TestClient, world: World) -> Built:
                 r = client.patch(
                     f"/api/v1/opportunities/{rid}/spaces/mine",
                     json={"fields": rec["values"][c]},
-                    headers=m.headers,
+                    headers=at_version(m, 1),  # the space its acceptance made
                 )
                 assert r.status_code == 200, r.text
             if status == "left":

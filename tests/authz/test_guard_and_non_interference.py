@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from coterie.authz.guard import UNSAFE, UnguardedReadError
 from coterie.models import Participant, Record, RecordAccess, SearchEntry, Space
 from tests.fixtures.builders import Member, make_company
+from tests.fixtures.records import fill_space, put_template
 from tests.fixtures.smtp import Inbox
 
 OPPS = "/api/v1/opportunities"
@@ -73,12 +74,7 @@ def test_b_private_changes_change_no_byte_of_a_responses(client: TestClient, inb
         ]
     }
     for company in (a, b):
-        assert (
-            client.put(
-                "/api/v1/templates/opportunity", json=template, headers=company.headers
-            ).status_code
-            == 200
-        )
+        put_template(client, company, *template["fields"])
     created = client.post(
         OPPS, json={"title": "Orbit deal", "fields": {"amount": 100}}, headers=a.headers
     )
@@ -87,9 +83,7 @@ def test_b_private_changes_change_no_byte_of_a_responses(client: TestClient, inb
         f"{OPPS}/{record_id}/participants", json={"company_id": b.company_id}, headers=a.headers
     )
     client.post(f"{OPPS}/{record_id}/participants/{b.company_id}/accept", headers=b.headers)
-    client.patch(
-        f"{OPPS}/{record_id}/spaces/mine", json={"fields": {"amount": 5}}, headers=b.headers
-    )
+    fill_space(client, b, record_id, amount=5)
 
     before = _everything_a_sees(client, a, record_id)
     for fields in (
@@ -97,14 +91,9 @@ def test_b_private_changes_change_no_byte_of_a_responses(client: TestClient, inb
         {"stage": "Closed", "internal_notes": "zephyr again", "margin": -1},
         {"stage": None, "internal_notes": None, "margin": None},
     ):
-        changed = client.patch(
-            f"{OPPS}/{record_id}/spaces/mine", json={"fields": fields}, headers=b.headers
-        )
-        assert changed.status_code == 200, changed.text
+        fill_space(client, b, record_id, **fields)
         assert _everything_a_sees(client, a, record_id) == before
 
     # the probe is not blind: a change B shares does show
-    client.patch(
-        f"{OPPS}/{record_id}/spaces/mine", json={"fields": {"amount": 6}}, headers=b.headers
-    )
+    fill_space(client, b, record_id, amount=6)
     assert _everything_a_sees(client, a, record_id) != before

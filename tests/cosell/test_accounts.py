@@ -151,7 +151,7 @@ def test_account_plan_objectives_owners_next_steps(client: TestClient, inbox: In
     bad = client.put(
         url,
         json={"next_steps": [{"title": "x"}, {"title": "y", "owner_user_id": colleague.user_id}]},
-        headers=acme.headers,
+        headers={**acme.headers, "If-Match": "2"},
     )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["path"] == "body.next_steps.1.owner_user_id"
@@ -161,7 +161,10 @@ def test_account_plan_objectives_owners_next_steps(client: TestClient, inbox: In
         ("GET", "rollup", None),
     ):
         response = client.request(
-            method, f"{API}/accounts/{account}/{path}", json=payload, headers=stranger.headers
+            method,
+            f"{API}/accounts/{account}/{path}",
+            json=payload,
+            headers={**stranger.headers, "If-Match": "2"},
         )
         assert response.status_code == 404, (method, path)
         assert "workshop" not in response.text

@@ -24,6 +24,7 @@ from tests.fixtures.cosell import (
     record,
     template,
 )
+from tests.fixtures.versions import at_version
 
 SHARED = "participants"
 # a partner's private amounts: distinctive, so a leak would show in any response body
@@ -342,8 +343,11 @@ def test_who_edits_which_goal(client: TestClient) -> None:
         company_id=w.beta.company_id,
     )
     url = f"{API}/plans/{w.plan_id}/goals/{beta_goal['id']}"
-    assert client.patch(url, json={"target": 4}, headers=w.acme.headers).status_code == 403
-    assert client.delete(url, headers=w.acme.headers).status_code == 403
+    assert client.patch(url, json={"target": 4}, headers=at_version(w.acme, 1)).status_code == 403
+    assert client.delete(url, headers=at_version(w.acme, 1)).status_code == 403
+    blind = client.patch(url, json={"target": 4}, headers=w.beta.headers)
+    assert blind.status_code == 428
+    assert blind.json()["type"] == "/problems/precondition-required"
     changed = client.patch(url, json={"target": 4}, headers={**w.beta.headers, "If-Match": "1"})
     assert changed.status_code == 200
     assert changed.json()["version"] == 2
@@ -427,7 +431,8 @@ def test_companies_not_on_the_plan_get_404_everywhere(client: TestClient) -> Non
     ]
     for who in (outsider, invited):
         for method, url, body in calls:
-            response = client.request(method, url, json=body, headers=who.headers)
+            headers = at_version(who, 1)  # writes are conditional: refused for who they are
+            response = client.request(method, url, json=body, headers=headers)
             assert response.status_code == 404, (method, url, response.text)
             assert "31337" not in response.text
             assert "O1" not in response.text

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from tests.fixtures.builders import Member, make_colleague, make_company
 from tests.fixtures.cosell import API, fill, join, link, plan, record, template
 from tests.fixtures.smtp import Inbox
+from tests.fixtures.versions import at_version
 
 
 def test_plan_profile_program_period_status_and_owners(client: TestClient) -> None:
@@ -56,7 +57,7 @@ def test_plan_profile_program_period_status_and_owners(client: TestClient) -> No
     }
     assert acme_owners[beta.company_id]["user_id"] is None  # private to Beta
 
-    refused = client.put(url, json=body, headers=beta.headers)
+    refused = client.put(url, json=body, headers=at_version(beta, 1))
     assert refused.status_code == 403
 
 
@@ -66,20 +67,24 @@ def test_plan_profile_is_checked(client: TestClient, inbox: Inbox) -> None:
     plan_id = record(client, acme, "plan", "Plan")
     url = f"{API}/plans/{plan_id}/profile"
     hidden_program = record(client, beta, "program", "Beta's program")
-    response = client.put(url, json={"program_id": hidden_program}, headers=acme.headers)
+    first = at_version(acme, 0)  # the plan has no profile yet
+    response = client.put(url, json={"program_id": hidden_program}, headers=first)
     assert response.status_code == 422
     assert response.json()["errors"][0]["path"] == "body.program_id"
     response = client.put(
-        url, json={"period_start": "2026-04-01", "period_end": "2026-01-01"}, headers=acme.headers
+        url, json={"period_start": "2026-04-01", "period_end": "2026-01-01"}, headers=first
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["path"] == "body.period_end"
-    response = client.put(url, json={"status": "paused"}, headers=acme.headers)
+    response = client.put(url, json={"status": "paused"}, headers=first)
     assert response.status_code == 422
     member = make_colleague(client, acme, "member", inbox=inbox)
-    assert client.put(url, json={"status": "active"}, headers=member.headers).status_code == 403
+    assert (
+        client.put(url, json={"status": "active"}, headers=at_version(member, 0)).status_code == 403
+    )
     manager = make_colleague(client, acme, "manager", inbox=inbox)
-    assert client.put(url, json={"status": "active"}, headers=manager.headers).status_code == 200
+    saved = client.put(url, json={"status": "active"}, headers=at_version(manager, 0))
+    assert saved.status_code == 200, saved.text
 
 
 def test_link_list_and_unlink_records(client: TestClient) -> None:

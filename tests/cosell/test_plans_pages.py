@@ -208,7 +208,7 @@ def test_account_panel_saves_the_plan_and_rolls_up(
     # the same form again, now stale: a conflict message, nothing overwritten
     stale = acme_browser.client.post(f"/accounts/{account}/cosell/plan", data=data, headers=headers)
     assert stale.status_code == 412
-    assert "Someone saved this account plan" in stale.text
+    assert "Someone changed this since you opened it" in stale.text
 
 
 def test_exchange_rates_page(client: TestClient, new_browser: Callable[[], Browser]) -> None:

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from tests.fixtures.builders import make_colleague, make_company
 from tests.fixtures.cosell import API, join, record
 from tests.fixtures.smtp import Inbox
+from tests.fixtures.versions import at_version
 
 PROFILE = {
     "program_type": "resell",
@@ -33,9 +34,11 @@ def test_the_host_edits_the_profile_partners_read_it(client: TestClient, inbox: 
     assert fresh["can_edit"] is False
     assert fresh["description"] == "Resell our cloud in EMEA"
 
-    assert client.put(url, json=PROFILE, headers=partner.headers).status_code == 403
+    assert client.put(url, json=PROFILE, headers=at_version(partner, 0)).status_code == 403
     member = make_colleague(client, host, "member", inbox=inbox)
-    assert client.put(url, json=PROFILE, headers=member.headers).status_code == 403
+    assert client.put(url, json=PROFILE, headers=at_version(member, 0)).status_code == 403
+    blind = client.put(url, json=PROFILE, headers=host.headers)
+    assert blind.status_code == 428
     saved = client.put(url, json=PROFILE, headers={**host.headers, "If-Match": "0"})
     assert saved.status_code == 200, saved.text
     assert saved.json()["version"] == 1
@@ -54,7 +57,7 @@ def test_the_host_edits_the_profile_partners_read_it(client: TestClient, inbox: 
         (PROFILE | {"ends_on": "2025-01-01"}, "body.ends_on"),
         (PROFILE | {"extra": 1}, "body.extra"),
     ):
-        response = client.put(url, json=body, headers=host.headers)
+        response = client.put(url, json=body, headers=at_version(host, 1))
         assert response.status_code == 422, body
         assert response.json()["errors"][0]["path"] == path
     audit = client.get(f"{API}/audit-events?limit=500", headers=host.headers)
@@ -72,7 +75,7 @@ def test_overview_lists_only_plans_the_viewer_may_see(client: TestClient) -> Non
         response = client.put(
             f"{API}/plans/{plan_id}/profile",
             json={"program_id": program_id},
-            headers=owner.headers,
+            headers=at_version(owner, 0),
         )
         assert response.status_code == 200, response.text
     response = client.get(f"{API}/programs/{program_id}/overview", headers=beta.headers)
@@ -99,7 +102,9 @@ def test_a_plan_joins_a_program_only_when_its_owner_is_on_it(client: TestClient)
     )  # invited, never accepted
     plan_id = record(client, other, "plan", "Plan")
     response = client.put(
-        f"{API}/plans/{plan_id}/profile", json={"program_id": program_id}, headers=other.headers
+        f"{API}/plans/{plan_id}/profile",
+        json={"program_id": program_id},
+        headers=at_version(other, 0),
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["path"] == "body.program_id"
@@ -115,7 +120,10 @@ def test_outsiders_get_404(client: TestClient) -> None:
         ("GET", "overview", None),
     ):
         response = client.request(
-            method, f"{API}/programs/{program_id}/{path}", json=body, headers=outsider.headers
+            method,
+            f"{API}/programs/{program_id}/{path}",
+            json=body,
+            headers=at_version(outsider, 0),
         )
         assert response.status_code == 404, (method, path)
         assert "Hidden program" not in response.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
@@ -17,6 +18,7 @@ from coterie.models.pipeline import DealRegistration
 from tests.fixtures.builders import Member, make_colleague, make_company, make_partnership
 from tests.fixtures.pipeline import OPPS, REGISTRATIONS, join, make_record, system_connection
 from tests.fixtures.smtp import Inbox
+from tests.fixtures.versions import etag
 from tests.kit.assertions import assert_invalid, assert_problem
 
 
@@ -33,6 +35,21 @@ def _draft(client: TestClient, who: Member, opportunity: str, to: Member) -> dic
     assert response.status_code == 201, response.text
     body: dict[str, object] = response.json()
     return body
+
+
+def _act(
+    client: TestClient,
+    who: Member,
+    rid: str,
+    action: str,
+    *,
+    reader: Member | None = None,
+    json: dict[str, str] | None = None,
+) -> httpx.Response:
+    """`who` submits, renews, approves or rejects, with If-Match: the registration's ETag as
+    `reader` (default `who`) reads it now."""
+    headers = {**who.headers, "If-Match": etag(client, reader or who, f"{REGISTRATIONS}/{rid}")}
+    return client.post(f"{REGISTRATIONS}/{rid}/{action}", json=json, headers=headers)
 
 
 def _set_expiry(engine: Engine, registration_id: str, days_from_today: int) -> None:
@@ -98,9 +115,10 @@ def test_registration_lifecycle_and_who_may_do_what(client: TestClient, inbox: I
     assert submitted.json()["status"] == "submitted"
     assert_problem(
         client.post(f"{REGISTRATIONS}/{rid}/submit", headers=reseller.headers),
-        409,
-        "invalid-transition",
+        428,
+        "precondition-required",
     )
+    assert_problem(_act(client, reseller, rid, "submit"), 409, "invalid-transition")
     # submitting invited the vendor onto the opportunity; once it accepts it sees the registration
     invitations = client.get("/api/v1/record-invitations", headers=vendor.headers).json()
     assert [i["record_id"] for i in invitations] == [opportunity]
@@ -111,18 +129,10 @@ def test_registration_lifecycle_and_who_may_do_what(client: TestClient, inbox: I
     assert [r["id"] for r in mine["items"]] == [rid]
 
     # a member of the vendor is on the record but may not decide: 403; the registering side: 403
-    assert_problem(client.post(f"{REGISTRATIONS}/{rid}/approve", headers=vendor_member.headers),
-                   403, "forbidden")  # fmt: skip
-    assert_problem(client.post(f"{REGISTRATIONS}/{rid}/approve", headers=reseller.headers),
-                   403, "forbidden")  # fmt: skip
-    assert (
-        client.post(f"{REGISTRATIONS}/{rid}/approve", headers=outsider.headers).status_code == 404
-    )
-    approved = client.post(
-        f"{REGISTRATIONS}/{rid}/approve",
-        json={"reason": "Welcome"},
-        headers=vendor_manager.headers,
-    )
+    assert_problem(_act(client, vendor_member, rid, "approve"), 403, "forbidden")
+    assert_problem(_act(client, reseller, rid, "approve"), 403, "forbidden")
+    assert _act(client, outsider, rid, "approve", reader=reseller).status_code == 404
+    approved = _act(client, vendor_manager, rid, "approve", json={"reason": "Welcome"})
     assert approved.status_code == 200, approved.text
     body = approved.json()
     assert body["status"] == "approved"
@@ -131,11 +141,7 @@ def test_registration_lifecycle_and_who_may_do_what(client: TestClient, inbox: I
     seen_by_reseller = client.get(f"{OPPS}/{opportunity}/registrations", headers=reseller.headers)
     assert [r["status"] for r in seen_by_reseller.json()] == ["approved"]
     assert_problem(
-        client.post(
-            f"{REGISTRATIONS}/{rid}/reject", json={"reason": "late"}, headers=vendor.headers
-        ),
-        409,
-        "invalid-transition",
+        _act(client, vendor, rid, "reject", json={"reason": "late"}), 409, "invalid-transition"
     )
 
 
@@ -150,17 +156,10 @@ def test_rejection_needs_a_reason_and_a_third_company_sees_no_registration(
     opportunity = make_record(client, reseller, "opportunities", "Initech network")
     join(client, reseller, "opportunities", opportunity, vendor, distributor)
     rid = str(_draft(client, reseller, opportunity, vendor)["id"])
-    client.post(f"{REGISTRATIONS}/{rid}/submit", headers=reseller.headers)
+    assert _act(client, reseller, rid, "submit").status_code == 200
 
-    assert_invalid(
-        client.post(f"{REGISTRATIONS}/{rid}/reject", json={}, headers=vendor.headers),
-        "body.reason",
-    )
-    rejected = client.post(
-        f"{REGISTRATIONS}/{rid}/reject",
-        json={"reason": "REASON-we-have-a-direct-deal"},
-        headers=vendor.headers,
-    )
+    assert_invalid(_act(client, vendor, rid, "reject", json={}), "body.reason")
+    rejected = _act(client, vendor, rid, "reject", json={"reason": "REASON-we-have-a-direct-deal"})
     assert rejected.status_code == 200, rejected.text
     assert rejected.json()["status"] == "rejected"
 
@@ -188,14 +187,14 @@ def test_expiry_is_computed_and_persisted_and_renewals_are_limited(
     settings = client.put(
         "/api/v1/registration-settings",
         json={"expiry_days": 30, "renewal_days": 60, "max_renewals": 1},
-        headers=vendor.headers,
+        headers={**vendor.headers, "If-Match": "0"},
     )
     assert settings.status_code == 200, settings.text
     opportunity = make_record(client, reseller, "opportunities", "Hooli")
     join(client, reseller, "opportunities", opportunity, vendor)
     rid = str(_draft(client, reseller, opportunity, vendor)["id"])
-    client.post(f"{REGISTRATIONS}/{rid}/submit", headers=reseller.headers)
-    approved = client.post(f"{REGISTRATIONS}/{rid}/approve", headers=vendor.headers).json()
+    assert _act(client, reseller, rid, "submit").status_code == 200
+    approved = _act(client, vendor, rid, "approve").json()
     assert approved["expires_on"] == str(_today().date() + timedelta(days=30))
     assert approved["renewals_left"] == 1
 
@@ -225,21 +224,15 @@ def test_expiry_is_computed_and_persisted_and_renewals_are_limited(
     assert "Expired 0 deal registrations." in second.output
     assert _stored_status(engine, rid) == "expired"
 
-    renewed = client.post(f"{REGISTRATIONS}/{rid}/renew", headers=reseller.headers)
+    renewed = _act(client, reseller, rid, "renew")
     assert renewed.status_code == 200, renewed.text
     assert renewed.json()["status"] == "submitted"
     assert renewed.json()["renewal_count"] == 1
-    again = client.post(f"{REGISTRATIONS}/{rid}/approve", headers=vendor.headers).json()
+    again = _act(client, vendor, rid, "approve").json()
     assert again["expires_on"] == str(_today().date() + timedelta(days=60))
     assert again["renewals_left"] == 0
-    assert_problem(
-        client.post(f"{REGISTRATIONS}/{rid}/renew", headers=reseller.headers),
-        409,
-        "renewal-limit",
-    )
-    assert_problem(
-        client.post(f"{REGISTRATIONS}/{rid}/renew", headers=vendor.headers), 403, "forbidden"
-    )
+    assert_problem(_act(client, reseller, rid, "renew"), 409, "renewal-limit")
+    assert_problem(_act(client, vendor, rid, "renew"), 403, "forbidden")
 
 
 def test_settings_are_for_admins_and_versioned(client: TestClient, inbox: Inbox) -> None:
@@ -252,6 +245,15 @@ def test_settings_are_for_admins_and_versioned(client: TestClient, inbox: Inbox)
     body = {"expiry_days": 45, "renewal_days": 30, "max_renewals": 3}
     assert_problem(
         client.put("/api/v1/registration-settings", json=body, headers=manager.headers),
+        428,
+        "precondition-required",
+    )
+    assert_problem(
+        client.put(
+            "/api/v1/registration-settings",
+            json=body,
+            headers={**manager.headers, "If-Match": "0"},
+        ),
         403,
         "forbidden",
     )
@@ -268,7 +270,7 @@ def test_settings_are_for_admins_and_versioned(client: TestClient, inbox: Inbox)
         client.put(
             "/api/v1/registration-settings",
             json={**body, "expiry_days": 0},
-            headers=vendor.headers,
+            headers={**vendor.headers, "If-Match": "1"},
         ),
         "body.expiry_days",
     )
@@ -288,7 +290,7 @@ def test_the_approver_is_told_about_other_registrations_of_the_same_customer(
         )  # fmt: skip
         join(client, reseller, "opportunities", opportunity, vendor)
         rid = str(_draft(client, reseller, opportunity, vendor)["id"])
-        client.post(f"{REGISTRATIONS}/{rid}/submit", headers=reseller.headers)
+        assert _act(client, reseller, rid, "submit").status_code == 200
         ids.append(rid)
     seen = client.get(f"{REGISTRATIONS}/{ids[1]}", headers=vendor.headers).json()
     assert [c["id"] for c in seen["conflicts"]] == [ids[0]]

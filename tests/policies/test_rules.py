@@ -9,8 +9,10 @@ from fastapi.testclient import TestClient
 
 from coterie.config import Settings
 from tests.fixtures.builders import Member, make_colleague, make_company, make_partnership
-from tests.fixtures.records import OPPS, create_record, put_template
+from tests.fixtures.records import OPPS, create_record, fill_space, put_template
 from tests.fixtures.smtp import Inbox
+from tests.fixtures.versions import matching, my_space
+from tests.kit.assertions import assert_problem
 
 
 def _share_region(client: TestClient, admin: Member) -> None:
@@ -64,7 +66,7 @@ def test_visibility_rule_decides_what_each_colleague_sees(client: TestClient, in
     refused = client.patch(
         f"{OPPS}/{berlin['id']}/spaces/mine",
         json={"fields": {"stage": "x"}},
-        headers=emea_rep.headers,
+        headers=my_space(client, emea_rep, f"{OPPS}/{berlin['id']}"),
     )
     assert refused.status_code == 403
 
@@ -72,12 +74,7 @@ def test_visibility_rule_decides_what_each_colleague_sees(client: TestClient, in
     tokyo = next(
         i for i in client.get(OPPS, headers=acme.headers).json()["items"] if i["title"] == "Tokyo"
     )
-    moved = client.patch(
-        f"{OPPS}/{tokyo['id']}/spaces/mine",
-        json={"fields": {"region": "emea"}},
-        headers=acme.headers,
-    )
-    assert moved.status_code == 200, moved.text
+    fill_space(client, acme, tokyo["id"], region="emea")
     assert _titles(client, emea_rep) == {"Berlin", "Tokyo"}
 
     # leaving the team revokes at once
@@ -85,7 +82,9 @@ def test_visibility_rule_decides_what_each_colleague_sees(client: TestClient, in
     assert _titles(client, emea_rep) == set()
 
     # deleting the last visibility rule returns the company to "everyone sees everything"
-    assert client.delete(f"/api/v1/rules/{rule['id']}", headers=acme.headers).status_code == 204
+    rule_url = f"/api/v1/rules/{rule['id']}"
+    assert_problem(client.delete(rule_url, headers=acme.headers), 428, "precondition-required")
+    assert client.delete(rule_url, headers=matching(client, acme, rule_url)).status_code == 204
     assert _titles(client, emea_rep) == {"Berlin", "Tokyo", "Sydney (mine)"}
 
 
@@ -133,13 +132,14 @@ def test_auto_share_invites_partner_and_unshares_when_record_stops_matching(
     } == {"Huge"}
 
     # the record stops matching: the partner loses it immediately, accepted or not
-    client.patch(f"{OPPS}/{big}/spaces/mine", json={"fields": {"amount": 10}}, headers=acme.headers)
+    fill_space(client, acme, big, amount=10)
     assert client.get(f"{OPPS}/{big}", headers=globex.headers).status_code == 404
 
     # disabling the rule withdraws the pending invitation too
     body = {k: rule[k] for k in ("name", "kind", "type", "condition", "grantees", "permission")}
+    rule_url = f"/api/v1/rules/{rule['id']}"
     updated = client.put(
-        f"/api/v1/rules/{rule['id']}", json={**body, "enabled": False}, headers=acme.headers
+        rule_url, json={**body, "enabled": False}, headers=matching(client, acme, rule_url)
     )
     assert updated.status_code == 200, updated.text
     assert client.get("/api/v1/record-invitations", headers=globex.headers).json() == []

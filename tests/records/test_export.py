@@ -25,7 +25,7 @@ from coterie.kit import spreadsheets
 from coterie.models import FieldShare, Participant, Record, Space
 from coterie.records import export, query
 from tests.fixtures.builders import Member, make_company
-from tests.fixtures.records import OPPS, create_record, put_template, share_record
+from tests.fixtures.records import OPPS, create_record, fill_space, put_template, share_record
 from tests.kit.assertions import assert_invalid, assert_problem
 
 EXPORT = f"{OPPS}/export"
@@ -199,11 +199,7 @@ def test_csv_cells_cannot_run_as_formulas(client: TestClient) -> None:
     for title in titles:
         record_id = create_record(client, acme, title, stage="-5")
         share_record(client, acme, record_id, globex)
-        fill = client.patch(
-            f"{OPPS}/{record_id}/spaces/mine", json={"fields": {"stage": "=1"}},
-            headers=globex.headers,
-        )  # fmt: skip
-        assert fill.status_code == 200, fill.text
+        fill_space(client, globex, record_id, stage="=1")
     acme_rows = _csv(client, acme)
     assert sorted(row["title"] for row in acme_rows) == sorted(
         ["'=SUM(A1)", "'+1", "'-2", "'@cmd", "plain"]

@@ -25,6 +25,7 @@ from tests.fixtures import databases
 from tests.fixtures.builders import Member, make_colleague, make_company
 from tests.fixtures.records import OPPS, fill_space, put_template, share_record
 from tests.fixtures.smtp import Inbox, SmtpServer
+from tests.fixtures.versions import matching
 
 Found = dict[str, set[tuple[str | None, str]]]
 
@@ -306,7 +307,11 @@ def test_the_index_follows_every_write(client: TestClient) -> None:
     rid = _create(client, acme, "Firstname", fields={"notes": "alpha"})
     share_record(client, acme, rid, globex)
 
-    renamed = client.patch(f"{OPPS}/{rid}", json={"title": "Secondname"}, headers=acme.headers)
+    renamed = client.patch(
+        f"{OPPS}/{rid}",
+        json={"title": "Secondname"},
+        headers=matching(client, acme, f"{OPPS}/{rid}"),
+    )
     assert renamed.status_code == 200, renamed.text
     assert _found(client, globex, "firstname") == {}
     assert _found(client, globex, "secondname") == {rid: {(None, "title")}}

@@ -214,7 +214,7 @@ def test_a_stale_edit_is_refused_and_the_dashboard_shown_as_it_is_now(
     stale = _post(owner, f"{url}/panels", _panel_form(old_page, board_id, "remove", 1))
     assert stale.status_code == 412
     page = parse(stale.text)
-    assert "changed this dashboard meanwhile" in page.errors()["form"]
+    assert "Someone changed this since you opened it" in page.errors()["form"]
     assert page.h1 == ["Renamed elsewhere"]
     assert [p["report_id"] for p in _stored(client, acme, board_id)["panels"]] == [total]
     rename = owner.client.post(url, data={**old_page.form(url, SAVE).fields(), "name": "Mine"})

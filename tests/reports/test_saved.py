@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from tests.fixtures.builders import Member, make_colleague, make_company, make_partnership
 from tests.fixtures.cosell import fill, join, link, plan, record, template
 from tests.fixtures.smtp import Inbox
+from tests.fixtures.versions import matching
 
 REPORTS = "/api/v1/reports"
 DASHBOARDS = "/api/v1/dashboards"
@@ -173,12 +174,16 @@ def test_only_the_owner_edits_and_a_stale_version_answers_412(
     assert stale.status_code == 412
     assert client.get(url, headers=globex.headers).status_code == 404  # no longer shared
 
-    client.put(
-        url, json={**body, "shared_with": _shared([colleague], [globex])}, headers=acme.headers
+    reshared = client.put(
+        url,
+        json={**body, "shared_with": _shared([colleague], [globex])},
+        headers={**acme.headers, "If-Match": "2"},
     )
+    assert reshared.status_code == 200, reshared.text
     for viewer in (colleague, globex):
-        assert client.put(url, json=body, headers=viewer.headers).status_code == 403
-        assert client.delete(url, headers=viewer.headers).status_code == 403
+        assert client.put(url, json=body, headers=matching(client, viewer, url)).status_code == 403
+        assert client.delete(url, headers=matching(client, viewer, url)).status_code == 403
+    assert client.delete(url, headers=acme.headers).status_code == 428
     assert client.delete(url, headers={**acme.headers, "If-Match": "1"}).status_code == 412
     assert client.delete(url, headers={**acme.headers, "If-Match": "3"}).status_code == 204
     assert client.get(url, headers=acme.headers).status_code == 404
@@ -285,10 +290,11 @@ def test_dashboard_crud_with_412(client: TestClient) -> None:
     assert renamed.json()["version"] == 2
     assert client.put(url, json=body, headers={**acme.headers, "If-Match": "1"}).status_code == 412
     # a panel whose report was deleted says so instead of failing the dashboard
-    assert client.delete(f"{REPORTS}/{report['id']}", headers=acme.headers).status_code == 204
+    report_url = f"{REPORTS}/{report['id']}"
+    assert client.delete(report_url, headers=matching(client, acme, report_url)).status_code == 204
     run = client.post(f"{url}/run", headers=acme.headers).json()
     assert run["panels"][0]["error"] == "This report was deleted."
-    assert client.delete(url, headers=acme.headers).status_code == 204
+    assert client.delete(url, headers={**acme.headers, "If-Match": "2"}).status_code == 204
     assert client.get(url, headers=acme.headers).status_code == 404
 
 

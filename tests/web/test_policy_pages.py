@@ -196,7 +196,7 @@ def test_managers_read_rules_members_do_not(
     assert not page.forms(RULES)
     token = page.form("/logout").fields()["csrf_token"]
     refused = reader.client.post(
-        f"{RULES}/{rules(client, acme)[0]['id']}/delete", data={"csrf_token": token}
+        f"{RULES}/{rules(client, acme)[0]['id']}/delete", data={"csrf_token": token, "version": "1"}
     )
     assert any("admin" in f for f in parse(refused.text).flashes())
     assert len(rules(client, acme)) == 1

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.fixtures.builders import Member, make_colleague, make_company, make_partnership
-from tests.fixtures.records import OPPS, accept, invite, put_template
+from tests.fixtures.records import OPPS, accept, fill_space, invite, put_template
 from tests.fixtures.smtp import Inbox
 from tests.web.conftest import Browser
 from tests.web.html import Page, parse
@@ -206,11 +206,7 @@ def test_edit_my_space_in_place_with_htmx(
     assert mine["version"] == 2
 
     # the same (now stale) form again: a clear conflict, never a 500, nothing overwritten
-    client.patch(
-        f"{OPPS}/{record_id}/spaces/mine",
-        json={"fields": {"stage": "Closed won"}},
-        headers=acme.headers,
-    )
+    fill_space(client, acme, record_id, stage="Closed won")
     stale = browser.client.post(
         f"{url}/space", data=form | {"field.stage": "Propose"}, headers=headers
     )

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from tests.fixtures.builders import Member, make_colleague, make_company, make_partnership
 from tests.fixtures.cosell import API
 from tests.fixtures.smtp import Inbox
+from tests.fixtures.versions import at_version, my_space
 from tests.fixtures.workflows import (
     decide,
     fill,
@@ -20,12 +21,14 @@ from tests.fixtures.workflows import (
     try_move,
     workflow,
 )
+from tests.kit.assertions import assert_problem
 
 OPPS = f"{API}/opportunities"
 
 
 def _patch_stage(client: TestClient, who: Member, rid: str, **fields: Any) -> Any:
-    return client.patch(f"{OPPS}/{rid}/spaces/mine", json={"fields": fields}, headers=who.headers)
+    headers = my_space(client, who, f"{OPPS}/{rid}")
+    return client.patch(f"{OPPS}/{rid}/spaces/mine", json={"fields": fields}, headers=headers)
 
 
 def _my_stage(client: TestClient, who: Member, rid: str) -> Any:
@@ -109,7 +112,10 @@ def test_editing_a_workflow_needs_its_version(client: TestClient, inbox: Inbox) 
     wf = workflow(client, acme, template="standard_pipeline")
     url = f"{API}/workflows/{wf['id']}"
     body = {"name": "Renamed", "stages": wf["stages"], "transitions": wf["transitions"]}
-    assert client.put(url, json=body, headers=member.headers).status_code == 403
+    assert (
+        client.put(url, json=body, headers={**member.headers, "If-Match": "1"}).status_code == 403
+    )
+    assert_problem(client.put(url, json=body, headers=acme.headers), 428, "precondition-required")
     stale = client.put(url, json=body, headers={**acme.headers, "If-Match": "7"})
     assert stale.status_code == 412
     saved = client.put(url, json=body, headers={**acme.headers, "If-Match": "1"})
@@ -206,7 +212,9 @@ def test_partners_never_see_a_company_workflow_nor_its_private_tasks(
     assert seen[0]["mine"] is False
     assert client.get(f"{API}/tasks/{private['id']}", headers=partner.headers).status_code == 404
     # a partner reads a shared task but does not edit it
-    edit = client.patch(f"{API}/tasks/{shared['id']}", json={"done": True}, headers=partner.headers)
+    edit = client.patch(
+        f"{API}/tasks/{shared['id']}", json={"done": True}, headers=at_version(partner, 1)
+    )
     assert edit.status_code == 403
     listed = client.get(f"{API}/tasks", headers=partner.headers).json()["items"]
     assert [t["title"] for t in listed] == ["Joint customer meeting"]
@@ -281,23 +289,24 @@ def test_a_company_not_on_the_record_gets_404_on_every_route(client: TestClient)
     move(client, acme, "lead", lead, gated["id"], "a")
     approval_id = move(client, acme, "lead", lead, gated["id"], "b")["move"]["approvals"][0]["id"]
     h = stranger.headers
+    w = at_version(stranger, 1)  # conditional writes carry a version: refused for who they are
     checks = [
         client.get(f"{OPPS}/{rid}/workflows", headers=h),
-        client.post(f"{OPPS}/{rid}/workflows/{wf['id']}/moves", json={"to": "develop"}, headers=h),
+        client.post(f"{OPPS}/{rid}/workflows/{wf['id']}/moves", json={"to": "develop"}, headers=w),
         client.get(f"{OPPS}/{rid}/workflows/{wf['id']}/history", headers=h),
         client.post(f"{OPPS}/{rid}/workflows/{wf['id']}/attach", headers=h),
         client.get(f"{OPPS}/{rid}/tasks", headers=h),
         client.post(f"{OPPS}/{rid}/tasks", json={"title": "x"}, headers=h),
         client.get(f"{API}/tasks/{task_id}", headers=h),
-        client.patch(f"{API}/tasks/{task_id}", json={"done": True}, headers=h),
-        client.delete(f"{API}/tasks/{task_id}", headers=h),
+        client.patch(f"{API}/tasks/{task_id}", json={"done": True}, headers=w),
+        client.delete(f"{API}/tasks/{task_id}", headers=w),
         client.get(f"{API}/workflows/{wf['id']}", headers=h),
         client.put(
             f"{API}/workflows/{wf['id']}",
             json={"name": "x", "stages": [{"key": "a", "name": "A"}]},
-            headers=h,
+            headers=w,
         ),
-        client.delete(f"{API}/workflows/{wf['id']}", headers=h),
+        client.delete(f"{API}/workflows/{wf['id']}", headers=w),
         client.post(f"{API}/workflow-approvals/{approval_id}/approve", json={}, headers=h),
         client.post(f"{API}/workflow-approvals/{approval_id}/reject", json={}, headers=h),
         client.get(

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from tests.fixtures.builders import Member, make_colleague, make_company, make_partnership
 from tests.fixtures.cosell import API
 from tests.fixtures.smtp import Inbox
+from tests.fixtures.versions import matching
 from tests.fixtures.workflows import (
     approvals_inbox,
     decide,
@@ -151,7 +152,9 @@ def test_joint_solution_end_to_end(client: TestClient, inbox: Inbox) -> None:
     assert [e["path"] for e in refused.json()["errors"]] == ["customer_name"]
     assert joint_stage(client, net.host, sid) == "business_review"
     patched = client.patch(
-        f"{SOLUTIONS}/{sid}", json={"customer_name": "Acme Bank"}, headers=net.host.headers
+        f"{SOLUTIONS}/{sid}",
+        json={"customer_name": "Acme Bank"},
+        headers=matching(client, net.host, f"{SOLUTIONS}/{sid}"),
     )
     assert patched.status_code == 200, patched.text
     move(client, net.host, "solution", sid, wf_id, "approval")
@@ -346,19 +349,22 @@ def test_the_joint_stage_patch_is_guarded_on_a_program_workflow(
     wf_id = net.workflow["id"]
     sid = solution(client, net, "Guarded joint stage", customer_name="G")
     url = f"{SOLUTIONS}/{sid}"
-    bogus = client.patch(url, json={"joint_stage": "bogus"}, headers=net.host.headers)
+
+    def patch_joint_stage(stage: str) -> Any:
+        return client.patch(
+            url, json={"joint_stage": stage}, headers=matching(client, net.host, url)
+        )
+
+    bogus = patch_joint_stage("bogus")
     assert bogus.status_code == 422
     assert bogus.json()["errors"][0]["path"] == "body.joint_stage"
-    skip = client.patch(url, json={"joint_stage": "execution"}, headers=net.host.headers)
+    skip = patch_joint_stage("execution")
     assert skip.status_code == 409
     assert skip.json()["type"] == "/problems/transition-not-allowed"
-    first = client.patch(url, json={"joint_stage": "business_review"}, headers=net.host.headers)
+    first = patch_joint_stage("business_review")
     assert first.status_code == 200, first.text
-    assert (
-        client.patch(url, json={"joint_stage": "approval"}, headers=net.host.headers).status_code
-        == 200
-    )
-    gated = client.patch(url, json={"joint_stage": "partner_approval"}, headers=net.host.headers)
+    assert patch_joint_stage("approval").status_code == 200
+    gated = patch_joint_stage("partner_approval")
     assert gated.status_code == 409
     assert gated.json()["type"] == "/problems/approval-required"
     assert joint_stage(client, net.a, sid) == "approval"

@@ -26,7 +26,7 @@ from coterie.auth.dependencies import ApiActor
 from coterie.authz.principal import Principal
 from coterie.deps import DB, AppSettings
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from coterie.records.api import IfMatch, parse_if_match, set_etag
+from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
 from coterie.records.kinds import KINDS, KindInfo
 
 router = APIRouter()
@@ -122,6 +122,11 @@ for _info in KINDS.values():
     router.include_router(_record_routes(_info))
 
 
+CommentVersion = Annotated[
+    int, expected_version("the comment's ETag from GET /api/v1/comments/{id}")
+]
+
+
 @router.get("/comments/{comment_id}", response_model=CommentOut, tags=["activity"])
 def get_comment(
     comment_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
@@ -136,6 +141,7 @@ def get_comment(
     response_model=CommentOut,
     tags=["activity"],
     summary="Edit my comment (If-Match: its version); newly mentioned people are notified",
+    responses=PRECONDITION_RESPONSES,
 )
 def patch_comment(
     comment_id: uuid.UUID,
@@ -144,9 +150,9 @@ def patch_comment(
     session: DB,
     settings: AppSettings,
     response: Response,
-    if_match: IfMatch = None,
+    expected: CommentVersion,
 ) -> CommentOut:
-    comments.update(session, actor, comment_id, body, parse_if_match(if_match), settings)
+    comments.update(session, actor, comment_id, body, expected, settings)
     session.commit()
     out = comments.read_one(session, actor, comment_id)
     set_etag(response, out.version)
@@ -158,11 +164,12 @@ def patch_comment(
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["activity"],
     summary="Delete my comment (If-Match: its version)",
+    responses=PRECONDITION_RESPONSES,
 )
 def delete_comment(
-    comment_id: uuid.UUID, actor: ApiActor, session: DB, if_match: IfMatch = None
+    comment_id: uuid.UUID, actor: ApiActor, session: DB, expected: CommentVersion
 ) -> Response:
-    comments.delete(session, actor, comment_id, parse_if_match(if_match))
+    comments.delete(session, actor, comment_id, expected)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -23,8 +23,9 @@ from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.config import Settings
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.pagination import check_limit
-from coterie.kit.problems import Problem, forbidden, not_found
+from coterie.kit.problems import forbidden, not_found
 from coterie.models import Company, Space, User
 from coterie.models.activity import Comment, CommentMention
 from coterie.network.companies import names as company_names
@@ -288,30 +289,21 @@ def _mine_for_write(session: Session, actor: Actor, comment_id: uuid.UUID) -> Co
     return comment
 
 
-def _check_version(comment: Comment, if_match: int | None) -> None:
-    if if_match is not None and if_match != comment.version:
-        raise Problem(
-            412,
-            "version-mismatch",
-            "Precondition failed",
-            f"The comment is at version {comment.version}, not {if_match}: someone changed it; "
-            "reload and retry.",
-            current_version=comment.version,
-        )
-
-
 def update(
     session: Session,
     actor: Actor,
     comment_id: uuid.UUID,
     patch: CommentPatch,
-    if_match: int | None,
+    expected: int,
     settings: Settings | None = None,
 ) -> Comment:
     comment = _mine_for_write(session, actor, comment_id)
-    _check_version(comment, if_match)
     if patch.body == comment.body:
+        conditional.check_version(comment, expected, "comment")
         return comment
+    conditional.claim_version(
+        session, comment, expected, "comment", rls.as_company(actor.company_id)
+    )
     prepared = mentions.prepare(
         session,
         comment.kind,
@@ -330,7 +322,6 @@ def update(
     comment.body = patch.body
     comment.body_html = prepared.html
     comment.edited_at = utcnow()
-    comment.version += 1
     new = [u for u in prepared.user_ids if u not in before]
     for user_id in new:
         session.add(
@@ -350,11 +341,12 @@ def update(
     return comment
 
 
-def delete(session: Session, actor: Actor, comment_id: uuid.UUID, if_match: int | None) -> None:
+def delete(session: Session, actor: Actor, comment_id: uuid.UUID, expected: int) -> None:
     comment = _mine_for_write(session, actor, comment_id)
-    _check_version(comment, if_match)
+    conditional.claim_version(
+        session, comment, expected, "comment", rls.as_company(actor.company_id)
+    )
     comment.deleted_at = utcnow()
-    comment.version += 1
     audit.record(
         session,
         company_id=actor.company_id,

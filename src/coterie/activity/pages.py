@@ -27,7 +27,7 @@ from coterie.network.pages import parse_id
 from coterie.records.kinds import KINDS, KindInfo
 from coterie.records.presenters import multiline
 from coterie.web import csrf
-from coterie.web.forms import FORM_ERROR, FormInput, errors_from_validation
+from coterie.web.forms import FORM_ERROR, FormInput, errors_from_validation, problem_message
 from coterie.web.sessions import PageActor
 from coterie.web.templating import is_htmx, redirect, render
 
@@ -52,6 +52,7 @@ def _panel(
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
     items, next_cursor = timeline.timeline(
@@ -68,6 +69,7 @@ def _panel(
             "audiences": AUDIENCES,
             "values": values or {"audience": "participants"},
             "errors": errors or {},
+            "notice": notice,
         },
         status_code=status_code,
     )
@@ -166,15 +168,29 @@ for _info in KINDS.values():
 
 
 @router.post("/comments/{comment_id}/delete")
-def delete_comment(request: Request, session: DB, actor: PageActor, comment_id: str) -> Response:
+def delete_comment(
+    request: Request, session: DB, actor: PageActor, form: FormInput, comment_id: str
+) -> Response:
     cid = parse_id(comment_id, "comment")
     found = comments.read_one(session, actor, cid)
-    comments.delete(session, actor, cid, None)
-    session.commit()
     info = next(i for i in KINDS.values() if i.kind.value == found.kind)
+    back = _record_url(info, found.record_id) + "#activity"
+    try:
+        comments.delete(session, actor, cid, form.version())
+    except Problem as problem:
+        session.rollback()
+        if problem.status == 404:
+            raise
+        if is_htmx(request):
+            notice = problem_message(problem)
+            return _panel(
+                request, session, actor, info, found.record_id, notice=notice, status_code=409
+            )
+        return redirect(request, back, problem_message(problem), "error")
+    session.commit()
     if is_htmx(request):
         return _panel(request, session, actor, info, found.record_id)
-    return redirect(request, _record_url(info, found.record_id) + "#activity", "Comment deleted.")
+    return redirect(request, back, "Comment deleted.")
 
 
 @router.get("/notifications")

@@ -418,6 +418,14 @@ class Suite:
             )
         if not targets:
             raise LookupError(f"the {viewer.name} viewer owns no shared record")
+        with self.factory() as session:  # each timed write rolls back: these stay current
+            versions: dict[uuid.UUID, int] = dict(
+                session.execute(
+                    select(Space.record_id, Space.version)
+                    .where(Space.record_id.in_(targets), Space.company_id == viewer.company_id)
+                    .execution_options(**UNSAFE)
+                ).all()
+            )
 
         def values(i: int) -> dict[str, Any]:
             return {"amount": 10_000 + i, "stage": STAGES[i % len(STAGES)]}
@@ -427,7 +435,7 @@ class Suite:
 
         def service_write(session: Session, i: int, actor: Actor) -> None:
             target = targets[i % len(targets)]
-            records.update_my_space(session, actor, KIND, target, values(i), None)
+            records.update_my_space(session, actor, KIND, target, values(i), versions[target])
             session.flush()
 
         def plain_update(session: Session, i: int, _actor: Actor) -> None:

@@ -39,6 +39,7 @@ from coterie.cosell.schemas import (
     Unconverted,
 )
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.problems import invalid
 from coterie.models import Record, User
 from coterie.models.cosell import AccountPlan
@@ -108,13 +109,20 @@ def save_plan(
     actor: Actor,
     account_id: uuid.UUID,
     data: AccountPlanIn,
-    if_match: int | None,
+    expected: int,
 ) -> None:
-    """Any active participant of the account replaces the plan's objectives and next steps."""
+    """Any active participant of the account replaces the plan's objectives and next steps, at
+    version `expected` (If-Match; 0 when there is no plan yet)."""
     principal = Principal.of(actor, session)
     gate.require_edit(session, principal, ACCOUNT, account_id)
-    row = _row(session, principal, account_id)
-    common.check_version("account plan", row.version if row else 0, if_match)
+    row = conditional.claim_singleton(
+        session,
+        _row(session, principal, account_id),
+        expected,
+        "account plan",
+        lambda: AccountPlan(record_id=account_id, version=1),
+        rls.as_company(actor.company_id),
+    )
     on_account = common.active_companies(session, principal, ACCOUNT, account_id)
     steps: list[dict[str, Any]] = []
     seen_ids: set[uuid.UUID] = set()
@@ -140,12 +148,8 @@ def save_plan(
                 "done": step.done,
             }
         )
-    if row is None:
-        row = AccountPlan(record_id=account_id, version=0)
-        session.add(row)
     row.objectives = data.objectives
     row.next_steps = steps
-    row.version += 1
     row.updated_at = utcnow()
     row.updated_by_user_id = actor.user_id
     row.updated_by_company_id = actor.company_id

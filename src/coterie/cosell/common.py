@@ -35,21 +35,6 @@ def seen(session: Session, principal: Principal, kind: str, record_id: uuid.UUID
         raise
 
 
-def stale(what: str, current: int, given: int) -> Problem:
-    return Problem(
-        412,
-        "version-mismatch",
-        "Precondition failed",
-        f"The {what} is at version {current}, not {given}: someone changed it; reload and retry.",
-        current_version=current,
-    )
-
-
-def check_version(what: str, current: int, if_match: int | None) -> None:
-    if if_match is not None and if_match != current:
-        raise stale(what, current, if_match)
-
-
 def active_companies(
     session: Session, principal: Principal, kind: str, record_id: uuid.UUID
 ) -> set[uuid.UUID]:

@@ -48,7 +48,7 @@ from coterie.cosell.schemas import (
     Unconverted,
 )
 from coterie.db import utcnow
-from coterie.kit import quarters
+from coterie.kit import conditional, quarters
 from coterie.kit.problems import forbidden, invalid, not_found
 from coterie.kit.quarters import Quarter
 from coterie.models import Record
@@ -224,7 +224,7 @@ def create(session: Session, actor: Actor, plan_id: uuid.UUID, data: GoalIn) -> 
 
 
 def _editable_goal(
-    session: Session, actor: Actor, plan_id: uuid.UUID, goal_id: uuid.UUID, if_match: int | None
+    session: Session, actor: Actor, plan_id: uuid.UUID, goal_id: uuid.UUID
 ) -> PlanGoal:
     principal = Principal.of(actor, session)
     plan = gate.require_edit(session, principal, PLAN, plan_id)
@@ -233,8 +233,11 @@ def _editable_goal(
         raise forbidden(
             "A company goal is edited by that company; a joint goal by the plan's owner."
         )
-    common.check_version("goal", goal.version, if_match)
     return goal
+
+
+def _claim(session: Session, actor: Actor, goal: PlanGoal, expected: int) -> None:
+    conditional.claim_version(session, goal, expected, "goal", rls.as_company(actor.company_id))
 
 
 def update(
@@ -243,10 +246,14 @@ def update(
     plan_id: uuid.UUID,
     goal_id: uuid.UUID,
     patch: GoalPatch,
-    if_match: int | None,
+    expected: int,
 ) -> PlanGoal:
-    goal = _editable_goal(session, actor, plan_id, goal_id, if_match)
+    goal = _editable_goal(session, actor, plan_id, goal_id)
     changes = patch.model_dump(exclude_unset=True)
+    if not changes:
+        conditional.check_version(goal, expected, "goal")
+        return goal
+    _claim(session, actor, goal, expected)
     metric = Metric(goal.metric)
     if "target" in changes:
         if patch.target is None:
@@ -264,26 +271,25 @@ def update(
     if "period_end" in changes:
         goal.period_end = patch.period_end
     _check_period(goal.period_start, goal.period_end)
-    if changes:
-        goal.version += 1
-        goal.updated_at = utcnow()
-        common.record_action(
-            session,
-            actor,
-            "plan.goal_updated",
-            PLAN,
-            plan_id,
-            goal=str(goal.id),
-            fields=sorted(changes),
-        )
+    goal.updated_at = utcnow()
+    common.record_action(
+        session,
+        actor,
+        "plan.goal_updated",
+        PLAN,
+        plan_id,
+        goal=str(goal.id),
+        fields=sorted(changes),
+    )
     session.flush()
     return goal
 
 
 def delete(
-    session: Session, actor: Actor, plan_id: uuid.UUID, goal_id: uuid.UUID, if_match: int | None
+    session: Session, actor: Actor, plan_id: uuid.UUID, goal_id: uuid.UUID, expected: int
 ) -> None:
-    goal = _editable_goal(session, actor, plan_id, goal_id, if_match)
+    goal = _editable_goal(session, actor, plan_id, goal_id)
+    _claim(session, actor, goal, expected)
     session.delete(goal)
     session.flush()
     common.record_action(session, actor, "plan.goal_deleted", PLAN, plan_id, goal=str(goal_id))

@@ -39,6 +39,7 @@ from coterie.cosell.lead_schemas import (
     RejectReason,
 )
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
 from coterie.models import Company, Participant, Record, RecordAccess, Space, User
@@ -209,6 +210,18 @@ def _my_pending_decision(session: Session, actor: Actor, lead_id: uuid.UUID) -> 
     return decision
 
 
+def _decide(session: Session, actor: Actor, decision: LeadDecision, **values: Any) -> None:
+    """pending -> accepted | rejected in one conditional UPDATE: of two racing answers exactly
+    one applies; the other is 409 already-decided."""
+    options = rls.as_company(actor.company_id)
+    values |= {"decided_by_user_id": actor.user_id, "decided_at": utcnow()}
+    if not conditional.claim_status(
+        session, decision, [DecisionStatus.PENDING.value], values, options
+    ):
+        status = conditional.current_status(session, decision, options)
+        raise conflict("already-decided", f"Your company already {status} this nomination.")
+
+
 def accept(
     session: Session, actor: Actor, lead_id: uuid.UUID, owner_user_id: uuid.UUID
 ) -> LeadDecision:
@@ -218,12 +231,10 @@ def accept(
     )
     if owner is None or not owner.is_active:
         raise invalid("body.owner_user_id", "is not an active user of your company")
+    _decide(session, actor, decision, status=DecisionStatus.ACCEPTED.value, owner_user_id=owner.id)
     participants.accept(session, actor, LEAD, lead_id, actor.company_id)  # 409 unless invited
-    records.update_my_space(session, actor, LEAD, lead_id, {"owner": str(owner.id)}, None)
-    decision.status = DecisionStatus.ACCEPTED.value
-    decision.owner_user_id = owner.id
-    decision.decided_by_user_id = actor.user_id
-    decision.decided_at = utcnow()
+    space = gate.own_space_for_write(session, Principal.of(actor, session), LEAD, lead_id)
+    records.update_my_space(session, actor, LEAD, lead_id, {"owner": str(owner.id)}, space.version)
     audit.record(
         session,
         company_id=actor.company_id,
@@ -240,13 +251,16 @@ def reject(
     session: Session, actor: Actor, lead_id: uuid.UUID, reason_code: RejectReason, reason: str
 ) -> LeadDecision:
     decision = _my_pending_decision(session, actor, lead_id)
+    _decide(
+        session,
+        actor,
+        decision,
+        status=DecisionStatus.REJECTED.value,
+        reason_code=reason_code.value,
+        reason=reason,
+    )
     # 409 unless invited
     participants.decline(session, actor, LEAD, lead_id, actor.company_id, reason)
-    decision.status = DecisionStatus.REJECTED.value
-    decision.reason_code = reason_code.value
-    decision.reason = reason
-    decision.decided_by_user_id = actor.user_id
-    decision.decided_at = utcnow()
     audit.record(
         session,
         company_id=actor.company_id,

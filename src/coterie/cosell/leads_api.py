@@ -34,8 +34,8 @@ from coterie.cosell.lead_schemas import (
 )
 from coterie.deps import DB, reads_only
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
 from coterie.records import service as records
-from coterie.records.api import IfMatch, parse_if_match, set_etag
 from coterie.records.query import MAX_CURSOR_LENGTH
 from coterie.records.schemas import RecordOut
 
@@ -162,6 +162,11 @@ def convert(
 # -- deal registration ------------------------------------------------------------------------
 
 
+RegistrationVersion = Annotated[
+    int, expected_version("the registration's ETag from GET /api/v1/registrations/{id}")
+]
+
+
 @router.get(
     "/registration-settings",
     response_model=RegistrationSettingsOut,
@@ -178,16 +183,20 @@ def get_settings(actor: ApiActor, session: DB, response: Response) -> Registrati
     "/registration-settings",
     response_model=RegistrationSettingsOut,
     tags=["registrations"],
-    summary="Change my company's registration settings (admins)",
+    summary="Change my company's registration settings (admins; If-Match: its ETag, 0 at first)",
+    responses=PRECONDITION_RESPONSES,
 )
 def put_settings(
     body: RegistrationSettingsIn,
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: Annotated[
+        int,
+        expected_version("the settings' ETag from GET /api/v1/registration-settings (0 at first)"),
+    ],
 ) -> RegistrationSettingsOut:
-    registrations.save_settings(session, actor, body, parse_if_match(if_match))
+    registrations.save_settings(session, actor, body, expected)
     session.commit()
     out = registrations.settings_of(session, actor.company_id)
     set_etag(response, out.version)
@@ -276,16 +285,17 @@ def _answer(
     "/registrations/{registration_id}/submit",
     response_model=RegistrationOut,
     tags=["registrations"],
-    summary="Submit a draft (the registered-to company is invited onto the opportunity)",
+    summary="Submit a draft (the registered-to company is invited onto the opportunity) (If-Match)",
+    responses=PRECONDITION_RESPONSES,
 )
 def submit(
     registration_id: uuid.UUID,
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: RegistrationVersion,
 ) -> RegistrationOut:
-    registrations.submit(session, actor, registration_id, parse_if_match(if_match))
+    registrations.submit(session, actor, registration_id, expected)
     return _answer(session, actor, registration_id, response)
 
 
@@ -293,16 +303,17 @@ def submit(
     "/registrations/{registration_id}/renew",
     response_model=RegistrationOut,
     tags=["registrations"],
-    summary="Ask to renew an approved or expired registration (submitted again)",
+    summary="Ask to renew an approved or expired registration (submitted again) (If-Match)",
+    responses=PRECONDITION_RESPONSES,
 )
 def renew(
     registration_id: uuid.UUID,
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: RegistrationVersion,
 ) -> RegistrationOut:
-    registrations.renew(session, actor, registration_id, parse_if_match(if_match))
+    registrations.renew(session, actor, registration_id, expected)
     return _answer(session, actor, registration_id, response)
 
 
@@ -310,18 +321,19 @@ def renew(
     "/registrations/{registration_id}/approve",
     response_model=RegistrationOut,
     tags=["registrations"],
-    summary="Approve (admins and managers of the registered-to company)",
+    summary="Approve (admins and managers of the registered-to company) (If-Match)",
+    responses=PRECONDITION_RESPONSES,
 )
 def approve(
     registration_id: uuid.UUID,
     actor: ApiActor,
     session: DB,
     response: Response,
+    expected: RegistrationVersion,
     body: ApproveIn | None = None,
-    if_match: IfMatch = None,
 ) -> RegistrationOut:
     reason = body.reason if body is not None else ""
-    registrations.approve(session, actor, registration_id, reason, parse_if_match(if_match))
+    registrations.approve(session, actor, registration_id, reason, expected)
     return _answer(session, actor, registration_id, response)
 
 
@@ -329,7 +341,8 @@ def approve(
     "/registrations/{registration_id}/reject",
     response_model=RegistrationOut,
     tags=["registrations"],
-    summary="Reject with a reason (admins and managers of the registered-to company)",
+    summary="Reject with a reason (admins and managers of the registered-to company) (If-Match)",
+    responses=PRECONDITION_RESPONSES,
 )
 def reject_registration(
     registration_id: uuid.UUID,
@@ -337,7 +350,7 @@ def reject_registration(
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: RegistrationVersion,
 ) -> RegistrationOut:
-    registrations.reject(session, actor, registration_id, body.reason, parse_if_match(if_match))
+    registrations.reject(session, actor, registration_id, body.reason, expected)
     return _answer(session, actor, registration_id, response)

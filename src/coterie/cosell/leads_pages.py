@@ -39,7 +39,14 @@ from coterie.network.pages import parse_id
 from coterie.records import presenters
 from coterie.records import service as records
 from coterie.web import csrf
-from coterie.web.forms import FormFields, FormInput, errors_from_validation
+from coterie.web.forms import (
+    FORM_ERROR,
+    STALE_FORM,
+    FormInput,
+    errors_from_validation,
+    is_stale,
+    problem_message,
+)
 from coterie.web.sessions import PageActor, safe_next
 from coterie.web.templating import is_htmx, redirect, render
 
@@ -50,11 +57,6 @@ PANEL_KINDS = {"leads": "lead", "opportunities": "opportunity"}
 
 def _rolled_back(session: Session) -> None:
     session.rollback()
-
-
-def _version(form: FormFields) -> int | None:
-    text = form.text("version")
-    return int(text) if text.isdigit() and len(text) < 12 else None
 
 
 # -- the nominations inbox --------------------------------------------------------------------
@@ -171,6 +173,8 @@ def _registrations_panel(
     actor: Actor,
     opportunity_id: uuid.UUID,
     notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> Response:
     record = records.read(session, actor, "opportunity", opportunity_id)  # 404 when hidden
     return render(
@@ -182,8 +186,10 @@ def _registrations_panel(
             "partners": presenters.partner_choices(session, actor),
             "can_decide": actor.has_role(Role.MANAGER),
             "notice": notice,
+            "error": error,
             "back": f"/opportunities/{opportunity_id}",
         },
+        status_code=status_code,
     )
 
 
@@ -313,10 +319,10 @@ def registration_action(
     if action not in ACTIONS:
         raise Problem(404, "not-found", "Not found", "There is no such page.")
     found = registrations.read(session, actor, reg_id)  # 404 when hidden
-    version = _version(form)
     reason = form.text("reason")[:2000]
     back = safe_next(form.text("next"), f"/opportunities/{found.record_id}")
     try:
+        version = form.version()
         if action == "submit":
             registrations.submit(session, actor, reg_id, version)
         elif action == "renew":
@@ -329,9 +335,13 @@ def registration_action(
             registrations.reject(session, actor, reg_id, reason, version)
     except Problem as problem:
         _rolled_back(session)
+        if is_htmx(request) and is_stale(problem) and back.startswith("/opportunities/"):
+            return _registrations_panel(
+                request, session, actor, found.record_id, error=STALE_FORM, status_code=409
+            )
         if is_htmx(request) or problem.status == 404:
             raise
-        return redirect(request, back, problem.detail, "error")
+        return redirect(request, back, problem_message(problem), "error")
     session.commit()
     if is_htmx(request) and back.startswith("/opportunities/"):
         return _registrations_panel(
@@ -401,16 +411,16 @@ def save_settings(request: Request, session: DB, actor: PageActor, form: FormInp
     except ValidationError as exc:
         return _settings_page(request, actor, values, errors_from_validation(exc), 422)
     try:
-        registrations.save_settings(session, actor, data, _version(form))
+        registrations.save_settings(session, actor, data, form.version())
     except Problem as problem:
         _rolled_back(session)
-        if problem.status == 412:
+        if is_stale(problem):
             current = registrations.settings_of(session, actor.company_id)
             return _settings_page(
                 request,
                 actor,
                 {k: str(v) for k, v in current.model_dump().items()},
-                {"form": "Someone changed these settings meanwhile; here are the latest."},
+                {FORM_ERROR: STALE_FORM},
                 409,
             )
         raise

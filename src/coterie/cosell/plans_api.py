@@ -37,11 +37,23 @@ from coterie.cosell.schemas import (
     TargetAccountIn,
 )
 from coterie.deps import DB
-from coterie.records.api import IfMatch, parse_if_match, set_etag
+from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
 
 router = APIRouter()
 
 LinkKind = Annotated[str | None, Query(pattern="^(opportunity|lead|account)$")]
+ProgramVersion = Annotated[
+    int, expected_version("the profile's ETag from GET /api/v1/programs/{id}/profile (0 at first)")
+]
+PlanVersion = Annotated[
+    int, expected_version("the profile's ETag from GET /api/v1/plans/{id}/profile (0 at first)")
+]
+GoalVersion = Annotated[
+    int, expected_version("the goal's ETag from GET /api/v1/plans/{id}/goals/{goal_id}")
+]
+AccountPlanVersion = Annotated[
+    int, expected_version("the plan's ETag from GET /api/v1/accounts/{id}/plan (0 at first)")
+]
 
 
 # -- programs ----------------------------------------------------------------------------------
@@ -60,7 +72,8 @@ def get_program_profile(
     "/programs/{program_id}/profile",
     response_model=ProgramProfileOut,
     tags=["programs"],
-    summary="Type, region, dates and status (host company's admins and managers)",
+    summary="Type, region, dates and status (host company's admins and managers; If-Match)",
+    responses=PRECONDITION_RESPONSES,
 )
 def put_program_profile(
     program_id: uuid.UUID,
@@ -68,9 +81,9 @@ def put_program_profile(
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: ProgramVersion,
 ) -> ProgramProfileOut:
-    programs.save_program(session, actor, program_id, body, parse_if_match(if_match))
+    programs.save_program(session, actor, program_id, body, expected)
     session.commit()
     out = programs.read_program(session, actor, program_id)
     set_etag(response, out.version)
@@ -103,7 +116,8 @@ def get_plan_profile(
     "/plans/{plan_id}/profile",
     response_model=PlanProfileOut,
     tags=["plans"],
-    summary="Program, period and status (plan owner's admins and managers)",
+    summary="Program, period and status (plan owner's admins and managers; If-Match)",
+    responses=PRECONDITION_RESPONSES,
 )
 def put_plan_profile(
     plan_id: uuid.UUID,
@@ -111,9 +125,9 @@ def put_plan_profile(
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: PlanVersion,
 ) -> PlanProfileOut:
-    programs.save_plan(session, actor, plan_id, body, parse_if_match(if_match))
+    programs.save_plan(session, actor, plan_id, body, expected)
     session.commit()
     out = programs.read_plan(session, actor, plan_id)
     set_etag(response, out.version)
@@ -221,7 +235,13 @@ def get_plan_goal(
     return out
 
 
-@router.patch("/plans/{plan_id}/goals/{goal_id}", response_model=GoalOut, tags=["goals"])
+@router.patch(
+    "/plans/{plan_id}/goals/{goal_id}",
+    response_model=GoalOut,
+    tags=["goals"],
+    summary="Change a goal's target, currency or period (If-Match)",
+    responses=PRECONDITION_RESPONSES,
+)
 def patch_plan_goal(
     plan_id: uuid.UUID,
     goal_id: uuid.UUID,
@@ -229,9 +249,9 @@ def patch_plan_goal(
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: GoalVersion,
 ) -> GoalOut:
-    goals.update(session, actor, plan_id, goal_id, body, parse_if_match(if_match))
+    goals.update(session, actor, plan_id, goal_id, body, expected)
     session.commit()
     out = goals.read_goal(session, actor, plan_id, goal_id)
     set_etag(response, out.version)
@@ -239,16 +259,20 @@ def patch_plan_goal(
 
 
 @router.delete(
-    "/plans/{plan_id}/goals/{goal_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["goals"]
+    "/plans/{plan_id}/goals/{goal_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["goals"],
+    summary="Delete a goal (If-Match)",
+    responses=PRECONDITION_RESPONSES,
 )
 def delete_plan_goal(
     plan_id: uuid.UUID,
     goal_id: uuid.UUID,
     actor: ApiActor,
     session: DB,
-    if_match: IfMatch = None,
+    expected: GoalVersion,
 ) -> Response:
-    goals.delete(session, actor, plan_id, goal_id, parse_if_match(if_match))
+    goals.delete(session, actor, plan_id, goal_id, expected)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -283,6 +307,7 @@ def get_account_plan(
     response_model=AccountPlanOut,
     tags=["accounts"],
     summary="Objectives and next steps (any active participant; If-Match the plan's version)",
+    responses=PRECONDITION_RESPONSES,
 )
 def put_account_plan(
     account_id: uuid.UUID,
@@ -290,9 +315,9 @@ def put_account_plan(
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: AccountPlanVersion,
 ) -> AccountPlanOut:
-    accounts.save_plan(session, actor, account_id, body, parse_if_match(if_match))
+    accounts.save_plan(session, actor, account_id, body, expected)
     session.commit()
     out = accounts.read_plan(session, actor, account_id)
     set_etag(response, out.version)

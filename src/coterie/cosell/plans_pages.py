@@ -46,7 +46,15 @@ from coterie.records import presenters
 from coterie.records.kinds import KINDS, Kind
 from coterie.records.schemas import RecordOut
 from coterie.web import csrf
-from coterie.web.forms import FORM_ERROR, FormFields, FormInput, errors_from_validation
+from coterie.web.forms import (
+    FORM_ERROR,
+    STALE_FORM,
+    FormFields,
+    FormInput,
+    errors_from_validation,
+    is_stale,
+    problem_message,
+)
 from coterie.web.sessions import PageActor
 from coterie.web.templating import is_htmx, options, redirect, render
 
@@ -74,6 +82,8 @@ STATUSES = [(s.value, s.value.capitalize()) for s in Status]
 
 def _errors(problem: Problem, prefix: str) -> dict[str, str]:
     """A service problem's field paths (`body.target`) as the names of a form's inputs."""
+    if is_stale(problem):
+        return {FORM_ERROR: STALE_FORM}
     found: dict[str, str] = {}
     for error in problem.errors or []:
         path = str(error.get("path", ""))
@@ -84,6 +94,12 @@ def _errors(problem: Problem, prefix: str) -> dict[str, str]:
     if not found:
         found[FORM_ERROR] = problem.detail
     return found
+
+
+def _kept(problem: Problem, inputs: dict[str, str]) -> dict[str, str]:
+    """What the form shows again: the person's inputs, unless someone saved meanwhile (then
+    the latest version, which the form's hidden version now names)."""
+    return {} if is_stale(problem) else inputs
 
 
 def _validation(exc: ValidationError, prefix: str) -> dict[str, str]:
@@ -165,7 +181,6 @@ def _save_program(
     inputs = {
         key: form.text(key) for key in ("program_type", "region", "starts_on", "ends_on", "status")
     }
-    version = form.text("version")
     try:
         data = ProgramProfileIn.model_validate(
             {k: v or None for k, v in inputs.items()}
@@ -174,9 +189,7 @@ def _save_program(
                 "status": inputs["status"] or Status.DRAFT.value,
             }
         )
-        programs.save_program(
-            session, actor, program_id, data, int(version) if version.isdigit() else None
-        )
+        programs.save_program(session, actor, program_id, data, form.version())
     except ValidationError as exc:
         outcome = Outcome(form="profile", errors=_validation(exc, ""), values=inputs)
         return _answer(request, session, actor, "program", program_id, outcome, 422)
@@ -184,7 +197,9 @@ def _save_program(
         session.rollback()
         if problem.status == 404:
             raise
-        outcome = Outcome(form="profile", errors=_errors(problem, ""), values=inputs)
+        outcome = Outcome(
+            form="profile", errors=_errors(problem, ""), values=_kept(problem, inputs)
+        )
         return _answer(request, session, actor, "program", program_id, outcome, problem.status)
     session.commit()
     return _answer(request, session, actor, "program", program_id, Outcome(notice="Profile saved."))
@@ -290,15 +305,12 @@ def _save_plan(
     request: Request, session: Session, actor: Actor, plan_id: uuid.UUID, form: FormFields
 ) -> Response:
     inputs = {key: form.text(key) for key in ("program_id", "period_start", "period_end", "status")}
-    version = form.text("version")
     try:
         data = PlanProfileIn.model_validate(
             {k: v or None for k, v in inputs.items()}
             | {"status": inputs["status"] or Status.DRAFT.value}
         )
-        programs.save_plan(
-            session, actor, plan_id, data, int(version) if version.isdigit() else None
-        )
+        programs.save_plan(session, actor, plan_id, data, form.version())
     except ValidationError as exc:
         outcome = Outcome(form="profile", errors=_validation(exc, ""), values=inputs)
         return _answer(request, session, actor, "plan", plan_id, outcome, 422)
@@ -306,7 +318,9 @@ def _save_plan(
         session.rollback()
         if problem.status == 404:
             raise
-        outcome = Outcome(form="profile", errors=_errors(problem, ""), values=inputs)
+        outcome = Outcome(
+            form="profile", errors=_errors(problem, ""), values=_kept(problem, inputs)
+        )
         return _answer(request, session, actor, "plan", plan_id, outcome, problem.status)
     session.commit()
     return _answer(request, session, actor, "plan", plan_id, Outcome(notice="Plan profile saved."))
@@ -350,15 +364,20 @@ def _add_goal(
 
 
 def _delete_goal(
-    request: Request, session: Session, actor: Actor, plan_id: uuid.UUID, goal_id: str
+    request: Request,
+    session: Session,
+    actor: Actor,
+    plan_id: uuid.UUID,
+    goal_id: str,
+    form: FormFields,
 ) -> Response:
     try:
-        goals.delete(session, actor, plan_id, parse_id(goal_id, "goal"), None)
+        goals.delete(session, actor, plan_id, parse_id(goal_id, "goal"), form.version())
     except Problem as problem:
         session.rollback()
         if problem.status == 404:
             raise
-        outcome = Outcome(errors={FORM_ERROR: problem.detail})
+        outcome = Outcome(errors={FORM_ERROR: problem_message(problem)})
         return _answer(request, session, actor, "plan", plan_id, outcome, problem.status)
     session.commit()
     return _answer(request, session, actor, "plan", plan_id, Outcome(notice="Goal removed."))
@@ -466,12 +485,9 @@ def _save_account_plan(
         )
     objectives = form.text("objectives", strip=False).replace("\r\n", "\n")
     inputs = {"objectives": objectives, "new_step_title": new_title}
-    version = form.text("version")
     try:
         data = AccountPlanIn.model_validate({"objectives": objectives, "next_steps": steps})
-        accounts.save_plan(
-            session, actor, account_id, data, int(version) if version.isdigit() else None
-        )
+        accounts.save_plan(session, actor, account_id, data, form.version())
     except ValidationError as exc:
         errors = {
             ("new_step_title" if key.startswith("next_steps") else key): message
@@ -486,13 +502,7 @@ def _save_account_plan(
         errors = _errors(problem, "")
         if "next_steps" in errors:
             errors["new_step_title"] = errors.pop("next_steps")
-        if problem.status == 412:
-            errors = {
-                FORM_ERROR: "Someone saved this account plan after you opened it. "
-                "The form now shows their version; make your changes again."
-            }
-            inputs = {}
-        outcome = Outcome(form="plan", errors=errors, values=inputs)
+        outcome = Outcome(form="plan", errors=errors, values=_kept(problem, inputs))
         return _answer(request, session, actor, "account", account_id, outcome, problem.status)
     session.commit()
     return _answer(
@@ -565,9 +575,9 @@ def add_goal(
 
 @router.post("/plans/{record_id}/cosell/goals/{goal_id}/delete")
 def delete_goal(
-    request: Request, session: DB, actor: PageActor, record_id: str, goal_id: str
+    request: Request, session: DB, actor: PageActor, form: FormInput, record_id: str, goal_id: str
 ) -> Response:
-    return _delete_goal(request, session, actor, parse_id(record_id, "plan"), goal_id)
+    return _delete_goal(request, session, actor, parse_id(record_id, "plan"), goal_id, form)
 
 
 @router.post("/plans/{record_id}/cosell/links")

@@ -28,6 +28,7 @@ from coterie.cosell.schemas import (
     ProgramProfileOut,
 )
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.problems import forbidden, invalid
 from coterie.models import Record
 from coterie.models.cosell import PlanDetails, ProgramDetails
@@ -102,22 +103,24 @@ def save_program(
     actor: Actor,
     program_id: uuid.UUID,
     data: ProgramProfileIn,
-    if_match: int | None,
+    expected: int,
 ) -> None:
     principal = Principal.of(actor, session)
     _require_manager(session, actor, principal, PROGRAM, program_id, "host")
-    details = program_details(session, principal, program_id)
-    common.check_version("program profile", details.version if details else 0, if_match)
+    details = conditional.claim_singleton(
+        session,
+        program_details(session, principal, program_id),
+        expected,
+        "program profile",
+        lambda: ProgramDetails(record_id=program_id, version=1),
+        rls.as_company(actor.company_id),
+    )
     _check_dates(data.starts_on, data.ends_on, "starts_on", "ends_on")
-    if details is None:
-        details = ProgramDetails(record_id=program_id, version=0)
-        session.add(details)
     details.program_type = data.program_type.value
     details.region = data.region.value if data.region else None
     details.starts_on = data.starts_on
     details.ends_on = data.ends_on
     details.status = data.status.value
-    details.version += 1
     details.updated_at = utcnow()
     details.updated_by_user_id = actor.user_id
     session.flush()
@@ -202,12 +205,18 @@ def read_plan(session: Session, actor: Actor, plan_id: uuid.UUID) -> PlanProfile
 
 
 def save_plan(
-    session: Session, actor: Actor, plan_id: uuid.UUID, data: PlanProfileIn, if_match: int | None
+    session: Session, actor: Actor, plan_id: uuid.UUID, data: PlanProfileIn, expected: int
 ) -> None:
     principal = Principal.of(actor, session)
     record = _require_manager(session, actor, principal, PLAN, plan_id, "plan's owner")
-    details = plan_details(session, principal, plan_id)
-    common.check_version("plan profile", details.version if details else 0, if_match)
+    details = conditional.claim_singleton(
+        session,
+        plan_details(session, principal, plan_id),
+        expected,
+        "plan profile",
+        lambda: PlanDetails(record_id=plan_id, version=1),
+        rls.as_company(actor.company_id),
+    )
     _check_dates(data.period_start, data.period_end, "period_start", "period_end")
     if data.program_id is not None:
         program = common.seen(session, principal, PROGRAM, data.program_id)
@@ -219,14 +228,10 @@ def save_plan(
             raise invalid(
                 "body.program_id", "the plan's owner company is not an active participant of it"
             )
-    if details is None:
-        details = PlanDetails(record_id=plan_id, version=0)
-        session.add(details)
     details.program_id = data.program_id
     details.period_start = data.period_start
     details.period_end = data.period_end
     details.status = data.status.value
-    details.version += 1
     details.updated_at = utcnow()
     details.updated_by_user_id = actor.user_id
     session.flush()

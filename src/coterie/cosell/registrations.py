@@ -20,7 +20,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -38,6 +38,7 @@ from coterie.cosell.lead_schemas import (
     RegistrationStatus,
 )
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import conflict, forbidden, invalid, not_found
 from coterie.models import Participant, Proposal, Record, User
@@ -47,7 +48,6 @@ from coterie.network import partnerships
 from coterie.network.companies import names as _names
 from coterie.records import participants
 from coterie.records.kinds import Kind, ParticipantStatus, ProposalStatus
-from coterie.records.service import stale
 
 OPPORTUNITY = Kind.OPPORTUNITY.value
 DEFAULTS = RegistrationSettingsOut(expiry_days=90, renewal_days=90, max_renewals=2, version=0)
@@ -94,20 +94,19 @@ def settings_of(session: Session, company_id: uuid.UUID) -> RegistrationSettings
 
 
 def save_settings(
-    session: Session, actor: Actor, data: RegistrationSettingsIn, if_match: int | None
+    session: Session, actor: Actor, data: RegistrationSettingsIn, expected: int
 ) -> RegistrationSettingsOut:
     actor.require_role(Role.ADMIN, "change deal registration settings")
-    row = session.get(RegistrationSettings, actor.company_id)
-    current = row.version if row is not None else 0
-    if if_match is not None and if_match != current:
-        raise stale("registration settings", current, if_match)
-    if row is None:
-        row = RegistrationSettings(company_id=actor.company_id, version=0)
-        session.add(row)
+    row = conditional.claim_singleton(
+        session,
+        session.get(RegistrationSettings, actor.company_id),
+        expected,
+        "registration settings",
+        lambda: RegistrationSettings(company_id=actor.company_id, version=1),
+    )
     row.expiry_days = data.expiry_days
     row.renewal_days = data.renewal_days
     row.max_renewals = data.max_renewals
-    row.version = current + 1
     row.updated_at = utcnow()
     row.updated_by_user_id = actor.user_id
     audit.record(
@@ -307,13 +306,12 @@ def _audit(actor: Actor, session: Session, registration: DealRegistration, actio
     )
 
 
-def _check_version(registration: DealRegistration, if_match: int | None) -> None:
-    if if_match is not None and if_match != registration.version:
-        raise stale("deal registration", registration.version, if_match)
-
-
-def _touch(registration: DealRegistration) -> None:
-    registration.version += 1
+def _claim(session: Session, actor: Actor, registration: DealRegistration, expected: int) -> None:
+    """Take the registration at version `expected` (If-Match) before its status is checked:
+    every transition claims it so, and of racing ones exactly one finds the status it needs."""
+    conditional.claim_version(
+        session, registration, expected, "deal registration", rls.as_company(actor.company_id)
+    )
     registration.updated_at = utcnow()
 
 
@@ -412,10 +410,10 @@ def _invite_approver(session: Session, actor: Actor, registration: DealRegistrat
 
 
 def submit(
-    session: Session, actor: Actor, registration_id: uuid.UUID, if_match: int | None
+    session: Session, actor: Actor, registration_id: uuid.UUID, expected: int
 ) -> DealRegistration:
     registration = _as_registering(session, actor, registration_id)
-    _check_version(registration, if_match)
+    _claim(session, actor, registration, expected)
     if registration.status != RegistrationStatus.DRAFT.value:
         raise conflict(
             "invalid-transition",
@@ -423,7 +421,6 @@ def submit(
         )
     registration.status = RegistrationStatus.SUBMITTED.value
     registration.submitted_at = utcnow()
-    _touch(registration)
     _invite_approver(session, actor, registration)
     _audit(actor, session, registration, "registration.submitted")
     _notify_approvers(session, actor, registration)
@@ -431,10 +428,10 @@ def submit(
 
 
 def renew(
-    session: Session, actor: Actor, registration_id: uuid.UUID, if_match: int | None
+    session: Session, actor: Actor, registration_id: uuid.UUID, expected: int
 ) -> DealRegistration:
     registration = _as_registering(session, actor, registration_id)
-    _check_version(registration, if_match)
+    _claim(session, actor, registration, expected)
     status = effective_status(registration, today())
     if status not in (RegistrationStatus.APPROVED, RegistrationStatus.EXPIRED):
         raise conflict(
@@ -451,7 +448,6 @@ def renew(
     registration.status = RegistrationStatus.SUBMITTED.value
     registration.renewal_count += 1
     registration.submitted_at = utcnow()
-    _touch(registration)
     _invite_approver(session, actor, registration)
     _audit(actor, session, registration, "registration.renewal_requested")
     _notify_approvers(session, actor, registration)
@@ -473,11 +469,11 @@ def _decide(
     actor: Actor,
     registration_id: uuid.UUID,
     reason: str,
-    if_match: int | None,
+    expected: int,
     approve: bool,
 ) -> DealRegistration:
     registration = _as_approver(session, actor, registration_id)
-    _check_version(registration, if_match)
+    _claim(session, actor, registration, expected)
     if registration.status != RegistrationStatus.SUBMITTED.value:
         raise conflict(
             "invalid-transition",
@@ -501,7 +497,6 @@ def _decide(
         registration.approved_at = now
     else:
         registration.status = RegistrationStatus.REJECTED.value
-    _touch(registration)
     _audit(
         actor,
         session,
@@ -543,15 +538,15 @@ def _notify_approvers(session: Session, actor: Actor, registration: DealRegistra
 
 
 def approve(
-    session: Session, actor: Actor, registration_id: uuid.UUID, reason: str, if_match: int | None
+    session: Session, actor: Actor, registration_id: uuid.UUID, reason: str, expected: int
 ) -> DealRegistration:
-    return _decide(session, actor, registration_id, reason, if_match, approve=True)
+    return _decide(session, actor, registration_id, reason, expected, approve=True)
 
 
 def reject(
-    session: Session, actor: Actor, registration_id: uuid.UUID, reason: str, if_match: int | None
+    session: Session, actor: Actor, registration_id: uuid.UUID, reason: str, expected: int
 ) -> DealRegistration:
-    return _decide(session, actor, registration_id, reason, if_match, approve=False)
+    return _decide(session, actor, registration_id, reason, expected, approve=False)
 
 
 # -- maintenance ------------------------------------------------------------------------------
@@ -564,27 +559,37 @@ def expire_due(session: Session, on: date | None = None) -> int:
     nothing to anyone, so it runs in the system scope."""
     on = on or today()
     with rls.unsafe_system_scope(session):
-        due = session.scalars(
-            select(DealRegistration)
+        # one conditional UPDATE: a registration renewed meanwhile is no longer approved
+        lapsed = session.execute(
+            update(DealRegistration)
             .where(
                 DealRegistration.status == RegistrationStatus.APPROVED.value,
                 DealRegistration.expires_on.is_not(None),
                 DealRegistration.expires_on < on,
             )
-            .execution_options(**UNSAFE)
+            .values(
+                status=RegistrationStatus.EXPIRED.value,
+                version=DealRegistration.version + 1,
+                updated_at=utcnow(),
+            )
+            .returning(
+                DealRegistration.id,
+                DealRegistration.record_id,
+                DealRegistration.registered_to_company_id,
+                DealRegistration.expires_on,
+            )
+            .execution_options(synchronize_session=False, **UNSAFE)
         ).all()
-        for registration in due:
-            registration.status = RegistrationStatus.EXPIRED.value
-            _touch(registration)
+        for registration_id, record_id, company_id, expires_on in lapsed:
             audit.record(
                 session,
-                company_id=registration.registered_to_company_id,
+                company_id=company_id,
                 actor_user_id=None,
                 action="registration.expired",
                 subject_type="deal_registration",
-                subject_id=registration.id,
-                record=str(registration.record_id),
-                expires_on=str(registration.expires_on),
+                subject_id=registration_id,
+                record=str(record_id),
+                expires_on=str(expires_on),
             )
         session.flush()
-    return len(due)
+    return len(lapsed)

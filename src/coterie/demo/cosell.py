@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 from coterie.activity import comments
 from coterie.activity.schemas import CommentIn
 from coterie.auth.principal import Actor
-from coterie.authz import rls
+from coterie.authz import gate, rls
+from coterie.authz.principal import Principal
 from coterie.config import Settings
 from coterie.cosell import accounts, goals, leads, plans, programs, rates, registrations
 from coterie.cosell.lead_schemas import ConvertIn, RejectReason
@@ -335,11 +336,17 @@ class CoSell:
             participants.accept(self.session, self.actor(email), kind, record_id, partner)
 
     def fill(self, who: str, kind: str, record_id: uuid.UUID, **fields: Any) -> None:
-        records.update_my_space(self.session, self.actor(who), kind, record_id, fields, None)
+        actor = self.actor(who)
+        principal = Principal.of(actor, self.session)
+        space = gate.own_space_for_write(self.session, principal, kind, record_id)
+        records.update_my_space(self.session, actor, kind, record_id, fields, space.version)
 
     def move(self, who: str, kind: str, record_id: uuid.UUID, workflow: uuid.UUID, to: str) -> None:
+        actor = self.actor(who)
+        states = workflows.record_states(self.session, actor, kind, record_id)
+        version = next(s.version for s in states if s.workflow.id == workflow)
         data = MoveIn(to=to, note="")
-        workflows.move(self.session, self.actor(who), kind, record_id, workflow, data, None)
+        workflows.move(self.session, actor, kind, record_id, workflow, data, version)
 
     def approve_pending(self, who: str, record_id: uuid.UUID, comment: str) -> None:
         """`who` approves what its inbox asks of it on the record."""
@@ -365,7 +372,9 @@ class CoSell:
                 audience = CompaniesAudience(companies=[self.cid(d) for d in visibility])
             fields.append(FieldDefinition(key=key, visibility=audience))
         data = templates.TemplateIn(fields=fields)
-        templates.save(self.session, self.actor(admin), kind, data, None)
+        actor = self.actor(admin)
+        version = templates.load(self.session, actor.company_id, kind).version
+        templates.save(self.session, actor, kind, data, version)
 
     # -- the story, in order ----------------------------------------------------------------
 
@@ -446,7 +455,7 @@ class CoSell:
                 ends_on=self.day(245),
                 status=Status.ACTIVE,
             ),
-            None,
+            0,  # its first profile
         )
         self.at(118)
         self.share(MARCUS, "program", program, DIEGO, RAJESH, EITAN)
@@ -509,7 +518,7 @@ class CoSell:
                     ),
                 ],
             ),
-            None,
+            0,  # the account's first plan
         )
 
         self.at(90)
@@ -533,7 +542,7 @@ class CoSell:
                 period_end=self.day(90),
                 status=Status.ACTIVE,
             ),
-            None,
+            0,  # its first profile
         )
         self.fill(MARCUS, "plan", plan, owner=self.uid(MARCUS))
         self.fill(DIEGO, "plan", plan, owner=self.uid(DIEGO))
@@ -821,14 +830,14 @@ class CoSell:
             self.cid(RELAY),
             "Meridian resells the Relay licences with its implementation.",
         )
-        registrations.submit(self.session, rajesh, approved.id, None)
+        registrations.submit(self.session, rajesh, approved.id, approved.version)
         self.at(17)
         registrations.approve(
             self.session,
             self.actor(DIEGO),
             approved.id,
             "Registered to Meridian for 90 days.",
-            None,
+            approved.version,
         )
         self.approved = (approved.id, self.day(-17))
 
@@ -883,7 +892,7 @@ class CoSell:
             self.cid(BASTION),
             "Tidewater operates Bastion as part of its managed security service.",
         )
-        registrations.submit(self.session, tidewater, pending.id, None)
+        registrations.submit(self.session, tidewater, pending.id, pending.version)
         self.at(2)
         self.fill(DIEGO, "opportunity", o2, close_date=self.iso(40))  # slipped
         self.fill(RAJESH, "opportunity", o2, amount=275_000)

@@ -17,6 +17,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coterie.db import Base, UTCDateTime, new_id, utcnow
+from coterie.kit import conditional
 
 
 class RecordChange(Base):
@@ -65,6 +66,7 @@ class Comment(Base):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = conditional.versioned(version)
 
 
 class CommentMention(Base):

@@ -16,6 +16,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coterie.db import Base, UTCDateTime, new_id, utcnow
+from coterie.kit import conditional
 
 
 class LeadDecision(Base):
@@ -85,6 +86,7 @@ class DealRegistration(Base):
     expires_on: Mapped[date | None] = mapped_column(Date)
     renewal_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = conditional.versioned(version)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -100,6 +102,7 @@ class RegistrationSettings(Base):
     renewal_days: Mapped[int] = mapped_column(Integer, default=90)
     max_renewals: Mapped[int] = mapped_column(Integer, default=2)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = conditional.versioned(version)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coterie.db import Base, UTCDateTime, new_id, utcnow
+from coterie.kit import conditional
 
 
 class Record(Base):
@@ -53,6 +54,7 @@ class Record(Base):
     source_company_id: Mapped[uuid.UUID | None] = mapped_column()
     source_record_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = conditional.versioned(version)
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -145,6 +147,7 @@ class Space(Base):
         ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = conditional.versioned(version)
     amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
     stage: Mapped[str | None] = mapped_column(String(60))
@@ -178,6 +181,7 @@ class Template(Base):
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     definition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = conditional.versioned(version)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

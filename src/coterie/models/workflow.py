@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coterie.db import Base, UTCDateTime, new_id, utcnow
+from coterie.kit import conditional
 
 
 class WorkflowDefinition(Base):
@@ -58,6 +59,7 @@ class WorkflowDefinition(Base):
     transitions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = conditional.versioned(version)
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -79,13 +81,26 @@ class RecordWorkflow(Base):
     stage_key: Mapped[str | None] = mapped_column(String(60))
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = conditional.versioned(version)
 
 
 class WorkflowMove(Base):
     """One move of a record on a workflow: done at once, or pending its approvals."""
 
     __tablename__ = "workflow_moves"
-    __table_args__ = (Index("ix_workflow_moves_record_workflow", "record_id", "workflow_id"),)
+    __table_args__ = (
+        Index("ix_workflow_moves_record_workflow", "record_id", "workflow_id"),
+        # at most one move of a record on a workflow waits for approvals (the service claims
+        # the record's state first; this is the database's own word on it)
+        Index(
+            "uq_workflow_moves_one_pending",
+            "record_id",
+            "workflow_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
@@ -163,6 +178,7 @@ class RecordTask(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = conditional.versioned(version)
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -185,5 +201,6 @@ class SavedFilter(Base):
     filter: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     shared_with_company: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = conditional.versioned(version)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,7 @@ from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.config import Settings
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import Problem, conflict, invalid, not_found
 from coterie.mail import delivery, messages
@@ -169,21 +171,44 @@ def _respond(session: Session, actor: Actor, partnership_id: uuid.UUID, verb: st
     return partnership
 
 
+def _transition(
+    session: Session, partnership: Partnership, expected: str, slug: str, **values: Any
+) -> None:
+    """`expected` -> `values["status"]` in one conditional UPDATE: of an accept, a decline and a
+    withdrawal racing on one invitation exactly one applies; the others are 409."""
+    if not conditional.claim_status(session, partnership, [expected], values):
+        now = conditional.current_status(session, partnership)
+        raise conflict(slug, f"This partnership is {now} now, no longer {expected}.")
+
+
 def accept(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partnership:
     partnership = _respond(session, actor, partnership_id, "accept")
-    partnership.status = PartnershipStatus.ACTIVE.value
-    partnership.responded_at = utcnow()
-    partnership.responded_by_id = actor.user_id
+    _transition(
+        session,
+        partnership,
+        PartnershipStatus.PENDING.value,
+        "partnership-not-pending",
+        status=PartnershipStatus.ACTIVE.value,
+        responded_at=utcnow(),
+        responded_by_id=actor.user_id,
+    )
     _audit(session, actor, partnership, "partnership.accepted")
     return partnership
 
 
 def decline(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partnership:
     partnership = _respond(session, actor, partnership_id, "decline")
-    partnership.status = PartnershipStatus.DECLINED.value
-    partnership.responded_at = utcnow()
-    partnership.responded_by_id = actor.user_id
-    partnership.ended_at = partnership.responded_at
+    now = utcnow()
+    _transition(
+        session,
+        partnership,
+        PartnershipStatus.PENDING.value,
+        "partnership-not-pending",
+        status=PartnershipStatus.DECLINED.value,
+        responded_at=now,
+        responded_by_id=actor.user_id,
+        ended_at=now,
+    )
     _audit(session, actor, partnership, "partnership.declined")
     return partnership
 
@@ -204,9 +229,15 @@ def revoke(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partner
             else f"This partnership is already {status}."
         )
         raise conflict("partnership-not-revocable", detail)
-    partnership.status = PartnershipStatus.REVOKED.value
-    partnership.ended_at = utcnow()
-    partnership.ended_by_company_id = actor.company_id
+    _transition(
+        session,
+        partnership,
+        status,
+        "partnership-not-revocable",
+        status=PartnershipStatus.REVOKED.value,
+        ended_at=utcnow(),
+        ended_by_company_id=actor.company_id,
+    )
     if status == PartnershipStatus.ACTIVE.value:
         from coterie.policies.service import reapply_all_kinds
 

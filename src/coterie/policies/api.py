@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB, AppSettings, reads_only
+from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
 from coterie.policies import service
 from coterie.policies.schemas import RuleIn, RuleOut, RulePreview, TeamIn, TeamOut, TeamPatch
-from coterie.records.api import IfMatch, parse_if_match
 from coterie.records.kinds import Kind
 
 router = APIRouter()
@@ -80,33 +81,57 @@ def preview_rule(body: RuleIn, actor: ApiActor, session: DB, settings: AppSettin
     tags=["rules"],
     summary="Create a visibility or auto-share rule; it applies at once",
 )
-def create_rule(body: RuleIn, actor: ApiActor, session: DB, settings: AppSettings) -> RuleOut:
+def create_rule(
+    body: RuleIn, actor: ApiActor, session: DB, settings: AppSettings, response: Response
+) -> RuleOut:
     rule = service.create_rule(session, settings, actor, body)
     session.commit()
+    set_etag(response, rule.version)
     return service.rule_out(rule)
 
 
+RuleVersion = Annotated[int, expected_version("the rule's ETag from GET /api/v1/rules/{id}")]
+
+
 @router.get("/rules/{rule_id}", response_model=RuleOut, tags=["rules"])
-def get_rule(rule_id: uuid.UUID, actor: ApiActor, session: DB) -> RuleOut:
-    return service.rule_out(service.get_rule(session, actor, rule_id))
+def get_rule(rule_id: uuid.UUID, actor: ApiActor, session: DB, response: Response) -> RuleOut:
+    rule = service.get_rule(session, actor, rule_id)
+    set_etag(response, rule.version)
+    return service.rule_out(rule)
 
 
-@router.put("/rules/{rule_id}", response_model=RuleOut, tags=["rules"], summary="Replace a rule")
+@router.put(
+    "/rules/{rule_id}",
+    response_model=RuleOut,
+    tags=["rules"],
+    summary="Replace a rule (If-Match: its ETag)",
+    responses=PRECONDITION_RESPONSES,
+)
 def update_rule(
     rule_id: uuid.UUID,
     body: RuleIn,
     actor: ApiActor,
     session: DB,
     settings: AppSettings,
-    if_match: IfMatch = None,
+    response: Response,
+    expected: RuleVersion,
 ) -> RuleOut:
-    rule = service.update_rule(session, settings, actor, rule_id, body, parse_if_match(if_match))
+    rule = service.update_rule(session, settings, actor, rule_id, body, expected)
     session.commit()
+    set_etag(response, rule.version)
     return service.rule_out(rule)
 
 
-@router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["rules"])
-def delete_rule(rule_id: uuid.UUID, actor: ApiActor, session: DB) -> Response:
-    service.delete_rule(session, actor, rule_id)
+@router.delete(
+    "/rules/{rule_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["rules"],
+    summary="Delete a rule (If-Match: its ETag)",
+    responses=PRECONDITION_RESPONSES,
+)
+def delete_rule(
+    rule_id: uuid.UUID, actor: ApiActor, session: DB, expected: RuleVersion
+) -> Response:
+    service.delete_rule(session, actor, rule_id, expected)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -33,7 +33,13 @@ from coterie.policies.schemas import RuleIn, TeamIn, TeamPatch
 from coterie.records import presenters, templates
 from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.web import csrf
-from coterie.web.forms import FORM_ERROR, FormFields, FormInput, errors_from_validation
+from coterie.web.forms import (
+    FORM_ERROR,
+    FormFields,
+    FormInput,
+    errors_from_validation,
+    problem_message,
+)
 from coterie.web.sessions import PageActor
 from coterie.web.templating import redirect, render
 
@@ -469,11 +475,10 @@ def _rule_action(
     rule = service.get_rule(session, actor, rid)
     back = f"{RULES_URL}?kind={rule.kind}"
     name = rule.name
-    version_text = form.text("version")
-    version = int(version_text) if version_text.isdigit() and len(version_text) < 12 else None
     try:
+        version = form.version()
         if action == "delete":
-            service.delete_rule(session, actor, rid)
+            service.delete_rule(session, actor, rid, version)
             message = f"Rule “{name}” deleted."
         else:
             data = RuleIn.model_validate(
@@ -497,10 +502,7 @@ def _rule_action(
         )
     except Problem as problem:
         session.rollback()
-        detail = problem.detail
-        if problem.status == 412:
-            detail = "Someone changed this rule after you opened the page; here it is again."
-        return redirect(request, back, detail, "error")
+        return redirect(request, back, problem_message(problem), "error")
     session.commit()
     return redirect(request, back, message)
 

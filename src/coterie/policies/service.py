@@ -22,6 +22,7 @@ from coterie.authz.catalog import catalog
 from coterie.authz.principal import AUTO_SHARE, VISIBILITY, per_user_kinds
 from coterie.config import Settings
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.problems import Problem, conflict, invalid, not_found
 from coterie.models import AccessRule, Partnership, Team, TeamMember, User
 from coterie.models.vocabulary import PartnershipStatus, Role
@@ -212,17 +213,11 @@ def update_rule(
     actor: Actor,
     rule_id: uuid.UUID,
     data: RuleIn,
-    if_match: int | None,
+    expected: int,
 ) -> AccessRule:
     actor.require_role(Role.ADMIN, "change access rules")
     rule = get_rule(session, actor, rule_id)
-    if if_match is not None and if_match != rule.version:
-        raise Problem(
-            412,
-            "version-mismatch",
-            "Precondition failed",
-            f"The rule is at version {rule.version}.",
-        )
+    conditional.claim_version(session, rule, expected, "rule")
     if data.kind.value != rule.kind:
         raise invalid("body.kind", "cannot change; create a new rule for another kind")
     _validate(session, settings, actor, data)
@@ -234,16 +229,16 @@ def update_rule(
     rule.permission = data.permission
     rule.partnership_id = data.partnership_id
     rule.enabled = data.enabled
-    rule.version += 1
     rule.updated_at = utcnow()
     _reapply_for(session, actor, rule.kind, types)
     _audit(session, actor, rule, "rule.updated")
     return rule
 
 
-def delete_rule(session: Session, actor: Actor, rule_id: uuid.UUID) -> None:
+def delete_rule(session: Session, actor: Actor, rule_id: uuid.UUID, expected: int) -> None:
     actor.require_role(Role.ADMIN, "delete access rules")
     rule = get_rule(session, actor, rule_id)
+    conditional.claim_version(session, rule, expected, "rule")
     kind, type_ = rule.kind, rule.type
     _audit(session, actor, rule, "rule.deleted")
     session.delete(rule)

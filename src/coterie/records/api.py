@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from coterie.kit.problems import invalid
+from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
 from coterie.records import export, query, service, templates
 from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.records.schemas import (
@@ -25,7 +25,6 @@ from coterie.records.templates import TemplateIn, TemplateOut
 
 router = APIRouter()
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="The version you read")]
 FilterParam = Annotated[
     str | None,
     Query(
@@ -54,18 +53,9 @@ FIELD_NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def parse_if_match(value: str | None) -> int | None:
-    if value is None:
-        return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise invalid("header.If-Match", "must be the version number you read, e.g. 3")
-    return int(text)
-
-
-def set_etag(response: Response, version: int) -> None:
-    """The version a client sends back as `If-Match`."""
-    response.headers["ETag"] = f'"{version}"'
+TemplateVersion = Annotated[
+    int, expected_version("the template's ETag from GET /api/v1/templates/{kind} (0: none yet)")
+]
 
 
 def _kind_routes(info: KindInfo) -> APIRouter:
@@ -155,8 +145,16 @@ def _kind_routes(info: KindInfo) -> APIRouter:
         set_etag(response, out.version)
         return out
 
+    record_version = expected_version(f"the record's ETag from GET /api/v1/{info.plural}/{{id}}")
+    space_version = expected_version(
+        f"your space's version (the `version` of your space in GET /api/v1/{info.plural}/{{id}})"
+    )
+
     @routes.patch(
-        "/{record_id}", response_model=RecordOut, summary="Edit the shared core (owner company)"
+        "/{record_id}",
+        response_model=RecordOut,
+        summary="Edit the shared core (owner company; If-Match: the record's ETag)",
+        responses=PRECONDITION_RESPONSES,
     )
     def patch(
         record_id: uuid.UUID,
@@ -164,9 +162,9 @@ def _kind_routes(info: KindInfo) -> APIRouter:
         actor: ApiActor,
         session: DB,
         response: Response,
-        if_match: IfMatch = None,
+        expected: int = record_version,
     ) -> RecordOut:
-        service.update_core(session, actor, kind, record_id, body, parse_if_match(if_match))
+        service.update_core(session, actor, kind, record_id, body, expected)
         session.commit()
         out = service.read(session, actor, kind, record_id)
         set_etag(response, out.version)
@@ -176,17 +174,16 @@ def _kind_routes(info: KindInfo) -> APIRouter:
         "/{record_id}/spaces/mine",
         response_model=RecordOut,
         summary="Edit my company's own space (If-Match: my space's version)",
+        responses=PRECONDITION_RESPONSES,
     )
     def patch_my_space(
         record_id: uuid.UUID,
         body: SpacePatch,
         actor: ApiActor,
         session: DB,
-        if_match: IfMatch = None,
+        expected: int = space_version,
     ) -> RecordOut:
-        service.update_my_space(
-            session, actor, kind, record_id, body.fields, parse_if_match(if_match)
-        )
+        service.update_my_space(session, actor, kind, record_id, body.fields, expected)
         session.commit()
         return service.read(session, actor, kind, record_id)
 
@@ -208,7 +205,8 @@ def get_template(kind: Kind, actor: ApiActor, session: DB, response: Response) -
     "/templates/{kind}",
     response_model=TemplateOut,
     tags=["templates"],
-    summary="Replace my company's template for a kind (admins)",
+    summary="Replace my company's template for a kind (admins; If-Match: its ETag, 0 at first)",
+    responses=PRECONDITION_RESPONSES,
 )
 def put_template(
     kind: Kind,
@@ -216,9 +214,9 @@ def put_template(
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: TemplateVersion,
 ) -> TemplateOut:
-    template = templates.save(session, actor, kind.value, body, parse_if_match(if_match))
+    template = templates.save(session, actor, kind.value, body, expected)
     session.commit()
     set_etag(response, template.version)
     return template.out()

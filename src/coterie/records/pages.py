@@ -27,6 +27,7 @@ from coterie.auth.preferences import read as read_preferences
 from coterie.auth.principal import Actor
 from coterie.deps import DB
 from coterie.kit import text_input
+from coterie.kit.preconditions import version_in
 from coterie.kit.problems import Problem
 from coterie.models.workflow import SavedFilter
 from coterie.network.companies import names as company_names
@@ -36,7 +37,13 @@ from coterie.records.kinds import KINDS, KindInfo, ParticipantStatus
 from coterie.records.presenters import FieldView, Inputs
 from coterie.records.schemas import RecordCreate, RecordOut, RecordPatch, SpaceOut
 from coterie.web import csrf
-from coterie.web.forms import FORM_ERROR, FormFields, FormInput, errors_from_validation
+from coterie.web.forms import (
+    FORM_ERROR,
+    FormFields,
+    FormInput,
+    errors_from_validation,
+    problem_message,
+)
 from coterie.web.sessions import PageActor
 from coterie.web.templating import is_htmx, redirect, render
 from coterie.workflows import filters
@@ -61,11 +68,6 @@ def _url(info: KindInfo, record_id: uuid.UUID | str | None = None, *parts: str) 
     if record_id is not None:
         path += f"/{record_id}"
     return "/".join([path, *parts])
-
-
-def _version(form: FormFields) -> int | None:
-    text = form.text("version")
-    return int(text) if text.isdigit() and len(text) < 12 else None
 
 
 def _rolled_back(session: Session) -> None:
@@ -450,18 +452,23 @@ def _save_view(
 
 
 def _delete_view(
-    request: Request, session: Session, actor: Actor, info: KindInfo, view_id: str
+    request: Request,
+    session: Session,
+    actor: Actor,
+    info: KindInfo,
+    view_id: str,
+    form: FormFields,
 ) -> Response:
     vid = parse_id(view_id, "saved view")
     try:
         saved = filters.get(session, actor, vid)
         name = saved.name
-        filters.delete(session, actor, vid, None)
+        filters.delete(session, actor, vid, form.version())
     except Problem as problem:
         _rolled_back(session)
         if problem.status == 404:
             raise
-        return redirect(request, f"{_url(info)}?view={vid}", problem.detail, "error")
+        return redirect(request, f"{_url(info)}?view={vid}", problem_message(problem), "error")
     session.commit()
     message = f"View “{name}” deleted."
     if not is_htmx(request):
@@ -718,7 +725,7 @@ def _save_core(
         for key, value in submitted.items()
         if value != before[key]
     }
-    version = _version(form)
+    version = version_in(form.text("version"))
     if version is None:
         errors = {FORM_ERROR: "This form lost its version number; reload the page and retry."}
         return _respond(request, session, actor, view, "core", Panel(True, submitted, errors), 422)
@@ -761,7 +768,7 @@ def _save_space(
     rid = parse_id(record_id, kind)
     view = _view(session, actor, info, rid)
     patch, inputs = presenters.changes(view.fields, form)
-    version = _version(form)
+    version = version_in(form.text("version"))
     if version is None:
         errors = {FORM_ERROR: "This form lost its version number; reload the page and retry."}
         return _respond(request, session, actor, view, "space", Panel(True, inputs, errors), 422)
@@ -803,8 +810,10 @@ def _routes(info: KindInfo) -> APIRouter:
         return _save_view(request, session, actor, info, form)
 
     @routes.post(base + "/views/{view_id}/delete")
-    def delete_view(request: Request, session: DB, actor: PageActor, view_id: str) -> Response:
-        return _delete_view(request, session, actor, info, view_id)
+    def delete_view(
+        request: Request, session: DB, actor: PageActor, form: FormInput, view_id: str
+    ) -> Response:
+        return _delete_view(request, session, actor, info, view_id, form)
 
     @routes.get(base + "/export")
     def export_page(

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from coterie import audit
 from coterie.activity import changes as activity_changes
 from coterie.auth.principal import Actor
-from coterie.authz import gate, grants
+from coterie.authz import gate, grants, rls
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.pagination import SortKey
 from coterie.kit.problems import Problem, forbidden, invalid
 from coterie.models import Company, Participant, Record, RecordAccess, Space, Template
@@ -35,16 +36,6 @@ from coterie.records.schemas import (
 from coterie.workflows import integration as workflow_rules
 
 LIST_ORDER = (SortKey(RecordAccess.record_id, is_uuid=True),)
-
-
-def stale(what: str, current: int, given: int) -> Problem:
-    return Problem(
-        412,
-        "version-mismatch",
-        "Precondition failed",
-        f"The {what} is at version {current}, not {given}: someone changed it; reload and retry.",
-        current_version=current,
-    )
 
 
 def _check_account(
@@ -251,17 +242,21 @@ def update_core(
     kind: str,
     record_id: uuid.UUID,
     patch: RecordPatch,
-    if_match: int | None,
+    expected: int,
 ) -> Record:
+    """Edit the shared core at version `expected` (the client's If-Match): the record is claimed
+    by one conditional UPDATE before anything else is written (`kit.conditional`)."""
     principal = Principal.of(actor, session)
     record = gate.require_edit(session, principal, kind, record_id)
     if record.owner_company_id != actor.company_id:
         raise forbidden(
             "Only the owner company edits the shared core; edit your own space instead."
         )
-    if if_match is not None and if_match != record.version:
-        raise stale("record", record.version, if_match)
     changes = patch.model_dump(exclude_unset=True)
+    if not changes:
+        conditional.check_version(record, expected, "record")
+        return record
+    conditional.claim_version(session, record, expected, "record", rls.as_company(actor.company_id))
     if "motion" in changes:
         _check_motion(kind, changes["motion"])
     if "joint_stage" in changes:
@@ -270,21 +265,20 @@ def update_core(
         if changes["account_id"] == record.id:
             raise invalid("body.account_id", "cannot be the record itself")
         _check_account(session, principal, changes["account_id"], "body.account_id")
+    for key in ("title", "customer_name", "description"):
+        if key in changes and changes[key] is None:
+            raise invalid(f"body.{key}", "cannot be null")
     activity_changes.core_changing(session, actor, record, changes)
     joint_stage_before = record.joint_stage
     for key, value in changes.items():
-        if key in {"title", "customer_name", "description"} and value is None:
-            raise invalid(f"body.{key}", "cannot be null")
         setattr(record, key, value)
     workflow_rules.joint_stage_changed(session, actor, record, joint_stage_before)
-    if changes:
-        record.version += 1
-        record.updated_at = utcnow()
-        search.index_core(session, record)
-        grants.after_write(
-            session, record.id, kind, acting_user_id=actor.user_id, participants_changed=False
-        )
-        _audit(session, actor, record, "record.updated", fields=sorted(changes))
+    record.updated_at = utcnow()
+    search.index_core(session, record)
+    grants.after_write(
+        session, record.id, kind, acting_user_id=actor.user_id, participants_changed=False
+    )
+    _audit(session, actor, record, "record.updated", fields=sorted(changes))
     return record
 
 
@@ -294,12 +288,13 @@ def update_my_space(
     kind: str,
     record_id: uuid.UUID,
     fields: dict[str, Any],
-    if_match: int | None,
+    expected: int,
 ) -> None:
+    """Edit my company's space at version `expected` (the client's If-Match); a change claims
+    the space by one conditional UPDATE, a no-op only checks the version."""
     principal = Principal.of(actor, session)
     space = gate.own_space_for_write(session, principal, kind, record_id)
-    if if_match is not None and if_match != space.version:
-        raise stale("space", space.version, if_match)
+    conditional.check_version(space, expected, "space")
     template = templates.load(session, actor.company_id, kind)
     stage_before = space.stage
     changed = values.apply(
@@ -308,7 +303,9 @@ def update_my_space(
     # right after apply, before anything flushes: the change log reads the attribute history
     activity_changes.space_changed(session, actor, kind, space, changed)
     if changed:
-        space.version += 1
+        conditional.claim_version(
+            session, space, expected, "space", rls.as_company(actor.company_id)
+        )
         space.updated_at = utcnow()
         space.updated_by_user_id = actor.user_id
         workflow_rules.space_stage_changed(session, actor, kind, space, stage_before)

@@ -30,7 +30,13 @@ from coterie.records.fields import (
 from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.records.templates import CompanyTemplate, TemplateIn
 from coterie.web import csrf
-from coterie.web.forms import FORM_ERROR, FormFields, FormInput, errors_from_validation
+from coterie.web.forms import (
+    FORM_ERROR,
+    FormFields,
+    FormInput,
+    errors_from_validation,
+    is_stale,
+)
 from coterie.web.sessions import PageActor
 from coterie.web.templating import redirect, render
 
@@ -171,7 +177,7 @@ def _save(
     actor: Actor,
     info: KindInfo,
     fields: list[FieldDefinition],
-    version: int | None,
+    version: int,
 ) -> None:
     try:
         data = TemplateIn(fields=fields)
@@ -179,11 +185,6 @@ def _save(
         message = str(exc.errors()[0].get("msg", "is not valid"))
         raise Problem(422, "validation-error", "Invalid request", f"Template: {message}") from exc
     templates.save(session, actor, info.kind.value, data, version)
-
-
-def _version(form: FormFields) -> int | None:
-    text = form.text("version")
-    return int(text) if text.isdigit() and len(text) < 12 else None
 
 
 def _save_fields(
@@ -197,7 +198,7 @@ def _save_fields(
 ) -> Response:
     """Save `fields` as the template and go back to it with `message`, or say why not."""
     try:
-        _save(session, actor, info, fields, _version(form))
+        _save(session, actor, info, fields, form.version())
     except Problem as problem:
         session.rollback()
         return _refused(request, info, problem)
@@ -206,7 +207,7 @@ def _save_fields(
 
 
 def _refused(request: Request, info: KindInfo, problem: Problem) -> Response:
-    if problem.status == 412:
+    if is_stale(problem):
         message = (
             "Not saved: another admin changed this template after you opened it. "
             "Here is the latest version; make your change again."
@@ -259,7 +260,7 @@ def save_visibility(
     if [f.visibility for f in fields] == [f.visibility for f in current.fields]:
         return redirect(request, _url(info), "Nothing changed.", "info")
     try:
-        _save(session, actor, info, fields, _version(form))
+        _save(session, actor, info, fields, form.version())
     except Problem as problem:
         session.rollback()
         if problem.status != 422:
@@ -405,7 +406,7 @@ def add_field(
     fields = [*current.fields, definition]
     restored = any(f.key == key for f in current.retired)
     try:
-        _save(session, actor, info, fields, _version(form))
+        _save(session, actor, info, fields, form.version())
     except Problem as problem:
         session.rollback()
         if problem.status != 422:

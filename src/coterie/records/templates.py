@@ -37,8 +37,8 @@ from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz.gate import OwnFieldPolicy
 from coterie.db import utcnow
-from coterie.kit import txcache
-from coterie.kit.problems import Problem, invalid
+from coterie.kit import conditional, txcache
+from coterie.kit.problems import invalid
 from coterie.models import Company, FieldShare, Template
 from coterie.models.vocabulary import Role
 from coterie.records.fields import (
@@ -157,13 +157,17 @@ def _transaction(session: Session) -> SessionTransaction | None:
     return transaction
 
 
+def _mark_written(session: Session) -> None:
+    transaction = _transaction(session)
+    if transaction is not None:
+        session.info[_WROTE] = weakref.ref(transaction)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_written(session: Session, _context: UOWTransaction) -> None:
     written = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(instance, Template) for instance in written):
-        transaction = _transaction(session)
-        if transaction is not None:
-            session.info[_WROTE] = weakref.ref(transaction)
+        _mark_written(session)
 
 
 def _may_share(session: Session) -> bool:
@@ -234,17 +238,15 @@ def load(session: Session, company_id: uuid.UUID, kind: str) -> CompanyTemplate:
 
 
 def save(
-    session: Session, actor: Actor, kind: str, data: TemplateIn, if_match: int | None
+    session: Session, actor: Actor, kind: str, data: TemplateIn, expected: int
 ) -> CompanyTemplate:
+    """Replace the company's template for `kind` at version `expected` (If-Match; 0 when it
+    has none yet): the first save inserts the row, which only one of racing saves can do; a
+    later one claims the row by a conditional UPDATE (`kit.conditional`)."""
     actor.require_role(Role.ADMIN, "change templates")
     current = load(session, actor.company_id, kind)
-    if if_match is not None and if_match != current.version:
-        raise Problem(
-            412,
-            "version-mismatch",
-            "Template changed",
-            f"The template is at version {current.version}, not {if_match}; reload and retry.",
-        )
+    if expected != current.version:
+        raise conditional.stale("template", current.version, expected)
     _validate(session, actor, data)
     known_types = {f.key: f.type for f in [*current.fields, *current.retired] if not f.is_standard}
     for i, field in enumerate(data.fields):
@@ -265,14 +267,27 @@ def save(
         "fields": [f.model_dump(mode="json") for f in data.fields],
         "retired": [f.model_dump(mode="json") for f in retired.values()],
     }
+    now = utcnow()
     row = session.get(Template, (actor.company_id, kind))
     if row is None:
-        row = Template(company_id=actor.company_id, kind=kind, version=0)
-        session.add(row)
-    row.definition = stored
-    row.version += 1
-    row.updated_at = utcnow()
-    row.updated_by_user_id = actor.user_id
+        row = conditional.create_once(
+            session,
+            Template(
+                company_id=actor.company_id,
+                kind=kind,
+                definition=stored,
+                version=1,
+                updated_at=now,
+                updated_by_user_id=actor.user_id,
+            ),
+            "template",
+        )
+        _mark_written(session)  # the INSERT was no ORM flush: say so to the parsed cache
+    else:
+        conditional.claim_version(session, row, expected, "template")
+        row.definition = stored
+        row.updated_at = now
+        row.updated_by_user_id = actor.user_id
     saved = CompanyTemplate(kind, row.version, list(data.fields), list(retired.values()))
     _compile_shares(session, actor.company_id, saved)
     audit.record(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.deps import DB
+from coterie.kit import conditional
 from coterie.kit.problems import Problem
 from coterie.network.pages import parse_id
 from coterie.reports import dashboards, saved
@@ -32,10 +33,13 @@ from coterie.reports.saved import SharedWith
 from coterie.web import csrf
 from coterie.web.forms import (
     FORM_ERROR,
+    STALE_FORM,
     FormFields,
     FormInput,
     errors_from_problem,
     errors_from_validation,
+    is_stale,
+    problem_message,
 )
 from coterie.web.sessions import PageActor
 from coterie.web.templating import redirect, render
@@ -281,23 +285,22 @@ def _edit_board(
     Saved only at the version the form was read at: a dashboard changed meanwhile is shown
     again as it is now, with the message, rather than overwritten."""
     board = dashboards.to_out(session, actor, dashboards.get(session, actor, board_id))  # 404
-    version = form.text("version")
-    if_match = int(version) if version.isdigit() else None
     status_code = 422
     try:
         if not board.can_edit:
             status_code = 403
             raise _FormError({FORM_ERROR: "Only the dashboard's owner can change it."})
-        saved.check_version("dashboard", board.version, if_match)  # before reading the change
+        version = form.version()
+        conditional.check_version(board, version, "dashboard")  # before reading the change
         data = DashboardIn.model_validate(_stored_input(board) | change(board))
-        dashboards.update(session, actor, board_id, data, if_match)
+        dashboards.update(session, actor, board_id, data, version)
     except _FormError as exc:
         errors = exc.errors
     except ValidationError as exc:
         errors = _board_errors(errors_from_validation(exc), "report_id")
     except Problem as problem:
         session.rollback()
-        if problem.status not in (403, 412, 422):
+        if problem.status not in (403, 412, 422, 428):
             raise
         status_code = problem.status
         errors = _board_errors(errors_from_problem(problem), "report_id")
@@ -307,11 +310,8 @@ def _edit_board(
                 FORM_ERROR: f"The report of panel {stale + 1} was deleted or is no longer shared "
                 "with you: remove that panel first."
             }
-        if problem.status == 412:
-            errors = {
-                FORM_ERROR: "Someone changed this dashboard meanwhile. It is shown below as it "
-                "is now: make your change again."
-            }
+        if is_stale(problem):
+            errors = {FORM_ERROR: STALE_FORM}
     else:
         session.commit()
         return redirect(request, f"/dashboards/{board_id}", message)
@@ -398,8 +398,15 @@ def edit_panels(
 
 @router.post("/dashboards/{dashboard_id}/delete")
 def delete_dashboard(
-    request: Request, session: DB, actor: PageActor, dashboard_id: str
+    request: Request, session: DB, actor: PageActor, form: FormInput, dashboard_id: str
 ) -> Response:
-    dashboards.remove(session, actor, parse_id(dashboard_id, "dashboard"), None)
+    board_id = parse_id(dashboard_id, "dashboard")
+    try:
+        dashboards.remove(session, actor, board_id, form.version())
+    except Problem as problem:
+        session.rollback()
+        if problem.status in (403, 404):
+            raise
+        return redirect(request, f"/dashboards/{board_id}", problem_message(problem), "error")
     session.commit()
     return redirect(request, "/reports", "Dashboard deleted.")

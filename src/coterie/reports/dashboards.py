@@ -32,6 +32,7 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.problems import Problem, invalid, not_found
 from coterie.models import Company, Participant, Record
 from coterie.models.cosell import PlanDetails, PlanRecord
@@ -297,25 +298,24 @@ def _require_edit(actor: Actor, board: Dashboard) -> None:
 
 
 def update(
-    session: Session, actor: Actor, dashboard_id: uuid.UUID, data: DashboardIn, if_match: int | None
+    session: Session, actor: Actor, dashboard_id: uuid.UUID, data: DashboardIn, expected: int
 ) -> Dashboard:
     board = get(session, actor, dashboard_id)
     _require_edit(actor, board)
-    saved.check_version("dashboard", board.version, if_match)
+    conditional.claim_version(session, board, expected, "dashboard")
     _check(session, actor, data)
     board.panels, board.filters = _dump(data)
     board.name = data.name
-    board.version += 1
     board.updated_at = utcnow()
     saved.set_shares(session, DASHBOARD, board.id, data.shared_with)
     _audit(session, actor, board, "dashboard.updated")
     return board
 
 
-def remove(session: Session, actor: Actor, dashboard_id: uuid.UUID, if_match: int | None) -> None:
+def remove(session: Session, actor: Actor, dashboard_id: uuid.UUID, expected: int) -> None:
     board = get(session, actor, dashboard_id)
     _require_edit(actor, board)
-    saved.check_version("dashboard", board.version, if_match)
+    conditional.claim_version(session, board, expected, "dashboard")
     _audit(session, actor, board, "dashboard.deleted")
     saved.set_shares(session, DASHBOARD, board.id, SharedWith())
     session.delete(board)

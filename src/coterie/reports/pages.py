@@ -39,6 +39,8 @@ from coterie.web.forms import (
     FormFields,
     FormInput,
     errors_from_validation,
+    is_stale,
+    problem_message,
 )
 from coterie.web.sessions import PageActor
 from coterie.web.templating import redirect, render
@@ -523,29 +525,41 @@ def update_report(
     report_uuid = parse_id(report_id, "report")
     out = saved.to_out(session, actor, saved.get(session, actor, report_uuid))
     values, data, errors = read_builder_form(form)
-    version = form.text("version")
     if data is None:
         return builder_page(
             request, session, actor, values=values, errors=errors, report=out, status_code=422
         )
     try:
-        saved.update(session, actor, report_uuid, data, int(version) if version.isdigit() else None)
+        saved.update(session, actor, report_uuid, data, form.version())
     except Problem as problem:
         session.rollback()
         errors = _problem_errors(problem)
-        if problem.status == 412:
-            errors = {"form": "Someone changed this report meanwhile: reload it and try again."}
+        if is_stale(problem):
+            errors = {
+                "form": "Someone changed this report since you opened it, so nothing was "
+                "saved. Save again to replace their version with yours, or reload the page "
+                "to see theirs."
+            }
         return builder_page(
             request, session, actor, values=values, errors=errors, report=out,
-            status_code=problem.status if problem.status in (403, 412) else 422,
+            status_code=problem.status if problem.status in (403, 412, 428) else 422,
         )  # fmt: skip
     session.commit()
     return redirect(request, f"/reports/{report_uuid}", "Report saved.")
 
 
 @router.post("/reports/{report_id}/delete")
-def delete_report(request: Request, session: DB, actor: PageActor, report_id: str) -> Response:
-    saved.remove(session, actor, parse_id(report_id, "report"), None)
+def delete_report(
+    request: Request, session: DB, actor: PageActor, form: FormInput, report_id: str
+) -> Response:
+    report_uuid = parse_id(report_id, "report")
+    try:
+        saved.remove(session, actor, report_uuid, form.version())
+    except Problem as problem:
+        session.rollback()
+        if problem.status in (403, 404):
+            raise
+        return redirect(request, f"/reports/{report_uuid}", problem_message(problem), "error")
     session.commit()
     return redirect(request, "/reports", "Report deleted.")
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.problems import Problem, invalid, not_found
 from coterie.models import Company, User
 from coterie.models.report import ReportShare, SavedReport
@@ -171,13 +172,6 @@ def may_edit(actor: Actor, company_id: uuid.UUID, owner_user_id: uuid.UUID | Non
     return owner_user_id == actor.user_id or (owner_user_id is None and actor.has_role(Role.ADMIN))
 
 
-def check_version(what: str, current: int, if_match: int | None) -> None:
-    if if_match is not None and if_match != current:
-        raise Problem(
-            412, "version-mismatch", "Precondition failed", f"The {what} is at version {current}."
-        )
-
-
 # --- saved reports -------------------------------------------------------------------------
 
 
@@ -244,26 +238,25 @@ def create(session: Session, actor: Actor, data: SavedReportIn) -> SavedReport:
 
 
 def update(
-    session: Session, actor: Actor, report_id: uuid.UUID, data: SavedReportIn, if_match: int | None
+    session: Session, actor: Actor, report_id: uuid.UUID, data: SavedReportIn, expected: int
 ) -> SavedReport:
     report = get(session, actor, report_id)
     _require_edit(actor, report)
-    check_version("report", report.version, if_match)
+    conditional.claim_version(session, report, expected, "report")
     check_shares(session, actor, data.shared_with)
     report.name = data.name
     report.definition = data.definition.model_dump(mode="json", exclude_defaults=True)
     report.chart_type = data.chart_type
-    report.version += 1
     report.updated_at = utcnow()
     set_shares(session, REPORT, report.id, data.shared_with)
     _audit(session, actor, report, "report.updated")
     return report
 
 
-def remove(session: Session, actor: Actor, report_id: uuid.UUID, if_match: int | None) -> None:
+def remove(session: Session, actor: Actor, report_id: uuid.UUID, expected: int) -> None:
     report = get(session, actor, report_id)
     _require_edit(actor, report)
-    check_version("report", report.version, if_match)
+    conditional.claim_version(session, report, expected, "report")
     _audit(session, actor, report, "report.deleted")
     set_shares(session, REPORT, report.id, SharedWith())
     session.delete(report)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Response, status
 
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB, reads_only
-from coterie.records.api import IfMatch, parse_if_match, set_etag
+from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
 from coterie.reports import dashboards, saved
 from coterie.reports.dashboards import DashboardIn, DashboardOut, DashboardRunOut, FilterBar
 from coterie.reports.saved import SavedReportIn, SavedReportOut
 from coterie.reports.schemas import ReportOut
 
 router = APIRouter()
+ReportVersion = Annotated[int, expected_version("the report's ETag from GET /api/v1/reports/{id}")]
+DashboardVersion = Annotated[
+    int, expected_version("the dashboard's ETag from GET /api/v1/dashboards/{id}")
+]
 
 
 @router.get(
@@ -57,6 +62,7 @@ def get_report(
     response_model=SavedReportOut,
     tags=["reports"],
     summary="Replace a saved report (its owner only; If-Match: the version read)",
+    responses=PRECONDITION_RESPONSES,
 )
 def update_report(
     report_id: uuid.UUID,
@@ -64,19 +70,25 @@ def update_report(
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: ReportVersion,
 ) -> SavedReportOut:
-    report = saved.update(session, actor, report_id, body, parse_if_match(if_match))
+    report = saved.update(session, actor, report_id, body, expected)
     session.commit()
     set_etag(response, report.version)
     return saved.to_out(session, actor, report)
 
 
-@router.delete("/reports/{report_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["reports"])
+@router.delete(
+    "/reports/{report_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["reports"],
+    summary="Delete a saved report (its owner only; If-Match)",
+    responses=PRECONDITION_RESPONSES,
+)
 def delete_report(
-    report_id: uuid.UUID, actor: ApiActor, session: DB, if_match: IfMatch = None
+    report_id: uuid.UUID, actor: ApiActor, session: DB, expected: ReportVersion
 ) -> Response:
-    saved.remove(session, actor, report_id, parse_if_match(if_match))
+    saved.remove(session, actor, report_id, expected)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -159,28 +171,38 @@ def get_dashboard(
     return dashboards.to_out(session, actor, board)
 
 
-@router.put("/dashboards/{dashboard_id}", response_model=DashboardOut, tags=["dashboards"])
+@router.put(
+    "/dashboards/{dashboard_id}",
+    response_model=DashboardOut,
+    tags=["dashboards"],
+    summary="Replace a dashboard (its owner only; If-Match)",
+    responses=PRECONDITION_RESPONSES,
+)
 def update_dashboard(
     dashboard_id: uuid.UUID,
     body: DashboardIn,
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: DashboardVersion,
 ) -> DashboardOut:
-    board = dashboards.update(session, actor, dashboard_id, body, parse_if_match(if_match))
+    board = dashboards.update(session, actor, dashboard_id, body, expected)
     session.commit()
     set_etag(response, board.version)
     return dashboards.to_out(session, actor, board)
 
 
 @router.delete(
-    "/dashboards/{dashboard_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["dashboards"]
+    "/dashboards/{dashboard_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["dashboards"],
+    summary="Delete a dashboard (its owner only; If-Match)",
+    responses=PRECONDITION_RESPONSES,
 )
 def delete_dashboard(
-    dashboard_id: uuid.UUID, actor: ApiActor, session: DB, if_match: IfMatch = None
+    dashboard_id: uuid.UUID, actor: ApiActor, session: DB, expected: DashboardVersion
 ) -> Response:
-    dashboards.remove(session, actor, dashboard_id, parse_if_match(if_match))
+    dashboards.remove(session, actor, dashboard_id, expected)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

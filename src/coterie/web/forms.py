@@ -13,9 +13,14 @@ from fastapi import Depends, Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from coterie.kit.preconditions import precondition_required, version_in
 from coterie.kit.problems import Problem
 
 FORM_ERROR = "form"  # the key of an error about the whole form rather than one field
+STALE_FORM = (
+    "Someone changed this since you opened it, so nothing was saved. The page now shows their "
+    "version: make your change again."
+)
 _MAX_FIELD_LENGTH = 20_000
 # C0 control characters other than tab and line breaks: no browser sends them from a form, and
 # PostgreSQL refuses NUL in text, so they are dropped before anything reaches a service.
@@ -54,6 +59,14 @@ class FormFields:
 
     def flag(self, name: str) -> bool:
         return self.text(name).lower() in {"on", "1", "true", "yes"}
+
+    def version(self, name: str = "version") -> int:
+        """The version the page showed (a hidden input): the service's If-Match. A form
+        without one (a page from before versions, or a forged post) is refused with 428."""
+        version = version_in(self.text(name))
+        if version is None:
+            raise precondition_required("the version the page showed: reload the page")
+        return version
 
 
 async def read_form(request: Request) -> FormFields:
@@ -110,8 +123,20 @@ def errors_from_validation(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
+def is_stale(problem: Problem) -> bool:
+    """Whether the write was refused because the form's version is not the current one."""
+    return problem.status in {412, 428}
+
+
+def problem_message(problem: Problem) -> str:
+    """What a page says about a refused write: the stale-form advice, or the problem's detail."""
+    return STALE_FORM if is_stale(problem) else problem.detail
+
+
 def errors_from_problem(problem: Problem, fields: dict[str, str] | None = None) -> dict[str, str]:
     """Field messages from a `Problem`'s paths; `fields` maps slugs (e.g. email-taken) to inputs."""
+    if is_stale(problem):
+        return {FORM_ERROR: STALE_FORM}
     errors: dict[str, str] = {}
     for error in problem.errors or []:
         path = _strip_location(str(error.get("path", ""))) or FORM_ERROR

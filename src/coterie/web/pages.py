@@ -33,6 +33,7 @@ from coterie.records import participant_pages, template_pages
 from coterie.reports import dashboard_pages as report_dashboard_pages
 from coterie.reports import export_pages as report_export_pages
 from coterie.reports import pages as report_pages
+from coterie.web.forms import STALE_FORM, is_stale
 from coterie.web.sessions import LoginRequiredError, login_redirect
 from coterie.web.templating import PAGE_HEADERS, is_htmx, render
 from coterie.workflows import pages as workflow_pages
@@ -74,6 +75,8 @@ def _actor_for(request: Request, session: Session) -> Actor | None:
 
 def render_problem(request: Request, problem: Problem) -> Response:
     """An HTML page (or, for htmx, an alert fragment) saying what went wrong."""
+    if is_stale(problem):  # a form older than the data: say so, not "version 3, not 2"
+        problem = Problem(problem.status, problem.slug, "Not saved", STALE_FORM)
     if is_htmx(request):
         request.state.actor = None
         return render(

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query, Response, status
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
 from coterie.records import query
-from coterie.records.api import IfMatch, parse_if_match, set_etag
 from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.workflows import board, definitions, filters, service, tasks
 from coterie.workflows.schemas import (
@@ -34,6 +34,13 @@ from coterie.workflows.schemas import (
 )
 
 router = APIRouter()
+WorkflowVersion = Annotated[
+    int, expected_version("the workflow's ETag from GET /api/v1/workflows/{id}")
+]
+TaskVersion = Annotated[int, expected_version("the task's ETag from GET /api/v1/tasks/{id}")]
+FilterVersion = Annotated[
+    int, expected_version("the filter's ETag from GET /api/v1/saved-filters/{id}")
+]
 
 
 # -- definitions ----------------------------------------------------------------------------
@@ -94,6 +101,7 @@ def get_workflow(
     response_model=WorkflowOut,
     tags=["workflows"],
     summary="Replace a workflow's name, stages, transitions and active flag (If-Match)",
+    responses=PRECONDITION_RESPONSES,
 )
 def update_workflow(
     workflow_id: uuid.UUID,
@@ -101,9 +109,9 @@ def update_workflow(
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: WorkflowVersion,
 ) -> WorkflowOut:
-    definition = definitions.update(session, actor, workflow_id, body, parse_if_match(if_match))
+    definition = definitions.update(session, actor, workflow_id, body, expected)
     session.commit()
     set_etag(response, definition.version)
     return definitions.out(session, definition)
@@ -113,12 +121,13 @@ def update_workflow(
     "/workflows/{workflow_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["workflows"],
-    summary="Delete a workflow with its states and history (deactivate it to keep them)",
+    summary="Delete a workflow with its states and history (If-Match; deactivate it to keep them)",
+    responses=PRECONDITION_RESPONSES,
 )
 def delete_workflow(
-    workflow_id: uuid.UUID, actor: ApiActor, session: DB, if_match: IfMatch = None
+    workflow_id: uuid.UUID, actor: ApiActor, session: DB, expected: WorkflowVersion
 ) -> Response:
-    definitions.delete(session, actor, workflow_id, parse_if_match(if_match))
+    definitions.delete(session, actor, workflow_id, expected)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -129,6 +138,10 @@ def delete_workflow(
 def _record_routes(info: KindInfo) -> APIRouter:
     kind = info.kind.value
     routes = APIRouter(prefix=f"/{info.plural}/{{record_id}}", tags=["workflows"])
+    state_version = expected_version(
+        f"the state's `version` from GET /api/v1/{info.plural}/{{id}}/workflows (0 before the "
+        "first move)"
+    )
 
     @routes.get(
         "/workflows",
@@ -157,6 +170,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
         response_model=MoveResult,
         status_code=status.HTTP_201_CREATED,
         summary="Move the record to a stage (If-Match: the state's version); may await approvals",
+        responses=PRECONDITION_RESPONSES,
     )
     def move(
         record_id: uuid.UUID,
@@ -165,11 +179,9 @@ def _record_routes(info: KindInfo) -> APIRouter:
         actor: ApiActor,
         session: DB,
         response: Response,
-        if_match: IfMatch = None,
+        expected: int = state_version,
     ) -> MoveResult:
-        moved = service.move(
-            session, actor, kind, record_id, workflow_id, body, parse_if_match(if_match)
-        )
+        moved = service.move(session, actor, kind, record_id, workflow_id, body, expected)
         session.commit()
         state = _state(session, actor, record_id, workflow_id)
         set_etag(response, state.version)
@@ -339,6 +351,7 @@ def get_task(task_id: uuid.UUID, actor: ApiActor, session: DB, response: Respons
     response_model=TaskOut,
     tags=["tasks"],
     summary="Edit a task of my company: done, owner, due date, title, shared (If-Match)",
+    responses=PRECONDITION_RESPONSES,
 )
 def patch_task(
     task_id: uuid.UUID,
@@ -346,20 +359,26 @@ def patch_task(
     actor: ApiActor,
     session: DB,
     response: Response,
-    if_match: IfMatch = None,
+    expected: TaskVersion,
 ) -> TaskOut:
-    tasks.update(session, actor, task_id, body, parse_if_match(if_match))
+    tasks.update(session, actor, task_id, body, expected)
     session.commit()
     out = tasks.get(session, actor, task_id)
     set_etag(response, out.version)
     return out
 
 
-@router.delete("/tasks/{task_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["tasks"])
+@router.delete(
+    "/tasks/{task_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["tasks"],
+    summary="Delete a task of my company (If-Match)",
+    responses=PRECONDITION_RESPONSES,
+)
 def delete_task(
-    task_id: uuid.UUID, actor: ApiActor, session: DB, if_match: IfMatch = None
+    task_id: uuid.UUID, actor: ApiActor, session: DB, expected: TaskVersion
 ) -> Response:
-    tasks.delete(session, actor, task_id, parse_if_match(if_match))
+    tasks.delete(session, actor, task_id, expected)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -386,37 +405,56 @@ def list_saved_filters(
     status_code=status.HTTP_201_CREATED,
     tags=["saved filters"],
 )
-def create_saved_filter(body: SavedFilterIn, actor: ApiActor, session: DB) -> SavedFilterOut:
+def create_saved_filter(
+    body: SavedFilterIn, actor: ApiActor, session: DB, response: Response
+) -> SavedFilterOut:
     saved = filters.create(session, actor, body)
     session.commit()
+    set_etag(response, saved.version)
     return filters.out(saved, actor)
 
 
 @router.get("/saved-filters/{filter_id}", response_model=SavedFilterOut, tags=["saved filters"])
-def get_saved_filter(filter_id: uuid.UUID, actor: ApiActor, session: DB) -> SavedFilterOut:
-    return filters.out(filters.get(session, actor, filter_id), actor)
+def get_saved_filter(
+    filter_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
+) -> SavedFilterOut:
+    saved = filters.get(session, actor, filter_id)
+    set_etag(response, saved.version)
+    return filters.out(saved, actor)
 
 
-@router.put("/saved-filters/{filter_id}", response_model=SavedFilterOut, tags=["saved filters"])
+@router.put(
+    "/saved-filters/{filter_id}",
+    response_model=SavedFilterOut,
+    tags=["saved filters"],
+    summary="Replace my saved filter (If-Match)",
+    responses=PRECONDITION_RESPONSES,
+)
 def update_saved_filter(
     filter_id: uuid.UUID,
     body: SavedFilterIn,
     actor: ApiActor,
     session: DB,
-    if_match: IfMatch = None,
+    response: Response,
+    expected: FilterVersion,
 ) -> SavedFilterOut:
-    saved = filters.update(session, actor, filter_id, body, parse_if_match(if_match))
+    saved = filters.update(session, actor, filter_id, body, expected)
     session.commit()
+    set_etag(response, saved.version)
     return filters.out(saved, actor)
 
 
 @router.delete(
-    "/saved-filters/{filter_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["saved filters"]
+    "/saved-filters/{filter_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["saved filters"],
+    summary="Delete my saved filter (If-Match)",
+    responses=PRECONDITION_RESPONSES,
 )
 def delete_saved_filter(
-    filter_id: uuid.UUID, actor: ApiActor, session: DB, if_match: IfMatch = None
+    filter_id: uuid.UUID, actor: ApiActor, session: DB, expected: FilterVersion
 ) -> Response:
-    filters.delete(session, actor, filter_id, parse_if_match(if_match))
+    filters.delete(session, actor, filter_id, expected)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

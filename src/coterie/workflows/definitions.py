@@ -23,6 +23,7 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, rls, workflows
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
 from coterie.models import Company, User
 from coterie.models.vocabulary import Role
@@ -316,16 +317,6 @@ def _manageable(session: Session, actor: Actor, definition: WorkflowDefinition) 
         _check_program(session, actor, definition.program_id)
 
 
-def _stale(current: int, given: int) -> Problem:
-    return Problem(
-        412,
-        "version-mismatch",
-        "Precondition failed",
-        f"The workflow is at version {current}, not {given}: someone changed it; reload.",
-        current_version=current,
-    )
-
-
 def create(session: Session, actor: Actor, data: WorkflowIn) -> WorkflowDefinition:
     actor.require_role(Role.MANAGER, "define workflows")
     stages, transitions = data.stages, data.transitions
@@ -381,12 +372,11 @@ def update(
     actor: Actor,
     workflow_id: uuid.UUID,
     data: WorkflowUpdate,
-    if_match: int | None,
+    expected: int,
 ) -> WorkflowDefinition:
     definition = get(session, actor, workflow_id)
     _manageable(session, actor, definition)
-    if if_match is not None and if_match != definition.version:
-        raise _stale(definition.version, if_match)
+    conditional.claim_version(session, definition, expected, "workflow")
     stages, transitions = validate(
         session,
         actor.company_id,
@@ -400,20 +390,18 @@ def update(
     definition.transitions = transitions
     definition.active = data.active
     _check_single_active(session, definition)
-    definition.version += 1
     definition.updated_at = utcnow()
     session.flush()
     _audit(session, actor, definition, "workflow.updated")
     return definition
 
 
-def delete(session: Session, actor: Actor, workflow_id: uuid.UUID, if_match: int | None) -> None:
+def delete(session: Session, actor: Actor, workflow_id: uuid.UUID, expected: int) -> None:
     """Delete a definition with its record states, moves and approvals (its generated tasks
     stay, detached). To keep the history, deactivate it instead."""
     definition = get(session, actor, workflow_id)
     _manageable(session, actor, definition)
-    if if_match is not None and if_match != definition.version:
-        raise _stale(definition.version, if_match)
+    conditional.claim_version(session, definition, expected, "workflow")
     _audit(session, actor, definition, "workflow.deleted")
     session.delete(definition)
     session.flush()

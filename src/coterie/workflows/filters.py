@@ -22,6 +22,7 @@ from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.problems import Problem, forbidden, invalid, not_found
 from coterie.models.workflow import SavedFilter
 from coterie.records import query, table
@@ -152,39 +153,32 @@ def create(session: Session, actor: Actor, data: SavedFilterIn) -> SavedFilter:
     return saved
 
 
-def _own(session: Session, actor: Actor, filter_id: uuid.UUID, if_match: int | None) -> SavedFilter:
+def _own(session: Session, actor: Actor, filter_id: uuid.UUID) -> SavedFilter:
     saved = get(session, actor, filter_id)
     if saved.user_id != actor.user_id:
         raise forbidden("Only the colleague who saved a filter changes it.")
-    if if_match is not None and if_match != saved.version:
-        raise Problem(
-            412,
-            "version-mismatch",
-            "Precondition failed",
-            f"The filter is at version {saved.version}, not {if_match}: reload and retry.",
-            current_version=saved.version,
-        )
     return saved
 
 
 def update(
-    session: Session, actor: Actor, filter_id: uuid.UUID, data: SavedFilterIn, if_match: int | None
+    session: Session, actor: Actor, filter_id: uuid.UUID, data: SavedFilterIn, expected: int
 ) -> SavedFilter:
-    saved = _own(session, actor, filter_id, if_match)
+    saved = _own(session, actor, filter_id)
     _check(session, actor, data)
+    conditional.claim_version(session, saved, expected, "saved filter")
     saved.kind = data.kind.value
     saved.name = data.name
     saved.filter = _stored(data)
     saved.shared_with_company = data.shared_with_company
-    saved.version += 1
     saved.updated_at = utcnow()
     session.flush()
     _audit(session, actor, saved, "saved_filter.updated")
     return saved
 
 
-def delete(session: Session, actor: Actor, filter_id: uuid.UUID, if_match: int | None) -> None:
-    saved = _own(session, actor, filter_id, if_match)
+def delete(session: Session, actor: Actor, filter_id: uuid.UUID, expected: int) -> None:
+    saved = _own(session, actor, filter_id)
+    conditional.claim_version(session, saved, expected, "saved filter")
     _audit(session, actor, saved, "saved_filter.deleted")
     session.delete(saved)
     session.flush()

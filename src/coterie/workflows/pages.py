@@ -24,6 +24,7 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.authz.principal import Principal
 from coterie.deps import DB
+from coterie.kit.preconditions import precondition_required, version_in
 from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Role
@@ -32,7 +33,14 @@ from coterie.records import presenters, templates
 from coterie.records import service as records_service
 from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.web import csrf
-from coterie.web.forms import FORM_ERROR, FormInput, errors_from_validation
+from coterie.web.forms import (
+    FORM_ERROR,
+    FormFields,
+    FormInput,
+    errors_from_validation,
+    is_stale,
+    problem_message,
+)
 from coterie.web.sessions import PageActor
 from coterie.web.templating import is_htmx, redirect, render
 from coterie.workflows import board, definitions, filters, service, tasks
@@ -61,8 +69,11 @@ def _rolled_back(session: Session) -> None:
 
 
 def _problem_text(problem: Problem) -> str:
-    if problem.status == 412:
-        return "Someone moved this record meanwhile: the board shows where it stands now."
+    if is_stale(problem):
+        return (
+            "Someone changed this record meanwhile, so nothing was done: here is where it "
+            "stands now."
+        )
     if problem.errors and problem.slug == "entry-criteria":
         fields = ", ".join(str(e["path"]) for e in problem.errors)
         return f"{problem.detail} Missing: {fields}."
@@ -269,11 +280,15 @@ def board_column(
     return render(request, "workflows/_more.html", context | _CARD_HELPERS)
 
 
-def _version_of(request: Request, form_version: str) -> int | None:
+def _version_of(request: Request, form: FormFields) -> int:
     """The state version the mover read: the If-Match header (drag and drop) or the form's."""
-    header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
-    text = header or form_version
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    header = request.headers.get("If-Match")
+    if header is None:
+        return form.version()
+    version = version_in(header)
+    if version is None:
+        raise precondition_required("the card's state version: reload the board")
+    return version
 
 
 def _field_label(session: Session, actor: Actor, kind: str, path: str) -> str:
@@ -293,7 +308,7 @@ def _move_refusal(
     session: Session, actor: Actor, kind: str, problem: Problem, title: str, stage: str
 ) -> str:
     """Why a card did not move, as one sentence naming the card and the stage."""
-    if problem.status == 412:
+    if is_stale(problem):
         return (
             f"Someone moved this record meanwhile, so “{title}” did not move: the board was "
             "refreshed and shows where it stands now."
@@ -325,7 +340,7 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
     try:
         record_id = uuid.UUID(record_text)
         workflow_id = uuid.UUID(form.text("move_workflow_id"))
-        version = _version_of(request, form.text("version"))
+        version = _version_of(request, form)
         service.move(session, actor, q.kind, record_id, workflow_id, MoveIn(to=to), version)
         session.commit()
         message = f"Moved to {to}."
@@ -535,15 +550,19 @@ def save_workflow(
         )
     except ValidationError as exc:
         return again(_json_errors(exc))
-    version = int(values["version"]) if str(values["version"]).isdigit() else None
     try:
-        definitions.update(session, actor, wid, data, version)
+        definitions.update(session, actor, wid, data, form.version())
     except Problem as problem:
         _rolled_back(session)
         if problem.status == 404:
             raise
-        if problem.status == 412:
-            return again({FORM_ERROR: "Someone saved this workflow meanwhile: reload it."}, 409)
+        if is_stale(problem):
+            message = (
+                "Someone saved this workflow since you opened it, so nothing was saved. Your "
+                "text is still below: copy it, reload the page to see their version, then "
+                "make your change again."
+            )
+            return again({FORM_ERROR: message}, 409)
         return again(_json_errors_from_problem(problem), problem.status)
     session.commit()
     return redirect(request, f"/settings/workflows/{wid}", "Workflow saved.")
@@ -571,15 +590,17 @@ def _json_errors_from_problem(problem: Problem) -> dict[str, str]:
 
 
 @router.post("/settings/workflows/{workflow_id}/delete")
-def delete_workflow(request: Request, session: DB, actor: PageActor, workflow_id: str) -> Response:
+def delete_workflow(
+    request: Request, session: DB, actor: PageActor, form: FormInput, workflow_id: str
+) -> Response:
     wid = parse_id(workflow_id, "workflow")
     try:
-        definitions.delete(session, actor, wid, None)
+        definitions.delete(session, actor, wid, form.version())
     except Problem as problem:
         _rolled_back(session)
         if problem.status == 404:
             raise
-        return redirect(request, f"/settings/workflows/{wid}", problem.detail, "error")
+        return redirect(request, f"/settings/workflows/{wid}", problem_message(problem), "error")
     session.commit()
     return redirect(request, "/settings/workflows", "Workflow deleted.")
 
@@ -664,10 +685,8 @@ def _panel_routes(info: KindInfo) -> APIRouter:
             data = MoveIn(to=form.text("to"), note=form.text("note", strip=False))
         except (ValueError, ValidationError):
             return answer(request, session, actor, rid, None, "Choose a stage to move to.")
-        version_text = form.text("version")
-        version = int(version_text) if version_text.isdigit() else None
         try:
-            moved = service.move(session, actor, kind, rid, workflow_id, data, version)
+            moved = service.move(session, actor, kind, rid, workflow_id, data, form.version())
         except Problem as problem:
             _rolled_back(session)
             if problem.status == 404:
@@ -747,15 +766,8 @@ def _panel_routes(info: KindInfo) -> APIRouter:
     ) -> Response:
         rid = parse_id(record_id, kind)
         tid = parse_id(task_id, "task")
-        version_text = form.text("version")
         try:
-            tasks.update(
-                session,
-                actor,
-                tid,
-                TaskPatch(done=form.flag("done")),
-                int(version_text) if version_text.isdigit() else None,
-            )
+            tasks.update(session, actor, tid, TaskPatch(done=form.flag("done")), form.version())
         except Problem as problem:
             _rolled_back(session)
             return answer(request, session, actor, rid, None, _problem_text(problem))

@@ -28,6 +28,7 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, grants, rls, workflows
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
 from coterie.models import Company, Record, Space, User
 from coterie.models.cosell import PlanDetails, PlanRecord
@@ -341,17 +342,6 @@ def record_states(
 # -- moves ------------------------------------------------------------------------------------
 
 
-def stale_state(current: int, given: int) -> Problem:
-    return Problem(
-        412,
-        "version-mismatch",
-        "Precondition failed",
-        f"The record's state on this workflow is at version {current}, not {given}: someone "
-        "moved it; reload and retry.",
-        current_version=current,
-    )
-
-
 def _filled(value: Any) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 
@@ -451,17 +441,79 @@ def _expand_approvals(
     return pairs
 
 
-def _bump_state(
-    session: Session, record_id: uuid.UUID, workflow_id: uuid.UUID, state: RecordWorkflow | None
+STATE = "record's state on this workflow"
+
+
+def _options(principal: Principal) -> dict[str, Any]:
+    return rls.as_company(principal.company_id)
+
+
+def _claim_state(
+    session: Session,
+    principal: Principal,
+    record_id: uuid.UUID,
+    workflow_id: uuid.UUID,
+    expected: int,
 ) -> RecordWorkflow:
+    """Take the record's state on the workflow at version `expected` (the mover's If-Match; 0
+    before the first move): of racing moves, the one conditional UPDATE (or, for the first
+    move, the INSERT) that succeeds decides; the others get 412 having written nothing."""
+    state = _state(session, principal, record_id, workflow_id)
     if state is None:
-        state = RecordWorkflow(
+        if expected != 0:
+            raise conditional.stale(STATE, 0, expected)
+        first = RecordWorkflow(
             record_id=record_id, workflow_id=workflow_id, stage_key=None, version=1
         )
-        session.add(state)
+        state = conditional.create_once(session, first, STATE, _options(principal))
     else:
-        state.version += 1
+        conditional.claim_version(session, state, expected, STATE, _options(principal))
     return state
+
+
+def _advance_state(
+    session: Session, principal: Principal, record_id: uuid.UUID, workflow_id: uuid.UUID
+) -> RecordWorkflow:
+    """The state one version on, for a change a client did not name a version for (a decision,
+    a withdrawal, a stage edited through the space): a mover's If-Match read before it goes
+    stale."""
+    state = _state(session, principal, record_id, workflow_id)
+    if state is None:
+        first = RecordWorkflow(
+            record_id=record_id, workflow_id=workflow_id, stage_key=None, version=1
+        )
+        state = conditional.create_once(session, first, STATE, _options(principal))
+    else:
+        conditional.bump_version(session, state, _options(principal))
+    return state
+
+
+def _lock_stage_holder(
+    session: Session, principal: Principal, record: Record, definition: WorkflowDefinition
+) -> None:
+    """Lock (and re-read) the row that holds the stage, before the state: a stage edited through
+    the space or the core locks that row first too, so the two never wait on each other in
+    opposite orders (PostgreSQL; SQLite runs one writer at a time)."""
+    holder: Select[Any]
+    if is_joint(definition):
+        holder = select(Record).where(Record.id == record.id)
+    else:
+        holder = select(Space).where(
+            Space.record_id == record.id, Space.company_id == principal.company_id
+        )
+    session.execute(
+        holder.with_for_update().execution_options(populate_existing=True, **_options(principal))
+    )
+
+
+def _lock_move(session: Session, principal: Principal, move_id: uuid.UUID) -> WorkflowMove:
+    """The move, locked and re-read: its deciders and its requester take turns on it."""
+    return session.scalars(
+        select(WorkflowMove)
+        .where(WorkflowMove.id == move_id)
+        .with_for_update()
+        .execution_options(populate_existing=True, **_options(principal))
+    ).one()
 
 
 def move(
@@ -471,9 +523,11 @@ def move(
     record_id: uuid.UUID,
     workflow_id: uuid.UUID,
     data: MoveIn,
-    if_match: int | None,
+    expected: int,
 ) -> WorkflowMove:
-    """Move a record to another stage: at once, or pending the transition's approvals."""
+    """Move a record to another stage: at once, or pending the transition's approvals. The
+    record's state on the workflow is claimed at version `expected` (If-Match) first: of two
+    moves from the same stage exactly one happens, and at most one move is ever pending."""
     principal = Principal.of(actor, session)
     record = gate.check(session, principal, kind, record_id)
     definition = find(session, principal, record, workflow_id)
@@ -483,10 +537,8 @@ def move(
             "stage-hidden",
             "Your stage is a private field and private fields are hidden: show them to move.",
         )
-    state = _state(session, principal, record_id, workflow_id)
-    version = state.version if state is not None else 0
-    if if_match is not None and if_match != version:
-        raise stale_state(version, if_match)
+    _lock_stage_holder(session, principal, record, definition)
+    state = _claim_state(session, principal, record_id, workflow_id, expected)
     stages = infos(definition.stages)
     target = _known(stages, data.to)
     if target is None:
@@ -546,7 +598,6 @@ def move(
             for position, (company_id, role) in enumerate(approvals)
         ]
         session.add_all(asked)
-        _bump_state(session, record_id, workflow_id, state)
         _audit(session, actor, record, "workflow.move_requested", definition, moved)
         session.flush()
         _notify_approvers(session, actor, record, moved, asked)
@@ -564,17 +615,17 @@ def _complete(
     record: Record,
     definition: WorkflowDefinition,
     moved: WorkflowMove,
-    state: RecordWorkflow | None,
+    state: RecordWorkflow,
     *,
     apply_stage: bool = True,
 ) -> None:
-    """The move is done: the stage applies, the state advances, the stage's steps become tasks."""
+    """The move is done: the stage applies, the state (claimed or advanced by the caller) is
+    at the new stage, the stage's steps become tasks."""
     now = utcnow()
     moved.status = DONE
     moved.completed_at = now
     if apply_stage:
         _apply_stage(session, principal, actor, record, definition, moved.to_stage)
-    state = _bump_state(session, record.id, definition.id, state)
     state.stage_key = moved.to_stage
     state.entered_at = now
     _create_step_tasks(session, principal, record, definition, moved)
@@ -590,8 +641,8 @@ def _apply_stage(
 ) -> None:
     now = utcnow()
     if is_joint(definition):
+        conditional.bump_version(session, record, _options(principal))
         record.joint_stage = stage
-        record.version += 1
         record.updated_at = now
         search.index_core(session, record)
         grants.after_write(session, record.id, record.kind, acting_user_id=actor.user_id)
@@ -599,8 +650,8 @@ def _apply_stage(
     space = own_space(session, principal, record.id)  # the approver's company is the owner
     if space is None:
         raise conflict("no-space", "Your company has no space on this record.")
+    conditional.bump_version(session, space, _options(principal))
     space.stage = stage
-    space.version += 1
     space.updated_at = now
     space.updated_by_user_id = actor.user_id
     search.index_space(session, record.kind, space, ["stage"])
@@ -669,7 +720,8 @@ def cancel(
     workflow_id: uuid.UUID,
     move_id: uuid.UUID,
 ) -> WorkflowMove:
-    """The requesting company withdraws a pending move."""
+    """The requesting company withdraws a pending move (claimed: pending -> canceled in SQL, so
+    a decision racing it finds it no longer pending)."""
     principal = Principal.of(actor, session)
     record = gate.check(session, principal, kind, record_id)
     definition = find(session, principal, record, workflow_id)
@@ -679,30 +731,36 @@ def cancel(
     if pending.requested_by_company_id != actor.company_id:
         raise forbidden("Only the company that asked for a move withdraws it.")
     gate.require_edit(session, principal, kind, record_id)
+    pending = _lock_move(session, principal, move_id)
+    if pending.status != PENDING:
+        raise conflict("not-pending", f"That move is no longer pending: it was {pending.status}.")
     _close(session, principal, pending, CANCELED)
-    _bump_state(session, record_id, workflow_id, _state(session, principal, record_id, workflow_id))
+    _advance_state(session, principal, record_id, workflow_id)
     _audit(session, actor, record, "workflow.move_canceled", definition, pending)
     return pending
 
 
 def _approvals_of(
-    session: Session, principal: Principal, move_ids: list[uuid.UUID]
+    session: Session, principal: Principal, move_ids: list[uuid.UUID], *, fresh: bool = False
 ) -> list[WorkflowApproval]:
+    """The approvals of the moves; `fresh` re-reads rows this session holds already (under the
+    move's lock, to decide what comes next)."""
     if not move_ids:
         return []
     statement = (
         select(WorkflowApproval)
         .where(WorkflowApproval.move_id.in_(move_ids))
         .order_by(WorkflowApproval.move_id, WorkflowApproval.position)
-        .execution_options(**rls.as_company(principal.company_id))
+        .execution_options(populate_existing=fresh, **rls.as_company(principal.company_id))
     )
     return list(session.scalars(statement))
 
 
 def _close(session: Session, principal: Principal, moved: WorkflowMove, status: str) -> None:
+    """End a pending move (its row locked by the caller) and the approvals it still waits for."""
     moved.status = status
     moved.completed_at = utcnow()
-    for approval in _approvals_of(session, principal, [moved.id]):
+    for approval in _approvals_of(session, principal, [moved.id], fresh=True):
         if approval.status in (PENDING, WAITING):
             approval.status = CANCELED
 
@@ -740,31 +798,50 @@ def decide(
         raise conflict("not-your-turn", "Earlier approvals of this move come first.")
     if approval.status != PENDING:
         raise conflict("already-decided", f"This approval is already {approval.status}.")
+    # the move first (its requester withdraws it under the same lock), then the approval
+    moved = _lock_move(session, principal, moved.id)
+    if moved.status != PENDING:
+        raise conflict("already-decided", f"This move is no longer pending: it was {moved.status}.")
     now = utcnow()
-    approval.status = APPROVED if approve else REJECTED
-    approval.decided_by_user_id = actor.user_id
-    approval.decided_at = now
-    approval.comment = comment
-    session.flush()
-    state = _state(session, principal, record.id, definition.id)
+    decided = conditional.claim_status(
+        session,
+        approval,
+        [PENDING],
+        {
+            "status": APPROVED if approve else REJECTED,
+            "decided_by_user_id": actor.user_id,
+            "decided_at": now,
+            "comment": comment,
+        },
+        _options(principal),
+    )
+    if not decided:
+        status = conditional.current_status(session, approval, _options(principal))
+        if status == WAITING:
+            raise conflict("not-your-turn", "Earlier approvals of this move come first.")
+        raise conflict("already-decided", f"This approval is already {status}.")
     if not approve:
         _close(session, principal, moved, REJECTED)
-        _bump_state(session, record.id, definition.id, state)
+        _advance_state(session, principal, record.id, definition.id)
         _audit(session, actor, record, "workflow.move_rejected", definition, moved)
         _notify_requester(session, actor, record, moved)
         return moved
     _audit(session, actor, record, "workflow.approved", definition, moved)
     rest = [
-        a for a in _approvals_of(session, principal, [moved.id]) if a.status in (PENDING, WAITING)
+        a
+        for a in _approvals_of(session, principal, [moved.id], fresh=True)
+        if a.status in (PENDING, WAITING)
     ]
     if any(a.status == PENDING for a in rest):
         return moved
     if rest:
         rest[0].status = PENDING  # sequential: the next in order
-        _bump_state(session, record.id, definition.id, state)
+        _advance_state(session, principal, record.id, definition.id)
         session.flush()
         _notify_approvers(session, actor, record, moved, rest[:1])
         return moved
+    _lock_stage_holder(session, principal, record, definition)
+    state = _advance_state(session, principal, record.id, definition.id)
     _complete(session, principal, actor, record, definition, moved, state)
     _audit(session, actor, record, "workflow.moved", definition, moved)
     session.flush()
@@ -1083,7 +1160,7 @@ def guard_stage_edit(
             move_route=route,
             missing_fields=missing,
         )
-    state = _state(session, principal, record.id, definition.id)
+    state = _advance_state(session, principal, record.id, definition.id)
     moved = WorkflowMove(
         record_id=record.id,
         workflow_id=definition.id,

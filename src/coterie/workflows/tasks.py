@@ -22,6 +22,7 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, rls, workflows
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.kit import conditional
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import Problem, forbidden, invalid, not_found
 from coterie.models import User
@@ -183,17 +184,9 @@ def get(session: Session, actor: Actor, task_id: uuid.UUID) -> TaskOut:
 
 
 def update(
-    session: Session, actor: Actor, task_id: uuid.UUID, patch: TaskPatch, if_match: int | None
+    session: Session, actor: Actor, task_id: uuid.UUID, patch: TaskPatch, expected: int
 ) -> RecordTask:
     task = _mine_for_write(session, actor, task_id)
-    if if_match is not None and if_match != task.version:
-        raise Problem(
-            412,
-            "version-mismatch",
-            "Precondition failed",
-            f"The task is at version {task.version}, not {if_match}: reload and retry.",
-            current_version=task.version,
-        )
     changes = patch.model_dump(exclude_unset=True)
     if "title" in changes and changes["title"] is None:
         raise invalid("body.title", "cannot be null")
@@ -204,28 +197,23 @@ def update(
     if "owner_user_id" in changes:
         _check_owner(session, actor.company_id, changes["owner_user_id"])
     changed = [key for key, value in changes.items() if getattr(task, key) != value]
+    if not changed:
+        conditional.check_version(task, expected, "task")
+        return task
+    conditional.claim_version(session, task, expected, "task", rls.as_company(actor.company_id))
     for key in changed:
         setattr(task, key, changes[key])
     if "done" in changed:
         task.done_at = utcnow() if task.done else None
         task.done_by_user_id = actor.user_id if task.done else None
-    if changed:
-        task.version += 1
-        _audit(session, actor, task, "task.updated", fields=sorted(changed))
+    _audit(session, actor, task, "task.updated", fields=sorted(changed))
     session.flush()
     return task
 
 
-def delete(session: Session, actor: Actor, task_id: uuid.UUID, if_match: int | None) -> None:
+def delete(session: Session, actor: Actor, task_id: uuid.UUID, expected: int) -> None:
     task = _mine_for_write(session, actor, task_id)
-    if if_match is not None and if_match != task.version:
-        raise Problem(
-            412,
-            "version-mismatch",
-            "Precondition failed",
-            f"The task is at version {task.version}, not {if_match}: reload and retry.",
-            current_version=task.version,
-        )
+    conditional.claim_version(session, task, expected, "task", rls.as_company(actor.company_id))
     _audit(session, actor, task, "task.deleted")
     session.delete(task)
     session.flush()
