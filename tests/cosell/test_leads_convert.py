@@ -22,6 +22,7 @@ from tests.fixtures.pipeline import (
     nominate,
     system_connection,
 )
+from tests.fixtures.workflows import try_move
 from tests.kit.assertions import assert_invalid, assert_problem
 
 
@@ -167,3 +168,47 @@ def test_only_converting_a_lead_makes_it_converted(client: TestClient) -> None:
     assert renamed.json()["joint_stage"] == "converted"
     again = client.post(f"{LEADS}/{lead}/convert", json={"motion": "resell"}, headers=acme.headers)
     assert_problem(again, 409, "lead-converted")
+
+
+def test_a_program_workflow_cannot_convert_a_lead_nor_move_a_converted_one(
+    client: TestClient,
+) -> None:
+    host = make_company(client, "Host")
+    program = make_record(client, host, "programs", "Lead programme")
+    made = client.post(
+        "/api/v1/workflows",
+        json={
+            "kind": "lead",
+            "name": "Lead flow",
+            "program_id": program,
+            "stages": [
+                {"key": "qualified", "name": "Qualified"},
+                {"key": "converted", "name": "Converted", "category": "won"},
+            ],
+            "transitions": [{"from": "*", "to": "converted"}, {"from": "*", "to": "qualified"}],
+        },
+        headers=host.headers,
+    )
+    assert made.status_code == 201, made.text
+    flow = made.json()["id"]
+
+    def attached_lead(title: str) -> str:
+        lead = make_lead(client, host, title, "Initech", joint_stage="qualified")
+        done = client.post(f"{LEADS}/{lead}/workflows/{flow}/attach", headers=host.headers)
+        assert done.status_code == 200, done.text
+        return lead
+
+    # a workflow stage named "converted" does not convert the lead: only conversion does
+    lead = attached_lead("Through the flow")
+    assert_invalid(try_move(client, host, "lead", lead, flow, "converted"), "body.to")
+    assert client.get(f"{LEADS}/{lead}", headers=host.headers).json()["joint_stage"] == "qualified"
+    # a converted lead's joint stage stays, through the workflow too
+    converted = attached_lead("Converted first")
+    done = client.post(
+        f"{LEADS}/{converted}/convert", json={"motion": "resell"}, headers=host.headers
+    )
+    assert done.status_code == 201, done.text
+    moved = try_move(client, host, "lead", converted, flow, "qualified")
+    assert_problem(moved, 409, "lead-converted")
+    stage = client.get(f"{LEADS}/{converted}", headers=host.headers).json()["joint_stage"]
+    assert stage == "converted"

@@ -44,12 +44,21 @@ def _settings(client: TestClient) -> uuid.UUID:
     return uuid.UUID(admin.company_id)
 
 
+def _answered(sessions: tuple[Session, Session]) -> None:
+    """End both read transactions, as a request that read and answered does; each keeps its
+    copy of the rows (`expire_on_commit=False`). A SQLite reader's snapshot must end before it
+    writes, and the app's writes begin with the write lock (BEGIN IMMEDIATE) anyway."""
+    for session in sessions:
+        session.commit()
+
+
 def _read_by_both(
     sessions: tuple[Session, Session], company_id: uuid.UUID
 ) -> tuple[RegistrationSettings, RegistrationSettings]:
     """The settings row as each session reads it now (both at version 1)."""
     rows = [session.get(RegistrationSettings, company_id) for session in sessions]
     assert [row.version if row is not None else None for row in rows] == [1, 1]
+    _answered(sessions)
     first, second = rows
     assert first is not None
     assert second is not None
@@ -103,6 +112,7 @@ def test_the_first_insert_of_a_singleton_wins_and_the_second_is_412(
     company_id = uuid.UUID(make_company(client, "Vendor").company_id)
     assert a.get(RegistrationSettings, company_id) is None  # both saw none: If-Match 0
     assert b.get(RegistrationSettings, company_id) is None
+    _answered(sessions)
     won = conditional.create_once(
         b, RegistrationSettings(company_id=company_id, expiry_days=10, version=1), "settings"
     )
@@ -131,6 +141,7 @@ def test_a_state_transition_happens_once(
     assert seen_by_a is not None
     assert seen_by_b is not None
     assert seen_by_a.status == seen_by_b.status == "active"
+    _answered(sessions)
 
     assert conditional.claim_status(b, seen_by_b, ["active"], {"status": "revoked"})
     b.commit()

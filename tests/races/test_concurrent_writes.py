@@ -488,3 +488,69 @@ def test_a_withdrawal_racing_the_decisions(api: httpx.Client, server: str) -> No
     assert _state(api, admin, record_id, workflow_id)["stage"]["key"] == (
         "a" if won % 2 == 0 else "b"
     )
+
+
+def _shared_deal(api: httpx.Client) -> tuple[Member, Member, Member, str]:
+    """Owner's opportunity with Partner active on it; Third partners with both, not on it."""
+    owner, partner, third = company(api, "Owner"), company(api, "Partner"), company(api, "Third")
+    for a, b in ((owner, partner), (owner, third), (partner, third)):
+        partners(api, a, b)
+    deal = opportunity(api, owner, "Consent race")
+    base = f"{API}/opportunities/{deal}/participants"
+    ok(api.post(base, json={"company_id": partner.company_id}, headers=owner.headers), 201)
+    ok(api.post(f"{base}/{partner.company_id}/accept", headers=partner.headers))
+    return owner, partner, third, deal
+
+
+def test_record_invitation_answer(api: httpx.Client, server: str) -> None:
+    owner, _partner, third, deal = _shared_deal(api)
+    base = f"{API}/opportunities/{deal}/participants"
+    ok(api.post(base, json={"company_id": third.company_id}, headers=owner.headers), 201)
+
+    def answer_the_record_invitation(client: httpx.Client, i: int) -> httpx.Response:
+        verdict = "accept" if i % 2 == 0 else "decline"
+        return client.post(f"{base}/{third.company_id}/{verdict}", headers=third.headers)
+
+    won = race(server, answer_the_record_invitation).winner()
+    people = ok(api.get(f"{API}/opportunities/{deal}", headers=owner.headers))["participants"]
+    status = next(p["status"] for p in people if p["company_id"] == third.company_id)
+    assert status == ("active" if won % 2 == 0 else "declined")
+    joined = [c for c in changes_of_participants(api, owner, deal, third) if c == "active"]
+    assert len(joined) == (1 if won % 2 == 0 else 0)
+
+
+def changes_of_participants(
+    api: httpx.Client, who: Member, record_id: str, company: Member
+) -> list[Any]:
+    items = ok(api.get(f"{API}/opportunities/{record_id}/timeline?limit=200", headers=who.headers))
+    return [
+        i["change"]["new"]
+        for i in items["items"]
+        if i["type"] == "change"
+        and i["change"]["scope"] == "participant"
+        and i["change"]["company_id"] == company.company_id
+    ]
+
+
+def test_proposal_and_its_decision(api: httpx.Client, server: str) -> None:
+    owner, partner, third, deal = _shared_deal(api)
+    url = f"{API}/opportunities/{deal}"
+
+    def propose_the_same_company(client: httpx.Client, i: int) -> httpx.Response:
+        body = {"company_id": third.company_id}
+        return client.post(f"{url}/participants", json=body, headers=partner.headers)
+
+    proposed = race(server, propose_the_same_company)
+    assert proposed.statuses.count(202) == 1, proposed.statuses
+    assert set(proposed.statuses) == {202, 409}, proposed.statuses
+    [pending] = ok(api.get(f"{API}/record-proposals", headers=owner.headers))
+
+    def decide_the_proposal(client: httpx.Client, i: int) -> httpx.Response:
+        verdict = "accept" if i % 2 == 0 else "decline"
+        return client.post(f"{url}/proposals/{pending['id']}/{verdict}", headers=owner.headers)
+
+    won = race(server, decide_the_proposal).winner()
+    [decided] = ok(api.get(f"{url}/proposals", headers=partner.headers))
+    assert decided["status"] == ("accepted" if won % 2 == 0 else "declined")
+    invited = ok(api.get(f"{API}/record-invitations", headers=third.headers))
+    assert [i["record_id"] for i in invited] == ([deal] if won % 2 == 0 else [])

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from tests.fixtures.builders import Member, make_company
 from tests.fixtures.records import OPPS, create_record, put_template
+from tests.fixtures.versions import matching
 
 TEMPLATE = (
     {"key": "seats", "type": "number", "visibility": "private"},
@@ -148,10 +149,11 @@ def test_money_stays_below_ten_trillion_so_both_databases_keep_every_cent(
 
 def test_a_template_default_is_checked_like_a_value(client: TestClient, acme: Member) -> None:
     for default, what in (("-3", "negative"), ("1e1000000", "10^13"), ("NaN", "10^13")):
+        url = "/api/v1/templates/opportunity"
         response = client.put(
-            "/api/v1/templates/opportunity",
+            url,
             json={"fields": [{"key": "budget", "type": "money", "default": default}]},
-            headers=acme.headers,
+            headers=matching(client, acme, url),
         )
         assert what in _refused(response, "body.fields.0.default")
 

@@ -47,7 +47,7 @@ from coterie.models.cosell import PlanRecord
 from coterie.models.pipeline import LeadDecision
 from coterie.network import partnerships
 from coterie.network.companies import names as _names
-from coterie.records import participants, search, templates, values
+from coterie.records import admission, participants, search, templates, values
 from coterie.records import service as records
 from coterie.records.kinds import Kind, ParticipantStatus
 from coterie.records.schemas import LEAD_CONVERTED, RecordCreate
@@ -136,7 +136,7 @@ def nominate(
     lead = gate.require_edit(session, principal, LEAD, lead_id)
     if lead.joint_stage == CONVERTED:
         raise conflict("lead-converted", "This lead was converted; nominate the opportunity.")
-    if not participants.admits(session, principal, lead):
+    if not admission.admits(session, principal, lead):
         raise forbidden(
             "Only the lead's owner (or a company it lets admit others) nominates partners; "
             "propose the company on the lead instead."
@@ -162,7 +162,7 @@ def nominate(
     }
     now = utcnow()
     for company_id in company_ids:
-        participants.invite(session, actor, LEAD, lead_id, company_id)  # 409 when already on it
+        admission.invite(session, actor, LEAD, lead_id, company_id)  # 409 when already on it
         decision = existing.get(company_id)
         if decision is None:
             decision = LeadDecision(record_id=lead_id, company_id=company_id)

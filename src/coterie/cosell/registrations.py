@@ -46,7 +46,7 @@ from coterie.models.pipeline import DealRegistration, RegistrationSettings
 from coterie.models.vocabulary import Role
 from coterie.network import partnerships
 from coterie.network.companies import names as _names
-from coterie.records import participants
+from coterie.records import admission
 from coterie.records.kinds import Kind, ParticipantStatus, ProposalStatus
 
 OPPORTUNITY = Kind.OPPORTUNITY.value
@@ -398,7 +398,7 @@ def _invite_approver(session: Session, actor: Actor, registration: DealRegistrat
     ).first()
     if pending is not None:  # a renewal while the owner has not decided yet
         return
-    participants.invite(
+    admission.invite(
         session,
         actor,
         OPPORTUNITY,

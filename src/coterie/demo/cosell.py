@@ -70,7 +70,7 @@ from coterie.models.workflow import (
     WorkflowDefinition,
     WorkflowMove,
 )
-from coterie.records import participants, templates
+from coterie.records import admission, participants, templates
 from coterie.records import service as records
 from coterie.records.fields import CompaniesAudience, FieldDefinition
 from coterie.records.schemas import RecordCreate
@@ -332,7 +332,7 @@ class CoSell:
         """`who` invites the company of each accepter, who accepts the invitation."""
         for email in accepters:
             partner = self.people[email].company_id
-            participants.invite(self.session, self.actor(who), kind, record_id, partner)
+            admission.invite(self.session, self.actor(who), kind, record_id, partner)
             participants.accept(self.session, self.actor(email), kind, record_id, partner)
 
     def fill(self, who: str, kind: str, record_id: uuid.UUID, **fields: Any) -> None:

@@ -32,7 +32,16 @@ from coterie.kit.problems import Problem
 from coterie.models.workflow import SavedFilter
 from coterie.network.companies import names as company_names
 from coterie.network.pages import parse_id
-from coterie.records import export, participants, presenters, query, service, table, templates
+from coterie.records import (
+    admission,
+    export,
+    participants,
+    presenters,
+    query,
+    service,
+    table,
+    templates,
+)
 from coterie.records.kinds import KINDS, KindInfo, ParticipantStatus
 from coterie.records.presenters import FieldView, Inputs
 from coterie.records.schemas import RecordCreate, RecordOut, RecordPatch, SpaceOut
@@ -339,7 +348,7 @@ def _list_page(
         company_names=company_names(session, presenters.audience_ids(template)),
     )
     invitations = [i for i in participants.my_invitations(session, actor) if i.kind == kind]
-    proposals = [p for p in participants.awaiting_my_decision(session, actor) if p.kind == kind]
+    proposals = [p for p in admission.awaiting_my_decision(session, actor) if p.kind == kind]
     return render(
         request,
         "records/list.html",
@@ -612,11 +621,11 @@ def _record_page(
     status_code: int = 200,
 ) -> Response:
     record = view.record
-    admission = participants.panel(session, actor, view.info.kind.value, record.id)
+    admitting = admission.panel(session, actor, view.info.kind.value, record.id)
     on_record = {p.company_id for p in record.participants if p.status in OPEN_STATUSES}
     on_record |= {
         p.company_id
-        for p in admission.proposals
+        for p in admitting.proposals
         if p.status == "pending" and p.proposed_by_company_id == actor.company_id
     }
     invitable = [
@@ -631,8 +640,8 @@ def _record_page(
         | {
             "nav": view.info.plural,
             "invitable": invitable,
-            "admits": admission.admits,
-            "proposals": admission.proposals,
+            "admits": admitting.admits,
+            "proposals": admitting.proposals,
             "owner_name": next(
                 (
                     p.company_name

@@ -1,6 +1,7 @@
 """Who is on a record, from the record page and the lists: invite (or propose), answer an
 invitation, leave or remove, decide or withdraw proposals, let a partner admit companies.
-Every handler is one `records.participants` call, one commit and a redirect with a message."""
+Every handler is one `records.admission` or `records.participants` call, one commit and a
+redirect with a message."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from coterie.deps import DB
 from coterie.kit.problems import Problem
 from coterie.network.companies import names as company_names
 from coterie.network.pages import parse_id
-from coterie.records import participants, service
+from coterie.records import admission, participants, service
 from coterie.records.kinds import KINDS, KindInfo
 from coterie.web import csrf
 from coterie.web.forms import FormFields, FormInput
@@ -54,7 +55,7 @@ def _invite(
     except ValueError:
         return redirect(request, back, "Choose a partner company.", "error")
     try:
-        admission = participants.invite(
+        asked = admission.invite(
             session,
             actor,
             info.kind.value,
@@ -68,7 +69,7 @@ def _invite(
         return _failed(request, session, back, problem)
     session.commit()
     name = _name(session, company_id)
-    if admission.proposed:
+    if asked.proposed:
         record = service.read(session, actor, info.kind.value, rid)
         owner = _name(session, record.owner_company_id)
         return redirect(
@@ -117,7 +118,7 @@ def _admit_right(
     target = parse_id(company, "company")
     allow = form.flag("can_admit")
     try:
-        participants.set_admit_right(session, actor, info.kind.value, rid, target, allow)
+        admission.set_admit_right(session, actor, info.kind.value, rid, target, allow)
     except Problem as problem:
         return _failed(request, session, _url(info, rid), problem)
     session.commit()
@@ -171,7 +172,7 @@ def _decide(
     back = request.headers.get("referer", "")
     url = _url(info) if back.endswith(f"/{info.plural}") else _url(info, rid)
     try:
-        proposal = participants.decide(
+        proposal = admission.decide(
             session,
             actor,
             info.kind.value,
@@ -196,7 +197,7 @@ def _withdraw(
 ) -> Response:
     rid = parse_id(record_id, info.kind.value)
     try:
-        participants.withdraw(session, actor, info.kind.value, rid, parse_id(proposal, "proposal"))
+        admission.withdraw(session, actor, info.kind.value, rid, parse_id(proposal, "proposal"))
     except Problem as problem:
         return _failed(request, session, _url(info, rid), problem)
     session.commit()

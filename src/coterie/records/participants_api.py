@@ -1,6 +1,6 @@
 """Who is on a record, for every kind: invite or propose, answer an invitation, leave or remove,
 decide proposals, delegate the right to admit; and the inboxes of invitations and proposals.
-The rules live in `records.participants`."""
+The rules live in `records.admission` (who may bring a company in) and `records.participants`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB
-from coterie.records import participants, service
+from coterie.records import admission, participants, service
 from coterie.records.kinds import KINDS, KindInfo
 from coterie.records.schemas import (
     AdmitRightIn,
@@ -48,13 +48,11 @@ def _kind_routes(info: KindInfo) -> APIRouter:
     def invite(
         record_id: uuid.UUID, body: ParticipantIn, actor: ApiActor, session: DB
     ) -> RecordOut | JSONResponse:
-        admission = participants.invite(
-            session, actor, kind, record_id, body.company_id, note=body.note
-        )
+        asked = admission.invite(session, actor, kind, record_id, body.company_id, note=body.note)
         session.commit()
-        if admission.proposal is not None:
-            out = participants.proposals(session, actor, kind, record_id)
-            proposal = next(p for p in out if p.id == admission.proposal.id)
+        if asked.proposal is not None:
+            out = admission.proposals(session, actor, kind, record_id)
+            proposal = next(p for p in out if p.id == asked.proposal.id)
             return JSONResponse(proposal.model_dump(mode="json"), status_code=202)
         return service.read(session, actor, kind, record_id)
 
@@ -100,7 +98,7 @@ def _kind_routes(info: KindInfo) -> APIRouter:
         actor: ApiActor,
         session: DB,
     ) -> RecordOut:
-        participants.set_admit_right(session, actor, kind, record_id, company_id, body.can_admit)
+        admission.set_admit_right(session, actor, kind, record_id, company_id, body.can_admit)
         session.commit()
         return service.read(session, actor, kind, record_id)
 
@@ -122,7 +120,7 @@ def _kind_routes(info: KindInfo) -> APIRouter:
         summary="Proposals of companies for this record: all (owner and delegates) or my own",
     )
     def list_proposals(record_id: uuid.UUID, actor: ApiActor, session: DB) -> list[ProposalOut]:
-        return participants.proposals(session, actor, kind, record_id)
+        return admission.proposals(session, actor, kind, record_id)
 
     def decide(
         record_id: uuid.UUID,
@@ -133,11 +131,11 @@ def _kind_routes(info: KindInfo) -> APIRouter:
         accept: bool,
         reason: str = "",
     ) -> ProposalOut:
-        proposal = participants.decide(
+        proposal = admission.decide(
             session, actor, kind, record_id, proposal_id, accept=accept, reason=reason
         )
         session.commit()
-        out = participants.proposals(session, actor, kind, record_id)
+        out = admission.proposals(session, actor, kind, record_id)
         return next(p for p in out if p.id == proposal.id)
 
     @routes.post(
@@ -173,7 +171,7 @@ def _kind_routes(info: KindInfo) -> APIRouter:
     def withdraw_proposal(
         record_id: uuid.UUID, proposal_id: uuid.UUID, actor: ApiActor, session: DB
     ) -> Response:
-        participants.withdraw(session, actor, kind, record_id, proposal_id)
+        admission.withdraw(session, actor, kind, record_id, proposal_id)
         session.commit()
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -201,4 +199,4 @@ def record_invitations(actor: ApiActor, session: DB) -> list[RecordInvitationOut
     summary="Pending proposals waiting for my company's decision (records it may admit to)",
 )
 def record_proposals(actor: ApiActor, session: DB) -> list[ProposalOut]:
-    return participants.awaiting_my_decision(session, actor)
+    return admission.awaiting_my_decision(session, actor)

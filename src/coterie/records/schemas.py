@@ -23,17 +23,20 @@ LEAD_CONVERTED = "converted"
 """A lead's joint stage once it was converted to an opportunity (`coterie.cosell.leads`)."""
 
 
-def check_joint_stage(kind: str, current: str | None, requested: str | None) -> None:
-    """The joint stage a client may give a record of `kind` now at `current`. Only converting
-    a lead makes it `converted` (whatever the case), and a converted lead stays so: moved
-    elsewhere, it could be converted into a second opportunity."""
+def check_joint_stage(
+    kind: str, current: str | None, requested: str | None, path: str = "body.joint_stage"
+) -> None:
+    """The joint stage a client may give a record of `kind` now at `current` (by a PATCH of the
+    core, or a move on a program workflow: `path` names the field). Only converting a lead
+    makes it `converted` (whatever the case), and a converted lead stays so: moved elsewhere,
+    it could be converted into a second opportunity."""
     if kind != Kind.LEAD.value or requested == current:
         return
     if current == LEAD_CONVERTED:
         raise conflict("lead-converted", "This lead was converted; its joint stage stays.")
     if requested is not None and requested.casefold() == LEAD_CONVERTED:
         raise invalid(
-            "body.joint_stage",
+            path,
             f"'{LEAD_CONVERTED}' is set by converting the lead (POST /api/v1/leads/{{id}}/convert)",
         )
 

@@ -42,6 +42,7 @@ from coterie.models.workflow import (
 )
 from coterie.records import search, templates
 from coterie.records.kinds import KINDS, Kind, ParticipantStatus
+from coterie.records.schemas import check_joint_stage
 from coterie.workflows import definitions
 from coterie.workflows.definitions import ANY_OPEN
 from coterie.workflows.schemas import (
@@ -550,6 +551,8 @@ def move(
     current = current if _known(stages, current) else None
     if current == data.to:
         raise conflict("already-in-stage", f"The record is already in {target.name}.")
+    if is_joint(definition):  # a lead is converted by converting it, and stays converted
+        check_joint_stage(kind, record.joint_stage, data.to, path="body.to")
     if _pending(session, principal, record_id, workflow_id) is not None:
         raise conflict(
             "move-pending",
