@@ -143,7 +143,7 @@ def list_for_record(
     cursor: str | None,
 ) -> tuple[list[CommentOut], str | None]:
     """A page of a record's comments, oldest first; 404 when the record is hidden."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, kind, record_id)
     check_limit(limit)
     statement = for_record(principal, record_id)
@@ -194,7 +194,7 @@ def create(
     data: CommentIn,
     settings: Settings | None = None,
 ) -> Comment:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, kind, record_id)
     prepared = mentions.prepare(
         session,
@@ -280,7 +280,7 @@ def _notify_event(
 
 
 def _mine_for_write(session: Session, actor: Actor, comment_id: uuid.UUID) -> Comment:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     comment = visible_comment(session, principal, comment_id)
     if comment is None:
         raise not_found("comment")
@@ -359,7 +359,7 @@ def delete(session: Session, actor: Actor, comment_id: uuid.UUID, expected: int)
 
 
 def read_one(session: Session, actor: Actor, comment_id: uuid.UUID) -> CommentOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     comment = visible_comment(session, principal, comment_id)
     if comment is None:
         raise not_found("comment")

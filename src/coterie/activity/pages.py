@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from coterie.activity import comments, mentions, notifications, timeline
 from coterie.activity.schemas import CommentIn
 from coterie.auth.principal import Actor
-from coterie.authz.principal import Principal
 from coterie.deps import DB
 from coterie.kit.problems import Problem
 from coterie.network.pages import parse_id
@@ -135,7 +134,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
         rid = parse_id(record_id, kind)
         found = mentions.mentionable(
             session,
-            Principal.of(actor, session),
+            actor.principal,
             actor,
             kind,
             rid,

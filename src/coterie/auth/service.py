@@ -128,7 +128,7 @@ def authenticate(session: Session, secret: str, kinds: set[TokenKind]) -> Actor 
         or not user.is_active
     ):
         return None
-    return Actor(user=user, token=token)
+    return Actor(user=user, token=token, session=session)
 
 
 def use_to_note(token: AuthToken) -> bool:

@@ -142,7 +142,7 @@ def _may_edit(goal_company: uuid.UUID | None, plan: Record, company_id: uuid.UUI
 
 def create(session: Session, actor: Actor, plan_id: uuid.UUID, data: GoalIn) -> list[PlanGoal]:
     """One goal, or one per slice when `breakdown` is given."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     plan = gate.require_edit(session, principal, PLAN, plan_id)
     if data.company_id is not None and data.company_id != actor.company_id:
         raise invalid(
@@ -226,7 +226,7 @@ def create(session: Session, actor: Actor, plan_id: uuid.UUID, data: GoalIn) -> 
 def _editable_goal(
     session: Session, actor: Actor, plan_id: uuid.UUID, goal_id: uuid.UUID
 ) -> PlanGoal:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     plan = gate.require_edit(session, principal, PLAN, plan_id)
     goal = _goal(session, principal, plan_id, goal_id)
     if not _may_edit(goal.company_id, plan, actor.company_id):
@@ -543,7 +543,7 @@ def list_goals(
     session: Session, actor: Actor, plan_id: uuid.UUID, only: set[uuid.UUID] | None = None
 ) -> list[GoalOut]:
     """The plan's goals with live progress as the caller sees it (404 when the plan is hidden)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     plan = gate.check(session, principal, PLAN, plan_id)
     goals = [g for g in _goals(session, principal, plan_id) if only is None or g.id in only]
     if only is not None and not goals:

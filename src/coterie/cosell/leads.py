@@ -132,7 +132,7 @@ def _decision_out(
 def nominate(
     session: Session, actor: Actor, lead_id: uuid.UUID, company_ids: list[uuid.UUID], note: str
 ) -> list[DecisionOut]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     lead = gate.require_edit(session, principal, LEAD, lead_id)
     if lead.joint_stage == CONVERTED:
         raise conflict("lead-converted", "This lead was converted; nominate the opportunity.")
@@ -194,7 +194,7 @@ def nominate(
 
 
 def _my_pending_decision(session: Session, actor: Actor, lead_id: uuid.UUID) -> LeadDecision:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.my_participation(session, principal, LEAD, lead_id)  # 404 when never invited
     decision = session.scalars(
         select(LeadDecision)
@@ -233,7 +233,7 @@ def accept(
         raise invalid("body.owner_user_id", "is not an active user of your company")
     _decide(session, actor, decision, status=DecisionStatus.ACCEPTED.value, owner_user_id=owner.id)
     participants.accept(session, actor, LEAD, lead_id, actor.company_id)  # 409 unless invited
-    space = gate.own_space_for_write(session, Principal.of(actor, session), LEAD, lead_id)
+    space = gate.own_space_for_write(session, actor.principal, LEAD, lead_id)
     records.update_my_space(session, actor, LEAD, lead_id, {"owner": str(owner.id)}, space.version)
     audit.record(
         session,
@@ -280,7 +280,7 @@ def decisions(
     session: Session, actor: Actor, lead_id: uuid.UUID, *, only: set[uuid.UUID] | None = None
 ) -> list[DecisionOut]:
     """The decisions on a lead the caller sees: those its company nominated, and its own."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, LEAD, lead_id)
     where: list[Any] = [
         LeadDecision.record_id == lead_id,
@@ -300,7 +300,7 @@ def decisions(
 
 def my_decision(session: Session, actor: Actor, lead_id: uuid.UUID) -> DecisionOut:
     """My company's own decision on a lead nominated to it (also after it rejected)."""
-    gate.my_participation(session, Principal.of(actor, session), LEAD, lead_id)
+    gate.my_participation(session, actor.principal, LEAD, lead_id)
     rows = _decision_rows(
         session,
         actor.company_id,
@@ -326,7 +326,7 @@ def nominations(
 
     The core comes from my own participation (any status), as the record invitation inbox
     does (`gate.my_participation`); nothing beyond title and customer is read."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     statement = (
         select(LeadDecision)
         .join(
@@ -375,7 +375,7 @@ def nominations(
 def lead_duplicates(session: Session, actor: Actor, lead_id: uuid.UUID) -> list[DuplicateOut]:
     """Records the caller sees with the lead's customer. A receiver still deciding knows only
     the customer from the invitation, and the search runs over its own visible records."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     try:
         lead = gate.check(session, principal, LEAD, lead_id)
     except Problem as hidden:
@@ -393,7 +393,7 @@ def lead_duplicates(session: Session, actor: Actor, lead_id: uuid.UUID) -> list[
 
 def converted_to(session: Session, actor: Actor, lead_id: uuid.UUID) -> Record | None:
     """The opportunity the lead became, if the caller may see it."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     statement = gate.visible(principal, OPPORTUNITY).where(Record.source_record_id == lead_id)
     return session.scalars(statement.limit(1)).first()
 
@@ -464,7 +464,7 @@ def _add_space(session: Session, actor: Actor, record_id: uuid.UUID, company: Co
 
 
 def convert(session: Session, actor: Actor, lead_id: uuid.UUID, data: ConvertIn) -> Record:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     lead = gate.require_edit(session, principal, LEAD, lead_id)
     motion = data.motion.value if data.motion is not None else lead.motion
     if motion is None:

@@ -61,7 +61,7 @@ def visible_links(
 def link(
     session: Session, actor: Actor, plan_id: uuid.UUID, record_id: uuid.UUID, role: Role
 ) -> PlanRecord:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.require_edit(session, principal, PLAN, plan_id)  # 404 unless my company is on the plan
     record: Record | None = None
     for kind in KINDS_BY_ROLE[role]:
@@ -97,7 +97,7 @@ def link(
 
 def unlink(session: Session, actor: Actor, plan_id: uuid.UUID, record_id: uuid.UUID) -> None:
     """The company that linked the record, or the plan's owner, takes it off the plan."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     plan = gate.require_edit(session, principal, PLAN, plan_id)
     row = session.scalars(
         visible_links(principal, plan_id).where(PlanRecord.record_id == record_id)
@@ -125,7 +125,7 @@ def list_links(
     role: Role | None = None,
 ) -> list[LinkOut]:
     """The plan's links the caller may see, each with its record as the caller sees it."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     plan = gate.check(session, principal, PLAN, plan_id)
     kinds = [k for k in LINKABLE_KINDS if kind is None or k == kind]
     statement = visible_links(principal, plan_id, kinds)

@@ -248,7 +248,7 @@ def _plan_panel(
     status_code: int = 200,
 ) -> Response:
     profile = programs.read_plan(session, actor, plan_id)  # 404 when hidden
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     links = plans.list_links(session, actor, plan_id)
     goal_list = goals.list_goals(session, actor, plan_id)
     linked = {link.record_id for link in links}

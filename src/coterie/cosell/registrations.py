@@ -249,14 +249,14 @@ def present(
 
 
 def read(session: Session, actor: Actor, registration_id: uuid.UUID) -> RegistrationOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     return present(session, principal, [_load(session, principal, registration_id)])[0]
 
 
 def for_opportunity(
     session: Session, actor: Actor, opportunity_id: uuid.UUID
 ) -> list[RegistrationOut]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, OPPORTUNITY, opportunity_id)
     found = session.scalars(
         _visible(principal)
@@ -275,7 +275,7 @@ def list_mine(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[RegistrationOut], str | None]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     statement = _visible(principal)
     if role == "registering":
         statement = statement.where(DealRegistration.registering_company_id == actor.company_id)
@@ -322,7 +322,7 @@ def create(
     registered_to_company_id: uuid.UUID,
     notes: str,
 ) -> DealRegistration:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.require_edit(session, principal, OPPORTUNITY, opportunity_id)
     path = "body.registered_to_company_id"
     if registered_to_company_id == actor.company_id:
@@ -362,7 +362,7 @@ def create(
 
 
 def _as_registering(session: Session, actor: Actor, registration_id: uuid.UUID) -> DealRegistration:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     registration = _load(session, principal, registration_id)
     if registration.registering_company_id != actor.company_id:
         raise forbidden("Only the registering company submits or renews this registration.")
@@ -377,7 +377,7 @@ def _invite_approver(session: Session, actor: Actor, registration: DealRegistrat
         .where(
             Participant.record_id == registration.record_id,
             Participant.company_id == registration.registered_to_company_id,
-            Participant.record_id.in_(gate.visible_ids(Principal.of(actor, session), OPPORTUNITY)),
+            Participant.record_id.in_(gate.visible_ids(actor.principal, OPPORTUNITY)),
         )
         .execution_options(**rls.as_company(actor.company_id))
     ).first()
@@ -455,7 +455,7 @@ def renew(
 
 
 def _as_approver(session: Session, actor: Actor, registration_id: uuid.UUID) -> DealRegistration:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     registration = _load(session, principal, registration_id)
     if registration.registered_to_company_id != actor.company_id:
         raise forbidden("Only the company the deal is registered with approves or rejects it.")

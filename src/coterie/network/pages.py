@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from coterie.auth import preferences
 from coterie.auth.principal import Actor
-from coterie.authz.principal import Principal
 from coterie.deps import DB, AppSettings
 from coterie.kit.problems import Problem, not_found
 from coterie.models.vocabulary import Industry, PartnershipStatus, PartnerType, Region
@@ -198,7 +197,7 @@ def network(request: Request, session: DB, actor: PageActor) -> Response:
     history, more_history = _partnerships(
         session, actor, PartnershipStatus.DECLINED, PartnershipStatus.REVOKED
     )
-    collaboration = graph.build(session, Principal.of(actor, session), actor.company)
+    collaboration = graph.build(session, actor.principal, actor.company)
     return render(
         request,
         "network/network.html",
@@ -224,7 +223,7 @@ def network(request: Request, session: DB, actor: PageActor) -> Response:
 def network_graph(session: DB, actor: PageActor) -> Response:
     """The graph of `/api/v1/network/graph` for the signed-in page (session cookie, no token),
     which static/network.js draws."""
-    collaboration = graph.build(session, Principal.of(actor, session), actor.company)
+    collaboration = graph.build(session, actor.principal, actor.company)
     return JSONResponse(
         collaboration.model_dump(mode="json"),
         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},

@@ -86,7 +86,7 @@ def invite(
 ) -> Admission:
     """Ask for `company_id` on the record: an invitation when my company may admit, otherwise
     a proposal to the owner. 409 when the company is already invited or active."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.require_edit(session, principal, kind, record_id)
     if session.get(Company, company_id) is None:
         raise invalid("body.company_id", "is not a company on the network", "unknown-company")
@@ -277,7 +277,7 @@ class Panel:
 
 
 def panel(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -> Panel:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     admitting = may_admit(record, participants.mine(session, principal, record_id))
     found = session.scalars(
@@ -297,7 +297,7 @@ def awaiting_my_decision(session: Session, actor: Actor) -> list[ProposalOut]:
     """Pending proposals on records my company may admit to, every kind, newest first."""
     from coterie.records.kinds import KINDS
 
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     found: list[Proposal] = []
     records: dict[uuid.UUID, Record] = {}
     for info in KINDS.values():
@@ -387,7 +387,7 @@ def decide(
     reason: str = "",
 ) -> Proposal:
     """The owner (or a delegate) accepts a proposal, which invites the company, or declines it."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.require_edit(session, principal, kind, record_id)
     mine = participants.mine(session, principal, record_id)
     proposal = _proposal_for(session, principal, kind, record_id, proposal_id)
@@ -449,7 +449,7 @@ def withdraw(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, proposal_id: uuid.UUID
 ) -> None:
     """My company takes its pending proposal back."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.require_edit(session, principal, kind, record_id)
     proposal = session.scalars(
         _visible_proposals(principal, kind, admitting=False).where(
@@ -490,7 +490,7 @@ def set_admit_right(
     can_admit: bool,
 ) -> Participant:
     """The owner company lets an active participant admit companies too, or stops it."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.require_edit(session, principal, kind, record_id)
     if record.owner_company_id != actor.company_id:
         raise forbidden("Only the owner company decides who may admit companies to its record.")

@@ -81,7 +81,7 @@ def accept(
 ) -> Record:
     if company_id != actor.company_id:
         raise forbidden("Only the invited company accepts its own invitation.")
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record, participant = gate.my_participation(session, principal, kind, record_id)
     _answer(session, actor, kind, record_id, participant, ACTIVE)
     has_space = session.scalars(
@@ -139,7 +139,7 @@ def _tell_participants_it_joined(session: Session, actor: Actor, record: Record)
     joined (it holds a grant now, so it reads the participants through the gate)."""
     others = {
         p.company_id
-        for p in gate.participants(session, Principal.of(actor, session), record.kind, [record.id])
+        for p in gate.participants(session, actor.principal, record.kind, [record.id])
         if p.status == ACTIVE and p.company_id != actor.company_id
     }
     notifications.notify(
@@ -165,7 +165,7 @@ def decline(
     kept in the declining company's audit trail. A person decided: rules never invite it again."""
     if company_id != actor.company_id:
         raise forbidden("Only the invited company declines its own invitation.")
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     _record, participant = gate.my_participation(session, principal, kind, record_id)
     _answer(session, actor, kind, record_id, participant, ParticipantStatus.DECLINED.value)
     audit.record(
@@ -184,7 +184,7 @@ def remove(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
 ) -> None:
     """Leave (my own company), decline (my own invitation) or remove another company (owner)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     if company_id == actor.company_id:
         record, participant = gate.my_participation(session, principal, kind, record_id)
         if record.owner_company_id == actor.company_id:
@@ -227,7 +227,7 @@ def remove(
 
 
 def my_invitations(session: Session, actor: Actor) -> list[RecordInvitationOut]:
-    rows = gate.invitations(session, Principal.of(actor, session))
+    rows = gate.invitations(session, actor.principal)
     names = company_names(
         session, {p.invited_by_company_id for _, p in rows if p.invited_by_company_id}
     )

@@ -153,7 +153,7 @@ def narrow(session: Session, actor: Actor, definition: ReportIn, bar: FilterBar)
     """The definition with the filter bar ANDed to its own filters, for this viewer."""
     if bar.is_empty():
         return definition
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     kind = definition.kind
     leaves: list[dict[str, Any]] = []
     if bar.region:
@@ -256,7 +256,7 @@ def _check(session: Session, actor: Actor, data: DashboardIn) -> None:
             ) from problem
     saved.check_shares(session, actor, data.shared_with)
     bar = data.filters
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     if bar.partner is not None and bar.partner not in partner_ids(session, actor.company_id):
         raise invalid("body.filters.partner", "is not an accepted partner of your company")
     for key, kind, value in (("plan", "plan", bar.plan), ("program", "program", bar.program)):
@@ -439,7 +439,7 @@ def plan_pipeline(
     session: Session, actor: Actor, plan_id: uuid.UUID, region: str | None = None
 ) -> DashboardRunOut:
     """ "Pipeline" of one plan the viewer may see: the plan's linked opportunities."""
-    plan = gate.check(session, Principal.of(actor, session), "plan", plan_id)  # 404 when hidden
+    plan = gate.check(session, actor.principal, "plan", plan_id)  # 404 when hidden
     extra = [
         (
             "Pipeline by partner",

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.authz import gate
-from coterie.authz.principal import Principal
 from coterie.deps import DB, reads_only
 from coterie.kit.problems import Problem
 from coterie.models import User
@@ -252,7 +251,7 @@ def builder_choices(session: Session, actor: Actor) -> Choices:
         .where(User.company_id == actor.company_id, User.is_active, User.id != actor.user_id)
         .order_by(User.name)
     )
-    principal = Principal.of(actor, session)
+    principal = actor.principal
 
     def titles(kind: str) -> list[tuple[str, str]]:
         records = session.scalars(gate.visible(principal, kind).limit(200)).all()

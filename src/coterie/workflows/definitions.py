@@ -245,7 +245,7 @@ def audience(
 
 def get(session: Session, actor: Actor, workflow_id: uuid.UUID) -> WorkflowDefinition:
     definition = session.get(WorkflowDefinition, workflow_id)
-    if definition is None or not readable(session, Principal.of(actor, session), definition):
+    if definition is None or not readable(session, actor.principal, definition):
         raise not_found("workflow")
     return definition
 
@@ -258,7 +258,7 @@ def list_readable(
     program_id: uuid.UUID | None = None,
     include_inactive: bool = True,
 ) -> list[WorkflowDefinition]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     statement = (
         select(WorkflowDefinition)
         .where(workflows.visible_condition(principal))
@@ -279,7 +279,7 @@ def list_readable(
 
 def _check_program(session: Session, actor: Actor, program_id: uuid.UUID) -> None:
     """The program must be one I see (else 404) and my company must host it (else 403)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     try:
         program = gate.check(session, principal, "program", program_id)
     except Problem as exc:

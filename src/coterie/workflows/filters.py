@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from coterie import audit
 from coterie.auth.principal import Actor
-from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit import conditional
 from coterie.kit.problems import Problem, forbidden, invalid, not_found
@@ -87,7 +86,7 @@ def _check(session: Session, actor: Actor, data: SavedFilterIn) -> None:
     text = json.dumps(data.filter)
     if len(text) > query.MAX_FILTER_LENGTH:
         raise invalid("body.filter", f"must be at most {query.MAX_FILTER_LENGTH} characters")
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     try:
         listing = query.build(
             session, principal, data.kind.value, filter_text=text, sort_text=data.sort

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.authz import gate
-from coterie.authz.principal import Principal
 from coterie.deps import DB
 from coterie.kit.preconditions import precondition_required, version_in
 from coterie.kit.problems import Problem
@@ -127,7 +126,7 @@ class BoardQuery:
 
 
 def _choices(session: Session, actor: Actor, kind: str) -> dict[str, Any]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     workflows = [
         (str(d.id), d.name + (" (program)" if d.program_id else ""))
         for d in definitions.list_readable(session, actor, kind=kind, include_inactive=False)
@@ -386,7 +385,7 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
 
 
 def _programs_i_host(session: Session, actor: Actor) -> list[tuple[str, str]]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     statement = (
         gate.visible(principal, "program")
         .where(Record.owner_company_id == actor.company_id)

@@ -331,7 +331,7 @@ def _may_edit(session: Session, principal: Principal, record: Record) -> bool:
 def record_states(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID
 ) -> list[RecordWorkflowOut]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     can_edit = _may_edit(session, principal, record)
     return [
@@ -529,7 +529,7 @@ def move(
     """Move a record to another stage: at once, or pending the transition's approvals. The
     record's state on the workflow is claimed at version `expected` (If-Match) first: of two
     moves from the same stage exactly one happens, and at most one move is ever pending."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     definition = find(session, principal, record, workflow_id)
     gate.require_edit(session, principal, kind, record_id)
@@ -725,7 +725,7 @@ def cancel(
 ) -> WorkflowMove:
     """The requesting company withdraws a pending move (claimed: pending -> canceled in SQL, so
     a decision racing it finds it no longer pending)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     definition = find(session, principal, record, workflow_id)
     pending = _pending(session, principal, record_id, workflow_id)
@@ -772,7 +772,7 @@ def decide(
     session: Session, actor: Actor, approval_id: uuid.UUID, *, approve: bool, comment: str
 ) -> WorkflowMove:
     """Approve or reject an approval asked of my company (a user with the role or above)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     approval = session.scalars(
         select(WorkflowApproval)
         .where(WorkflowApproval.id == approval_id)
@@ -1001,7 +1001,7 @@ def history(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, workflow_id: uuid.UUID
 ) -> list[MoveOut]:
     """Every move of the record on the workflow, newest first, with its approvals."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     find(session, principal, record, workflow_id)
     statement = (
@@ -1016,7 +1016,7 @@ def history(
 def inbox(session: Session, actor: Actor, status: str = PENDING) -> list[InboxItem]:
     """Approvals asked of my company in `status` on records I may see (pending: those I may
     decide now, i.e. my role suffices)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     items: list[InboxItem] = []
     on_visible = [
         and_(
@@ -1083,7 +1083,7 @@ def attach(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, workflow_id: uuid.UUID
 ) -> WorkflowDefinition:
     """Put a record on a program workflow (of a program I see) without a plan link."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.require_edit(session, principal, kind, record_id)
     definition = session.get(WorkflowDefinition, workflow_id)
     if (
@@ -1129,7 +1129,7 @@ def guard_stage_edit(
     """A stage edited outside the move route: 422 if not a stage of the workflow, 409 when the
     move would need approvals, skip a transition or skip entry criteria; otherwise recorded as
     a move (history, state, steps)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     stages = infos(definition.stages)
     keys = ", ".join(s.key for s in stages)
     if after is None or _known(stages, after) is None:

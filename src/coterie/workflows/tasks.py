@@ -102,7 +102,7 @@ def out(session: Session, principal: Principal, tasks: list[RecordTask]) -> list
 
 
 def for_record(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -> list[TaskOut]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, kind, record_id)
     statement = (
         select(RecordTask)
@@ -126,7 +126,7 @@ def _check_owner(session: Session, company_id: uuid.UUID, user_id: uuid.UUID | N
 def create(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, data: TaskIn
 ) -> RecordTask:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.require_edit(session, principal, kind, record_id)
     _check_owner(session, actor.company_id, data.owner_user_id)
     task = RecordTask(
@@ -150,7 +150,7 @@ def create(
 
 def _mine_for_write(session: Session, actor: Actor, task_id: uuid.UUID) -> RecordTask:
     """A task I may edit: 404 when I may not see it, 403 when it is another company's."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     task = session.scalars(
         select(RecordTask)
         .where(RecordTask.id == task_id, _visible_to(principal))
@@ -168,7 +168,7 @@ def _mine_for_write(session: Session, actor: Actor, task_id: uuid.UUID) -> Recor
 
 
 def get(session: Session, actor: Actor, task_id: uuid.UUID) -> TaskOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     task = session.scalars(
         select(RecordTask)
         .where(RecordTask.id == task_id, _visible_to(principal))
@@ -253,7 +253,7 @@ def list_tasks(
     cursor: str | None,
 ) -> tuple[list[TaskOut], str | None]:
     """Tasks on records I may see: mine (I own them), or every task I may see."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     rows, next_cursor = paginate(
         session,
         _listing(principal, mine=mine, due_before=due_before, done=done),
