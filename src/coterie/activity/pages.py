@@ -22,11 +22,11 @@ from coterie.activity.schemas import CommentIn
 from coterie.auth.principal import Actor
 from coterie.deps import DB
 from coterie.kit.problems import Problem
-from coterie.network.pages import parse_id
 from coterie.records.kinds import KINDS, KindInfo
 from coterie.records.presenters import multiline
 from coterie.web import csrf
 from coterie.web.forms import FORM_ERROR, FormInput, errors_from_validation, problem_message
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.templating import is_htmx, redirect, render
 

@@ -35,7 +35,6 @@ from coterie.cosell.lead_schemas import (
 from coterie.deps import DB
 from coterie.kit.problems import Problem, invalid
 from coterie.models.vocabulary import Role
-from coterie.network.pages import parse_id
 from coterie.records import presenters
 from coterie.records import service as records
 from coterie.web import csrf
@@ -47,6 +46,7 @@ from coterie.web.forms import (
     is_stale,
     problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor, safe_next
 from coterie.web.templating import is_htmx, redirect, render
 

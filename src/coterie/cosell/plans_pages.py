@@ -41,7 +41,6 @@ from coterie.deps import DB
 from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Industry, Region
-from coterie.network.pages import parse_id
 from coterie.records import presenters
 from coterie.records.kinds import KINDS, Kind
 from coterie.records.schemas import RecordOut
@@ -55,6 +54,7 @@ from coterie.web.forms import (
     is_stale,
     problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.templating import is_htmx, options, redirect, render
 

@@ -11,7 +11,7 @@ from coterie.cosell import review
 from coterie.cosell.review_schemas import Movement
 from coterie.deps import DB
 from coterie.kit.problems import invalid
-from coterie.network.pages import parse_id
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.templating import render
 

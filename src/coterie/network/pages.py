@@ -26,6 +26,7 @@ from coterie.network import companies, get_started, graph, partnerships
 from coterie.network.schemas import CompanyOut, PartnershipIn, PartnershipOut
 from coterie.web import csrf
 from coterie.web.forms import FormInput, clean, errors_from_validation
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor, safe_next
 from coterie.web.templating import is_htmx, redirect, render
 
@@ -35,14 +36,6 @@ DIRECTORY_PAGE_SIZE = 20
 LIST_LIMIT = 200
 MAX_QUERY_LENGTH = 200
 Text = Annotated[str, Query()]
-
-
-def parse_id(value: str, what: str) -> uuid.UUID:
-    """A UUID from a URL segment or form field; anything else is "not found", never a 500."""
-    try:
-        return uuid.UUID(value)
-    except (ValueError, AttributeError) as exc:
-        raise not_found(what) from exc
 
 
 def _partnerships(

@@ -17,10 +17,10 @@ from coterie.models import Company
 from coterie.models.vocabulary import CompanySize, Industry, PartnerType, Region, Role
 from coterie.network import companies as company_service
 from coterie.network import members
-from coterie.network.pages import parse_id
 from coterie.network.schemas import CompanyPatch, InvitationAcceptIn, InvitationIn, UserPatch
 from coterie.web import csrf, sessions
 from coterie.web.forms import FormInput, errors_from_problem, errors_from_validation
+from coterie.web.paths import parse_id
 from coterie.web.sessions import MaybeActor, PageActor
 from coterie.web.templating import redirect, render
 

@@ -27,7 +27,6 @@ from coterie.deps import DB, AppSettings
 from coterie.kit.problems import Problem
 from coterie.models import AccessRule
 from coterie.models.vocabulary import Role
-from coterie.network.pages import parse_id
 from coterie.policies import service
 from coterie.policies.schemas import RuleIn, TeamIn, TeamPatch
 from coterie.records import presenters, templates
@@ -40,6 +39,7 @@ from coterie.web.forms import (
     errors_from_validation,
     problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.templating import redirect, render
 

@@ -31,7 +31,6 @@ from coterie.kit.preconditions import version_in
 from coterie.kit.problems import Problem
 from coterie.models.workflow import SavedFilter
 from coterie.network.companies import names as company_names
-from coterie.network.pages import parse_id
 from coterie.records import (
     admission,
     export,
@@ -53,6 +52,7 @@ from coterie.web.forms import (
     errors_from_validation,
     problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.templating import is_htmx, redirect, render
 from coterie.workflows import filters

@@ -18,7 +18,6 @@ from coterie.auth.principal import Actor
 from coterie.deps import DB
 from coterie.kit import conditional
 from coterie.kit.problems import Problem
-from coterie.network.pages import parse_id
 from coterie.reports import dashboards, saved
 from coterie.reports.dashboards import DashboardIn, DashboardRunOut, FilterBar, PanelOut
 from coterie.reports.pages import (
@@ -41,6 +40,7 @@ from coterie.web.forms import (
     is_stale,
     problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.templating import redirect, render
 

@@ -27,7 +27,6 @@ from coterie.deps import DB, reads_only
 from coterie.kit.problems import Problem
 from coterie.models import User
 from coterie.network.companies import names as company_names
-from coterie.network.pages import parse_id
 from coterie.network.partnerships import partner_ids
 from coterie.records.kinds import Kind
 from coterie.reports import dashboards, engine, saved
@@ -41,6 +40,7 @@ from coterie.web.forms import (
     is_stale,
     problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.templating import redirect, render
 

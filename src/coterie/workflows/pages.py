@@ -27,7 +27,6 @@ from coterie.kit.preconditions import precondition_required, version_in
 from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Role
-from coterie.network.pages import parse_id
 from coterie.records import presenters, templates
 from coterie.records import service as records_service
 from coterie.records.kinds import KINDS, Kind, KindInfo
@@ -40,6 +39,7 @@ from coterie.web.forms import (
     is_stale,
     problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.templating import is_htmx, redirect, render
 from coterie.workflows import board, definitions, filters, service, tasks
