@@ -222,11 +222,10 @@ def create(
         session.add(CommentMention(comment_id=comment.id, user_id=user_id, record_id=record_id))
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="comment.created",
-        subject_type=kind,
-        subject_id=record_id,
+        actor,
+        "comment.created",
+        kind,
+        record_id,
         comment=str(comment.id),
         audience=data.audience,
         mentions=[str(u) for u in prepared.user_ids],
@@ -329,11 +328,10 @@ def update(
         )
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="comment.edited",
-        subject_type=comment.kind,
-        subject_id=comment.record_id,
+        actor,
+        "comment.edited",
+        comment.kind,
+        comment.record_id,
         comment=str(comment.id),
         version=comment.version,
     )
@@ -349,11 +347,10 @@ def delete(session: Session, actor: Actor, comment_id: uuid.UUID, expected: int)
     comment.deleted_at = utcnow()
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="comment.deleted",
-        subject_type=comment.kind,
-        subject_id=comment.record_id,
+        actor,
+        "comment.deleted",
+        comment.kind,
+        comment.record_id,
         comment=str(comment.id),
     )
 

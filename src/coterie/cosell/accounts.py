@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
@@ -154,9 +155,7 @@ def save_plan(
     row.updated_by_user_id = actor.user_id
     row.updated_by_company_id = actor.company_id
     session.flush()
-    common.record_action(
-        session, actor, "account.plan_saved", ACCOUNT, account_id, version=row.version
-    )
+    audit.record(session, actor, "account.plan_saved", ACCOUNT, account_id, version=row.version)
 
 
 # -- roll-up -----------------------------------------------------------------------------------

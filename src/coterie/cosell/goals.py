@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import fields, gate, rls
 from coterie.authz.principal import Principal
@@ -210,7 +211,7 @@ def create(session: Session, actor: Actor, plan_id: uuid.UUID, data: GoalIn) -> 
         created.append(goal)
     session.flush()
     for goal in created:
-        common.record_action(
+        audit.record(
             session,
             actor,
             "plan.goal_created",
@@ -272,7 +273,7 @@ def update(
         goal.period_end = patch.period_end
     _check_period(goal.period_start, goal.period_end)
     goal.updated_at = utcnow()
-    common.record_action(
+    audit.record(
         session,
         actor,
         "plan.goal_updated",
@@ -292,7 +293,7 @@ def delete(
     _claim(session, actor, goal, expected)
     session.delete(goal)
     session.flush()
-    common.record_action(session, actor, "plan.goal_deleted", PLAN, plan_id, goal=str(goal_id))
+    audit.record(session, actor, "plan.goal_deleted", PLAN, plan_id, goal=str(goal_id))
 
 
 # -- progress ----------------------------------------------------------------------------------

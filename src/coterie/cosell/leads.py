@@ -179,11 +179,10 @@ def nominate(
         decision.nominated_at = now
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="lead.nominated",
-        subject_type=LEAD,
-        subject_id=lead_id,
+        actor,
+        "lead.nominated",
+        LEAD,
+        lead_id,
         companies=[str(c) for c in company_ids],
     )
     session.flush()
@@ -237,11 +236,10 @@ def accept(
     records.update_my_space(session, actor, LEAD, lead_id, {"owner": str(owner.id)}, space.version)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="lead.accepted",
-        subject_type=LEAD,
-        subject_id=lead_id,
+        actor,
+        "lead.accepted",
+        LEAD,
+        lead_id,
         owner=str(owner.id),
     )
     return decision
@@ -263,11 +261,10 @@ def reject(
     participants.decline(session, actor, LEAD, lead_id, actor.company_id, reason)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="lead.rejected",
-        subject_type=LEAD,
-        subject_id=lead_id,
+        actor,
+        "lead.rejected",
+        LEAD,
+        lead_id,
         reason_code=reason_code.value,
     )
     return decision
@@ -531,11 +528,10 @@ def convert(session: Session, actor: Actor, lead_id: uuid.UUID, data: ConvertIn)
     grants.after_write(session, lead_id, LEAD, acting_user_id=actor.user_id)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="lead.converted",
-        subject_type=LEAD,
-        subject_id=lead_id,
+        actor,
+        "lead.converted",
+        LEAD,
+        lead_id,
         opportunity=str(opportunity.id),
         participants=carried,
         plans=[str(link.plan_id) for link in links],

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
+from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
@@ -89,7 +90,7 @@ def link(
     )
     session.add(row)
     session.flush()
-    common.record_action(
+    audit.record(
         session, actor, "plan.record_linked", PLAN, plan_id, record=str(record.id), role=role.value
     )
     return row
@@ -111,9 +112,7 @@ def unlink(session: Session, actor: Actor, plan_id: uuid.UUID, record_id: uuid.U
     session.execute(
         delete(PlanRecord).where(PlanRecord.plan_id == plan_id, PlanRecord.record_id == record_id)
     )
-    common.record_action(
-        session, actor, "plan.record_unlinked", PLAN, plan_id, record=str(record_id)
-    )
+    audit.record(session, actor, "plan.record_unlinked", PLAN, plan_id, record=str(record_id))
 
 
 def list_links(

@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
@@ -124,7 +125,7 @@ def save_program(
     details.updated_at = utcnow()
     details.updated_by_user_id = actor.user_id
     session.flush()
-    common.record_action(
+    audit.record(
         session, actor, "program.profile_saved", PROGRAM, program_id, version=details.version
     )
 
@@ -235,6 +236,4 @@ def save_plan(
     details.updated_at = utcnow()
     details.updated_by_user_id = actor.user_id
     session.flush()
-    common.record_action(
-        session, actor, "plan.profile_saved", PLAN, plan_id, version=details.version
-    )
+    audit.record(session, actor, "plan.profile_saved", PLAN, plan_id, version=details.version)

@@ -111,11 +111,10 @@ def save_settings(
     row.updated_by_user_id = actor.user_id
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="registration_settings.updated",
-        subject_type="company",
-        subject_id=actor.company_id,
+        actor,
+        "registration_settings.updated",
+        "company",
+        actor.company_id,
         **data.model_dump(),
     )
     session.flush()
@@ -293,19 +292,6 @@ def list_mine(
 # -- writing ----------------------------------------------------------------------------------
 
 
-def _audit(actor: Actor, session: Session, registration: DealRegistration, action: str) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type="deal_registration",
-        subject_id=registration.id,
-        record=str(registration.record_id),
-        status=registration.status,
-    )
-
-
 def _claim(session: Session, actor: Actor, registration: DealRegistration, expected: int) -> None:
     """Take the registration at version `expected` (If-Match) before its status is checked:
     every transition claims it so, and of racing ones exactly one finds the status it needs."""
@@ -357,7 +343,15 @@ def create(
     )
     session.add(registration)
     session.flush()
-    _audit(actor, session, registration, "registration.drafted")
+    audit.record(
+        session,
+        actor,
+        "registration.drafted",
+        "deal_registration",
+        registration.id,
+        record=str(registration.record_id),
+        status=registration.status,
+    )
     return registration
 
 
@@ -422,7 +416,15 @@ def submit(
     registration.status = RegistrationStatus.SUBMITTED.value
     registration.submitted_at = utcnow()
     _invite_approver(session, actor, registration)
-    _audit(actor, session, registration, "registration.submitted")
+    audit.record(
+        session,
+        actor,
+        "registration.submitted",
+        "deal_registration",
+        registration.id,
+        record=str(registration.record_id),
+        status=registration.status,
+    )
     _notify_approvers(session, actor, registration)
     return registration
 
@@ -449,7 +451,15 @@ def renew(
     registration.renewal_count += 1
     registration.submitted_at = utcnow()
     _invite_approver(session, actor, registration)
-    _audit(actor, session, registration, "registration.renewal_requested")
+    audit.record(
+        session,
+        actor,
+        "registration.renewal_requested",
+        "deal_registration",
+        registration.id,
+        record=str(registration.record_id),
+        status=registration.status,
+    )
     _notify_approvers(session, actor, registration)
     return registration
 
@@ -497,11 +507,14 @@ def _decide(
         registration.approved_at = now
     else:
         registration.status = RegistrationStatus.REJECTED.value
-    _audit(
-        actor,
+    audit.record(
         session,
-        registration,
+        actor,
         "registration.approved" if approve else "registration.rejected",
+        "deal_registration",
+        registration.id,
+        record=str(registration.record_id),
+        status=registration.status,
     )
     if registration.created_by_user_id is not None:
         notifications.notify(
@@ -581,7 +594,7 @@ def expire_due(session: Session, on: date | None = None) -> int:
             .execution_options(synchronize_session=False, **UNSAFE)
         ).all()
         for registration_id, record_id, company_id, expires_on in lapsed:
-            audit.record(
+            audit.record_as(
                 session,
                 company_id=company_id,
                 actor_user_id=None,

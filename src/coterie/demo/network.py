@@ -179,7 +179,7 @@ class _Loader:
             self.users.setdefault((spec.domain, person.role), user)
         self.session.flush()
         admin = self.users[(spec.domain, Role.ADMIN)]
-        audit.record(
+        audit.record_as(
             self.session,
             company_id=company.id,
             actor_user_id=admin.id,

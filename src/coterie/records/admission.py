@@ -139,11 +139,10 @@ def _admit(
     _close_proposals(session, actor, record.id, company_id)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="participant.invited",
-        subject_type=record.kind,
-        subject_id=record.id,
+        actor,
+        "participant.invited",
+        record.kind,
+        record.id,
         company=str(company_id),
     )
     return participant
@@ -196,11 +195,10 @@ def _propose(
         session.flush()
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="participant.proposed",
-        subject_type=record.kind,
-        subject_id=record.id,
+        actor,
+        "participant.proposed",
+        record.kind,
+        record.id,
         company=str(company_id),
         source=source,
     )
@@ -423,11 +421,10 @@ def decide(
         _admit(session, actor, record, proposal.company_id, target)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="proposal.accepted" if accept else "proposal.declined",
-        subject_type=kind,
-        subject_id=record_id,
+        actor,
+        "proposal.accepted" if accept else "proposal.declined",
+        kind,
+        record_id,
         company=str(proposal.company_id),
         proposed_by=str(proposal.proposed_by_company_id),
         reason=reason,
@@ -469,11 +466,10 @@ def withdraw(
         raise conflict("proposal-decided", f"This proposal is {proposal.status} already.")
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="proposal.withdrawn",
-        subject_type=kind,
-        subject_id=record_id,
+        actor,
+        "proposal.withdrawn",
+        kind,
+        record_id,
         company=str(proposal.company_id),
     )
 
@@ -512,13 +508,10 @@ def set_admit_right(
             raise conflict("participant-changed", "That company's status just changed; reload.")
         audit.record(
             session,
-            company_id=actor.company_id,
-            actor_user_id=actor.user_id,
-            action="participant.admit_right_granted"
-            if can_admit
-            else "participant.admit_right_revoked",
-            subject_type=kind,
-            subject_id=record_id,
+            actor,
+            "participant.admit_right_granted" if can_admit else "participant.admit_right_revoked",
+            kind,
+            record_id,
             company=str(company_id),
         )
     return target

@@ -105,7 +105,7 @@ def accept(
     grants.after_write(
         session, record_id, kind, rule_companies={actor.company_id}, acting_user_id=actor.user_id
     )
-    _audit(session, actor, record, "participant.accepted")
+    audit.record(session, actor, "participant.accepted", record.kind, record.id)
     _tell_participants_it_joined(session, actor, record)
     return record
 
@@ -170,11 +170,10 @@ def decline(
     _answer(session, actor, kind, record_id, participant, ParticipantStatus.DECLINED.value)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="participant.declined",
-        subject_type=kind,
-        subject_id=record_id,
+        actor,
+        "participant.declined",
+        kind,
+        record_id,
         reason=reason,
     )
     return participant
@@ -217,11 +216,10 @@ def remove(
     grants.after_write(session, record_id, kind, rule_companies=set(), acting_user_id=actor.user_id)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=kind,
-        subject_id=record_id,
+        actor,
+        action,
+        kind,
+        record_id,
         company=str(company_id),
     )
 
@@ -245,15 +243,3 @@ def my_invitations(session: Session, actor: Actor) -> list[RecordInvitationOut]:
         )
         for r, p in rows
     ]
-
-
-def _audit(session: Session, actor: Actor, record: Record, action: str, **data: Any) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=record.kind,
-        subject_id=record.id,
-        **data,
-    )

@@ -106,7 +106,7 @@ def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Rec
     session.add(space)
     search.index_record(session, record, space)
     grants.after_write(session, record.id, kind, acting_user_id=actor.user_id)
-    _audit(session, actor, record, "record.created")
+    audit.record(session, actor, "record.created", record.kind, record.id)
     return record
 
 
@@ -278,7 +278,7 @@ def update_core(
     grants.after_write(
         session, record.id, kind, acting_user_id=actor.user_id, participants_changed=False
     )
-    _audit(session, actor, record, "record.updated", fields=sorted(changes))
+    audit.record(session, actor, "record.updated", record.kind, record.id, fields=sorted(changes))
     return record
 
 
@@ -320,22 +320,9 @@ def update_my_space(
         )
         audit.record(
             session,
-            company_id=actor.company_id,
-            actor_user_id=actor.user_id,
-            action="space.updated",
-            subject_type=kind,
-            subject_id=record_id,
+            actor,
+            "space.updated",
+            kind,
+            record_id,
             fields=changed,
         )
-
-
-def _audit(session: Session, actor: Actor, record: Record, action: str, **data: Any) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=record.kind,
-        subject_id=record.id,
-        **data,
-    )

@@ -601,12 +601,21 @@ def move(
             for position, (company_id, role) in enumerate(approvals)
         ]
         session.add_all(asked)
-        _audit(session, actor, record, "workflow.move_requested", definition, moved)
+        audit.record(
+            session,
+            actor,
+            "workflow.move_requested",
+            record.kind,
+            record.id,
+            **_moved(definition, moved),
+        )
         session.flush()
         _notify_approvers(session, actor, record, moved, asked)
     else:
         _complete(session, principal, actor, record, definition, moved, state)
-        _audit(session, actor, record, "workflow.moved", definition, moved)
+        audit.record(
+            session, actor, "workflow.moved", record.kind, record.id, **_moved(definition, moved)
+        )
     session.flush()
     return moved
 
@@ -739,7 +748,14 @@ def cancel(
         raise conflict("not-pending", f"That move is no longer pending: it was {pending.status}.")
     _close(session, principal, pending, CANCELED)
     _advance_state(session, principal, record_id, workflow_id)
-    _audit(session, actor, record, "workflow.move_canceled", definition, pending)
+    audit.record(
+        session,
+        actor,
+        "workflow.move_canceled",
+        record.kind,
+        record.id,
+        **_moved(definition, pending),
+    )
     return pending
 
 
@@ -826,10 +842,19 @@ def decide(
     if not approve:
         _close(session, principal, moved, REJECTED)
         _advance_state(session, principal, record.id, definition.id)
-        _audit(session, actor, record, "workflow.move_rejected", definition, moved)
+        audit.record(
+            session,
+            actor,
+            "workflow.move_rejected",
+            record.kind,
+            record.id,
+            **_moved(definition, moved),
+        )
         _notify_requester(session, actor, record, moved)
         return moved
-    _audit(session, actor, record, "workflow.approved", definition, moved)
+    audit.record(
+        session, actor, "workflow.approved", record.kind, record.id, **_moved(definition, moved)
+    )
     rest = [
         a
         for a in _approvals_of(session, principal, [moved.id], fresh=True)
@@ -846,7 +871,9 @@ def decide(
     _lock_stage_holder(session, principal, record, definition)
     state = _advance_state(session, principal, record.id, definition.id)
     _complete(session, principal, actor, record, definition, moved, state)
-    _audit(session, actor, record, "workflow.moved", definition, moved)
+    audit.record(
+        session, actor, "workflow.moved", record.kind, record.id, **_moved(definition, moved)
+    )
     session.flush()
     _notify_requester(session, actor, record, moved)
     return moved
@@ -1108,7 +1135,9 @@ def attach(
                 version=1,
             )
         )
-        _audit(session, actor, record, "workflow.attached", definition, None)
+        audit.record(
+            session, actor, "workflow.attached", record.kind, record.id, **_moved(definition, None)
+        )
         session.flush()
     return definition
 
@@ -1177,30 +1206,18 @@ def guard_stage_edit(
     )
     session.add(moved)
     _complete(session, principal, actor, record, definition, moved, state, apply_stage=False)
-    _audit(session, actor, record, "workflow.moved", definition, moved)
+    audit.record(
+        session, actor, "workflow.moved", record.kind, record.id, **_moved(definition, moved)
+    )
 
 
 def _plural(kind: str) -> str:
     return KINDS[Kind(kind)].plural
 
 
-def _audit(
-    session: Session,
-    actor: Actor,
-    record: Record,
-    action: str,
-    definition: WorkflowDefinition,
-    moved: WorkflowMove | None,
-) -> None:
+def _moved(definition: WorkflowDefinition, moved: WorkflowMove | None) -> dict[str, Any]:
+    """The audit data of a workflow action: the workflow, and the move it made or asked for."""
     data: dict[str, Any] = {"workflow_id": str(definition.id)}
     if moved is not None:
         data |= {"move_id": str(moved.id), "from": moved.from_stage, "to": moved.to_stage}
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=record.kind,
-        subject_id=record.id,
-        **data,
-    )
+    return data

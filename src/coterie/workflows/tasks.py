@@ -144,7 +144,7 @@ def create(
     )
     session.add(task)
     session.flush()
-    _audit(session, actor, task, "task.created")
+    audit.record(session, actor, "task.created", task.kind, task.record_id, task_id=str(task.id))
     return task
 
 
@@ -206,7 +206,15 @@ def update(
     if "done" in changed:
         task.done_at = utcnow() if task.done else None
         task.done_by_user_id = actor.user_id if task.done else None
-    _audit(session, actor, task, "task.updated", fields=sorted(changed))
+    audit.record(
+        session,
+        actor,
+        "task.updated",
+        task.kind,
+        task.record_id,
+        task_id=str(task.id),
+        fields=sorted(changed),
+    )
     session.flush()
     return task
 
@@ -214,7 +222,7 @@ def update(
 def delete(session: Session, actor: Actor, task_id: uuid.UUID, expected: int) -> None:
     task = _mine_for_write(session, actor, task_id)
     conditional.claim_version(session, task, expected, "task", rls.as_company(actor.company_id))
-    _audit(session, actor, task, "task.deleted")
+    audit.record(session, actor, "task.deleted", task.kind, task.record_id, task_id=str(task.id))
     session.delete(task)
     session.flush()
 
@@ -263,16 +271,3 @@ def list_tasks(
         key_of=lambda t: [t.id],
     )
     return out(session, principal, list(rows)), next_cursor
-
-
-def _audit(session: Session, actor: Actor, task: RecordTask, action: str, **data: Any) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=task.kind,
-        subject_id=task.record_id,
-        task_id=str(task.id),
-        **data,
-    )
