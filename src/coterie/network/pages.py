@@ -21,6 +21,7 @@ from coterie.auth import preferences
 from coterie.auth.principal import Actor
 from coterie.deps import DB, AppSettings
 from coterie.kit.problems import Problem, not_found
+from coterie.models import Partnership
 from coterie.models.vocabulary import Industry, PartnershipStatus, PartnerType, Region
 from coterie.network import companies, get_started, graph, partnerships
 from coterie.network.schemas import CompanyOut, PartnershipIn, PartnershipOut
@@ -28,6 +29,7 @@ from coterie.web import csrf
 from coterie.web.forms import FormInput, clean, errors_from_validation
 from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor, safe_next
+from coterie.web.submit import submit
 from coterie.web.templating import is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -243,20 +245,24 @@ def invite_partner(
         errors = errors_from_validation(exc)
         detail = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in errors.items())
         return _failed(request, Problem(422, "validation-error", "Invalid request", detail), back)
-    try:
-        partnership = partnerships.request(session, settings, actor, body.company_id, body.message)
-    except Problem as problem:
-        return _failed(request, problem, back)
-    session.commit()
-    name = partnership.recipient.name
-    message = f"Invitation sent to {name}. Their admins and managers were notified by e-mail."
-    if is_htmx(request):
-        return render(
-            request,
-            "network/_company_card.html",
-            {"c": _profile(session, actor, body.company_id), "notice": message},
-        )
-    return redirect(request, back, message)
+
+    def sent(partnership: Partnership) -> Response:
+        name = partnership.recipient.name
+        message = f"Invitation sent to {name}. Their admins and managers were notified by e-mail."
+        if is_htmx(request):
+            return render(
+                request,
+                "network/_company_card.html",
+                {"c": _profile(session, actor, body.company_id), "notice": message},
+            )
+        return redirect(request, back, message)
+
+    return submit(
+        session,
+        lambda: partnerships.request(session, settings, actor, body.company_id, body.message),
+        done=sent,
+        refused=lambda problem: _failed(request, problem, back),
+    )
 
 
 PARTNERSHIP_ACTIONS = {
@@ -289,13 +295,17 @@ def partnership_action(
     transition = PARTNERSHIP_ACTIONS.get(action)
     if transition is None:
         raise not_found("action")
-    try:
-        partnership = transition(session, actor, parse_id(partnership_id, "partnership"))
-    except Problem as problem:
-        return _failed(request, problem, back)
-    session.commit()
-    out = partnerships.to_out(partnership, actor.company_id)
-    message = _done_message(action, out)
-    if is_htmx(request):
-        return render(request, "network/_partnership.html", {"p": out, "notice": message})
-    return redirect(request, back, message)
+
+    def done(partnership: Partnership) -> Response:
+        out = partnerships.to_out(partnership, actor.company_id)
+        message = _done_message(action, out)
+        if is_htmx(request):
+            return render(request, "network/_partnership.html", {"p": out, "notice": message})
+        return redirect(request, back, message)
+
+    return submit(
+        session,
+        lambda: transition(session, actor, parse_id(partnership_id, "partnership")),
+        done=done,
+        refused=lambda problem: _failed(request, problem, back),
+    )

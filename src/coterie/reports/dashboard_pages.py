@@ -38,10 +38,10 @@ from coterie.web.forms import (
     errors_from_problem,
     errors_from_validation,
     is_stale,
-    problem_message,
 )
 from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
+from coterie.web.submit import flash_back, flash_done, raise_on, submit
 from coterie.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -401,12 +401,10 @@ def delete_dashboard(
     request: Request, session: DB, actor: PageActor, form: FormInput, dashboard_id: str
 ) -> Response:
     board_id = parse_id(dashboard_id, "dashboard")
-    try:
-        dashboards.remove(session, actor, board_id, form.version())
-    except Problem as problem:
-        session.rollback()
-        if problem.status in (403, 404):
-            raise
-        return redirect(request, f"/dashboards/{board_id}", problem_message(problem), "error")
-    session.commit()
-    return redirect(request, "/reports", "Dashboard deleted.")
+    return submit(
+        session,
+        lambda: dashboards.remove(session, actor, board_id, form.version()),
+        done=flash_done(request, "/reports", "Dashboard deleted."),
+        refused=flash_back(request, f"/dashboards/{board_id}"),
+        passes=raise_on(403, 404),
+    )
