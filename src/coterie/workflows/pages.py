@@ -37,10 +37,10 @@ from coterie.web.forms import (
     FormInput,
     errors_from_validation,
     is_stale,
-    problem_message,
 )
 from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
+from coterie.web.submit import flash_back, flash_done, problem_detail, raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
 from coterie.workflows import board, definitions, filters, service, tasks
 from coterie.workflows.definitions import TEMPLATES
@@ -462,21 +462,22 @@ def create_from_template(
             errors=errors_from_validation(exc),
             status_code=422,
         )
-    try:
-        definition = definitions.create(session, actor, data)
-    except Problem as problem:
-        _rolled_back(session)
-        return _settings(
+    return submit(
+        session,
+        lambda: definitions.create(session, actor, data),
+        done=lambda definition: redirect(
+            request,
+            f"/settings/workflows/{definition.id}",
+            f"Workflow “{definition.name}” created.",
+        ),
+        refused=lambda problem: _settings(
             request,
             session,
             actor,
             values=values,
             errors=_form_errors(problem),
             status_code=problem.status,
-        )
-    session.commit()
-    return redirect(
-        request, f"/settings/workflows/{definition.id}", f"Workflow “{definition.name}” created."
+        ),
     )
 
 
@@ -549,12 +550,8 @@ def save_workflow(
         )
     except ValidationError as exc:
         return again(_json_errors(exc))
-    try:
-        definitions.update(session, actor, wid, data, form.version())
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
+
+    def refused(problem: Problem) -> Response:
         if is_stale(problem):
             message = (
                 "Someone saved this workflow since you opened it, so nothing was saved. Your "
@@ -563,8 +560,14 @@ def save_workflow(
             )
             return again({FORM_ERROR: message}, 409)
         return again(_json_errors_from_problem(problem), problem.status)
-    session.commit()
-    return redirect(request, f"/settings/workflows/{wid}", "Workflow saved.")
+
+    return submit(
+        session,
+        lambda: definitions.update(session, actor, wid, data, form.version()),
+        done=flash_done(request, f"/settings/workflows/{wid}", "Workflow saved."),
+        refused=refused,
+        passes=raise_on(404),
+    )
 
 
 def _json_errors(exc: ValidationError) -> dict[str, str]:
@@ -593,15 +596,13 @@ def delete_workflow(
     request: Request, session: DB, actor: PageActor, form: FormInput, workflow_id: str
 ) -> Response:
     wid = parse_id(workflow_id, "workflow")
-    try:
-        definitions.delete(session, actor, wid, form.version())
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
-        return redirect(request, f"/settings/workflows/{wid}", problem_message(problem), "error")
-    session.commit()
-    return redirect(request, "/settings/workflows", "Workflow deleted.")
+    return submit(
+        session,
+        lambda: definitions.delete(session, actor, wid, form.version()),
+        done=flash_done(request, "/settings/workflows", "Workflow deleted."),
+        refused=flash_back(request, f"/settings/workflows/{wid}"),
+        passes=raise_on(404),
+    )
 
 
 # -- the record page panel --------------------------------------------------------------------
@@ -684,17 +685,24 @@ def _panel_routes(info: KindInfo) -> APIRouter:
             data = MoveIn(to=form.text("to"), note=form.text("note", strip=False))
         except (ValueError, ValidationError):
             return answer(request, session, actor, rid, None, "Choose a stage to move to.")
-        try:
+
+        def use_case() -> str:
             moved = service.move(session, actor, kind, rid, workflow_id, data, form.version())
-        except Problem as problem:
-            _rolled_back(session)
-            if problem.status == 404:
-                raise
-            return answer(request, session, actor, rid, None, _problem_text(problem))
-        status = moved.status
-        session.commit()
-        message = "The move is waiting for approvals." if status == "pending" else "Moved."
-        return answer(request, session, actor, rid, message, None)
+            return moved.status  # read before the commit
+
+        def done(status: str) -> Response:
+            message = "The move is waiting for approvals." if status == "pending" else "Moved."
+            return answer(request, session, actor, rid, message, None)
+
+        return submit(
+            session,
+            use_case,
+            done=done,
+            refused=lambda problem: answer(
+                request, session, actor, rid, None, _problem_text(problem)
+            ),
+            passes=raise_on(404),
+        )
 
     @routes.post(base + "/approvals/{approval_id}/{verdict}")
     def panel_decide(
@@ -708,16 +716,20 @@ def _panel_routes(info: KindInfo) -> APIRouter:
     ) -> Response:
         rid = parse_id(record_id, kind)
         aid = parse_id(approval_id, "approval")
-        try:
-            service.decide(
+        return submit(
+            session,
+            lambda: service.decide(
                 session, actor, aid, approve=verdict == "approve", comment=form.text("comment")
-            )
-        except Problem as problem:
-            _rolled_back(session)
-            return answer(request, session, actor, rid, None, problem.detail)
-        session.commit()
-        return answer(
-            request, session, actor, rid, "Approved." if verdict == "approve" else "Rejected.", None
+            ),
+            done=lambda _: answer(
+                request,
+                session,
+                actor,
+                rid,
+                "Approved." if verdict == "approve" else "Rejected.",
+                None,
+            ),
+            refused=lambda problem: answer(request, session, actor, rid, None, problem.detail),
         )
 
     @routes.post(base + "/tasks")
@@ -744,15 +756,13 @@ def _panel_routes(info: KindInfo) -> APIRouter:
                 None,
                 "; ".join(f"{k}: {v}" for k, v in errors.items()),
             )
-        try:
-            tasks.create(session, actor, kind, rid, data)
-        except Problem as problem:
-            _rolled_back(session)
-            if problem.status == 404:
-                raise
-            return answer(request, session, actor, rid, None, problem.detail)
-        session.commit()
-        return answer(request, session, actor, rid, "Task added.", None)
+        return submit(
+            session,
+            lambda: tasks.create(session, actor, kind, rid, data),
+            done=lambda _: answer(request, session, actor, rid, "Task added.", None),
+            refused=lambda problem: answer(request, session, actor, rid, None, problem.detail),
+            passes=raise_on(404),
+        )
 
     @routes.post(base + "/tasks/{task_id}/done")
     def panel_task_done(
@@ -765,13 +775,16 @@ def _panel_routes(info: KindInfo) -> APIRouter:
     ) -> Response:
         rid = parse_id(record_id, kind)
         tid = parse_id(task_id, "task")
-        try:
-            tasks.update(session, actor, tid, TaskPatch(done=form.flag("done")), form.version())
-        except Problem as problem:
-            _rolled_back(session)
-            return answer(request, session, actor, rid, None, _problem_text(problem))
-        session.commit()
-        return answer(request, session, actor, rid, None, None)
+        return submit(
+            session,
+            lambda: tasks.update(
+                session, actor, tid, TaskPatch(done=form.flag("done")), form.version()
+            ),
+            done=lambda _: answer(request, session, actor, rid, None, None),
+            refused=lambda problem: answer(
+                request, session, actor, rid, None, _problem_text(problem)
+            ),
+        )
 
     return routes
 
@@ -801,12 +814,13 @@ def approvals_decide(
     aid = parse_id(approval_id, "approval")
     if verdict not in {"approve", "reject"}:
         return redirect(request, "/approvals", "Choose approve or reject.", "error")
-    try:
-        service.decide(
+    return submit(
+        session,
+        lambda: service.decide(
             session, actor, aid, approve=verdict == "approve", comment=form.text("comment")
-        )
-    except Problem as problem:
-        _rolled_back(session)
-        return redirect(request, "/approvals", problem.detail, "error")
-    session.commit()
-    return redirect(request, "/approvals", "Approved." if verdict == "approve" else "Rejected.")
+        ),
+        done=flash_done(
+            request, "/approvals", "Approved." if verdict == "approve" else "Rejected."
+        ),
+        refused=flash_back(request, "/approvals", problem_detail),
+    )
