@@ -319,14 +319,25 @@ def accept_invitation(
         body = InvitationAcceptIn.model_validate(
             {"token": token, "name": values["name"], "password": form.text("password", strip=False)}
         )
-        user = members.accept(session, settings, body)
     except ValidationError as exc:
         return form_again(errors_from_validation(exc), 422)
-    except Problem as problem:
+
+    def refused(problem: Problem) -> Response:
         if not problem.errors and problem.slug != "email-taken":
             return _invitation_invalid(request, problem)
         return form_again(errors_from_problem(problem), problem.status)
-    response = redirect(request, "/", f"Welcome to {preview.company_name} on Coterie, {user.name}!")
-    sessions.start(request, response, session, settings, user)
-    session.commit()
-    return response
+
+    return submit(
+        session,
+        lambda: members.accept(session, settings, body),
+        done=lambda user: sessions.signed_in(
+            request,
+            session,
+            settings,
+            user,
+            "/",
+            f"Welcome to {preview.company_name} on Coterie, {user.name}!",
+        ),
+        refused=refused,
+        commit=False,  # the session token is part of the same unit of work
+    )
