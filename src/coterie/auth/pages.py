@@ -254,6 +254,7 @@ def confirm_password_reset(
         user = service.password_reset_user(session, settings, token)
     except Problem as problem:
         return _link_invalid(request, problem)
+    email = user.email  # shown again if the change is refused (the refusal rolls back)
     errors: dict[str, str] = {}
     if not password:
         errors["password"] = "Choose a new password."  # noqa: S105 (a message)
@@ -261,23 +262,33 @@ def confirm_password_reset(
         errors["password"] = f"Must be at most {MAX_PASSWORD_LENGTH} characters."
     elif password != form.text("password_confirm", strip=False):
         errors["password_confirm"] = "The two passwords are not the same."  # noqa: S105 (a message)
-    if not errors:
-        try:
-            service.confirm_password_reset(session, settings, token, password, address=address)
-        except Problem as problem:
-            if not problem.errors:
-                return _link_invalid(request, problem)
-            errors = errors_from_problem(problem)
-    if errors:
+
+    def again(errors: dict[str, str]) -> Response:
         return render(
             request,
             "auth/password_reset_confirm.html",
-            {"token": token, "email": user.email, "errors": errors},
+            {"token": token, "email": email, "errors": errors},
             status_code=422,
         )
-    session.commit()
-    response = redirect(
-        request, "/login", "Your password was changed. Sign in with your new password."
+
+    if errors:
+        return again(errors)
+
+    def refused(problem: Problem) -> Response:
+        if not problem.errors:
+            return _link_invalid(request, problem)
+        return again(errors_from_problem(problem))
+
+    def changed(_: object) -> Response:
+        response = redirect(
+            request, "/login", "Your password was changed. Sign in with your new password."
+        )
+        sessions.clear(response, settings)
+        return response
+
+    return submit(
+        session,
+        lambda: service.confirm_password_reset(session, settings, token, password, address=address),
+        done=changed,
+        refused=refused,
     )
-    sessions.clear(response, settings)
-    return response

@@ -334,33 +334,37 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
     )
     record_text = form.text("record_id")
     to = form.text("to")
-    message, error = None, None
-    record_id: uuid.UUID | None = None
+
+    def answer(message: str | None, error: str | None) -> Response:
+        if not is_htmx(request):
+            return redirect(
+                request, f"/board?{q.params()}", error or message, "error" if error else "success"
+            )
+        context = _board_context(
+            session,
+            actor,
+            q,
+            message=message,
+            error=error,
+            error_record=record_text if error else None,
+        )
+        status_code = 200 if error is None else 409
+        return render(
+            request, "workflows/_board.html", context | {"announce": True}, status_code=status_code
+        )
+
     try:
         record_id = uuid.UUID(record_text)
         workflow_id = uuid.UUID(form.text("move_workflow_id"))
+    except ValueError:
+        return answer(None, "Choose a stage to move to.")
+
+    def move() -> None:
         version = _version_of(request, form)
         service.move(session, actor, q.kind, record_id, workflow_id, MoveIn(to=to), version)
-        session.commit()
+
+    def moved(_: None) -> Response:
         message = f"Moved to {to}."
-        moved = True
-    except (ValueError, ValidationError):
-        error, moved = "Choose a stage to move to.", False
-    except Problem as problem:
-        _rolled_back(session)
-        moved = False
-        if record_id is None:
-            error = problem.detail
-        else:
-            stage_name = to
-            try:
-                definition = definitions.get(session, actor, workflow_id)
-                stage_name = next((s.name for s in infos(definition.stages) if s.key == to), to)
-            except Problem:
-                _rolled_back(session)
-            title = _card_title(session, actor, q.kind, record_id)
-            error = _move_refusal(session, actor, q.kind, problem, title, stage_name)
-    if moved and not error and record_id is not None:
         title = _card_title(session, actor, q.kind, record_id)
         states = service.record_states(session, actor, q.kind, record_id)
         state = next((s for s in states if s.workflow.id == workflow_id), None)
@@ -368,17 +372,22 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
             message = f"The move of “{title}” is waiting for approvals."
         elif state is not None and state.stage is not None:
             message = f"Moved to {state.stage.name}: “{title}”."
-    if not is_htmx(request):
-        return redirect(
-            request, f"/board?{q.params()}", error or message, "error" if error else "success"
-        )
-    context = _board_context(
-        session, actor, q, message=message, error=error, error_record=record_text if error else None
-    )
-    status_code = 200 if error is None else 409
-    return render(
-        request, "workflows/_board.html", context | {"announce": True}, status_code=status_code
-    )
+        return answer(message, None)
+
+    def refused(problem: Problem) -> Response:
+        stage_name = to
+        try:
+            definition = definitions.get(session, actor, workflow_id)
+            stage_name = next((s.name for s in infos(definition.stages) if s.key == to), to)
+        except Problem:
+            _rolled_back(session)
+        title = _card_title(session, actor, q.kind, record_id)
+        return answer(None, _move_refusal(session, actor, q.kind, problem, title, stage_name))
+
+    try:
+        return submit(session, move, done=moved, refused=refused)
+    except ValidationError:
+        return answer(None, "Choose a stage to move to.")
 
 
 # -- settings: workflow definitions -------------------------------------------------------------
