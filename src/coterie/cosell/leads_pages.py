@@ -58,10 +58,6 @@ Choice = Annotated[str, Query(max_length=40)]
 PANEL_KINDS = {"leads": "lead", "opportunities": "opportunity"}
 
 
-def _rolled_back(session: Session) -> None:
-    session.rollback()
-
-
 # -- the nominations inbox --------------------------------------------------------------------
 
 

@@ -79,11 +79,6 @@ def _url(info: KindInfo, record_id: uuid.UUID | str | None = None, *parts: str) 
     return "/".join([path, *parts])
 
 
-def _rolled_back(session: Session) -> None:
-    """Undo a refused write before the page reads again (PostgreSQL aborts a failed one)."""
-    session.rollback()
-
-
 # -- lists ------------------------------------------------------------------------------------
 
 
@@ -301,10 +296,10 @@ def _list_page(
             try:
                 records, next_cursor = _list_records(session, actor, kind, state, "")
             except Problem as problem:
-                _rolled_back(session)
+                session.rollback()  # PostgreSQL aborts a failed transaction
                 table_error, status_code = table.problem_message(problem), problem.status
         except Problem as problem:
-            _rolled_back(session)
+            session.rollback()  # PostgreSQL aborts a failed transaction
             table_error, status_code = table.problem_message(problem), problem.status
     if not builder.rows:
         builder.rows.append(table.FilterRow())
@@ -388,7 +383,7 @@ def _list_records(
                 sort_text=sort_text,
             )
         except Problem as problem:
-            _rolled_back(session)
+            session.rollback()  # PostgreSQL aborts a failed transaction
             if str(problem.extra.get("field", "")) or not problem.errors:
                 raise
             if not str(problem.errors[0].get("path", "")).startswith("query.cursor"):

@@ -63,10 +63,6 @@ NOT_VISIBLE_WORKFLOW = (
 )
 
 
-def _rolled_back(session: Session) -> None:
-    session.rollback()
-
-
 def _problem_text(problem: Problem) -> str:
     if is_stale(problem):
         return (
@@ -192,7 +188,7 @@ def _board_context(
             stage=q.stage or None,
         )
     except Problem as exc:
-        _rolled_back(session)
+        session.rollback()  # PostgreSQL aborts a failed transaction
         problem = exc.detail
     columns = []
     if data is not None:
@@ -210,7 +206,7 @@ def _board_context(
             )
             summary_stages = full.stages
         except Problem:
-            _rolled_back(session)
+            session.rollback()  # PostgreSQL aborts a failed transaction
     elif data is not None:
         summary_stages = data.stages
     return {
@@ -272,7 +268,7 @@ def board_column(
             cursor=cursor or None,
         )
     except Problem:
-        _rolled_back(session)
+        session.rollback()  # PostgreSQL aborts a failed transaction
         return render(request, "workflows/_more.html", {"column": None, "q": q})
     column = data.stages[0] if data.stages else data.unstaged
     context = {"column": column, "q": q, "data": data, "info": KINDS[Kind(q.kind)]}
@@ -322,7 +318,7 @@ def _card_title(session: Session, actor: Actor, kind: str, record_id: uuid.UUID)
     try:
         return records_service.read(session, actor, kind, record_id).title
     except Problem:
-        _rolled_back(session)
+        session.rollback()  # PostgreSQL aborts a failed transaction
         return "the card"
 
 
@@ -380,7 +376,7 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
             definition = definitions.get(session, actor, workflow_id)
             stage_name = next((s.name for s in infos(definition.stages) if s.key == to), to)
         except Problem:
-            _rolled_back(session)
+            session.rollback()  # PostgreSQL aborts a failed transaction
         title = _card_title(session, actor, q.kind, record_id)
         return answer(None, _move_refusal(session, actor, q.kind, problem, title, stage_name))
 
