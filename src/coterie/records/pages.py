@@ -31,7 +31,6 @@ from coterie.kit.preconditions import version_in
 from coterie.kit.problems import Problem
 from coterie.models.workflow import SavedFilter
 from coterie.network.companies import names as company_names
-from coterie.network.pages import parse_id
 from coterie.records import (
     admission,
     export,
@@ -51,9 +50,10 @@ from coterie.web.forms import (
     FormFields,
     FormInput,
     errors_from_validation,
-    problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
+from coterie.web.submit import flash_back, raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
 from coterie.workflows import filters
 from coterie.workflows.schemas import SavedFilterIn
@@ -77,11 +77,6 @@ def _url(info: KindInfo, record_id: uuid.UUID | str | None = None, *parts: str) 
     if record_id is not None:
         path += f"/{record_id}"
     return "/".join([path, *parts])
-
-
-def _rolled_back(session: Session) -> None:
-    """Undo a refused write before the page reads again (PostgreSQL aborts a failed one)."""
-    session.rollback()
 
 
 # -- lists ------------------------------------------------------------------------------------
@@ -301,10 +296,10 @@ def _list_page(
             try:
                 records, next_cursor = _list_records(session, actor, kind, state, "")
             except Problem as problem:
-                _rolled_back(session)
+                session.rollback()  # PostgreSQL aborts a failed transaction
                 table_error, status_code = table.problem_message(problem), problem.status
         except Problem as problem:
-            _rolled_back(session)
+            session.rollback()  # PostgreSQL aborts a failed transaction
             table_error, status_code = table.problem_message(problem), problem.status
     if not builder.rows:
         builder.rows.append(table.FilterRow())
@@ -388,7 +383,7 @@ def _list_records(
                 sort_text=sort_text,
             )
         except Problem as problem:
-            _rolled_back(session)
+            session.rollback()  # PostgreSQL aborts a failed transaction
             if str(problem.extra.get("field", "")) or not problem.errors:
                 raise
             if not str(problem.errors[0].get("path", "")).startswith("query.cursor"):
@@ -445,19 +440,22 @@ def _save_view(
         errors = errors_from_validation(exc) if isinstance(exc, ValidationError) else {}
         message = errors.get("name") or "This table's filter cannot be saved: clear it first."
         return again({"name" if "name" in errors else FORM_ERROR: message}, 422)
-    try:
-        saved = filters.create(session, actor, data)
-    except Problem as problem:
-        _rolled_back(session)
-        return again({FORM_ERROR: table.problem_message(problem)}, problem.status)
-    session.commit()
-    message = f"View “{saved.name}” saved" + (
-        ", shared with your company." if saved.shared_with_company else ", for you only."
+
+    def done(saved: SavedFilter) -> Response:
+        message = f"View “{saved.name}” saved" + (
+            ", shared with your company." if saved.shared_with_company else ", for you only."
+        )
+        if not is_htmx(request):
+            return redirect(request, f"{_url(info)}?view={saved.id}", message)
+        state.view = saved
+        return _list_page(request, session, actor, info, state=state, table_notice=message)
+
+    return submit(
+        session,
+        lambda: filters.create(session, actor, data),
+        done=done,
+        refused=lambda problem: again({FORM_ERROR: table.problem_message(problem)}, problem.status),
     )
-    if not is_htmx(request):
-        return redirect(request, f"{_url(info)}?view={saved.id}", message)
-    state.view = saved
-    return _list_page(request, session, actor, info, state=state, table_notice=message)
 
 
 def _delete_view(
@@ -469,21 +467,26 @@ def _delete_view(
     form: FormFields,
 ) -> Response:
     vid = parse_id(view_id, "saved view")
-    try:
-        saved = filters.get(session, actor, vid)
-        name = saved.name
+
+    def delete() -> str:
+        name = filters.get(session, actor, vid).name
         filters.delete(session, actor, vid, form.version())
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
-        return redirect(request, f"{_url(info)}?view={vid}", problem_message(problem), "error")
-    session.commit()
-    message = f"View “{name}” deleted."
-    if not is_htmx(request):
-        return redirect(request, _url(info), message)
-    state = TableState(list(table.DEFAULT_COLUMNS), "", "")
-    return _list_page(request, session, actor, info, state=state, table_notice=message)
+        return name
+
+    def deleted(name: str) -> Response:
+        message = f"View “{name}” deleted."
+        if not is_htmx(request):
+            return redirect(request, _url(info), message)
+        state = TableState(list(table.DEFAULT_COLUMNS), "", "")
+        return _list_page(request, session, actor, info, state=state, table_notice=message)
+
+    return submit(
+        session,
+        delete,
+        done=deleted,
+        refused=flash_back(request, f"{_url(info)}?view={vid}"),
+        passes=raise_on(404),
+    )
 
 
 def _create(
@@ -517,13 +520,14 @@ def _create(
         )
     except ValidationError as exc:
         return again(errors_from_validation(exc))
-    try:
-        record = service.create(session, actor, kind, data)
-    except Problem as problem:
-        _rolled_back(session)
-        return again(presenters.field_errors(problem, inputs))
-    session.commit()
-    return redirect(request, _url(info, record.id), f"{info.label} “{data.title}” created.")
+    return submit(
+        session,
+        lambda: service.create(session, actor, kind, data),
+        done=lambda record: redirect(
+            request, _url(info, record.id), f"{info.label} “{data.title}” created."
+        ),
+        refused=lambda problem: again(presenters.field_errors(problem, inputs)),
+    )
 
 
 # -- the record page --------------------------------------------------------------------------
@@ -743,12 +747,8 @@ def _save_core(
     except ValidationError as exc:
         panel = Panel(True, submitted, errors_from_validation(exc))
         return _respond(request, session, actor, view, "core", panel, 422)
-    try:
-        service.update_core(session, actor, kind, rid, patch, version)
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
+
+    def refused(problem: Problem) -> Response:
         if problem.status == 412:
             latest = _view(session, actor, info, rid)
             attempted = [
@@ -760,9 +760,15 @@ def _save_core(
         errors = presenters.field_errors(problem, CORE_FIELDS)
         panel = _refused(problem, submitted, errors)
         return _respond(request, session, actor, view, "core", panel, problem.status)
-    session.commit()
+
     message = "Shared details saved." if changed else "Nothing changed."
-    return _saved(request, session, actor, info, rid, "core", message)
+    return submit(
+        session,
+        lambda: service.update_core(session, actor, kind, rid, patch, version),
+        done=lambda _: _saved(request, session, actor, info, rid, "core", message),
+        refused=refused,
+        passes=raise_on(404),
+    )
 
 
 def _save_space(
@@ -781,12 +787,8 @@ def _save_space(
     if version is None:
         errors = {FORM_ERROR: "This form lost its version number; reload the page and retry."}
         return _respond(request, session, actor, view, "space", Panel(True, inputs, errors), 422)
-    try:
-        service.update_my_space(session, actor, kind, rid, patch, version)
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
+
+    def refused(problem: Problem) -> Response:
         if problem.status == 412:
             latest = _view(session, actor, info, rid)
             attempted = presenters.describe_changes(view.fields, patch, view.user_names)
@@ -794,9 +796,15 @@ def _save_space(
             return _respond(request, session, actor, latest, "space", panel, 409)
         panel = _refused(problem, inputs, presenters.field_errors(problem, inputs))
         return _respond(request, session, actor, view, "space", panel, problem.status)
-    session.commit()
+
     message = "Your space is saved." if patch else "Nothing changed."
-    return _saved(request, session, actor, info, rid, "space", message)
+    return submit(
+        session,
+        lambda: service.update_my_space(session, actor, kind, rid, patch, version),
+        done=lambda _: _saved(request, session, actor, info, rid, "space", message),
+        refused=refused,
+        passes=raise_on(404),
+    )
 
 
 # -- routes -----------------------------------------------------------------------------------

@@ -331,7 +331,7 @@ def _may_edit(session: Session, principal: Principal, record: Record) -> bool:
 def record_states(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID
 ) -> list[RecordWorkflowOut]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     can_edit = _may_edit(session, principal, record)
     return [
@@ -529,7 +529,7 @@ def move(
     """Move a record to another stage: at once, or pending the transition's approvals. The
     record's state on the workflow is claimed at version `expected` (If-Match) first: of two
     moves from the same stage exactly one happens, and at most one move is ever pending."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     definition = find(session, principal, record, workflow_id)
     gate.require_edit(session, principal, kind, record_id)
@@ -601,12 +601,21 @@ def move(
             for position, (company_id, role) in enumerate(approvals)
         ]
         session.add_all(asked)
-        _audit(session, actor, record, "workflow.move_requested", definition, moved)
+        audit.record(
+            session,
+            actor,
+            "workflow.move_requested",
+            record.kind,
+            record.id,
+            **_moved(definition, moved),
+        )
         session.flush()
         _notify_approvers(session, actor, record, moved, asked)
     else:
         _complete(session, principal, actor, record, definition, moved, state)
-        _audit(session, actor, record, "workflow.moved", definition, moved)
+        audit.record(
+            session, actor, "workflow.moved", record.kind, record.id, **_moved(definition, moved)
+        )
     session.flush()
     return moved
 
@@ -725,7 +734,7 @@ def cancel(
 ) -> WorkflowMove:
     """The requesting company withdraws a pending move (claimed: pending -> canceled in SQL, so
     a decision racing it finds it no longer pending)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     definition = find(session, principal, record, workflow_id)
     pending = _pending(session, principal, record_id, workflow_id)
@@ -739,7 +748,14 @@ def cancel(
         raise conflict("not-pending", f"That move is no longer pending: it was {pending.status}.")
     _close(session, principal, pending, CANCELED)
     _advance_state(session, principal, record_id, workflow_id)
-    _audit(session, actor, record, "workflow.move_canceled", definition, pending)
+    audit.record(
+        session,
+        actor,
+        "workflow.move_canceled",
+        record.kind,
+        record.id,
+        **_moved(definition, pending),
+    )
     return pending
 
 
@@ -772,7 +788,7 @@ def decide(
     session: Session, actor: Actor, approval_id: uuid.UUID, *, approve: bool, comment: str
 ) -> WorkflowMove:
     """Approve or reject an approval asked of my company (a user with the role or above)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     approval = session.scalars(
         select(WorkflowApproval)
         .where(WorkflowApproval.id == approval_id)
@@ -826,10 +842,19 @@ def decide(
     if not approve:
         _close(session, principal, moved, REJECTED)
         _advance_state(session, principal, record.id, definition.id)
-        _audit(session, actor, record, "workflow.move_rejected", definition, moved)
+        audit.record(
+            session,
+            actor,
+            "workflow.move_rejected",
+            record.kind,
+            record.id,
+            **_moved(definition, moved),
+        )
         _notify_requester(session, actor, record, moved)
         return moved
-    _audit(session, actor, record, "workflow.approved", definition, moved)
+    audit.record(
+        session, actor, "workflow.approved", record.kind, record.id, **_moved(definition, moved)
+    )
     rest = [
         a
         for a in _approvals_of(session, principal, [moved.id], fresh=True)
@@ -846,7 +871,9 @@ def decide(
     _lock_stage_holder(session, principal, record, definition)
     state = _advance_state(session, principal, record.id, definition.id)
     _complete(session, principal, actor, record, definition, moved, state)
-    _audit(session, actor, record, "workflow.moved", definition, moved)
+    audit.record(
+        session, actor, "workflow.moved", record.kind, record.id, **_moved(definition, moved)
+    )
     session.flush()
     _notify_requester(session, actor, record, moved)
     return moved
@@ -1001,7 +1028,7 @@ def history(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, workflow_id: uuid.UUID
 ) -> list[MoveOut]:
     """Every move of the record on the workflow, newest first, with its approvals."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     find(session, principal, record, workflow_id)
     statement = (
@@ -1016,7 +1043,7 @@ def history(
 def inbox(session: Session, actor: Actor, status: str = PENDING) -> list[InboxItem]:
     """Approvals asked of my company in `status` on records I may see (pending: those I may
     decide now, i.e. my role suffices)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     items: list[InboxItem] = []
     on_visible = [
         and_(
@@ -1083,7 +1110,7 @@ def attach(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, workflow_id: uuid.UUID
 ) -> WorkflowDefinition:
     """Put a record on a program workflow (of a program I see) without a plan link."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.require_edit(session, principal, kind, record_id)
     definition = session.get(WorkflowDefinition, workflow_id)
     if (
@@ -1108,7 +1135,9 @@ def attach(
                 version=1,
             )
         )
-        _audit(session, actor, record, "workflow.attached", definition, None)
+        audit.record(
+            session, actor, "workflow.attached", record.kind, record.id, **_moved(definition, None)
+        )
         session.flush()
     return definition
 
@@ -1129,7 +1158,7 @@ def guard_stage_edit(
     """A stage edited outside the move route: 422 if not a stage of the workflow, 409 when the
     move would need approvals, skip a transition or skip entry criteria; otherwise recorded as
     a move (history, state, steps)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     stages = infos(definition.stages)
     keys = ", ".join(s.key for s in stages)
     if after is None or _known(stages, after) is None:
@@ -1177,30 +1206,18 @@ def guard_stage_edit(
     )
     session.add(moved)
     _complete(session, principal, actor, record, definition, moved, state, apply_stage=False)
-    _audit(session, actor, record, "workflow.moved", definition, moved)
+    audit.record(
+        session, actor, "workflow.moved", record.kind, record.id, **_moved(definition, moved)
+    )
 
 
 def _plural(kind: str) -> str:
     return KINDS[Kind(kind)].plural
 
 
-def _audit(
-    session: Session,
-    actor: Actor,
-    record: Record,
-    action: str,
-    definition: WorkflowDefinition,
-    moved: WorkflowMove | None,
-) -> None:
+def _moved(definition: WorkflowDefinition, moved: WorkflowMove | None) -> dict[str, Any]:
+    """The audit data of a workflow action: the workflow, and the move it made or asked for."""
     data: dict[str, Any] = {"workflow_id": str(definition.id)}
     if moved is not None:
         data |= {"move_id": str(moved.id), "from": moved.from_stage, "to": moved.to_stage}
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=record.kind,
-        subject_id=record.id,
-        **data,
-    )
+    return data
