@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.db import utcnow
+from coterie.fields.definitions import STANDARD_FIELDS
 from coterie.models import Record, Space
 from coterie.models.activity import RecordChange
-from coterie.records.fields import STANDARD_FIELDS
 
 PARTICIPANT_PREFIX = "participant:"
 

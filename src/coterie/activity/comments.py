@@ -23,13 +23,13 @@ from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.config import Settings
 from coterie.db import utcnow
+from coterie.fields.kinds import KINDS, ParticipantStatus
 from coterie.kit import conditional
 from coterie.kit.pagination import check_limit
 from coterie.kit.problems import forbidden, not_found
 from coterie.models import Company, Space, User
 from coterie.models.activity import Comment, CommentMention
 from coterie.network.companies import names as company_names
-from coterie.records.kinds import KINDS, ParticipantStatus
 
 
 def readable(principal: Principal) -> ColumnElement[bool]:

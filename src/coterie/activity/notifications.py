@@ -30,6 +30,7 @@ from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.config import Settings, get_settings
 from coterie.db import utcnow
+from coterie.fields.kinds import KINDS, Kind
 from coterie.kit import txcache
 from coterie.kit.pagination import check_limit
 from coterie.kit.problems import not_found
@@ -37,7 +38,6 @@ from coterie.mail import delivery
 from coterie.mail.delivery import OutgoingMail
 from coterie.models import Company, Record, User
 from coterie.models.activity import Notification
-from coterie.records.kinds import KINDS, Kind
 
 EVENT_PHRASES = {
     "mention": "mentioned you on",

@@ -22,9 +22,9 @@ from coterie.activity.schemas import CommentIn
 from coterie.auth.principal import Actor
 from coterie.authz.principal import Principal
 from coterie.deps import DB
+from coterie.fields.kinds import KINDS, KindInfo
 from coterie.kit.problems import Problem
 from coterie.network.pages import parse_id
-from coterie.records.kinds import KINDS, KindInfo
 from coterie.records.presenters import multiline
 from coterie.web import csrf
 from coterie.web.forms import FORM_ERROR, FormInput, errors_from_validation, problem_message

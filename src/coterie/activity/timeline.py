@@ -31,14 +31,15 @@ from coterie.activity.schemas import ChangeOut, TimelineItem
 from coterie.auth.principal import Actor
 from coterie.authz import fields, gate, rls
 from coterie.authz.principal import Principal
+from coterie.fields import templates
+from coterie.fields.definitions import STANDARD_FIELDS
+from coterie.fields.kinds import ParticipantStatus
 from coterie.kit.pagination import check_limit
 from coterie.models import FieldShare, Participant, User
 from coterie.models.activity import Comment, RecordChange
 from coterie.models.workflow import WorkflowDefinition, WorkflowMove
 from coterie.network.companies import names as company_names
-from coterie.records import presenters, templates
-from coterie.records.fields import STANDARD_FIELDS
-from coterie.records.kinds import ParticipantStatus
+from coterie.records import presenters
 
 CORE_LABELS = {
     "title": "Title",

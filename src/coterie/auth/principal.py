@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from coterie.auth.preferences import read as read_preferences
 from coterie.kit.problems import forbidden
 from coterie.models import AuthToken, Company, User
 from coterie.models.vocabulary import Role
@@ -32,6 +33,11 @@ class Actor:
     @property
     def role(self) -> Role:
         return Role(self.user.role)
+
+    @property
+    def hides_private_fields(self) -> bool:
+        """The user's preference: their own company's private fields hidden from them too."""
+        return read_preferences(self.user.preferences).hide_private_fields
 
     def has_role(self, at_least: Role) -> bool:
         return _RANK[self.role] >= _RANK[at_least]

@@ -15,10 +15,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.authz.conditions import FieldCatalog, FieldSpec
 from coterie.authz.conditions import FieldType as SpecType
+from coterie.fields.definitions import STANDARD_FIELDS, FieldDefinition, FieldType
+from coterie.fields.kinds import Motion
+from coterie.fields.templates import CompanyTemplate
 from coterie.models import Record, Space
-from coterie.records.fields import STANDARD_FIELDS, FieldDefinition, FieldType
-from coterie.records.kinds import Motion
-from coterie.records.templates import CompanyTemplate
 
 CORE_FIELDS: dict[str, FieldSpec] = {
     "title": FieldSpec("text"),

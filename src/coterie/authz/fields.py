@@ -24,9 +24,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.authz import rls
 from coterie.authz.principal import Principal
+from coterie.fields.definitions import STANDARD_FIELDS, FieldType
+from coterie.fields.kinds import ParticipantStatus
 from coterie.models import FieldShare, Participant, Space
-from coterie.records.fields import STANDARD_FIELDS, FieldType
-from coterie.records.kinds import ParticipantStatus
 
 Audience = ColumnElement[Any] | uuid.UUID
 

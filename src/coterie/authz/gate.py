@@ -41,18 +41,11 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from coterie.authz import fields, rls
 from coterie.authz.principal import Principal
+from coterie.fields.definitions import STANDARD_FIELDS
+from coterie.fields.kinds import ParticipantStatus
+from coterie.fields.policy import OwnFieldPolicy
 from coterie.kit.problems import forbidden, not_found
 from coterie.models import FieldShare, Participant, Record, RecordAccess, Space
-from coterie.records.fields import STANDARD_FIELDS
-from coterie.records.kinds import ParticipantStatus
-
-
-@dataclass(frozen=True)
-class OwnFieldPolicy:
-    """What the principal's own company shows of its own spaces (its template, hide-private)."""
-
-    visible_standard: frozenset[str]
-    visible_custom: frozenset[str]
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coterie.auth.preferences import read as read_preferences
-from coterie.auth.principal import Actor
 from coterie.kit import txcache
 from coterie.models import AccessRule
 from coterie.models.vocabulary import Role
@@ -21,6 +20,22 @@ AUTO_SHARE = "auto_share"
 
 
 txcache.register("access_rules", AccessRule)
+
+
+class Caller(Protocol):
+    """What the gate needs of an authenticated caller (`coterie.auth.principal.Actor` is one)."""
+
+    @property
+    def company_id(self) -> uuid.UUID: ...
+
+    @property
+    def user_id(self) -> uuid.UUID: ...
+
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def hides_private_fields(self) -> bool: ...
 
 
 def company_rules(session: Session, company_id: uuid.UUID) -> tuple[AccessRule, ...]:
@@ -88,11 +103,11 @@ class Principal:
         return COMPANY_WIDE
 
     @classmethod
-    def of(cls, actor: Actor, session: Session) -> Principal:
+    def of(cls, actor: Caller, session: Session) -> Principal:
         return cls(
             company_id=actor.company_id,
             user_id=actor.user_id,
-            hide_private=read_preferences(actor.user.preferences).hide_private_fields,
+            hide_private=actor.hides_private_fields,
             is_admin=actor.role == Role.ADMIN,
             per_user=per_user_kinds(session, actor.company_id),
         )

@@ -41,8 +41,8 @@ from coterie.authz.guard import UNSAFE
 from coterie.bench import timing
 from coterie.bench.dataset import KIND
 from coterie.bench.figure import Figure, Viewer, principal_of
+from coterie.fields.kinds import ParticipantStatus
 from coterie.models import Participant, Record, RecordAccess
-from coterie.records.kinds import ParticipantStatus
 
 if TYPE_CHECKING:
     from coterie.bench.suite import Suite

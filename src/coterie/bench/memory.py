@@ -38,8 +38,8 @@ from coterie.bench.figure import MEMORY_UNIT, Figure, actor_of
 from coterie.bench.http_client import run_async
 from coterie.bench.timing import Stats
 from coterie.db import make_engine
+from coterie.fields.kinds import KINDS, Kind
 from coterie.records import export, service
-from coterie.records.kinds import KINDS, Kind
 
 if TYPE_CHECKING:
     from coterie.bench.suite import Suite

@@ -39,12 +39,12 @@ from coterie.cosell.review_schemas import (
     ReviewSection,
     SectionTotal,
 )
+from coterie.fields import templates
 from coterie.kit.problems import invalid
 from coterie.models import Record
 from coterie.models.activity import RecordChange
 from coterie.models.cosell import PlanRecord
 from coterie.network.companies import names as company_names
-from coterie.records import templates
 from coterie.workflows.stages import StageCategory, StageInfo, stages_for
 
 KIND = "opportunity"

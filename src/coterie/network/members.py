@@ -18,6 +18,7 @@ from coterie import audit
 from coterie.auth import passwords, service, signing
 from coterie.auth import secrets as token_secrets
 from coterie.auth.principal import Actor
+from coterie.authz.maintenance import reapply_visibility
 from coterie.config import Settings
 from coterie.db import utcnow
 from coterie.kit.pagination import SortKey, paginate
@@ -103,8 +104,6 @@ def update_user(
             service.revoke_all_sign_ins(session, user.id)
             _revoke_personal_tokens(session, user.id)
     if changes:
-        from coterie.policies.service import reapply_visibility
-
         reapply_visibility(session, actor.company_id)  # role and activity decide per-user grants
         audit.record(
             session,

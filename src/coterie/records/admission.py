@@ -29,13 +29,13 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.fields.kinds import ProposalStatus
 from coterie.kit import conditional
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
 from coterie.models import Company, Participant, Proposal, Record
 from coterie.models.vocabulary import Role
 from coterie.network.companies import names as company_names
 from coterie.records import participants
-from coterie.records.kinds import ProposalStatus
 from coterie.records.schemas import ProposalOut
 
 PENDING = ProposalStatus.PENDING.value
@@ -295,7 +295,7 @@ def proposals(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -
 
 def awaiting_my_decision(session: Session, actor: Actor) -> list[ProposalOut]:
     """Pending proposals on records my company may admit to, every kind, newest first."""
-    from coterie.records.kinds import KINDS
+    from coterie.fields.kinds import KINDS
 
     principal = Principal.of(actor, session)
     found: list[Proposal] = []

@@ -44,11 +44,11 @@ from coterie.auth.principal import Actor
 from coterie.authz import fields, gate
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.fields.definitions import FieldDefinition, FieldType
+from coterie.fields.kinds import KindInfo
 from coterie.kit.spreadsheets import Cell, csv_cell, xlsx_cell
 from coterie.models import Company, Record, RecordAccess
 from coterie.records import query
-from coterie.records.fields import FieldDefinition, FieldType
-from coterie.records.kinds import KindInfo
 
 BATCH_SIZE = 1000
 PARTNERS_PER_STATEMENT = 40

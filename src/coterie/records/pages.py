@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 from coterie.auth.preferences import read as read_preferences
 from coterie.auth.principal import Actor
 from coterie.deps import DB
+from coterie.fields import templates
+from coterie.fields.kinds import KINDS, KindInfo, ParticipantStatus
 from coterie.kit import text_input
 from coterie.kit.preconditions import version_in
 from coterie.kit.problems import Problem
@@ -40,9 +42,7 @@ from coterie.records import (
     query,
     service,
     table,
-    templates,
 )
-from coterie.records.kinds import KINDS, KindInfo, ParticipantStatus
 from coterie.records.presenters import FieldView, Inputs
 from coterie.records.schemas import RecordCreate, RecordOut, RecordPatch, SpaceOut
 from coterie.web import csrf

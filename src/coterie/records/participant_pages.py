@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.deps import DB
+from coterie.fields.kinds import KINDS, KindInfo
 from coterie.kit.problems import Problem
 from coterie.network.companies import names as company_names
 from coterie.network.pages import parse_id
 from coterie.records import admission, participants, service
-from coterie.records.kinds import KINDS, KindInfo
 from coterie.web import csrf
 from coterie.web.forms import FormFields, FormInput
 from coterie.web.sessions import PageActor

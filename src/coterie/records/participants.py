@@ -25,13 +25,14 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, grants, rls
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.fields import templates
+from coterie.fields.kinds import ParticipantStatus
 from coterie.kit import conditional
 from coterie.kit.problems import Problem, conflict, forbidden
 from coterie.models import Participant, Record, Space, User
 from coterie.models.vocabulary import Role
 from coterie.network.companies import names as company_names
-from coterie.records import search, templates, values
-from coterie.records.kinds import ParticipantStatus
+from coterie.records import search, values
 from coterie.records.schemas import RecordInvitationOut
 
 INVITED = ParticipantStatus.INVITED.value

@@ -49,13 +49,13 @@ from coterie.authz import conditions, fields, gate
 from coterie.authz.catalog import CORE_FIELDS, catalog
 from coterie.authz.conditions import FieldSpec
 from coterie.authz.principal import Principal
+from coterie.fields import templates
+from coterie.fields.definitions import MAX_EXPONENT, FieldDefinition, FieldType
+from coterie.fields.templates import CompanyTemplate
 from coterie.kit import text_input
 from coterie.kit.pagination import check_limit
 from coterie.kit.problems import Problem, invalid
 from coterie.models import Record, RecordAccess, Space
-from coterie.records import templates
-from coterie.records.fields import MAX_EXPONENT, FieldDefinition, FieldType
-from coterie.records.templates import CompanyTemplate
 
 MAX_FILTER_LENGTH = 8000
 MAX_SORT_LENGTH = 500

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from coterie.fields.kinds import Kind, Motion
 from coterie.kit.problems import conflict, invalid
 from coterie.network.schemas import Domain
-from coterie.records.kinds import Kind, Motion
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]

@@ -18,12 +18,13 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, grants, rls
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.fields import templates
+from coterie.fields.kinds import MOTION_KINDS, ParticipantStatus
 from coterie.kit import conditional
 from coterie.kit.pagination import SortKey
 from coterie.kit.problems import Problem, forbidden, invalid
 from coterie.models import Company, Participant, Record, RecordAccess, Space, Template
-from coterie.records import query, search, templates, values
-from coterie.records.kinds import MOTION_KINDS, ParticipantStatus
+from coterie.records import query, search, values
 from coterie.records.schemas import (
     CompanyRef,
     ParticipantOut,

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Response, status
 
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB
+from coterie.fields.kinds import KINDS, Kind, KindInfo
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
 from coterie.records import query
-from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.workflows import board, definitions, filters, service, tasks
 from coterie.workflows.schemas import (
     BoardOut,

@@ -28,13 +28,14 @@ from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.cosell.currency import CENT, Converter
 from coterie.db import utcnow
+from coterie.fields import templates
+from coterie.fields.kinds import ParticipantStatus
 from coterie.kit.problems import Problem, invalid, not_found
 from coterie.models import Record, RecordAccess
 from coterie.models.cosell import PlanDetails, PlanRecord
 from coterie.models.workflow import RecordWorkflow, WorkflowDefinition
 from coterie.network.companies import names as company_names
-from coterie.records import query, templates
-from coterie.records.kinds import ParticipantStatus
+from coterie.records import query
 from coterie.workflows import definitions, filters
 from coterie.workflows.schemas import BoardOut, BoardStage, Card, Money
 from coterie.workflows.service import is_joint, summary

@@ -24,14 +24,15 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.authz.principal import Principal
 from coterie.deps import DB
+from coterie.fields import templates
+from coterie.fields.kinds import KINDS, Kind, KindInfo
 from coterie.kit.preconditions import precondition_required, version_in
 from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Role
 from coterie.network.pages import parse_id
-from coterie.records import presenters, templates
+from coterie.records import presenters
 from coterie.records import service as records_service
-from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.web import csrf
 from coterie.web.forms import (
     FORM_ERROR,

@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from coterie.fields.kinds import Kind
 from coterie.models.vocabulary import Role
-from coterie.records.kinds import Kind
 from coterie.workflows.stages import StageCategory
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
