@@ -118,14 +118,18 @@ class _Core:
 
 _CORE: dict[str, _Core] = {
     ID: _Core(FieldSpec("uuid", nullable=False), RecordAccess.record_id, "uuid"),
-    "title": _Core(FieldSpec("text", nullable=False), Record.title, "text"),
-    "customer_name": _Core(FieldSpec("text", nullable=False), Record.customer_name, "text"),
+    "title": _Core(FieldSpec(FieldType.TEXT, nullable=False), Record.title, "text"),
+    "customer_name": _Core(FieldSpec(FieldType.TEXT, nullable=False), Record.customer_name, "text"),
     "customer_domain": _Core(CORE_FIELDS["customer_domain"], Record.customer_domain, "text"),
     "motion": _Core(CORE_FIELDS["motion"], Record.motion, "text"),
     "joint_stage": _Core(CORE_FIELDS["joint_stage"], Record.joint_stage, "text"),
     "owner_company": _Core(FieldSpec("company", nullable=False), Record.owner_company_id, "uuid"),
-    "created_at": _Core(FieldSpec("date", nullable=False), Record.created_at, "datetime", True),
-    "updated_at": _Core(FieldSpec("date", nullable=False), Record.updated_at, "datetime", True),
+    "created_at": _Core(
+        FieldSpec(FieldType.DATE, nullable=False), Record.created_at, "datetime", True
+    ),
+    "updated_at": _Core(
+        FieldSpec(FieldType.DATE, nullable=False), Record.updated_at, "datetime", True
+    ),
 }
 
 _STANDARD_SORT: dict[str, SortType] = {"amount": "decimal", "close_date": "date", "owner": "uuid"}
