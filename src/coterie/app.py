@@ -7,7 +7,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from coterie import __version__, errors, health, openapi
+from coterie import __version__, errors, health, openapi, wiring
 from coterie.activity import api as activity_api
 from coterie.audit import api as audit_api
 from coterie.auth import api as auth_api
@@ -45,6 +45,7 @@ def _interactive_docs() -> HTMLResponse:
 
 
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
+    wiring.install()  # records' hooks: activity and workflows subscribe
     settings = settings or get_settings()
     engine = make_engine(settings.resolved_database_url)
     if check_migrations:

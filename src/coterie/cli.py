@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
 
+from coterie import wiring
 from coterie.bench.cli import bench_app
 from coterie.config import Settings, get_settings
 
@@ -46,6 +47,12 @@ app.add_typer(registrations_app, name="registrations")
 
 console = Console()
 err = Console(stderr=True)
+
+
+@app.callback()
+def _start() -> None:
+    # every command: records' hooks get their subscribers (activity, workflows)
+    wiring.install()
 
 
 def _settings() -> Settings:

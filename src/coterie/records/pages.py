@@ -40,11 +40,18 @@ from coterie.records import (
     participants,
     presenters,
     query,
+    saved_filters,
     service,
     table,
 )
 from coterie.records.presenters import FieldView, Inputs
-from coterie.records.schemas import RecordCreate, RecordOut, RecordPatch, SpaceOut
+from coterie.records.schemas import (
+    RecordCreate,
+    RecordOut,
+    RecordPatch,
+    SavedFilterIn,
+    SpaceOut,
+)
 from coterie.web import csrf
 from coterie.web.forms import (
     FORM_ERROR,
@@ -55,8 +62,6 @@ from coterie.web.forms import (
 )
 from coterie.web.sessions import PageActor
 from coterie.web.templating import is_htmx, redirect, render
-from coterie.workflows import filters
-from coterie.workflows.schemas import SavedFilterIn
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
@@ -167,9 +172,9 @@ class TableState:
         if self.view is None:
             return list(table.DEFAULT_COLUMNS), "", ""
         return (
-            filters.columns_of(self.view) or list(table.DEFAULT_COLUMNS),
-            filters.sort_of(self.view) or "",
-            _compact(filters.condition_of(self.view)),
+            saved_filters.columns_of(self.view) or list(table.DEFAULT_COLUMNS),
+            saved_filters.sort_of(self.view) or "",
+            _compact(saved_filters.condition_of(self.view)),
         )
 
     def query(self, **changes: str) -> str:
@@ -208,7 +213,9 @@ def _table_state(
     view = None
     view_text = params.get("view", "")
     if view_text:
-        view = filters.get(session, actor, parse_id(view_text, "saved view"))  # 404 unless mine
+        view = saved_filters.get(
+            session, actor, parse_id(view_text, "saved view")
+        )  # 404 unless mine
         if view.kind != info.kind.value:
             view = None
     state = TableState(list(table.DEFAULT_COLUMNS), "", "", view)
@@ -250,7 +257,7 @@ def _table_state(
 def _view_choices(
     session: Session, actor: Actor, kind: str
 ) -> list[tuple[str, str, bool]]:  # (id, label, mine)
-    found = filters.list_readable(session, actor, kind)
+    found = saved_filters.list_readable(session, actor, kind)
     author_ids = {f.user_id for f in found if f.user_id != actor.user_id}
     names = presenters.colleague_names(session, actor) if author_ids else {}
     choices = []
@@ -446,7 +453,7 @@ def _save_view(
         message = errors.get("name") or "This table's filter cannot be saved: clear it first."
         return again({"name" if "name" in errors else FORM_ERROR: message}, 422)
     try:
-        saved = filters.create(session, actor, data)
+        saved = saved_filters.create(session, actor, data)
     except Problem as problem:
         _rolled_back(session)
         return again({FORM_ERROR: table.problem_message(problem)}, problem.status)
@@ -470,9 +477,9 @@ def _delete_view(
 ) -> Response:
     vid = parse_id(view_id, "saved view")
     try:
-        saved = filters.get(session, actor, vid)
+        saved = saved_filters.get(session, actor, vid)
         name = saved.name
-        filters.delete(session, actor, vid, form.version())
+        saved_filters.delete(session, actor, vid, form.version())
     except Problem as problem:
         _rolled_back(session)
         if problem.status == 404:

@@ -31,7 +31,7 @@ from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Role
 from coterie.network.pages import parse_id
-from coterie.records import presenters
+from coterie.records import presenters, saved_filters
 from coterie.records import service as records_service
 from coterie.web import csrf
 from coterie.web.forms import (
@@ -44,7 +44,7 @@ from coterie.web.forms import (
 )
 from coterie.web.sessions import PageActor
 from coterie.web.templating import is_htmx, redirect, render
-from coterie.workflows import board, definitions, filters, service, tasks
+from coterie.workflows import board, definitions, service, tasks
 from coterie.workflows.definitions import TEMPLATES
 from coterie.workflows.schemas import (
     BoardOut,
@@ -143,7 +143,7 @@ def _choices(session: Session, actor: Actor, kind: str) -> dict[str, Any]:
     scopes += [(f"program:{i}", f"Program: {t}") for i, t in titles("program")]
     scopes += [
         (f"filter:{f.id}", f"Saved filter: {f.name}")
-        for f in filters.list_readable(session, actor, kind)
+        for f in saved_filters.list_readable(session, actor, kind)
     ]
     return {
         "kinds": [(k.value, KINDS[k].label) for k in BOARD_KINDS],
