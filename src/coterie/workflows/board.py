@@ -26,7 +26,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
-from coterie.cosell.currency import CENT, Converter
 from coterie.db import utcnow
 from coterie.fields import templates
 from coterie.fields.kinds import ParticipantStatus
@@ -35,6 +34,7 @@ from coterie.models import Record, RecordAccess
 from coterie.models.cosell import PlanDetails, PlanRecord
 from coterie.models.workflow import RecordWorkflow, WorkflowDefinition
 from coterie.network.companies import names as company_names
+from coterie.network.currency import CENT, Converter
 from coterie.records import query, saved_filters
 from coterie.workflows import definitions
 from coterie.workflows.schemas import BoardOut, BoardStage, Card, Money
