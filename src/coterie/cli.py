@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
+import uvicorn
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
-from coterie import wiring
+from coterie import migrate, serving, wiring
+from coterie.activity.digest import send_digests_with
+from coterie.authz import rls
 from coterie.bench.cli import bench_app
+from coterie.cli_actions import create_token, create_user
 from coterie.config import Settings, get_settings
-
-if TYPE_CHECKING:
-    from coterie.demo.network import DemoSummary
+from coterie.cosell.registrations import expire_due
+from coterie.db import make_engine, make_session_factory, session_scope
+from coterie.demo import network as demo_network
+from coterie.demo.network import DemoSummary
+from coterie.models import Company
+from coterie.models.vocabulary import Role
 
 app = typer.Typer(
     help="Coterie: the shared system of record for partner ecosystems.",
@@ -67,10 +76,6 @@ def _fail(message: str) -> NoReturn:
 
 def _require_migrated(settings: Settings) -> None:
     """Exit with a clear message unless the database answers and its schema is current."""
-    from sqlalchemy.exc import OperationalError
-
-    from coterie import migrate
-    from coterie.db import make_engine
 
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -85,8 +90,6 @@ def _require_migrated(settings: Settings) -> None:
 
 
 def _database_is_empty(settings: Settings) -> bool:
-    from coterie.db import make_engine, make_session_factory, session_scope
-    from coterie.models import Company
 
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -104,9 +107,6 @@ def db_upgrade(
 
     Runs as COTERIE_MIGRATION_DATABASE_URL when set (the tables' owner), else COTERIE_DATABASE_URL.
     """
-    from sqlalchemy.exc import OperationalError
-
-    from coterie import migrate
 
     url = _settings().resolved_migration_database_url
     try:
@@ -135,8 +135,6 @@ def db_grant_app_role(
     `db upgrade`; tables later migrations create are granted too. The app then connects as ROLE
     (COTERIE_DATABASE_URL), and row-level security applies to it.
     """
-    from coterie.authz import rls
-    from coterie.db import make_engine
 
     engine = make_engine(_settings().resolved_migration_database_url)
     try:
@@ -152,8 +150,6 @@ def db_grant_app_role(
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's revision and the one this code needs."""
-    from coterie import migrate
-    from coterie.db import make_engine
 
     engine = make_engine(_settings().resolved_database_url)
     console.print(f"database: {migrate.current_revision(engine)}  code: {migrate.head_revision()}")
@@ -174,11 +170,6 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the web app and the API (http://127.0.0.1:8000 by default)."""
-    import os
-
-    import uvicorn
-
-    from coterie import migrate, serving
 
     if host:
         os.environ["COTERIE_HOST"] = host
@@ -212,7 +203,6 @@ def serve(
 
 def _print_demo(summary: DemoSummary, heading: str) -> None:
     """What the demo network holds, each company with an admin, a manager and a member login."""
-    from coterie.models.vocabulary import Role
 
     links = ", ".join(f"{count} {status}" for status, count in summary.partnerships.items())
     console.print(
@@ -242,7 +232,6 @@ def _print_demo(summary: DemoSummary, heading: str) -> None:
 
 
 def _load_demo(settings: Settings) -> None:
-    from coterie.demo import network as demo_network
 
     try:
         summary = demo_network.load(settings)
@@ -272,7 +261,6 @@ def demo_load(
 @demo_app.command("logins")
 def demo_logins() -> None:
     """Print the demo logins (what `demo load` creates); needs no database."""
-    from coterie.demo import network as demo_network
 
     _print_demo(demo_network.describe(), "Demo network logins")
 
@@ -296,7 +284,6 @@ def user_create(
     ] = "",
 ) -> None:
     """Create a user in an existing company (for admins bootstrapping an install)."""
-    from coterie.cli_actions import create_user
 
     settings = _settings()
     _require_migrated(settings)
@@ -316,7 +303,6 @@ def token_create(
     ] = None,
 ) -> None:
     """Create a personal API token for a user and print it (shown once)."""
-    from coterie.cli_actions import create_token
 
     settings = _settings()
     _require_migrated(settings)
@@ -333,8 +319,6 @@ def token_create(
 def registrations_expire() -> None:
     """Mark approved deal registrations whose expiry date has passed as expired (idempotent;
     they already read as expired everywhere). Run it daily, e.g. from cron."""
-    from coterie.cosell.registrations import expire_due
-    from coterie.db import make_engine, make_session_factory, session_scope
 
     settings = _settings()
     _require_migrated(settings)
@@ -353,7 +337,6 @@ def notifications_digest() -> None:
 
     Run it once a day (cron, systemd timer). Each recipient sees only what they may still see.
     """
-    from coterie.activity.digest import send_digests_with
 
     settings = _settings()
     _require_migrated(settings)

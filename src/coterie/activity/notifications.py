@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.activity import cursors, mentions
+from coterie.activity.comment_access import visible_comment
 from coterie.activity.principals import principal_of, principals_of, visible_record
 from coterie.activity.schemas import NotificationOut, PersonRef
 from coterie.auth.preferences import read as read_preferences
@@ -235,8 +236,6 @@ def describe(
 ) -> list[View]:
     """The notifications as the principal may see them now; those about a record it can no
     longer see are left out (`titles`: what the gate just gave this principal, if anything)."""
-    from coterie.activity.comments import visible_comment
-
     titles = _titles(session, principal, notifications, titles)
     people = _people(session, {n.actor_user_id for n in notifications if n.actor_user_id})
     views: list[View] = []

@@ -24,7 +24,7 @@ from coterie.db import utcnow
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import Problem, conflict, forbidden, not_found
 from coterie.mail import delivery, messages
-from coterie.models import Invitation, User
+from coterie.models import AuthToken, Company, Invitation, User
 from coterie.models.vocabulary import Role
 from coterie.network.schemas import InvitationAcceptIn, InvitationOut, InvitationPreview, UserOut
 
@@ -118,8 +118,6 @@ def update_user(
 
 
 def _revoke_personal_tokens(session: Session, user_id: uuid.UUID) -> None:
-    from coterie.models import AuthToken
-
     for token in session.scalars(
         select(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
     ):
@@ -261,8 +259,6 @@ def preview(session: Session, settings: Settings, token: str) -> InvitationPrevi
 
 
 def invitation_company_name(session: Session, invitation: Invitation) -> str:
-    from coterie.models import Company
-
     company = session.get(Company, invitation.company_id)
     return company.name if company else ""
 

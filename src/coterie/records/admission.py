@@ -27,7 +27,7 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
-from coterie.fields.kinds import ProposalStatus
+from coterie.fields.kinds import KINDS, ProposalStatus
 from coterie.kit import conditional
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
 from coterie.models import Company, Participant, Proposal, Record
@@ -303,8 +303,6 @@ def proposals(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -
 
 def awaiting_my_decision(session: Session, actor: Actor) -> list[ProposalOut]:
     """Pending proposals on records my company may admit to, every kind, newest first."""
-    from coterie.fields.kinds import KINDS
-
     principal = Principal.of(actor, session)
     found: list[Proposal] = []
     records: dict[uuid.UUID, Record] = {}

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.auth.principal import Actor
-from coterie.authz import fields, gate
+from coterie.authz import gate
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.fields.definitions import FieldDefinition, FieldType
@@ -224,7 +224,7 @@ def columns(session: Session, listing: query.ListQuery) -> list[Column]:
     sharing = {owner for owner, keys in resolver.shares.items() if keys}
     if not sharing:
         return result
-    on_rows = fields.active_partners(
+    on_rows = gate.active_partners(
         session, principal, resolver.kind, listing.statement(RecordAccess.record_id)
     )
     partners = sharing & on_rows

@@ -190,7 +190,7 @@ class FieldResolver:
             return self.own_visible
         keys = self.shares.get(owner, frozenset())
         if keys and owner not in self._partners:
-            self._partners[owner] = fields.takes_part_with(
+            self._partners[owner] = gate.takes_part_with(
                 self.session, self.principal, self.kind, owner
             )
         return keys if keys and self._partners[owner] else frozenset()
