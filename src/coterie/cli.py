@@ -1,14 +1,19 @@
-"""The `coterie` command line: serve, migrate, load the demo network, manage users and tokens."""
+"""The `coterie` command line: serve, migrate, load the demo network, manage users and tokens.
+
+Commands import the application modules they use when they run (`# lazy` on those lines): the
+console script is the `__main__` that uvicorn's worker processes re-import, and a worker must
+answer its supervisor's health check within 5 s, which importing the whole application here
+would miss on a busy machine (the workers import it afterwards, while already answering).
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 from datetime import timedelta
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-import uvicorn
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -16,18 +21,11 @@ from rich.text import Text
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from coterie import migrate, serving, wiring
-from coterie.activity.digest import send_digests_with
-from coterie.authz import rls
 from coterie.bench.cli import bench_app
-from coterie.cli_actions import create_token, create_user
 from coterie.config import Settings, get_settings
-from coterie.cosell.registrations import expire_due
-from coterie.db import make_engine, make_session_factory, session_scope
-from coterie.demo import network as demo_network
-from coterie.demo.network import DemoSummary
-from coterie.models import Company
-from coterie.models.vocabulary import Role
+
+if TYPE_CHECKING:
+    from coterie.demo.network import DemoSummary
 
 app = typer.Typer(
     help="Coterie: the shared system of record for partner ecosystems.",
@@ -61,6 +59,8 @@ err = Console(stderr=True)
 @app.callback()
 def _start() -> None:
     # every command: records' hooks get their subscribers (activity, workflows)
+    from coterie import wiring  # lazy (module doc)
+
     wiring.install()
 
 
@@ -76,6 +76,8 @@ def _fail(message: str) -> NoReturn:
 
 def _require_migrated(settings: Settings) -> None:
     """Exit with a clear message unless the database answers and its schema is current."""
+    from coterie import migrate  # lazy (module doc)
+    from coterie.db import make_engine  # lazy (module doc)
 
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -90,6 +92,8 @@ def _require_migrated(settings: Settings) -> None:
 
 
 def _database_is_empty(settings: Settings) -> bool:
+    from coterie.db import make_engine, make_session_factory, session_scope  # lazy (module doc)
+    from coterie.models import Company  # lazy (module doc)
 
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -107,6 +111,7 @@ def db_upgrade(
 
     Runs as COTERIE_MIGRATION_DATABASE_URL when set (the tables' owner), else COTERIE_DATABASE_URL.
     """
+    from coterie import migrate  # lazy (module doc)
 
     url = _settings().resolved_migration_database_url
     try:
@@ -135,6 +140,8 @@ def db_grant_app_role(
     `db upgrade`; tables later migrations create are granted too. The app then connects as ROLE
     (COTERIE_DATABASE_URL), and row-level security applies to it.
     """
+    from coterie.authz import rls  # lazy (module doc)
+    from coterie.db import make_engine  # lazy (module doc)
 
     engine = make_engine(_settings().resolved_migration_database_url)
     try:
@@ -150,6 +157,8 @@ def db_grant_app_role(
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's revision and the one this code needs."""
+    from coterie import migrate  # lazy (module doc)
+    from coterie.db import make_engine  # lazy (module doc)
 
     engine = make_engine(_settings().resolved_database_url)
     console.print(f"database: {migrate.current_revision(engine)}  code: {migrate.head_revision()}")
@@ -170,6 +179,9 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the web app and the API (http://127.0.0.1:8000 by default)."""
+    import uvicorn  # lazy (module doc)
+
+    from coterie import migrate, serving  # lazy (module doc)
 
     if host:
         os.environ["COTERIE_HOST"] = host
@@ -203,6 +215,7 @@ def serve(
 
 def _print_demo(summary: DemoSummary, heading: str) -> None:
     """What the demo network holds, each company with an admin, a manager and a member login."""
+    from coterie.models.vocabulary import Role  # lazy (module doc)
 
     links = ", ".join(f"{count} {status}" for status, count in summary.partnerships.items())
     console.print(
@@ -232,6 +245,7 @@ def _print_demo(summary: DemoSummary, heading: str) -> None:
 
 
 def _load_demo(settings: Settings) -> None:
+    from coterie.demo import network as demo_network  # lazy (module doc)
 
     try:
         summary = demo_network.load(settings)
@@ -261,6 +275,7 @@ def demo_load(
 @demo_app.command("logins")
 def demo_logins() -> None:
     """Print the demo logins (what `demo load` creates); needs no database."""
+    from coterie.demo import network as demo_network  # lazy (module doc)
 
     _print_demo(demo_network.describe(), "Demo network logins")
 
@@ -284,6 +299,7 @@ def user_create(
     ] = "",
 ) -> None:
     """Create a user in an existing company (for admins bootstrapping an install)."""
+    from coterie.cli_actions import create_user  # lazy (module doc)
 
     settings = _settings()
     _require_migrated(settings)
@@ -303,6 +319,7 @@ def token_create(
     ] = None,
 ) -> None:
     """Create a personal API token for a user and print it (shown once)."""
+    from coterie.cli_actions import create_token  # lazy (module doc)
 
     settings = _settings()
     _require_migrated(settings)
@@ -319,6 +336,8 @@ def token_create(
 def registrations_expire() -> None:
     """Mark approved deal registrations whose expiry date has passed as expired (idempotent;
     they already read as expired everywhere). Run it daily, e.g. from cron."""
+    from coterie.cosell.registrations import expire_due  # lazy (module doc)
+    from coterie.db import make_engine, make_session_factory, session_scope  # lazy (module doc)
 
     settings = _settings()
     _require_migrated(settings)
@@ -337,6 +356,7 @@ def notifications_digest() -> None:
 
     Run it once a day (cron, systemd timer). Each recipient sees only what they may still see.
     """
+    from coterie.activity.digest import send_digests_with  # lazy (module doc)
 
     settings = _settings()
     _require_migrated(settings)
