@@ -31,10 +31,11 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	touch $@
 
-lint: install ## ruff (lint + format check) and mypy --strict on src/ and bench/
+lint: install ## ruff (lint + format check), mypy --strict on src/ and bench/, the import layers (lint-imports)
 	$(BIN)/ruff check src bench tests
 	$(BIN)/ruff format --check src bench tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

@@ -41,8 +41,8 @@ from bench.dataset import KIND
 from bench.figure import Figure, Viewer, principal_of
 from coterie.authz import gate
 from coterie.authz.guard import UNSAFE
+from coterie.fields.kinds import ParticipantStatus
 from coterie.models import Participant, Record, RecordAccess
-from coterie.records.kinds import ParticipantStatus
 
 if TYPE_CHECKING:
     from bench.suite import Suite

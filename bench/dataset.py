@@ -35,10 +35,10 @@ from typing import Any, TypeVar
 from bench.scales import Scale
 from coterie.activity.changes import PARTICIPANT_PREFIX
 from coterie.authz.principal import COMPANY_WIDE
+from coterie.fields.definitions import FieldDefinition, ForecastCategory
+from coterie.fields.kinds import Motion, ParticipantStatus
 from coterie.models import pair_key
 from coterie.models.vocabulary import CompanySize, Industry, PartnerType, Region
-from coterie.records.fields import FieldDefinition, ForecastCategory
-from coterie.records.kinds import Motion, ParticipantStatus
 from coterie.records.search import search_terms
 
 GENERATOR_VERSION = 5

@@ -37,8 +37,8 @@ from bench.http_client import Call, Latency, closed_loop, run_async
 from bench.scales import Scale
 from coterie.authz.guard import UNSAFE
 from coterie.db import make_engine, make_session_factory
+from coterie.fields.kinds import ParticipantStatus
 from coterie.models import Participant, Record
-from coterie.records.kinds import ParticipantStatus
 
 CONCURRENCY = (1, 8, 32)
 PAGE = 50

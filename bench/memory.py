@@ -39,8 +39,8 @@ from bench.http_client import run_async
 from bench.processes import child_environment
 from bench.timing import Stats
 from coterie.db import make_engine
+from coterie.fields.kinds import KINDS, Kind
 from coterie.records import export, service
-from coterie.records.kinds import KINDS, Kind
 
 if TYPE_CHECKING:
     from bench.suite import Suite

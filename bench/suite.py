@@ -54,17 +54,17 @@ from bench.timing import Paired, Statement
 from coterie.auth.principal import Actor
 from coterie.authz import conditions, gate
 from coterie.authz.catalog import attributes, catalog
-from coterie.authz.gate import OwnFieldPolicy
 from coterie.authz.guard import UNSAFE
 from coterie.authz.principal import Principal
 from coterie.config import Settings
+from coterie.fields import templates
+from coterie.fields.definitions import STANDARD_FIELDS
+from coterie.fields.kinds import Kind, ParticipantStatus
+from coterie.fields.policy import OwnFieldPolicy
 from coterie.models import Participant, Record, RecordAccess, Space
 from coterie.policies import service as policies
 from coterie.policies.schemas import Grantees, RuleIn
 from coterie.records import service as records
-from coterie.records import templates
-from coterie.records.fields import STANDARD_FIELDS
-from coterie.records.kinds import Kind, ParticipantStatus
 from coterie.reports import engine as reports
 from coterie.reports.schemas import Measure, ReportIn
 

@@ -29,6 +29,8 @@ from coterie.activity.changes import PARTICIPANT_PREFIX
 from coterie.authz import gate, grants
 from coterie.authz.guard import UNSAFE
 from coterie.authz.principal import Principal
+from coterie.fields import templates
+from coterie.fields.kinds import ParticipantStatus
 from coterie.models import (
     Company,
     FieldShare,
@@ -41,8 +43,8 @@ from coterie.models import (
 )
 from coterie.models.activity import RecordChange
 from coterie.models.search import SearchEntry
-from coterie.records import search, templates
-from coterie.records.kinds import ParticipantStatus
+from coterie.records import search
+from coterie.records import templates as template_writes
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,7 @@ def verify(
             )
             before_shares = Counter(session.execute(rows))
             # what templates.save does after validating (a private helper, used read-only here)
-            templates._compile_shares(
+            template_writes._compile_shares(
                 session, company_id, templates.load(session, company_id, KIND)
             )
             session.flush()

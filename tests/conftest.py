@@ -25,7 +25,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 
-from coterie import migrate
+from coterie import migrate, wiring
 from coterie.app import create_app
 from coterie.auth import passwords
 from coterie.config import Settings
@@ -33,6 +33,10 @@ from coterie.db import Base
 from tests.fixtures.databases import IN_CI as IN_CI
 from tests.fixtures.databases import KINDS, app_role_url, fresh_database
 from tests.fixtures.smtp import Inbox, SmtpServer
+
+# record writes announce hooks (records.hooks): subscribe activity and workflows, as the app
+# factory and the CLI do, so tests that call services without building an app get them too
+wiring.install()
 
 hypothesis_settings.register_profile(
     "ci", max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -7,9 +7,9 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from coterie import __version__, errors, health, openapi
+from coterie import __version__, errors, health, openapi, wiring
+from coterie import pages as web_pages
 from coterie.activity import api as activity_api
-from coterie.audit import api as audit_api
 from coterie.auth import api as auth_api
 from coterie.authz import guard as authz_guard
 from coterie.authz import rls
@@ -22,13 +22,13 @@ from coterie.kit.text_input import refuse_unstorable_text
 from coterie.mail.delivery import install_outbox
 from coterie.migrate import ensure_migrated
 from coterie.network import api as network_api
+from coterie.network import audit_api
 from coterie.policies import api as policies_api
 from coterie.records import api as records_api
 from coterie.records import participants_api, search_api
 from coterie.reports import api as reports_api
 from coterie.reports import exports_api as report_exports_api
 from coterie.reports import saved_api as saved_reports_api
-from coterie.web import pages as web_pages
 from coterie.workflows import api as workflows_api
 
 API_PREFIX = "/api/v1"
@@ -45,6 +45,7 @@ def _interactive_docs() -> HTMLResponse:
 
 
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
+    wiring.install()  # records' hooks: activity and workflows subscribe
     settings = settings or get_settings()
     engine = make_engine(settings.resolved_database_url)
     if check_migrations:

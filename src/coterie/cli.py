@@ -1,7 +1,14 @@
-"""The `coterie` command line: serve, migrate, load the demo network, manage users and tokens."""
+"""The `coterie` command line: serve, migrate, load the demo network, manage users and tokens.
+
+Commands import the application modules they use when they run (`# lazy` on those lines): the
+console script is the `__main__` that uvicorn's worker processes re-import, and a worker must
+answer its supervisor's health check within 5 s, which importing the whole application here
+would miss on a busy machine (the workers import it afterwards, while already answering).
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -12,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from coterie.config import Settings, get_settings
 
@@ -46,6 +54,14 @@ console = Console()
 err = Console(stderr=True)
 
 
+@app.callback()
+def _start() -> None:
+    # every command: records' hooks get their subscribers (activity, workflows)
+    from coterie import wiring  # lazy (module doc)
+
+    wiring.install()
+
+
 def _settings() -> Settings:
     return get_settings()
 
@@ -58,10 +74,8 @@ def _fail(message: str) -> NoReturn:
 
 def _require_migrated(settings: Settings) -> None:
     """Exit with a clear message unless the database answers and its schema is current."""
-    from sqlalchemy.exc import OperationalError
-
-    from coterie import migrate
-    from coterie.db import make_engine
+    from coterie import migrate  # lazy (module doc)
+    from coterie.db import make_engine  # lazy (module doc)
 
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -76,8 +90,8 @@ def _require_migrated(settings: Settings) -> None:
 
 
 def _database_is_empty(settings: Settings) -> bool:
-    from coterie.db import make_engine, make_session_factory, session_scope
-    from coterie.models import Company
+    from coterie.db import make_engine, make_session_factory, session_scope  # lazy (module doc)
+    from coterie.models import Company  # lazy (module doc)
 
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -95,9 +109,7 @@ def db_upgrade(
 
     Runs as COTERIE_MIGRATION_DATABASE_URL when set (the tables' owner), else COTERIE_DATABASE_URL.
     """
-    from sqlalchemy.exc import OperationalError
-
-    from coterie import migrate
+    from coterie import migrate  # lazy (module doc)
 
     url = _settings().resolved_migration_database_url
     try:
@@ -126,8 +138,8 @@ def db_grant_app_role(
     `db upgrade`; tables later migrations create are granted too. The app then connects as ROLE
     (COTERIE_DATABASE_URL), and row-level security applies to it.
     """
-    from coterie.authz import rls
-    from coterie.db import make_engine
+    from coterie.authz import rls  # lazy (module doc)
+    from coterie.db import make_engine  # lazy (module doc)
 
     engine = make_engine(_settings().resolved_migration_database_url)
     try:
@@ -143,8 +155,8 @@ def db_grant_app_role(
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's revision and the one this code needs."""
-    from coterie import migrate
-    from coterie.db import make_engine
+    from coterie import migrate  # lazy (module doc)
+    from coterie.db import make_engine  # lazy (module doc)
 
     engine = make_engine(_settings().resolved_database_url)
     console.print(f"database: {migrate.current_revision(engine)}  code: {migrate.head_revision()}")
@@ -165,11 +177,9 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the web app and the API (http://127.0.0.1:8000 by default)."""
-    import os
+    import uvicorn  # lazy (module doc)
 
-    import uvicorn
-
-    from coterie import migrate, serving
+    from coterie import migrate, serving  # lazy (module doc)
 
     if host:
         os.environ["COTERIE_HOST"] = host
@@ -203,7 +213,7 @@ def serve(
 
 def _print_demo(summary: DemoSummary, heading: str) -> None:
     """What the demo network holds, each company with an admin, a manager and a member login."""
-    from coterie.models.vocabulary import Role
+    from coterie.models.vocabulary import Role  # lazy (module doc)
 
     links = ", ".join(f"{count} {status}" for status, count in summary.partnerships.items())
     console.print(
@@ -233,7 +243,7 @@ def _print_demo(summary: DemoSummary, heading: str) -> None:
 
 
 def _load_demo(settings: Settings) -> None:
-    from coterie.demo import network as demo_network
+    from coterie.demo import network as demo_network  # lazy (module doc)
 
     try:
         summary = demo_network.load(settings)
@@ -263,7 +273,7 @@ def demo_load(
 @demo_app.command("logins")
 def demo_logins() -> None:
     """Print the demo logins (what `demo load` creates); needs no database."""
-    from coterie.demo import network as demo_network
+    from coterie.demo import network as demo_network  # lazy (module doc)
 
     _print_demo(demo_network.describe(), "Demo network logins")
 
@@ -287,7 +297,7 @@ def user_create(
     ] = "",
 ) -> None:
     """Create a user in an existing company (for admins bootstrapping an install)."""
-    from coterie.cli_actions import create_user
+    from coterie.cli_actions import create_user  # lazy (module doc)
 
     settings = _settings()
     _require_migrated(settings)
@@ -307,7 +317,7 @@ def token_create(
     ] = None,
 ) -> None:
     """Create a personal API token for a user and print it (shown once)."""
-    from coterie.cli_actions import create_token
+    from coterie.cli_actions import create_token  # lazy (module doc)
 
     settings = _settings()
     _require_migrated(settings)
@@ -324,8 +334,8 @@ def token_create(
 def registrations_expire() -> None:
     """Mark approved deal registrations whose expiry date has passed as expired (idempotent;
     they already read as expired everywhere). Run it daily, e.g. from cron."""
-    from coterie.cosell.registrations import expire_due
-    from coterie.db import make_engine, make_session_factory, session_scope
+    from coterie.cosell.registrations import expire_due  # lazy (module doc)
+    from coterie.db import make_engine, make_session_factory, session_scope  # lazy (module doc)
 
     settings = _settings()
     _require_migrated(settings)
@@ -344,7 +354,7 @@ def notifications_digest() -> None:
 
     Run it once a day (cron, systemd timer). Each recipient sees only what they may still see.
     """
-    from coterie.activity.digest import send_digests_with
+    from coterie.activity.digest import send_digests_with  # lazy (module doc)
 
     settings = _settings()
     _require_migrated(settings)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import uuid_utils.compat as uuid_compat
@@ -91,8 +92,6 @@ def for_writes(engine: Engine) -> Engine:
 def make_engine(url: str) -> Engine:
     """An engine for `url`, with SQLite tuned for a multi-threaded web server."""
     if url.startswith("sqlite"):
-        from pathlib import Path
-
         database = url.split("///", 1)[-1].split("?", 1)[0]
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)

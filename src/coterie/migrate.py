@@ -12,6 +12,8 @@ from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
 from sqlalchemy import Engine
 
+from coterie.db import make_engine
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -36,8 +38,6 @@ def upgrade(database_url: str, revision: str = "head") -> str | None:
     Raises RevisionError, before touching anything, for an unknown revision or one the database
     is already past (an upgrade never goes back).
     """
-    from coterie.db import make_engine
-
     target = _known_revision(revision)
     engine = make_engine(database_url)
     try:

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
 from coterie.db import Base
+from coterie.fields import templates
 from coterie.models import Company, Template
-from coterie.records import templates
 from tests.fixtures.builders import make_company
 from tests.fixtures.records import OPPS, create_record, fill_space, put_template, share_record
 

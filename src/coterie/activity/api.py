@@ -24,9 +24,9 @@ from coterie.activity.schemas import (
 )
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB, AppSettings
+from coterie.fields.kinds import KINDS, KindInfo
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
-from coterie.records.kinds import KINDS, KindInfo
 
 router = APIRouter()
 

@@ -1,12 +1,12 @@
 """The change log (`record_changes`): written by record writes, in their transaction.
 
-`records.service` calls one function per write: `core_changing` before it sets the shared core's
-fields, `space_changed` right after `values.apply` wrote a space (the old values come from the
-ORM's attribute history, so nothing is read twice); `records.participants` calls
-`participant_status` after a company's participation changed (the status is claimed in SQL, so
-the caller says what it was). Values are stored as the gate shows them (money as
-`{"value", "currency"}`, dates ISO, users as ids), so the timeline formats them like the
-record page. Who may read a row is decided on read (`timeline`), never here.
+Record writes announce what they do (`records.hooks`) and `activity.subscriptions` calls one
+function per event: `core_changing` before the shared core's fields are set, `space_changed`
+right after `values.apply` wrote a space (the old values come from the ORM's attribute history,
+so nothing is read twice), `participant_status` after a company's participation changed (the
+status is claimed in SQL, so the announcer says what it was). Values are stored as the gate
+shows them (money as `{"value", "currency"}`, dates ISO, users as ids), so the timeline formats
+them like the record page. Who may read a row is decided on read (`timeline`), never here.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.db import utcnow
+from coterie.fields.definitions import STANDARD_FIELDS
 from coterie.models import Record, Space
 from coterie.models.activity import RecordChange
-from coterie.records.fields import STANDARD_FIELDS
 
 PARTICIPANT_PREFIX = "participant:"
 

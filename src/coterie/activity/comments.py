@@ -11,45 +11,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from coterie import audit
 from coterie.activity import cursors, mentions, notifications
+from coterie.activity.comment_access import readable, visible_comment
 from coterie.activity.schemas import CommentIn, CommentOut, CommentPatch, MentionOut, PersonRef
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.config import Settings
 from coterie.db import utcnow
+from coterie.fields.kinds import ParticipantStatus
 from coterie.kit import conditional
 from coterie.kit.pagination import check_limit
 from coterie.kit.problems import forbidden, not_found
 from coterie.models import Company, Space, User
 from coterie.models.activity import Comment, CommentMention
 from coterie.network.companies import names as company_names
-from coterie.records.kinds import KINDS, ParticipantStatus
-
-
-def readable(principal: Principal) -> ColumnElement[bool]:
-    """A comment the principal may read, once its record passed the gate."""
-    return and_(
-        Comment.deleted_at.is_(None),
-        or_(Comment.audience == "participants", Comment.company_id == principal.company_id),
-    )
-
-
-def on_visible_records(principal: Principal) -> ColumnElement[bool]:
-    """The comment's record is one the principal may read (whatever its kind)."""
-    return or_(
-        *(
-            and_(
-                Comment.kind == kind.value, Comment.record_id.in_(gate.visible_ids(principal, kind))
-            )
-            for kind in KINDS
-        )
-    )
 
 
 def for_record(principal: Principal, record_id: uuid.UUID) -> Select[Comment]:
@@ -59,18 +39,6 @@ def for_record(principal: Principal, record_id: uuid.UUID) -> Select[Comment]:
         .where(Comment.record_id == record_id, readable(principal))
         .execution_options(**rls.as_company(principal.company_id))
     )
-
-
-def visible_comment(
-    session: Session, principal: Principal, comment_id: uuid.UUID
-) -> Comment | None:
-    """The comment if the principal may read it now (its record through the gate)."""
-    statement = (
-        select(Comment)
-        .where(Comment.id == comment_id, readable(principal), on_visible_records(principal))
-        .execution_options(**rls.as_company(principal.company_id))
-    )
-    return session.scalars(statement).first()
 
 
 def present(

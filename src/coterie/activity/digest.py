@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coterie.activity import notifications
 from coterie.auth.preferences import read as read_preferences
+from coterie.authz import guard, rls
 from coterie.config import Settings, get_settings
+from coterie.db import make_engine, make_session_factory, utcnow
 from coterie.mail import delivery
 from coterie.models import User
 from coterie.models.activity import Notification
@@ -90,9 +92,6 @@ def _send_one(
 def send_digests_with(settings: Settings) -> int:
     """`send_digests` for the CLI: a session factory set up like the app's (mail after commit,
     the guard, row-level security)."""
-    from coterie.authz import guard, rls
-    from coterie.db import make_engine, make_session_factory, utcnow
-
     engine = make_engine(settings.resolved_database_url)
     try:
         factory = make_session_factory(engine)

@@ -22,9 +22,9 @@ from coterie.activity.principals import can_see, principal_of
 from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.authz.principal import Principal
+from coterie.fields.kinds import ParticipantStatus
 from coterie.kit.problems import invalid
 from coterie.models import Company, User
-from coterie.records.kinds import ParticipantStatus
 
 MAX_MENTIONS = 50
 PICKER_LIMIT = 20

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.activity import cursors, mentions
+from coterie.activity.comment_access import visible_comment
 from coterie.activity.principals import principal_of, principals_of, visible_record
 from coterie.activity.schemas import NotificationOut, PersonRef
 from coterie.auth.preferences import read as read_preferences
@@ -30,6 +31,7 @@ from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.config import Settings, get_settings
 from coterie.db import utcnow
+from coterie.fields.kinds import KINDS, Kind
 from coterie.kit import txcache
 from coterie.kit.pagination import check_limit
 from coterie.kit.problems import not_found
@@ -37,7 +39,6 @@ from coterie.mail import delivery
 from coterie.mail.delivery import OutgoingMail
 from coterie.models import Company, Record, User
 from coterie.models.activity import Notification
-from coterie.records.kinds import KINDS, Kind
 
 EVENT_PHRASES = {
     "mention": "mentioned you on",
@@ -235,8 +236,6 @@ def describe(
 ) -> list[View]:
     """The notifications as the principal may see them now; those about a record it can no
     longer see are left out (`titles`: what the gate just gave this principal, if anything)."""
-    from coterie.activity.comments import visible_comment
-
     titles = _titles(session, principal, notifications, titles)
     people = _people(session, {n.actor_user_id for n in notifications if n.actor_user_id})
     views: list[View] = []

@@ -21,8 +21,8 @@ from coterie.activity import comments, mentions, notifications, timeline
 from coterie.activity.schemas import CommentIn
 from coterie.auth.principal import Actor
 from coterie.deps import DB
+from coterie.fields.kinds import KINDS, KindInfo
 from coterie.kit.problems import Problem
-from coterie.records.kinds import KINDS, KindInfo
 from coterie.records.presenters import multiline
 from coterie.web import csrf
 from coterie.web.forms import FORM_ERROR, FormInput, errors_from_validation, problem_message

@@ -7,7 +7,7 @@ After `gate.check` (404 when the record is hidden):
   (and "hide private fields" does not hide it), and to another company only while X is an
   active participant and shares F with it now (`authz.fields.shared_to`, the very rule that
   `gate.spaces` masks with) — so re-sharing a field reveals its history, unsharing hides it;
-- comments the principal may read (`comments.readable`);
+- comments the principal may read (`comment_access.readable`);
 - workflow moves: on a workflow the principal sees, as moves; of one it does not see, only
   what a completed move did to a field it sees, as that field's change (`activity.moves`).
 Values are formatted like the record page (`records.presenters.display`).
@@ -31,14 +31,15 @@ from coterie.activity.schemas import ChangeOut, TimelineItem
 from coterie.auth.principal import Actor
 from coterie.authz import fields, gate, rls
 from coterie.authz.principal import Principal
+from coterie.fields import templates
+from coterie.fields.definitions import STANDARD_FIELDS
+from coterie.fields.kinds import ParticipantStatus
 from coterie.kit.pagination import check_limit
 from coterie.models import FieldShare, Participant, User
 from coterie.models.activity import Comment, RecordChange
 from coterie.models.workflow import WorkflowDefinition, WorkflowMove
 from coterie.network.companies import names as company_names
-from coterie.records import presenters, templates
-from coterie.records.fields import STANDARD_FIELDS
-from coterie.records.kinds import ParticipantStatus
+from coterie.records import presenters
 
 CORE_LABELS = {
     "title": "Title",

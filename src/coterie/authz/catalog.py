@@ -14,31 +14,18 @@ from typing import Any
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.authz.conditions import FieldCatalog, FieldSpec
-from coterie.authz.conditions import FieldType as SpecType
+from coterie.fields.definitions import STANDARD_FIELDS, FieldDefinition, FieldType
+from coterie.fields.kinds import Motion
+from coterie.fields.templates import CompanyTemplate
 from coterie.models import Record, Space
-from coterie.records.fields import STANDARD_FIELDS, FieldDefinition, FieldType
-from coterie.records.kinds import Motion
-from coterie.records.templates import CompanyTemplate
 
 CORE_FIELDS: dict[str, FieldSpec] = {
-    "title": FieldSpec("text"),
-    "customer_name": FieldSpec("text"),
-    "customer_domain": FieldSpec("text"),
-    "motion": FieldSpec("enum", options=tuple(m.value for m in Motion)),
-    "joint_stage": FieldSpec("text"),
+    "title": FieldSpec(FieldType.TEXT),
+    "customer_name": FieldSpec(FieldType.TEXT),
+    "customer_domain": FieldSpec(FieldType.TEXT),
+    "motion": FieldSpec(FieldType.ENUM, options=tuple(m.value for m in Motion)),
+    "joint_stage": FieldSpec(FieldType.TEXT),
     "owner_company": FieldSpec("company"),
-}
-
-_SPEC_TYPE: dict[FieldType, SpecType] = {
-    FieldType.TEXT: "text",
-    FieldType.LONG_TEXT: "long_text",
-    FieldType.NUMBER: "number",
-    FieldType.MONEY: "money",
-    FieldType.DATE: "date",
-    FieldType.ENUM: "enum",
-    FieldType.MULTI_ENUM: "multi_enum",
-    FieldType.USER: "user",
-    FieldType.BOOL: "bool",
 }
 
 
@@ -53,7 +40,7 @@ def catalog(template: CompanyTemplate) -> FieldCatalog:
         if not _usable(definition) or definition.type is None:
             continue
         fields[definition.key] = FieldSpec(
-            _SPEC_TYPE[definition.type], options=definition.option_keys() or None
+            definition.type, options=definition.option_keys() or None
         )
     return fields
 

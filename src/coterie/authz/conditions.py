@@ -95,6 +95,7 @@ from sqlalchemy.sql import sqltypes
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from coterie.fields.definitions import FieldType
 from coterie.kit.problems import invalid
 
 MAX_DEPTH = 8
@@ -105,17 +106,17 @@ MAX_TEXT_LENGTH = 1000
 MAX_NUMBER_DIGITS = 15
 PROBLEM_SLUG = "invalid-condition"
 
-FieldType = Literal[
-    "text", "long_text", "number", "money", "date", "enum", "multi_enum", "bool", "user",
-    "company", "uuid",
-]  # fmt: skip
+CoreType = Literal["company", "uuid"]
+"""Types only fields of the shared core have (a company, an id); every other field is of a
+template `FieldType`."""
+SpecType: TypeAlias = FieldType | CoreType
 
 
 @dataclass(frozen=True)
 class FieldSpec:
     """What a condition may say about one field: its type, enum options, whether it can be null."""
 
-    type: FieldType
+    type: SpecType
     options: Sequence[str] | None = None
     nullable: bool = True
 

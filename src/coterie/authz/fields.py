@@ -22,11 +22,10 @@ from sqlalchemy import Float, Select, and_, case, cast, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from coterie.authz import rls
 from coterie.authz.principal import Principal
+from coterie.fields.definitions import STANDARD_FIELDS, FieldType
+from coterie.fields.kinds import ParticipantStatus
 from coterie.models import FieldShare, Participant, Space
-from coterie.records.fields import STANDARD_FIELDS, FieldType
-from coterie.records.kinds import ParticipantStatus
 
 Audience = ColumnElement[Any] | uuid.UUID
 
@@ -165,48 +164,6 @@ def join_space(
         )
         on.append(active)
     return statement.outerjoin(space, and_(*on))
-
-
-def active_partners(
-    session: Session, principal: Principal, kind: str, record_ids: Select[Any]
-) -> set[uuid.UUID]:
-    """Other companies that actively participate in any of `record_ids` (a select of record
-    ids), re-checked against the grant table: participants the principal may see anyway."""
-    from coterie.authz.gate import visible_ids  # the gate builds on this module
-
-    statement = (
-        select(Participant.company_id)
-        .where(
-            Participant.record_id.in_(record_ids),
-            Participant.record_id.in_(visible_ids(principal, kind)),
-            Participant.company_id != principal.company_id,
-            Participant.status == ParticipantStatus.ACTIVE.value,
-        )
-        .distinct()
-        .execution_options(**rls.as_company(principal.company_id))
-    )
-    return set(session.scalars(statement))
-
-
-def takes_part_with(
-    session: Session, principal: Principal, kind: str, company_id: uuid.UUID
-) -> bool:
-    """Whether `company_id` actively participates in some record of `kind` the principal may
-    see. A company's shared fields exist for the principal only then: a stranger cannot probe
-    which fields (custom keys included) a company shares with its participants."""
-    from coterie.authz.gate import visible_ids  # the gate builds on this module
-
-    statement = (
-        select(Participant.record_id)
-        .where(
-            Participant.company_id == company_id,
-            Participant.status == ParticipantStatus.ACTIVE.value,
-            Participant.record_id.in_(visible_ids(principal, kind)),
-        )
-        .limit(1)
-        .execution_options(**rls.as_company(principal.company_id))
-    )
-    return session.scalars(statement).first() is not None
 
 
 def shares_with(

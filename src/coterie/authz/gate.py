@@ -41,18 +41,11 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from coterie.authz import fields, rls
 from coterie.authz.principal import Principal
+from coterie.fields.definitions import STANDARD_FIELDS
+from coterie.fields.kinds import ParticipantStatus
+from coterie.fields.policy import OwnFieldPolicy
 from coterie.kit.problems import forbidden, not_found
 from coterie.models import FieldShare, Participant, Record, RecordAccess, Space
-from coterie.records.fields import STANDARD_FIELDS
-from coterie.records.kinds import ParticipantStatus
-
-
-@dataclass(frozen=True)
-class OwnFieldPolicy:
-    """What the principal's own company shows of its own spaces (its template, hide-private)."""
-
-    visible_standard: frozenset[str]
-    visible_custom: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -90,6 +83,44 @@ def visible_ids(principal: Principal, kind: str) -> Select[uuid.UUID]:
         )
         .execution_options(**rls.as_company(principal.company_id))
     )
+
+
+def active_partners(
+    session: Session, principal: Principal, kind: str, record_ids: Select[Any]
+) -> set[uuid.UUID]:
+    """Other companies that actively participate in any of `record_ids` (a select of record
+    ids), re-checked against the grant table: participants the principal may see anyway."""
+    statement = (
+        select(Participant.company_id)
+        .where(
+            Participant.record_id.in_(record_ids),
+            Participant.record_id.in_(visible_ids(principal, kind)),
+            Participant.company_id != principal.company_id,
+            Participant.status == ParticipantStatus.ACTIVE.value,
+        )
+        .distinct()
+        .execution_options(**rls.as_company(principal.company_id))
+    )
+    return set(session.scalars(statement))
+
+
+def takes_part_with(
+    session: Session, principal: Principal, kind: str, company_id: uuid.UUID
+) -> bool:
+    """Whether `company_id` actively participates in some record of `kind` the principal may
+    see. A company's shared fields exist for the principal only then: a stranger cannot probe
+    which fields (custom keys included) a company shares with its participants."""
+    statement = (
+        select(Participant.record_id)
+        .where(
+            Participant.company_id == company_id,
+            Participant.status == ParticipantStatus.ACTIVE.value,
+            Participant.record_id.in_(visible_ids(principal, kind)),
+        )
+        .limit(1)
+        .execution_options(**rls.as_company(principal.company_id))
+    )
+    return session.scalars(statement).first() is not None
 
 
 def check(session: Session, principal: Principal, kind: str, record_id: uuid.UUID) -> Record:

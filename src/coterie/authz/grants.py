@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from coterie.authz import rls
+from coterie.authz import rls, rules
 from coterie.authz.guard import GATE
-from coterie.authz.principal import COMPANY_WIDE
+from coterie.authz.principal import AUTO_SHARE, COMPANY_WIDE, has_rules, per_user_kinds
+from coterie.fields.kinds import ParticipantStatus
 from coterie.models import Participant, RecordAccess
-from coterie.records.kinds import ParticipantStatus
 
 CHUNK = 5000
 
@@ -136,9 +136,6 @@ def after_write(
     `participants_changed=False` (a core or space write) skips the company-wide refresh unless
     an auto-share rule invited or withdrew a company.
     """
-    from coterie.authz import rules
-    from coterie.authz.principal import AUTO_SHARE, has_rules, per_user_kinds
-
     session.flush()
     active: set[uuid.UUID] | None = None
     if rule_companies is None:

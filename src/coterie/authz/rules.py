@@ -30,8 +30,11 @@ from sqlalchemy.orm import Session
 from coterie.authz import conditions, rls
 from coterie.authz.catalog import catalog, columns
 from coterie.authz.guard import GATE
+from coterie.authz.partners import partner_ids
 from coterie.authz.principal import AUTO_SHARE, COMPANY_WIDE, VISIBILITY, company_rules
 from coterie.db import utcnow
+from coterie.fields import templates
+from coterie.fields.kinds import ParticipantStatus, ProposalStatus
 from coterie.kit import txcache
 from coterie.models import (
     AccessRule,
@@ -44,8 +47,6 @@ from coterie.models import (
     User,
 )
 from coterie.models.vocabulary import Role
-from coterie.records import templates
-from coterie.records.kinds import ParticipantStatus, ProposalStatus
 
 CHUNK = 5000  # ids per IN list
 # what rule conditions read: records, the company's spaces and its own participation
@@ -251,8 +252,6 @@ def apply_auto_share(
     On a record the company owns (or may admit to: the owner delegated it) a rule invites;
     on any other record it only *proposes* the company to the owner (DESIGN must 8), and a
     proposal the owner declined is never made again."""
-    from coterie.network.partnerships import partner_ids
-
     scope = None if record_ids is None else list(record_ids)
     session.flush()
     sharing = enabled_rules(session, company_id, kind, AUTO_SHARE)

@@ -29,7 +29,6 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.cosell import common
-from coterie.cosell.currency import CENT, Converter
 from coterie.cosell.schemas import (
     AccountPlanIn,
     AccountPlanOut,
@@ -45,6 +44,7 @@ from coterie.kit.problems import invalid
 from coterie.models import Record, User
 from coterie.models.cosell import AccountPlan
 from coterie.network.companies import names as company_names
+from coterie.network.currency import CENT, Converter
 
 ACCOUNT = "account"
 OPPORTUNITY = "opportunity"

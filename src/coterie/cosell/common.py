@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from coterie.authz import gate
 from coterie.authz.principal import Principal
 from coterie.cosell.schemas import Owner
+from coterie.fields import templates
+from coterie.fields.kinds import ParticipantStatus
+from coterie.fields.policy import OwnFieldPolicy
 from coterie.kit.problems import Problem
 from coterie.models import Record, User
 from coterie.network.companies import names as company_names
-from coterie.records import templates
-from coterie.records.kinds import ParticipantStatus
 from coterie.workflows import stages
 from coterie.workflows.stages import StageCategory
 
@@ -43,7 +44,7 @@ def active_companies(
     }
 
 
-def own_policy(session: Session, principal: Principal, kind: str) -> gate.OwnFieldPolicy:
+def own_policy(session: Session, principal: Principal, kind: str) -> OwnFieldPolicy:
     template = templates.load(session, principal.company_id, kind)
     return template.own_policy(principal.hide_private)
 

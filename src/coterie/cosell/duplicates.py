@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from coterie.authz import gate
 from coterie.authz.principal import Principal
 from coterie.cosell.lead_schemas import DuplicateOut, MatchReason
+from coterie.fields.kinds import Kind
 from coterie.models import Record
-from coterie.records.kinds import Kind
 
 SIMILARITY = 0.88
 SCAN_LIMIT = 2000

@@ -35,7 +35,6 @@ from coterie.auth.principal import Actor
 from coterie.authz import fields, gate, rls
 from coterie.authz.principal import Principal
 from coterie.cosell import common, plans, programs
-from coterie.cosell.currency import Converter
 from coterie.cosell.schemas import (
     VALUE_METRICS,
     Dimension,
@@ -56,6 +55,7 @@ from coterie.models import Record
 from coterie.models.cosell import PlanGoal, PlanRecord
 from coterie.models.vocabulary import Industry, Region
 from coterie.network.companies import names as company_names
+from coterie.network.currency import Converter
 from coterie.workflows.stages import StageCategory
 
 PLAN = "plan"

@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from coterie.fields.kinds import Kind, Motion
 from coterie.kit.schemas import StrictModel
 from coterie.network.schemas import Domain
-from coterie.records.kinds import Kind, Motion
 from coterie.records.schemas import FieldValues, ShortText, Title
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]

@@ -28,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import gate, grants, rls
+from coterie.authz.partners import partner_ids
 from coterie.authz.principal import Principal
 from coterie.cosell import duplicates
 from coterie.cosell.lead_schemas import (
@@ -39,17 +40,17 @@ from coterie.cosell.lead_schemas import (
     RejectReason,
 )
 from coterie.db import utcnow
+from coterie.fields import templates
+from coterie.fields.kinds import Kind, ParticipantStatus
 from coterie.kit import conditional
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
 from coterie.models import Company, Participant, Record, RecordAccess, Space, User
 from coterie.models.cosell import PlanRecord
 from coterie.models.pipeline import LeadDecision
-from coterie.network import partnerships
 from coterie.network.companies import names as _names
-from coterie.records import admission, participants, search, templates, values
+from coterie.records import admission, participants, search, values
 from coterie.records import service as records
-from coterie.records.kinds import Kind, ParticipantStatus
 from coterie.records.schemas import LEAD_CONVERTED, RecordCreate
 
 LEAD = Kind.LEAD.value
@@ -141,7 +142,7 @@ def nominate(
             "Only the lead's owner (or a company it lets admit others) nominates partners; "
             "propose the company on the lead instead."
         )
-    partners = partnerships.partner_ids(session, actor.company_id)
+    partners = partner_ids(session, actor.company_id)
     seen: set[uuid.UUID] = set()
     for index, company_id in enumerate(company_ids):
         path = f"body.company_ids[{index}]"

@@ -38,11 +38,11 @@ from coterie.cosell.schemas import (
     Status,
 )
 from coterie.deps import DB
+from coterie.fields.kinds import KINDS, Kind
 from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Industry, Region
 from coterie.records import presenters
-from coterie.records.kinds import KINDS, Kind
 from coterie.records.schemas import RecordOut
 from coterie.web import csrf
 from coterie.web.forms import (

@@ -29,6 +29,7 @@ from coterie.activity import notifications
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.guard import UNSAFE
+from coterie.authz.partners import partner_ids
 from coterie.authz.principal import Principal
 from coterie.cosell.lead_schemas import (
     RegistrationConflict,
@@ -38,16 +39,15 @@ from coterie.cosell.lead_schemas import (
     RegistrationStatus,
 )
 from coterie.db import utcnow
+from coterie.fields.kinds import Kind, ParticipantStatus, ProposalStatus
 from coterie.kit import conditional
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import conflict, forbidden, invalid, not_found
 from coterie.models import Participant, Proposal, Record, User
 from coterie.models.pipeline import DealRegistration, RegistrationSettings
 from coterie.models.vocabulary import Role
-from coterie.network import partnerships
 from coterie.network.companies import names as _names
 from coterie.records import admission
-from coterie.records.kinds import Kind, ParticipantStatus, ProposalStatus
 
 OPPORTUNITY = Kind.OPPORTUNITY.value
 DEFAULTS = RegistrationSettingsOut(expiry_days=90, renewal_days=90, max_renewals=2, version=0)
@@ -313,7 +313,7 @@ def create(
     path = "body.registered_to_company_id"
     if registered_to_company_id == actor.company_id:
         raise invalid(path, "is your own company")
-    if registered_to_company_id not in partnerships.partner_ids(session, actor.company_id):
+    if registered_to_company_id not in partner_ids(session, actor.company_id):
         raise invalid(path, "is not an accepted partner of your company", "not-a-partner")
     on = today()
     for other in session.scalars(

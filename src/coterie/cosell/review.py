@@ -30,7 +30,6 @@ from coterie.activity.timeline import change_visible
 from coterie.auth.principal import Actor
 from coterie.authz import fields, gate, rls
 from coterie.authz.principal import Principal
-from coterie.cosell.currency import Converter
 from coterie.cosell.review_schemas import (
     Movement,
     ReviewCompany,
@@ -39,12 +38,13 @@ from coterie.cosell.review_schemas import (
     ReviewSection,
     SectionTotal,
 )
+from coterie.fields import templates
 from coterie.kit.problems import invalid
 from coterie.models import Record
 from coterie.models.activity import RecordChange
 from coterie.models.cosell import PlanRecord
 from coterie.network.companies import names as company_names
-from coterie.records import templates
+from coterie.network.currency import Converter
 from coterie.workflows.stages import StageCategory, StageInfo, stages_for
 
 KIND = "opportunity"

@@ -11,8 +11,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from coterie.kit.money import clean_currency
 from coterie.models.vocabulary import Region
-from coterie.network.schemas import clean_currency
 from coterie.records.schemas import ParticipantOut, RecordOut
 
 Currency = Annotated[str, AfterValidator(clean_currency)]

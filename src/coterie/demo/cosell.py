@@ -50,6 +50,8 @@ from coterie.cosell.schemas import (
 from coterie.cosell.schemas import Role as LinkRole
 from coterie.db import UTCDateTime, utcnow
 from coterie.demo.data import BASTION, COMPANIES, MERIDIAN, NIMBUS, QUARRY, RELAY, TIDEWATER
+from coterie.fields import templates
+from coterie.fields.definitions import CompaniesAudience, FieldDefinition
 from coterie.models import AuditEvent, Company, Participant, Record, Space, Template, User
 from coterie.models.activity import Comment, Notification, RecordChange
 from coterie.models.cosell import (
@@ -69,9 +71,9 @@ from coterie.models.workflow import (
     WorkflowDefinition,
     WorkflowMove,
 )
-from coterie.records import admission, participants, templates
+from coterie.records import admission, participants
 from coterie.records import service as records
-from coterie.records.fields import CompaniesAudience, FieldDefinition
+from coterie.records import templates as template_writes
 from coterie.records.schemas import RecordCreate
 from coterie.workflows import definitions
 from coterie.workflows import service as workflows
@@ -370,10 +372,10 @@ class CoSell:
             if isinstance(visibility, tuple):
                 audience = CompaniesAudience(companies=[self.cid(d) for d in visibility])
             fields.append(FieldDefinition(key=key, visibility=audience))
-        data = templates.TemplateIn(fields=fields)
+        data = template_writes.TemplateIn(fields=fields)
         actor = self.actor(admin)
         version = templates.load(self.session, actor.company_id, kind).version
-        templates.save(self.session, actor, kind, data, version)
+        template_writes.save(self.session, actor, kind, data, version)
 
     # -- the story, in order ----------------------------------------------------------------
 

@@ -14,8 +14,8 @@ from collections import Counter
 from coterie.demo import cosell
 from coterie.demo.data import COMPANIES, PARTNERSHIPS
 from coterie.demo.network import DEMO_PASSWORD
+from coterie.fields.definitions import STANDARD_FIELDS
 from coterie.models.vocabulary import PartnershipStatus, Role
-from coterie.records.fields import STANDARD_FIELDS
 
 
 def demo_network_markdown() -> str:

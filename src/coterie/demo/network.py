@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coterie import audit, migrate
+from coterie import audit, migrate, wiring
 from coterie.auth import passwords
 from coterie.auth.principal import Actor
 from coterie.authz import guard, rls
@@ -103,6 +103,7 @@ def load(settings: Settings) -> DemoSummary:
     Raises `ValueError` if any demo company or login already exists (nothing is written), and
     `migrate.DatabaseNotMigratedError` if the schema is not current.
     """
+    wiring.install()  # the demo writes records through the services: their hooks need subscribers
     engine = make_engine(settings.resolved_database_url)
     try:
         migrate.ensure_migrated(engine)

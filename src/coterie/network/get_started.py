@@ -17,11 +17,11 @@ from coterie.auth import preferences
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
+from coterie.fields.kinds import Kind, ParticipantStatus
 from coterie.models import Participant
 from coterie.models.pipeline import LeadDecision
 from coterie.models.vocabulary import PartnershipStatus
 from coterie.network import members, partnerships
-from coterie.records.kinds import Kind, ParticipantStatus
 
 PANEL = "get-started"
 

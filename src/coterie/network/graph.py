@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, aliased
 
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
+from coterie.fields.kinds import Kind, ParticipantStatus
 from coterie.models import Company, Participant, Partnership
 from coterie.models.vocabulary import PartnershipStatus
-from coterie.records.kinds import Kind, ParticipantStatus
 
 MAX_PARTNERS = 500
 """Partners drawn at most (newest partnerships first); beyond that the graph says it is cut."""

@@ -18,12 +18,13 @@ from coterie import audit
 from coterie.auth import passwords, service, signing
 from coterie.auth import secrets as token_secrets
 from coterie.auth.principal import Actor
+from coterie.authz.maintenance import reapply_visibility
 from coterie.config import Settings
 from coterie.db import utcnow
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import Problem, conflict, forbidden, not_found
 from coterie.mail import delivery, messages
-from coterie.models import Invitation, User
+from coterie.models import AuthToken, Company, Invitation, User
 from coterie.models.vocabulary import Role
 from coterie.network.schemas import InvitationAcceptIn, InvitationOut, InvitationPreview, UserOut
 
@@ -103,8 +104,6 @@ def update_user(
             service.revoke_all_sign_ins(session, user.id)
             _revoke_personal_tokens(session, user.id)
     if changes:
-        from coterie.policies.service import reapply_visibility
-
         reapply_visibility(session, actor.company_id)  # role and activity decide per-user grants
         audit.record(
             session,
@@ -118,8 +117,6 @@ def update_user(
 
 
 def _revoke_personal_tokens(session: Session, user_id: uuid.UUID) -> None:
-    from coterie.models import AuthToken
-
     for token in session.scalars(
         select(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
     ):
@@ -259,8 +256,6 @@ def preview(session: Session, settings: Settings, token: str) -> InvitationPrevi
 
 
 def invitation_company_name(session: Session, invitation: Invitation) -> str:
-    from coterie.models import Company
-
     company = session.get(Company, invitation.company_id)
     return company.name if company else ""
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from coterie import audit
 from coterie.auth.principal import Actor
+from coterie.authz.maintenance import reapply_all_kinds
+from coterie.authz.partners import involving
 from coterie.config import Settings
 from coterie.db import utcnow
 from coterie.kit import conditional
@@ -23,13 +24,6 @@ from coterie.models.vocabulary import PartnershipStatus, Role
 from coterie.network.schemas import CompanyRef, PartnershipOut
 
 ORDER = (SortKey(Partnership.id, is_uuid=True),)
-
-
-def _involving(company_id: uuid.UUID) -> ColumnElement[bool]:
-    return or_(
-        Partnership.requester_company_id == company_id,
-        Partnership.recipient_company_id == company_id,
-    )
 
 
 def to_out(p: Partnership, viewer_id: uuid.UUID) -> PartnershipOut:
@@ -53,7 +47,7 @@ def to_out(p: Partnership, viewer_id: uuid.UUID) -> PartnershipOut:
 def get_for(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partnership:
     """A partnership the caller's company is a side of; any other answers 404."""
     partnership = session.scalar(
-        select(Partnership).where(Partnership.id == partnership_id, _involving(actor.company_id))
+        select(Partnership).where(Partnership.id == partnership_id, involving(actor.company_id))
     )
     if partnership is None:
         raise not_found("partnership")
@@ -68,20 +62,10 @@ def list_for(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Partnership], str | None]:
-    statement = select(Partnership).where(_involving(actor.company_id))
+    statement = select(Partnership).where(involving(actor.company_id))
     if status is not None:
         statement = statement.where(Partnership.status == status.value)
     return paginate(session, statement, ORDER, limit=limit, cursor=cursor, key_of=lambda p: (p.id,))
-
-
-def partner_ids(session: Session, company_id: uuid.UUID) -> set[uuid.UUID]:
-    """The companies with an active partnership with `company_id` (ids only: no profiles)."""
-    rows = session.execute(
-        select(Partnership.requester_company_id, Partnership.recipient_company_id).where(
-            _involving(company_id), Partnership.status == PartnershipStatus.ACTIVE.value
-        )
-    )
-    return {recipient if requester == company_id else requester for requester, recipient in rows}
 
 
 def request(
@@ -252,8 +236,6 @@ def revoke(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partner
         ended_by_company_id=actor.company_id,
     )
     if status == PartnershipStatus.ACTIVE.value:
-        from coterie.policies.service import reapply_all_kinds
-
         # records an auto-share rule shared across this partnership are unshared at once
         session.flush()
         reapply_all_kinds(session, partnership.requester_company_id, actor.user_id)

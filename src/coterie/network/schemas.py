@@ -12,6 +12,7 @@ import pycountry
 from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
 
 from coterie.auth.preferences import Preferences
+from coterie.kit.money import clean_currency
 from coterie.kit.schemas import StrictModel
 from coterie.models.vocabulary import CompanySize, Industry, PartnerType, Region, Role
 
@@ -50,12 +51,6 @@ def clean_country(value: str) -> str:
     # isascii: "ß".upper() is "SS", which would otherwise pass as South Sudan
     if not value.isascii() or pycountry.countries.get(alpha_2=value.upper()) is None:
         raise ValueError("must be an ISO 3166 two-letter country code, e.g. DE")
-    return value.upper()
-
-
-def clean_currency(value: str) -> str:
-    if not value.isascii() or pycountry.currencies.get(alpha_3=value.upper()) is None:
-        raise ValueError("must be an ISO 4217 currency code, e.g. EUR")
     return value.upper()
 
 

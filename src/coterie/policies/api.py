@@ -9,10 +9,10 @@ from fastapi import APIRouter, Response, status
 
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB, AppSettings, reads_only
+from coterie.fields.kinds import Kind
 from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
 from coterie.policies import service
 from coterie.policies.schemas import RuleIn, RuleOut, RulePreview, TeamIn, TeamOut, TeamPatch
-from coterie.records.kinds import Kind
 
 router = APIRouter()
 

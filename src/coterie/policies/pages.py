@@ -24,13 +24,14 @@ from coterie.authz.catalog import CORE_FIELDS, catalog
 from coterie.authz.conditions import FieldSpec
 from coterie.config import Settings
 from coterie.deps import DB, AppSettings
+from coterie.fields import templates
+from coterie.fields.kinds import KINDS, Kind, KindInfo
 from coterie.kit.problems import Problem
 from coterie.models import AccessRule
 from coterie.models.vocabulary import Role
 from coterie.policies import service
 from coterie.policies.schemas import RuleIn, TeamIn, TeamPatch
-from coterie.records import presenters, templates
-from coterie.records.kinds import KINDS, Kind, KindInfo
+from coterie.records import presenters
 from coterie.web import csrf
 from coterie.web.forms import (
     FORM_ERROR,

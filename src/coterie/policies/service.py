@@ -17,19 +17,19 @@ from sqlalchemy.orm import Session
 
 from coterie import audit
 from coterie.auth.principal import Actor
-from coterie.authz import conditions, grants, rls, rules
+from coterie.authz import conditions, rules
 from coterie.authz.catalog import catalog
-from coterie.authz.principal import AUTO_SHARE, VISIBILITY, per_user_kinds
+from coterie.authz.maintenance import reapply, reapply_visibility
+from coterie.authz.partners import partner_ids
+from coterie.authz.principal import AUTO_SHARE, VISIBILITY
 from coterie.config import Settings
 from coterie.db import utcnow
+from coterie.fields import templates
 from coterie.kit import conditional
 from coterie.kit.problems import Problem, conflict, invalid, not_found
 from coterie.models import AccessRule, Partnership, Team, TeamMember, User
 from coterie.models.vocabulary import PartnershipStatus, Role
-from coterie.network.partnerships import partner_ids
 from coterie.policies.schemas import Grantees, RuleIn, RuleOut, TeamOut
-from coterie.records import templates
-from coterie.records.kinds import Kind
 
 
 def _condition(data: dict[str, Any]) -> dict[str, Any]:
@@ -136,37 +136,6 @@ def preview(session: Session, actor: Actor, data: RuleIn) -> int:
     template = templates.load(session, actor.company_id, data.kind.value)
     parsed = conditions.parse(_condition(data.condition), catalog(template), path="body.condition")
     return len(rules.matching(session, actor.company_id, data.kind.value, parsed))
-
-
-@rls.unsafe_system_maintenance
-def reapply(
-    session: Session,
-    company_id: uuid.UUID,
-    kind: str,
-    acting_user_id: uuid.UUID | None,
-    *,
-    auto_share: bool = True,
-    visibility: bool = True,
-) -> None:
-    """Re-apply every rule of one company and kind to all its records.
-
-    Auto-share rules invite (no grant yet) or withdraw companies: grants change only where an
-    active company was withdrawn, and it loses all its rows there. `visibility=False` when no
-    visibility rule changed: the company's own per-user rows stay as they are (auto-share
-    rules never change whom the company itself works with); `auto_share=False` likewise."""
-    if auto_share:
-        changes = rules.apply_auto_share(session, company_id, kind, acting_user_id=acting_user_id)
-        if changes.revoked:
-            grants.refresh_records(session, sorted(changes.revoked), kind)
-    if visibility:
-        rules.refresh_visibility(session, company_id, kind)
-
-
-def reapply_all_kinds(
-    session: Session, company_id: uuid.UUID, acting_user_id: uuid.UUID | None
-) -> None:
-    for kind in Kind:
-        reapply(session, company_id, kind.value, acting_user_id)
 
 
 def list_rules(session: Session, actor: Actor, kind: str | None) -> list[AccessRule]:
@@ -331,10 +300,3 @@ def delete_team(session: Session, actor: Actor, team_id: uuid.UUID) -> None:
     session.delete(team)
     session.flush()
     reapply_visibility(session, actor.company_id)
-
-
-@rls.unsafe_system_maintenance
-def reapply_visibility(session: Session, company_id: uuid.UUID) -> None:
-    """After membership changes (teams, roles, deactivation): per-user grants of every kind."""
-    for kind in per_user_kinds(session, company_id):
-        rules.refresh_visibility(session, company_id, kind)

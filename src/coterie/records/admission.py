@@ -23,19 +23,17 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie import audit
-from coterie.activity import changes as activity_changes
-from coterie.activity import notifications
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.fields.kinds import KINDS, ProposalStatus
 from coterie.kit import conditional
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
 from coterie.models import Company, Participant, Proposal, Record
 from coterie.models.vocabulary import Role
 from coterie.network.companies import names as company_names
-from coterie.records import participants
-from coterie.records.kinds import ProposalStatus
+from coterie.records import hooks, participants
 from coterie.records.schemas import ProposalOut
 
 PENDING = ProposalStatus.PENDING.value
@@ -133,8 +131,16 @@ def _admit(
         session.add(participant)
         session.flush()
         participant_before = None
-    activity_changes.participant_status(
-        session, actor, record.kind, record.id, company_id, participant_before, participants.INVITED
+    hooks.participant_status.announce(
+        hooks.ParticipantStatus(
+            session,
+            actor,
+            record.kind,
+            record.id,
+            company_id,
+            participant_before,
+            participants.INVITED,
+        )
     )
     _close_proposals(session, actor, record.id, company_id)
     audit.record(
@@ -202,14 +208,16 @@ def _propose(
         company=str(company_id),
         source=source,
     )
-    notifications.notify(
-        session,
-        user_ids=_deciders(session, actor, record),
-        event="proposal",
-        record_id=record.id,
-        kind=record.kind,
-        actor=actor,
-        subject_id=proposal.id,
+    hooks.notice.announce(
+        hooks.Notice(
+            session=session,
+            actor=actor,
+            user_ids=_deciders(session, actor, record),
+            event="proposal",
+            kind=record.kind,
+            record_id=record.id,
+            subject_id=proposal.id,
+        )
     )
     return proposal
 
@@ -293,8 +301,6 @@ def proposals(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -
 
 def awaiting_my_decision(session: Session, actor: Actor) -> list[ProposalOut]:
     """Pending proposals on records my company may admit to, every kind, newest first."""
-    from coterie.records.kinds import KINDS
-
     principal = actor.principal
     found: list[Proposal] = []
     records: dict[uuid.UUID, Record] = {}
@@ -430,14 +436,16 @@ def decide(
         reason=reason,
     )
     if proposal.proposed_by_user_id is not None:
-        notifications.notify(
-            session,
-            user_ids=[proposal.proposed_by_user_id],
-            event="proposal_decided",
-            record_id=record_id,
-            kind=kind,
-            actor=actor,
-            subject_id=proposal.id,
+        hooks.notice.announce(
+            hooks.Notice(
+                session=session,
+                actor=actor,
+                user_ids=[proposal.proposed_by_user_id],
+                event="proposal_decided",
+                kind=kind,
+                record_id=record_id,
+                subject_id=proposal.id,
+            )
         )
     return proposal
 

@@ -11,17 +11,20 @@ from fastapi.responses import StreamingResponse
 
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB
+from coterie.fields import templates
+from coterie.fields.kinds import KINDS, Kind, KindInfo
+from coterie.fields.templates import TemplateOut
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
-from coterie.records import export, query, service, templates
-from coterie.records.kinds import KINDS, Kind, KindInfo
+from coterie.records import export, query, service
+from coterie.records import templates as template_writes
 from coterie.records.schemas import (
     RecordCreate,
     RecordOut,
     RecordPatch,
     SpacePatch,
 )
-from coterie.records.templates import TemplateIn, TemplateOut
+from coterie.records.templates import TemplateIn
 
 router = APIRouter()
 
@@ -216,7 +219,7 @@ def put_template(
     response: Response,
     expected: TemplateVersion,
 ) -> TemplateOut:
-    template = templates.save(session, actor, kind.value, body, expected)
+    template = template_writes.save(session, actor, kind.value, body, expected)
     session.commit()
     set_etag(response, template.version)
     return template.out()

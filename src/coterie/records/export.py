@@ -41,13 +41,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.auth.principal import Actor
-from coterie.authz import fields, gate
+from coterie.authz import gate
 from coterie.db import utcnow
+from coterie.fields.definitions import FieldDefinition, FieldType
+from coterie.fields.kinds import KindInfo
 from coterie.kit.spreadsheets import Cell, csv_cell, xlsx_cell
 from coterie.models import Company, Record, RecordAccess
 from coterie.records import query
-from coterie.records.fields import FieldDefinition, FieldType
-from coterie.records.kinds import KindInfo
 
 BATCH_SIZE = 1000
 PARTNERS_PER_STATEMENT = 40
@@ -223,7 +223,7 @@ def columns(session: Session, listing: query.ListQuery) -> list[Column]:
     sharing = {owner for owner, keys in resolver.shares.items() if keys}
     if not sharing:
         return result
-    on_rows = fields.active_partners(
+    on_rows = gate.active_partners(
         session, principal, resolver.kind, listing.statement(RecordAccess.record_id)
     )
     partners = sharing & on_rows

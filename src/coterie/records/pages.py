@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 from coterie.auth.preferences import read as read_preferences
 from coterie.auth.principal import Actor
 from coterie.deps import DB
+from coterie.fields import templates
+from coterie.fields.kinds import KINDS, KindInfo, ParticipantStatus
 from coterie.kit import text_input
 from coterie.kit.preconditions import version_in
 from coterie.kit.problems import Problem
@@ -37,13 +39,18 @@ from coterie.records import (
     participants,
     presenters,
     query,
+    saved_filters,
     service,
     table,
-    templates,
 )
-from coterie.records.kinds import KINDS, KindInfo, ParticipantStatus
 from coterie.records.presenters import FieldView, Inputs
-from coterie.records.schemas import RecordCreate, RecordOut, RecordPatch, SpaceOut
+from coterie.records.schemas import (
+    RecordCreate,
+    RecordOut,
+    RecordPatch,
+    SavedFilterIn,
+    SpaceOut,
+)
 from coterie.web import csrf
 from coterie.web.forms import (
     FORM_ERROR,
@@ -55,8 +62,6 @@ from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.submit import flash_back, raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
-from coterie.workflows import filters
-from coterie.workflows.schemas import SavedFilterIn
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
@@ -162,9 +167,9 @@ class TableState:
         if self.view is None:
             return list(table.DEFAULT_COLUMNS), "", ""
         return (
-            filters.columns_of(self.view) or list(table.DEFAULT_COLUMNS),
-            filters.sort_of(self.view) or "",
-            _compact(filters.condition_of(self.view)),
+            saved_filters.columns_of(self.view) or list(table.DEFAULT_COLUMNS),
+            saved_filters.sort_of(self.view) or "",
+            _compact(saved_filters.condition_of(self.view)),
         )
 
     def query(self, **changes: str) -> str:
@@ -203,7 +208,9 @@ def _table_state(
     view = None
     view_text = params.get("view", "")
     if view_text:
-        view = filters.get(session, actor, parse_id(view_text, "saved view"))  # 404 unless mine
+        view = saved_filters.get(
+            session, actor, parse_id(view_text, "saved view")
+        )  # 404 unless mine
         if view.kind != info.kind.value:
             view = None
     state = TableState(list(table.DEFAULT_COLUMNS), "", "", view)
@@ -245,7 +252,7 @@ def _table_state(
 def _view_choices(
     session: Session, actor: Actor, kind: str
 ) -> list[tuple[str, str, bool]]:  # (id, label, mine)
-    found = filters.list_readable(session, actor, kind)
+    found = saved_filters.list_readable(session, actor, kind)
     author_ids = {f.user_id for f in found if f.user_id != actor.user_id}
     names = presenters.colleague_names(session, actor) if author_ids else {}
     choices = []
@@ -452,7 +459,7 @@ def _save_view(
 
     return submit(
         session,
-        lambda: filters.create(session, actor, data),
+        lambda: saved_filters.create(session, actor, data),
         done=done,
         refused=lambda problem: again({FORM_ERROR: table.problem_message(problem)}, problem.status),
     )
@@ -469,8 +476,8 @@ def _delete_view(
     vid = parse_id(view_id, "saved view")
 
     def delete() -> str:
-        name = filters.get(session, actor, vid).name
-        filters.delete(session, actor, vid, form.version())
+        name = saved_filters.get(session, actor, vid).name
+        saved_filters.delete(session, actor, vid, form.version())
         return name
 
     def deleted(name: str) -> Response:

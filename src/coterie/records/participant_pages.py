@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.deps import DB
+from coterie.fields.kinds import KINDS, KindInfo
 from coterie.models import Proposal
 from coterie.network.companies import names as company_names
 from coterie.records import admission, participants, service
-from coterie.records.kinds import KINDS, KindInfo
 from coterie.web import csrf
 from coterie.web.forms import FormFields, FormInput
 from coterie.web.paths import parse_id

@@ -19,19 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coterie import audit
-from coterie.activity import changes as activity_changes
-from coterie.activity import notifications
 from coterie.auth.principal import Actor
 from coterie.authz import gate, grants, rls
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.fields import templates
+from coterie.fields.kinds import ParticipantStatus
 from coterie.kit import conditional
 from coterie.kit.problems import Problem, conflict, forbidden
 from coterie.models import Participant, Record, Space, User
 from coterie.models.vocabulary import Role
 from coterie.network.companies import names as company_names
-from coterie.records import search, templates, values
-from coterie.records.kinds import ParticipantStatus
+from coterie.records import hooks, search, values
 from coterie.records.schemas import RecordInvitationOut
 
 INVITED = ParticipantStatus.INVITED.value
@@ -129,8 +128,8 @@ def _answer(
         raise conflict(
             "not-invited", f"Your company is {participant.status} on this record, not invited."
         )
-    activity_changes.participant_status(
-        session, actor, kind, record_id, actor.company_id, INVITED, status
+    hooks.participant_status.announce(
+        hooks.ParticipantStatus(session, actor, kind, record_id, actor.company_id, INVITED, status)
     )
 
 
@@ -142,13 +141,15 @@ def _tell_participants_it_joined(session: Session, actor: Actor, record: Record)
         for p in gate.participants(session, actor.principal, record.kind, [record.id])
         if p.status == ACTIVE and p.company_id != actor.company_id
     }
-    notifications.notify(
-        session,
-        user_ids=managers_of(session, others),
-        event="joined",
-        record_id=record.id,
-        kind=record.kind,
-        actor=actor,
+    hooks.notice.announce(
+        hooks.Notice(
+            session=session,
+            actor=actor,
+            user_ids=managers_of(session, others),
+            event="joined",
+            kind=record.kind,
+            record_id=record.id,
+        )
     )
 
 
@@ -212,7 +213,9 @@ def remove(
     )
     if not won:
         raise conflict("not-participant", f"That company is already {target.status}.")
-    activity_changes.participant_status(session, actor, kind, record_id, company_id, before, status)
+    hooks.participant_status.announce(
+        hooks.ParticipantStatus(session, actor, kind, record_id, company_id, before, status)
+    )
     grants.after_write(session, record_id, kind, rule_companies=set(), acting_user_id=actor.user_id)
     audit.record(
         session,

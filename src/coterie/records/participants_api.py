@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB
+from coterie.fields.kinds import KINDS, KindInfo
 from coterie.records import admission, participants, service
-from coterie.records.kinds import KINDS, KindInfo
 from coterie.records.schemas import (
     AdmitRightIn,
     DeclineIn,

@@ -20,11 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
-from coterie.kit.problems import Problem
-from coterie.models import User
-from coterie.models.vocabulary import PartnershipStatus
-from coterie.network import partnerships
-from coterie.records.fields import (
+from coterie.fields.definitions import (
     DATE_PATTERN,
     STANDARD_FIELDS,
     CompaniesAudience,
@@ -32,9 +28,13 @@ from coterie.records.fields import (
     FieldType,
     default_definition,
 )
-from coterie.records.kinds import Motion
+from coterie.fields.kinds import Motion
+from coterie.fields.templates import CompanyTemplate
+from coterie.kit.problems import Problem
+from coterie.models import User
+from coterie.models.vocabulary import PartnershipStatus
+from coterie.network import partnerships
 from coterie.records.schemas import RecordOut, SpaceOut
-from coterie.records.templates import CompanyTemplate
 from coterie.web.forms import FORM_ERROR, FormFields
 from coterie.web.templating import LABELS
 

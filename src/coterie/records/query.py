@@ -49,13 +49,13 @@ from coterie.authz import conditions, fields, gate
 from coterie.authz.catalog import CORE_FIELDS, catalog
 from coterie.authz.conditions import FieldSpec
 from coterie.authz.principal import Principal
+from coterie.fields import templates
+from coterie.fields.definitions import MAX_EXPONENT, FieldDefinition, FieldType
+from coterie.fields.templates import CompanyTemplate
 from coterie.kit import text_input
 from coterie.kit.pagination import check_limit
 from coterie.kit.problems import Problem, invalid
 from coterie.models import Record, RecordAccess, Space
-from coterie.records import templates
-from coterie.records.fields import MAX_EXPONENT, FieldDefinition, FieldType
-from coterie.records.templates import CompanyTemplate
 
 MAX_FILTER_LENGTH = 8000
 MAX_SORT_LENGTH = 500
@@ -118,14 +118,18 @@ class _Core:
 
 _CORE: dict[str, _Core] = {
     ID: _Core(FieldSpec("uuid", nullable=False), RecordAccess.record_id, "uuid"),
-    "title": _Core(FieldSpec("text", nullable=False), Record.title, "text"),
-    "customer_name": _Core(FieldSpec("text", nullable=False), Record.customer_name, "text"),
+    "title": _Core(FieldSpec(FieldType.TEXT, nullable=False), Record.title, "text"),
+    "customer_name": _Core(FieldSpec(FieldType.TEXT, nullable=False), Record.customer_name, "text"),
     "customer_domain": _Core(CORE_FIELDS["customer_domain"], Record.customer_domain, "text"),
     "motion": _Core(CORE_FIELDS["motion"], Record.motion, "text"),
     "joint_stage": _Core(CORE_FIELDS["joint_stage"], Record.joint_stage, "text"),
     "owner_company": _Core(FieldSpec("company", nullable=False), Record.owner_company_id, "uuid"),
-    "created_at": _Core(FieldSpec("date", nullable=False), Record.created_at, "datetime", True),
-    "updated_at": _Core(FieldSpec("date", nullable=False), Record.updated_at, "datetime", True),
+    "created_at": _Core(
+        FieldSpec(FieldType.DATE, nullable=False), Record.created_at, "datetime", True
+    ),
+    "updated_at": _Core(
+        FieldSpec(FieldType.DATE, nullable=False), Record.updated_at, "datetime", True
+    ),
 }
 
 _STANDARD_SORT: dict[str, SortType] = {"amount": "decimal", "close_date": "date", "owner": "uuid"}
@@ -186,7 +190,7 @@ class FieldResolver:
             return self.own_visible
         keys = self.shares.get(owner, frozenset())
         if keys and owner not in self._partners:
-            self._partners[owner] = fields.takes_part_with(
+            self._partners[owner] = gate.takes_part_with(
                 self.session, self.principal, self.kind, owner
             )
         return keys if keys and self._partners[owner] else frozenset()

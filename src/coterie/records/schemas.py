@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from coterie.fields.kinds import Kind, Motion
 from coterie.kit.problems import conflict, invalid
 from coterie.network.schemas import Domain
-from coterie.records.kinds import Kind, Motion
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -168,3 +168,41 @@ class RecordInvitationOut(BaseModel):
     invited_by_company_id: uuid.UUID | None
     invited_by_company_name: str | None
     invited_at: datetime
+
+
+# -- saved filters (saved views of a record table) ----------------------------------------
+
+FilterName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+ColumnName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class SavedFilterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind
+    name: FilterName
+    filter: dict[str, Any] = Field(description="A condition in the list filter language")
+    shared_with_company: bool = False
+    columns: list[ColumnName] | None = Field(
+        default=None,
+        max_length=30,
+        description="Table columns of the saved view (list field names, e.g. mine.amount)",
+    )
+    sort: str | None = Field(
+        default=None, max_length=500, description="Sort of the saved view, e.g. -mine.amount"
+    )
+
+
+class SavedFilterOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    name: str
+    filter: dict[str, Any]
+    shared_with_company: bool
+    columns: list[str] | None = None
+    sort: str | None = None
+    user_id: uuid.UUID
+    mine: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime

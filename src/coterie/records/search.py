@@ -68,16 +68,16 @@ from sqlalchemy.sql.elements import ColumnElement
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.fields import shared_to
-from coterie.authz.gate import OwnFieldPolicy
 from coterie.authz.guard import UNSAFE
 from coterie.authz.principal import Principal
+from coterie.fields import templates
+from coterie.fields.definitions import STANDARD_FIELDS, FieldType
+from coterie.fields.kinds import Kind, ParticipantStatus
+from coterie.fields.policy import OwnFieldPolicy
 from coterie.kit.pagination import SortKey, check_limit, decode_cursor, encode_cursor
 from coterie.kit.problems import invalid
 from coterie.models import FieldShare, Participant, Record, Space, Template
 from coterie.models.search import PG_VECTOR_COLUMN, SEARCH_TABLE, SQLITE_FTS_TABLE, SearchEntry
-from coterie.records import templates
-from coterie.records.fields import STANDARD_FIELDS, FieldType
-from coterie.records.kinds import Kind, ParticipantStatus
 
 MAX_QUERY = 200
 MAX_TERMS = 16

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB
+from coterie.fields.kinds import Kind
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.records import search
-from coterie.records.kinds import Kind
 from coterie.records.search import SearchHit
 
 router = APIRouter(tags=["search"])

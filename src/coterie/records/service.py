@@ -13,17 +13,17 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from coterie import audit
-from coterie.activity import changes as activity_changes
 from coterie.auth.principal import Actor
 from coterie.authz import gate, grants, rls
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.fields import templates
+from coterie.fields.kinds import MOTION_KINDS, ParticipantStatus
 from coterie.kit import conditional
 from coterie.kit.pagination import SortKey
 from coterie.kit.problems import Problem, forbidden, invalid
 from coterie.models import Company, Participant, Record, RecordAccess, Space, Template
-from coterie.records import query, search, templates, values
-from coterie.records.kinds import MOTION_KINDS, ParticipantStatus
+from coterie.records import hooks, query, search, values
 from coterie.records.schemas import (
     CompanyRef,
     ParticipantOut,
@@ -33,7 +33,6 @@ from coterie.records.schemas import (
     SpaceOut,
     check_joint_stage,
 )
-from coterie.workflows import integration as workflow_rules
 
 LIST_ORDER = (SortKey(RecordAccess.record_id, is_uuid=True),)
 
@@ -102,7 +101,7 @@ def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Rec
         default_currency=actor.company.currency,
         creating=True,
     )
-    workflow_rules.new_space_stage(session, actor, kind, space.stage)
+    hooks.record_creating.announce(hooks.RecordCreating(session, actor, kind, space))
     session.add(space)
     search.index_record(session, record, space)
     grants.after_write(session, record.id, kind, acting_user_id=actor.user_id)
@@ -268,11 +267,11 @@ def update_core(
     for key in ("title", "customer_name", "description"):
         if key in changes and changes[key] is None:
             raise invalid(f"body.{key}", "cannot be null")
-    activity_changes.core_changing(session, actor, record, changes)
+    hooks.core_changing.announce(hooks.CoreChanging(session, actor, record, changes))
     joint_stage_before = record.joint_stage
     for key, value in changes.items():
         setattr(record, key, value)
-    workflow_rules.joint_stage_changed(session, actor, record, joint_stage_before)
+    hooks.core_changed.announce(hooks.CoreChanged(session, actor, record, joint_stage_before))
     record.updated_at = utcnow()
     search.index_core(session, record)
     grants.after_write(
@@ -301,14 +300,14 @@ def update_my_space(
         session, space, template, dict(fields), default_currency=actor.company.currency
     )
     # right after apply, before anything flushes: the change log reads the attribute history
-    activity_changes.space_changed(session, actor, kind, space, changed)
+    hooks.space_applied.announce(hooks.SpaceApplied(session, actor, kind, space, changed))
     if changed:
         conditional.claim_version(
             session, space, expected, "space", rls.as_company(actor.company_id)
         )
         space.updated_at = utcnow()
         space.updated_by_user_id = actor.user_id
-        workflow_rules.space_stage_changed(session, actor, kind, space, stage_before)
+        hooks.space_changed.announce(hooks.SpaceChanged(session, actor, kind, space, stage_before))
         search.index_space(session, kind, space, changed)
         grants.after_write(
             session,

@@ -1,7 +1,7 @@
 """The record list as a table a partner manager shapes: which columns, which filter, which sort.
 
 A list's state lives in its URL (`?cols=&filter=&sort=&view=`), so every table can be shared as
-a link and a saved view is the same three things under a name (`coterie.workflows.filters`).
+a link and a saved view is the same three things under a name (`coterie.records.saved_filters`).
 
 - Columns are names of the records query language (`records.query`): the shared core, `mine.<key>`
   for my own space's fields and `<company_id>.<key>` for a partner's shared fields, plus two

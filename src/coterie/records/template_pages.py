@@ -1,7 +1,7 @@
 """The template editor: a company's fields per record kind, and who sees each of them.
 
 Admins change a field's visibility (private, every participant, or chosen companies), add
-custom fields and remove them; everyone else reads. Every change is one `templates.save` with
+custom fields and remove them; everyone else reads. Every change is one `template_writes.save` with
 the version the page showed, so two admins editing at once cannot overwrite each other.
 A removed field keeps its values: re-adding the key (or "Restore") shows them again.
 """
@@ -18,17 +18,20 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.deps import DB
-from coterie.kit.problems import Problem, not_found
-from coterie.network.companies import names as company_names
-from coterie.records import presenters, templates
-from coterie.records.fields import (
+from coterie.fields import templates
+from coterie.fields.definitions import (
     STANDARD_FIELDS,
     CompaniesAudience,
     FieldDefinition,
     FieldType,
 )
-from coterie.records.kinds import KINDS, Kind, KindInfo
-from coterie.records.templates import CompanyTemplate, TemplateIn
+from coterie.fields.kinds import KINDS, Kind, KindInfo
+from coterie.fields.templates import CompanyTemplate
+from coterie.kit.problems import Problem, not_found
+from coterie.network.companies import names as company_names
+from coterie.records import presenters
+from coterie.records import templates as template_writes
+from coterie.records.templates import TemplateIn
 from coterie.web import csrf
 from coterie.web.forms import (
     FORM_ERROR,
@@ -185,7 +188,7 @@ def _save(
     except ValidationError as exc:  # e.g. more fields than a template holds
         message = str(exc.errors()[0].get("msg", "is not valid"))
         raise Problem(422, "validation-error", "Invalid request", f"Template: {message}") from exc
-    templates.save(session, actor, info.kind.value, data, version)
+    template_writes.save(session, actor, info.kind.value, data, version)
 
 
 def _save_fields(

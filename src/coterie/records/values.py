@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coterie.fields.definitions import STANDARD_FIELDS, FieldType, Money, coerce_value
+from coterie.fields.templates import CompanyTemplate
+from coterie.kit.money import clean_currency
 from coterie.kit.problems import invalid
 from coterie.models import Space, User
-from coterie.network.schemas import clean_currency
-from coterie.records.fields import STANDARD_FIELDS, FieldType, Money, coerce_value
-from coterie.records.templates import CompanyTemplate
 
 MAX_STAGE = 60
 MAX_PRODUCT = 200

@@ -30,15 +30,15 @@ from sqlalchemy.orm import Session
 from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
+from coterie.authz.partners import partner_ids
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.fields.kinds import ParticipantStatus
 from coterie.kit import conditional
 from coterie.kit.problems import Problem, invalid, not_found
 from coterie.models import Company, Participant, Record
 from coterie.models.cosell import PlanDetails, PlanRecord
 from coterie.models.report import Dashboard, SavedReport
-from coterie.network.partnerships import partner_ids
-from coterie.records.kinds import ParticipantStatus
 from coterie.records.query import MAX_FILTER_LENGTH
 from coterie.reports import engine, saved
 from coterie.reports.saved import DASHBOARD, ChartType, SharedWith

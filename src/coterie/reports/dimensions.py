@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.authz import fields, gate
+from coterie.fields.definitions import FieldType
+from coterie.fields.kinds import ParticipantStatus
 from coterie.kit.problems import invalid
 from coterie.models import Participant, Record, RecordAccess
-from coterie.records.fields import FieldType
-from coterie.records.kinds import ParticipantStatus
 from coterie.records.query import MINE, FieldResolver, ResolvedField
 from coterie.reports.schemas import GroupValue
 

@@ -27,13 +27,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
+from coterie.fields.kinds import Kind
 from coterie.kit import quarters
 from coterie.kit.problems import Problem, invalid
 from coterie.kit.quarters import Quarter
 from coterie.models import Company, Record, RecordAccess, User
 from coterie.models.cosell import PlanRecord
 from coterie.network.companies import names as company_names
-from coterie.records.kinds import Kind
 from coterie.records.query import MINE, FieldResolver, parse_filter
 from coterie.reports import attainment, dimensions, measures
 from coterie.reports.dimensions import Dimension

@@ -17,9 +17,9 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
+from coterie.authz.partners import partner_ids
 from coterie.kit.spreadsheets import csv_cell, xlsx_cell
 from coterie.network.companies import names as company_names
-from coterie.network.partnerships import partner_ids
 from coterie.reports.schemas import ReportOut, ReportRow, Value
 
 CSV_TYPE = "text/csv; charset=utf-8"

@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.authz import gate
+from coterie.authz.partners import partner_ids
 from coterie.deps import DB, reads_only
+from coterie.fields.kinds import Kind
 from coterie.kit.problems import Problem
 from coterie.models import User
 from coterie.network.companies import names as company_names
-from coterie.network.partnerships import partner_ids
-from coterie.records.kinds import Kind
 from coterie.reports import dashboards, engine, saved
 from coterie.reports.saved import SavedReportIn, SharedWith
 from coterie.reports.schemas import ReportIn, ReportOut, ReportRow, Value

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 
 from coterie import audit
 from coterie.auth.principal import Actor
+from coterie.authz.partners import partner_ids
 from coterie.db import utcnow
 from coterie.kit import conditional
 from coterie.kit.problems import Problem, invalid, not_found
 from coterie.models import Company, User
 from coterie.models.report import ReportShare, SavedReport
 from coterie.models.vocabulary import Role
-from coterie.network.partnerships import partner_ids
 from coterie.reports import engine
 from coterie.reports.schemas import ReportIn, ReportOut
 

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query, Response, status
 
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB
+from coterie.fields.kinds import KINDS, Kind, KindInfo
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
-from coterie.records import query
-from coterie.records.kinds import KINDS, Kind, KindInfo
-from coterie.workflows import board, definitions, filters, service, tasks
+from coterie.records import query, saved_filters
+from coterie.records.schemas import SavedFilterIn, SavedFilterOut
+from coterie.workflows import board, definitions, service, tasks
 from coterie.workflows.schemas import (
     BoardOut,
     DecisionIn,
@@ -23,8 +24,6 @@ from coterie.workflows.schemas import (
     MoveOut,
     MoveResult,
     RecordWorkflowOut,
-    SavedFilterIn,
-    SavedFilterOut,
     TaskIn,
     TaskOut,
     TaskPatch,
@@ -395,8 +394,8 @@ def delete_task(
 def list_saved_filters(
     actor: ApiActor, session: DB, kind: Kind | None = None
 ) -> list[SavedFilterOut]:
-    found = filters.list_readable(session, actor, kind.value if kind else None)
-    return [filters.out(f, actor) for f in found]
+    found = saved_filters.list_readable(session, actor, kind.value if kind else None)
+    return [saved_filters.out(f, actor) for f in found]
 
 
 @router.post(
@@ -408,19 +407,19 @@ def list_saved_filters(
 def create_saved_filter(
     body: SavedFilterIn, actor: ApiActor, session: DB, response: Response
 ) -> SavedFilterOut:
-    saved = filters.create(session, actor, body)
+    saved = saved_filters.create(session, actor, body)
     session.commit()
     set_etag(response, saved.version)
-    return filters.out(saved, actor)
+    return saved_filters.out(saved, actor)
 
 
 @router.get("/saved-filters/{filter_id}", response_model=SavedFilterOut, tags=["saved filters"])
 def get_saved_filter(
     filter_id: uuid.UUID, actor: ApiActor, session: DB, response: Response
 ) -> SavedFilterOut:
-    saved = filters.get(session, actor, filter_id)
+    saved = saved_filters.get(session, actor, filter_id)
     set_etag(response, saved.version)
-    return filters.out(saved, actor)
+    return saved_filters.out(saved, actor)
 
 
 @router.put(
@@ -438,10 +437,10 @@ def update_saved_filter(
     response: Response,
     expected: FilterVersion,
 ) -> SavedFilterOut:
-    saved = filters.update(session, actor, filter_id, body, expected)
+    saved = saved_filters.update(session, actor, filter_id, body, expected)
     session.commit()
     set_etag(response, saved.version)
-    return filters.out(saved, actor)
+    return saved_filters.out(saved, actor)
 
 
 @router.delete(
@@ -454,7 +453,7 @@ def update_saved_filter(
 def delete_saved_filter(
     filter_id: uuid.UUID, actor: ApiActor, session: DB, expected: FilterVersion
 ) -> Response:
-    filters.delete(session, actor, filter_id, expected)
+    saved_filters.delete(session, actor, filter_id, expected)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -26,16 +26,17 @@ from sqlalchemy.sql.elements import ColumnElement
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
-from coterie.cosell.currency import CENT, Converter
 from coterie.db import utcnow
+from coterie.fields import templates
+from coterie.fields.kinds import ParticipantStatus
 from coterie.kit.problems import Problem, invalid, not_found
 from coterie.models import Record, RecordAccess
 from coterie.models.cosell import PlanDetails, PlanRecord
 from coterie.models.workflow import RecordWorkflow, WorkflowDefinition
 from coterie.network.companies import names as company_names
-from coterie.records import query, templates
-from coterie.records.kinds import ParticipantStatus
-from coterie.workflows import definitions, filters
+from coterie.network.currency import CENT, Converter
+from coterie.records import query, saved_filters
+from coterie.workflows import definitions
 from coterie.workflows.schemas import BoardOut, BoardStage, Card, Money
 from coterie.workflows.service import is_joint, summary
 from coterie.workflows.stages import StageInfo, company_definition, default_stages, infos
@@ -107,11 +108,11 @@ def _scope_condition(
         summary_ = {"type": "program", "id": str(program.id), "name": program.title}
         return or_(record_id.in_(in_plans), record_id.in_(attached)), None, summary_
     if scope.saved_filter_id is not None:
-        saved = filters.get(session, actor, scope.saved_filter_id)
+        saved = saved_filters.get(session, actor, scope.saved_filter_id)
         if saved.kind != kind:
             raise invalid("query.saved_filter_id", f"is a filter of {saved.kind}, not {kind}")
         summary_ = {"type": "saved_filter", "id": str(saved.id), "name": saved.name}
-        return None, filters.text_of(saved), summary_
+        return None, saved_filters.text_of(saved), summary_
     if scope.filter_text:
         return None, scope.filter_text, {"type": "filter", "filter": scope.filter_text}
     return None, None, {"type": "all"}

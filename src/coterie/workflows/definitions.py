@@ -23,13 +23,13 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, rls, workflows
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.fields import templates
+from coterie.fields.kinds import ParticipantStatus
 from coterie.kit import conditional
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
 from coterie.models import Company, User
 from coterie.models.vocabulary import Role
 from coterie.models.workflow import WorkflowDefinition
-from coterie.records import templates
-from coterie.records.kinds import ParticipantStatus
 from coterie.workflows.schemas import (
     StageIn,
     TransitionIn,

@@ -1,4 +1,5 @@
-"""What the record core asks the workflow engine when a stage is edited outside the move route.
+"""What the workflow engine checks when a record's stage is edited outside the move route
+(called on the record core's hooks by `workflows.subscriptions`).
 
 - My space's `stage` (PATCH .../spaces/mine, or creating a record) while my company has an
   active workflow for the kind: a stage the workflow does not have is 422; a change that would

@@ -23,13 +23,14 @@ from sqlalchemy.orm import Session
 from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.deps import DB
+from coterie.fields import templates
+from coterie.fields.kinds import KINDS, Kind, KindInfo
 from coterie.kit.preconditions import precondition_required, version_in
 from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Role
-from coterie.records import presenters, templates
+from coterie.records import presenters, saved_filters
 from coterie.records import service as records_service
-from coterie.records.kinds import KINDS, Kind, KindInfo
 from coterie.web import csrf
 from coterie.web.forms import (
     FORM_ERROR,
@@ -42,7 +43,7 @@ from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.submit import flash_back, flash_done, problem_detail, raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
-from coterie.workflows import board, definitions, filters, service, tasks
+from coterie.workflows import board, definitions, service, tasks
 from coterie.workflows.definitions import TEMPLATES
 from coterie.workflows.schemas import (
     BoardOut,
@@ -137,7 +138,7 @@ def _choices(session: Session, actor: Actor, kind: str) -> dict[str, Any]:
     scopes += [(f"program:{i}", f"Program: {t}") for i, t in titles("program")]
     scopes += [
         (f"filter:{f.id}", f"Saved filter: {f.name}")
-        for f in filters.list_readable(session, actor, kind)
+        for f in saved_filters.list_readable(session, actor, kind)
     ]
     return {
         "kinds": [(k.value, KINDS[k].label) for k in BOARD_KINDS],

@@ -1,5 +1,5 @@
 """Pydantic shapes of the workflow API: definitions, record states, moves, approvals, tasks,
-saved filters and boards."""
+and boards."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from coterie.fields.kinds import Kind
 from coterie.models.vocabulary import Role
-from coterie.records.kinds import Kind
 from coterie.workflows.stages import StageCategory
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -248,42 +248,6 @@ class TaskOut(BaseModel):
     done_by_user_id: uuid.UUID | None
     version: int
     created_at: datetime
-
-
-# -- saved filters --------------------------------------------------------------------------
-
-
-ColumnName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-
-
-class SavedFilterIn(Strict):
-    kind: Kind
-    name: Name
-    filter: dict[str, Any] = Field(description="A condition in the list filter language")
-    shared_with_company: bool = False
-    columns: list[ColumnName] | None = Field(
-        default=None,
-        max_length=30,
-        description="Table columns of the saved view (list field names, e.g. mine.amount)",
-    )
-    sort: str | None = Field(
-        default=None, max_length=500, description="Sort of the saved view, e.g. -mine.amount"
-    )
-
-
-class SavedFilterOut(BaseModel):
-    id: uuid.UUID
-    kind: str
-    name: str
-    filter: dict[str, Any]
-    shared_with_company: bool
-    columns: list[str] | None = None
-    sort: str | None = None
-    user_id: uuid.UUID
-    mine: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
 
 # -- boards ---------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, grants, rls, workflows
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.fields import templates
+from coterie.fields.kinds import KINDS, Kind, ParticipantStatus
 from coterie.kit import conditional
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
 from coterie.models import Company, Record, Space, User
@@ -40,8 +42,7 @@ from coterie.models.workflow import (
     WorkflowDefinition,
     WorkflowMove,
 )
-from coterie.records import search, templates
-from coterie.records.kinds import KINDS, Kind, ParticipantStatus
+from coterie.records import search
 from coterie.records.schemas import check_joint_stage
 from coterie.workflows import definitions
 from coterie.workflows.definitions import ANY_OPEN

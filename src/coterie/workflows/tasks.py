@@ -22,13 +22,13 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, rls, workflows
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
+from coterie.fields.kinds import Kind
 from coterie.kit import conditional
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import Problem, forbidden, invalid, not_found
 from coterie.models import User
 from coterie.models.workflow import RecordTask, WorkflowDefinition
 from coterie.network.companies import names as company_names
-from coterie.records.kinds import Kind
 from coterie.workflows.schemas import TaskIn, TaskOut, TaskPatch
 
 LIST_ORDER = (SortKey(RecordTask.id, is_uuid=True),)

@@ -18,7 +18,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from coterie.kit.money import clean_currency
 from coterie.kit.problems import invalid
+from coterie.models.vocabulary import Industry, Region
 
 
 class FieldType(StrEnum):
@@ -55,8 +57,6 @@ def _options(enum: type[StrEnum]) -> tuple[str, ...]:
 
 
 def _standard() -> dict[str, StandardField]:
-    from coterie.models.vocabulary import Industry, Region
-
     fields = [
         StandardField("amount", "Amount", FieldType.MONEY, "amount"),
         StandardField("currency", "Currency", FieldType.TEXT, "currency"),
@@ -248,8 +248,6 @@ def _number(raw: Any, path: str, max_exponent: int = MAX_EXPONENT) -> Decimal:
 
 
 def _money(raw: Any, path: str, default_currency: str) -> Money:
-    from coterie.network.schemas import clean_currency
-
     if isinstance(raw, dict):
         if set(raw) - {"value", "currency"} or "value" not in raw:
             raise invalid(path, 'must be a number or {"value": "1234.50", "currency": "EUR"}')

@@ -1,6 +1,6 @@
 """The web shell: mounts static assets and every domain's page router; renders HTML errors.
 
-Domains own their pages (`coterie.auth.pages`, `coterie.network.pages`, ...); this module wires
+Domains own their pages (`coterie.account.pages`, `coterie.network.pages`, ...); this module wires
 them into the app and turns any `Problem` raised on a non-API path into an HTML error page.
 """
 
@@ -16,10 +16,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from coterie.account import pages as auth_pages
+from coterie.account import settings_pages as auth_settings_pages
 from coterie.activity import pages as activity_pages
-from coterie.auth import pages as auth_pages
 from coterie.auth import service
-from coterie.auth import settings_pages as auth_settings_pages
 from coterie.auth.dependencies import SESSION_COOKIE
 from coterie.auth.principal import Actor
 from coterie.cosell import leads_pages, plans_pages, review_pages
@@ -39,7 +39,7 @@ from coterie.web.templating import PAGE_HEADERS, is_htmx, render
 from coterie.workflows import pages as workflow_pages
 
 log = logging.getLogger(__name__)
-STATIC_DIR = Path(__file__).parent / "static"
+STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
 def install(app: FastAPI) -> None:

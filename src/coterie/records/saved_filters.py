@@ -25,7 +25,7 @@ from coterie.kit import conditional
 from coterie.kit.problems import Problem, forbidden, invalid, not_found
 from coterie.models.workflow import SavedFilter
 from coterie.records import query, table
-from coterie.workflows.schemas import SavedFilterIn, SavedFilterOut
+from coterie.records.schemas import SavedFilterIn, SavedFilterOut
 
 VIEW_KEY = "$view"
 

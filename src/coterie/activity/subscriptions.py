@@ -1,0 +1,47 @@
+"""What activity does when a record is written: the change log and the notices (`records.hooks`).
+
+`install()` subscribes; `coterie.wiring.install` calls it at start-up."""
+
+from __future__ import annotations
+
+from coterie.activity import changes, notifications
+from coterie.records import hooks
+
+
+def _core_changing(event: hooks.CoreChanging) -> None:
+    changes.core_changing(event.session, event.actor, event.record, event.changes)
+
+
+def _space_applied(event: hooks.SpaceApplied) -> None:
+    changes.space_changed(event.session, event.actor, event.kind, event.space, event.keys)
+
+
+def _participant_status(event: hooks.ParticipantStatus) -> None:
+    changes.participant_status(
+        event.session,
+        event.actor,
+        event.kind,
+        event.record_id,
+        event.company_id,
+        event.before,
+        event.after,
+    )
+
+
+def _notice(event: hooks.Notice) -> None:
+    notifications.notify(
+        event.session,
+        user_ids=event.user_ids,
+        event=event.event,
+        record_id=event.record_id,
+        kind=event.kind,
+        actor=event.actor,
+        subject_id=event.subject_id,
+    )
+
+
+def install() -> None:
+    hooks.core_changing.subscribe(_core_changing)
+    hooks.space_applied.subscribe(_space_applied)
+    hooks.participant_status.subscribe(_participant_status)
+    hooks.notice.subscribe(_notice)
