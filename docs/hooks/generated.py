@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +40,16 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Publish bench/results/ under bench-results/ (pages for .md, plain files otherwise)."""
     for path in _result_files():
         files.append(
-            File.generated(
-                config, f"{PUBLISHED_RESULTS}/{path.name}", abs_src_path=str(path)
-            )
+            File.generated(config, f"{PUBLISHED_RESULTS}/{path.name}", abs_src_path=str(path))
         )
     return files
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    replacements = {
+    replacements: dict[str, Callable[[], str]] = {
         "<!-- coterie:settings -->": settings_markdown,
         "<!-- coterie:demo-network -->": demo_network_markdown,
-        "<!-- coterie:bench-results -->": lambda: bench_results_markdown(page),
+        "<!-- coterie:bench-results -->": partial(bench_results_markdown, page),
     }
     for marker, render in replacements.items():
         if marker in markdown:
