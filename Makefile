@@ -31,17 +31,17 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	touch $@
 
-lint: install ## ruff (lint + format check) and mypy --strict on src/
-	$(BIN)/ruff check src tests docs/hooks
-	$(BIN)/ruff format --check src tests docs/hooks
+lint: install ## ruff (lint + format check) and mypy --strict on src/, bench/ and docs/hooks/
+	$(BIN)/ruff check src bench tests docs/hooks
+	$(BIN)/ruff format --check src bench tests docs/hooks
 	$(BIN)/mypy
 
 typecheck: install
 	$(BIN)/mypy
 
 fmt: install
-	$(BIN)/ruff check --fix src tests docs/hooks
-	$(BIN)/ruff format src tests docs/hooks
+	$(BIN)/ruff check --fix src bench tests docs/hooks
+	$(BIN)/ruff format src bench tests docs/hooks
 
 # then the date-sensitive tests (marker `clock`) again on SQLite with the clock a year ahead
 test: install assets lint ## lint, type-check, the docs site (strict), the whole suite on SQLite and PostgreSQL
@@ -71,7 +71,7 @@ demo: install
 SCALE ?= smoke
 
 bench: install ## benchmarks against baselines (+ HTTP, load test, growth curves): SCALE=smoke|small|medium|large, BENCH_DATABASE_URL=...
-	$(BIN)/coterie bench run --scale $(SCALE) $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
+	$(BIN)/python -m bench run --scale $(SCALE) $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 
 lock: install ## re-pin dependencies after editing pyproject.toml
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
