@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := src/coterie/web/static/vendor
 
-.PHONY: run test test-deep fuzz lint fmt typecheck install assets migrate demo lock bench clean
+.PHONY: run test test-deep fuzz lint fmt typecheck docs install assets migrate demo lock bench clean
 
 run: install assets ## create .venv, install, migrate, load the demo network if empty, serve :8000
 	$(BIN)/coterie serve --migrate --demo-if-empty
@@ -31,9 +31,9 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	touch $@
 
-lint: install ## ruff (lint + format check), mypy --strict on src/ and bench/, the import layers (lint-imports)
-	$(BIN)/ruff check src bench tests
-	$(BIN)/ruff format --check src bench tests
+lint: install ## ruff (lint + format check), mypy --strict on src/, bench/ and docs/hooks/, the import layers (lint-imports)
+	$(BIN)/ruff check src bench tests docs/hooks
+	$(BIN)/ruff format --check src bench tests docs/hooks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -41,11 +41,12 @@ typecheck: install
 	$(BIN)/mypy
 
 fmt: install
-	$(BIN)/ruff check --fix src bench tests
-	$(BIN)/ruff format src bench tests
+	$(BIN)/ruff check --fix src bench tests docs/hooks
+	$(BIN)/ruff format src bench tests docs/hooks
 
 # then the date-sensitive tests (marker `clock`) again on SQLite with the clock a year ahead
-test: install assets lint ## lint, type-check, and the whole suite on SQLite and PostgreSQL
+test: install assets lint ## lint, type-check, the docs site (strict), the whole suite on SQLite and PostgreSQL
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 	COTERIE_TEST_CLOCK_SHIFT_DAYS=365 COTERIE_TEST_DATABASES=sqlite \
 		$(BIN)/python -m pytest -n 2 --dist loadgroup -m clock -q
@@ -58,6 +59,9 @@ fuzz: install assets ## schemathesis over every API operation: valid and invalid
 
 test-deep: install assets ## the suite with the thorough Hypothesis profile
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n 2 --dist loadgroup
+
+docs: install ## the documentation site (MkDocs, Material theme) into site/
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 migrate: install
 	$(BIN)/coterie db upgrade
@@ -75,4 +79,4 @@ lock: install ## re-pin dependencies after editing pyproject.toml
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache site

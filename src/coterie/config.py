@@ -23,52 +23,86 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="COTERIE_", env_file=".env", extra="ignore")
 
-    env: Literal["development", "production", "test"] = "development"
+    env: Literal["development", "production", "test"] = Field(
+        default="development",
+        description="`development` also writes every e-mail under data_dir/mail; `production` "
+        "or `test` do not.",
+    )
     data_dir: Path = Field(
-        default=Path("var"), description="Where the SQLite file, mail and keys live."
+        default=Path("var"),
+        description="Where the SQLite file, the generated secret key and development mail live.",
     )
     database_url: str = Field(
-        default="", description="SQLAlchemy URL; default SQLite under data_dir."
+        default="",
+        description="SQLAlchemy URL; empty: the SQLite file data_dir/coterie.sqlite3. "
+        "`postgresql://...` uses psycopg 3. SQLite: `?timeout=` is how many seconds a writer "
+        "waits for the write lock (default 5); PostgreSQL: `?connect_timeout=` (default 10 s).",
     )
     migration_database_url: str = Field(
         default="",
-        description="URL migrations run with (the tables' owner); default database_url. On "
-        "PostgreSQL the app connects as a role that owns no tables, so row-level security applies.",
+        description="URL that `coterie db upgrade`, `coterie serve --migrate` and `coterie db "
+        "grant-app-role` connect with (on PostgreSQL, the role that owns the tables); empty: "
+        "database_url. The app itself then connects as a role that owns no tables, so row-level "
+        "security applies to it.",
     )
-    secret_key: SecretStr | None = Field(default=None, description="Signs sessions and tokens.")
-    host: str = "127.0.0.1"
-    port: int = 8000
-    base_url: str = Field(default="", description="Public URL used in e-mail links.")
-    signup_enabled: bool = True
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs sessions, invitation and reset links, and CSRF tokens. Unset: a random "
+        "key is generated on first use and kept in data_dir/secret_key (mode 0600).",
+    )
+    host: str = Field(default="127.0.0.1", description="Where `coterie serve` listens.")
+    port: int = Field(default=8000, description="The port `coterie serve` listens on.")
+    base_url: str = Field(
+        default="",
+        description="Public URL used in e-mail links; empty: http://HOST:PORT. An `https://` URL "
+        "turns on Secure cookies.",
+    )
+    signup_enabled: bool = Field(default=True, description="Whether new companies may sign up.")
 
-    smtp_host: str = Field(default="", description="Empty: no SMTP delivery (files only).")
-    smtp_port: int = 25
-    smtp_username: str = ""
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
-    smtp_ssl: bool = False
-    smtp_timeout_seconds: float = 10.0
-    mail_from: str = "Coterie <no-reply@coterie.localhost>"
+    smtp_host: str = Field(
+        default="", description="SMTP server; empty: no SMTP delivery (mail files only)."
+    )
+    smtp_port: int = Field(default=25, description="SMTP port.")
+    smtp_username: str = Field(default="", description="SMTP login, if the server needs one.")
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password, if the server needs one."
+    )
+    smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
+    smtp_ssl: bool = Field(default=False, description="Connect with implicit TLS.")
+    smtp_timeout_seconds: float = Field(
+        default=10.0, description="How long to wait for the SMTP server."
+    )
+    mail_from: str = Field(
+        default="Coterie <no-reply@coterie.localhost>", description="Sender of every message."
+    )
     mail_dir: Path | None = Field(
         default=None,
-        description="Also write every message here; default data_dir/mail in development.",
+        description="Also write every message here as an `.eml` file; unset: data_dir/mail in "
+        "development, nowhere otherwise.",
     )
 
-    invitation_ttl_hours: int = 72
-    password_reset_ttl_minutes: int = 60
-    login_token_ttl_days: int = 30
-    session_ttl_hours: int = 12
-    max_request_bytes: int = 1_048_576
+    invitation_ttl_hours: int = Field(default=72, description="How long an invitation link works.")
+    password_reset_ttl_minutes: int = Field(
+        default=60, description="How long a password reset link works."
+    )
+    login_token_ttl_days: int = Field(
+        default=30, description="Lifetime of the tokens `POST /api/v1/auth/token` gives."
+    )
+    session_ttl_hours: int = Field(default=12, description="Lifetime of a web session.")
+    max_request_bytes: int = Field(
+        default=1_048_576, description="A larger request body is refused with 413."
+    )
     max_request_header_bytes: int = Field(
         default=65_536,
         ge=1024,
-        description="A request line and headers over this many bytes are refused with 431.",
+        description="A request line and headers over this many bytes are refused with 431 (by "
+        "`coterie serve`).",
     )
     login_failures_per_account: int = Field(
         default=5,
         ge=1,
         description="Failed logins for one account from one address per window, before that "
-        "address is refused for that account.",
+        "address is refused for that account (429).",
     )
     login_failures_per_address: int = Field(
         default=20,
@@ -85,18 +119,23 @@ class Settings(BaseSettings):
     login_known_address_days: int = Field(
         default=30,
         ge=0,
-        description="For how long a successful sign-in makes its address known for the account.",
+        description="For how long a successful sign-in (or password reset) makes its address "
+        "known for the account.",
     )
-    login_throttle_window_minutes: int = Field(default=15, ge=1)
+    login_throttle_window_minutes: int = Field(
+        default=15, ge=1, description="The login throttling window."
+    )
     trusted_proxies: str = Field(
         default="",
-        description="Comma-separated addresses and networks (CIDR) of the reverse proxies in "
+        description="Comma-separated addresses and networks (`10.0.0.5`, `10.0.0.0/8`) of the "
+        "reverse proxies in "
         "front of the app, whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty: "
         "none, the connecting address is the client's.",
     )
     rule_grant_cap: int = Field(
         default=50_000,
-        description="A rule that would share or grant more records at once is refused.",
+        description="An access or auto-share rule that would share or grant more records at "
+        "once is refused.",
     )
 
     @field_validator("trusted_proxies")

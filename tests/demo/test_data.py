@@ -16,11 +16,13 @@ from coterie.demo.data import (
     email_local_part,
 )
 from coterie.demo.docs import demo_network_markdown
+from coterie.demo.network import DEMO_PASSWORD
 from coterie.models.vocabulary import PartnershipStatus, PartnerType, Role
 
 BY_DOMAIN = {spec.domain: spec for spec in COMPANIES}
 OPEN = {PartnershipStatus.PENDING, PartnershipStatus.ACTIVE}
 README = Path(__file__).resolve().parents[2] / "README.md"
+DEMO_PAGE = Path(__file__).resolve().parents[2] / "docs" / "demo-network.md"
 
 
 def answered_days_ago(link: PartnershipSpec) -> int:
@@ -149,12 +151,20 @@ def test_each_partnership_history_is_in_order(link: PartnershipSpec) -> None:
         assert link.ended_days_ago is None
 
 
-def test_the_readme_section_matches_the_data() -> None:
+def test_the_docs_page_is_generated_from_the_data() -> None:
+    """docs/demo-network.md is the marker the MkDocs hook replaces with demo_network_markdown()
+    (tests/test_docs.py checks the hook), so the published page is the data's own rendering."""
+    assert DEMO_PAGE.read_text().strip() == "<!-- coterie:demo-network -->"
+    assert demo_network_markdown().startswith("# Demo network\n")
+
+
+def test_the_readme_demo_logins_are_real() -> None:
+    """The README's few demo logins, the password and the company count agree with the data."""
     text = README.read_text()
-    section = text.split("<!-- demo-network:start -->\n", 1)[1].split(
-        "<!-- demo-network:end -->", 1
-    )[0]
-    assert section == demo_network_markdown(), (
-        "README's demo network section is stale: paste the output of "
-        "`.venv/bin/python -m coterie.demo.docs` between its demo-network markers"
-    )
+    section = text.split("## Demo logins\n", 1)[1].split("\n## ", 1)[0]
+    logins = {spec.email_of(person) for spec in COMPANIES for person in spec.people}
+    shown = re.findall(r"`([^`@\s]+@[^`\s]+)`", section)
+    assert shown
+    assert set(shown) <= logins
+    assert f"`{DEMO_PASSWORD}`" in section
+    assert f"{len(COMPANIES)} fictional companies" in section

@@ -1,10 +1,9 @@
-"""The README's "Demo network" section, rendered from the demo data so the two never disagree.
+"""The documentation site's "Demo network" page, rendered from the demo data so the two never
+disagree.
 
-After changing `coterie.demo.data`, paste the output of
-
-    .venv/bin/python -m coterie.demo.docs
-
-between the demo-network markers of README.md (a test fails until they agree).
+The MkDocs hook `docs/hooks/generated.py` puts `demo_network_markdown()` in place of the
+`<!-- coterie:demo-network -->` marker of `docs/demo-network.md` at every build; nothing is pasted
+by hand. `.venv/bin/python -m coterie.demo.docs` prints the page.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ def demo_network_markdown() -> str:
     counts = Counter(p.status for p in PARTNERSHIPS)
     users = sum(len(spec.people) for spec in COMPANIES)
     lines = [
-        "## Demo network",
+        "# Demo network",
         "",
         "`make run` loads a demo network into an empty database (`coterie demo load` does it on "
         "demand, `coterie demo logins` prints the logins again): "
@@ -78,7 +77,7 @@ def _shares(domain: str, fields: dict[str, str | tuple[str, ...]]) -> str:
 
 def _cosell_lines() -> list[str]:
     lines = [
-        "### Co-selling in the demo",
+        "## Co-selling in the demo",
         "",
         f"The demo partners also sell together. Nimbus Cloud hosts the partner program "
         f"*{cosell.PROGRAM_TITLE}* (Relay CRM, Meridian Consulting Group and Bastion Security "
