@@ -14,7 +14,9 @@ from coterie.auth import api as auth_api
 from coterie.authz import guard as authz_guard
 from coterie.authz import rls
 from coterie.config import Settings, get_settings
-from coterie.cosell import leads_api, plans_api, review_api
+from coterie.cosell.pipeline import api as leads_api
+from coterie.cosell.planning import api as plans_api
+from coterie.cosell.review import api as review_api
 from coterie.db import make_engine, make_session_factory
 from coterie.deps import require_json_body
 from coterie.kit.limits import MaxBodySizeMiddleware
@@ -26,8 +28,8 @@ from coterie.policies import api as policies_api
 from coterie.records import api as records_api
 from coterie.records import participants_api, search_api
 from coterie.reports import api as reports_api
-from coterie.reports import exports_api as report_exports_api
-from coterie.reports import saved_api as saved_reports_api
+from coterie.reports.exports import api as report_exports_api
+from coterie.reports.saved import api as saved_reports_api
 from coterie.web import pages as web_pages
 from coterie.workflows import api as workflows_api
 

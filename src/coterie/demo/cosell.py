@@ -35,8 +35,9 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.config import Settings
-from coterie.cosell import accounts, goals, leads, plans, programs, rates, registrations
-from coterie.cosell.lead_schemas import ConvertIn, RejectReason
+from coterie.cosell.pipeline import leads, registrations
+from coterie.cosell.pipeline.schemas import ConvertIn, RejectReason
+from coterie.cosell.planning import accounts, goals, plans, programs, rates
 from coterie.cosell.schemas import (
     AccountPlanIn,
     GoalIn,

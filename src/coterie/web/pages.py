@@ -22,7 +22,9 @@ from coterie.auth import service
 from coterie.auth import settings_pages as auth_settings_pages
 from coterie.auth.dependencies import SESSION_COOKIE
 from coterie.auth.principal import Actor
-from coterie.cosell import leads_pages, plans_pages, review_pages
+from coterie.cosell.pipeline import pages as leads_pages
+from coterie.cosell.planning import pages as plans_pages
+from coterie.cosell.review import pages as review_pages
 from coterie.kit.problems import Problem
 from coterie.models.vocabulary import TokenKind
 from coterie.network import pages as network_pages
@@ -30,9 +32,9 @@ from coterie.network import settings_pages as network_settings_pages
 from coterie.policies import pages as policies_pages
 from coterie.records import pages as records_pages
 from coterie.records import participant_pages, template_pages
-from coterie.reports import dashboard_pages as report_dashboard_pages
-from coterie.reports import export_pages as report_export_pages
-from coterie.reports import pages as report_pages
+from coterie.reports.dashboards import pages as report_dashboard_pages
+from coterie.reports.exports import pages as report_export_pages
+from coterie.reports.saved import pages as report_pages
 from coterie.web.forms import STALE_FORM, is_stale
 from coterie.web.sessions import LoginRequiredError, login_redirect
 from coterie.web.templating import PAGE_HEADERS, is_htmx, render
