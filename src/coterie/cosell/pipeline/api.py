@@ -1,7 +1,7 @@
 """Routes of lead nomination, decisions, duplicates, conversion and deal registration.
 
-Mounted before the generic record routes (`app.py`), so `/leads/nominations` and
-`/leads/duplicates` are not taken for record ids.
+`/leads/nominations` and `/leads/duplicates` are not taken for record ids: the record kinds'
+routes are catch-all routers, mounted after these (`coterie.records.routes`).
 """
 
 from __future__ import annotations
