@@ -75,8 +75,7 @@ from coterie.records import admission, participants, templates
 from coterie.records import service as records
 from coterie.records.fields import CompaniesAudience, FieldDefinition
 from coterie.records.schemas import RecordCreate
-from coterie.workflows import definitions
-from coterie.workflows import service as workflows
+from coterie.workflows import approvals, definitions, inbox, moves, presenters
 from coterie.workflows.schemas import MoveIn, WorkflowIn
 
 
@@ -344,17 +343,17 @@ class CoSell:
 
     def move(self, who: str, kind: str, record_id: uuid.UUID, workflow: uuid.UUID, to: str) -> None:
         actor = self.actor(who)
-        states = workflows.record_states(self.session, actor, kind, record_id)
+        states = presenters.record_states(self.session, actor, kind, record_id)
         version = next(s.version for s in states if s.workflow.id == workflow)
         data = MoveIn(to=to, note="")
-        workflows.move(self.session, actor, kind, record_id, workflow, data, version)
+        moves.move(self.session, actor, kind, record_id, workflow, data, version)
 
     def approve_pending(self, who: str, record_id: uuid.UUID, comment: str) -> None:
         """`who` approves what its inbox asks of it on the record."""
         actor = self.actor(who)
-        for item in workflows.inbox(self.session, actor):
+        for item in inbox.inbox(self.session, actor):
             if item.record_id == record_id:
-                workflows.decide(
+                approvals.decide(
                     self.session, actor, item.approval.id, approve=True, comment=comment
                 )
                 return
@@ -715,7 +714,7 @@ class CoSell:
             ),
         )
         self.share(EITAN, "solution", s2, MARCUS, RAJESH)
-        workflows.attach(self.session, self.actor(EITAN), "solution", s2, workflow)
+        moves.attach(self.session, self.actor(EITAN), "solution", s2, workflow)
         self.move(EITAN, "solution", s2, workflow, "business_review")
         self.at(42)
         self.move(EITAN, "solution", s2, workflow, "approval")
@@ -742,7 +741,7 @@ class CoSell:
             ),
         )
         self.share(DIEGO, "solution", s1, MARCUS, RAJESH)
-        workflows.attach(self.session, self.actor(DIEGO), "solution", s1, workflow)
+        moves.attach(self.session, self.actor(DIEGO), "solution", s1, workflow)
         self.move(DIEGO, "solution", s1, workflow, "business_review")
         self.at(9)
         self.move(DIEGO, "solution", s1, workflow, "approval")

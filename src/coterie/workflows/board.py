@@ -36,8 +36,8 @@ from coterie.network.companies import names as company_names
 from coterie.records import query, templates
 from coterie.records.kinds import ParticipantStatus
 from coterie.workflows import definitions, filters
+from coterie.workflows.applicability import is_joint, summary
 from coterie.workflows.schemas import BoardOut, BoardStage, Card, Money
-from coterie.workflows.service import is_joint, summary
 from coterie.workflows.stages import StageInfo, company_definition, default_stages, infos
 
 UNSTAGED = "_unstaged"

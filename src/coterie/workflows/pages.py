@@ -43,7 +43,8 @@ from coterie.web.forms import (
 )
 from coterie.web.sessions import PageActor
 from coterie.web.templating import is_htmx, redirect, render
-from coterie.workflows import board, definitions, filters, service, tasks
+from coterie.workflows import approvals, board, definitions, filters, inbox, moves, tasks
+from coterie.workflows import presenters as workflow_presenters
 from coterie.workflows.definitions import TEMPLATES
 from coterie.workflows.schemas import (
     BoardOut,
@@ -341,7 +342,7 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
         record_id = uuid.UUID(record_text)
         workflow_id = uuid.UUID(form.text("move_workflow_id"))
         version = _version_of(request, form)
-        service.move(session, actor, q.kind, record_id, workflow_id, MoveIn(to=to), version)
+        moves.move(session, actor, q.kind, record_id, workflow_id, MoveIn(to=to), version)
         session.commit()
         message = f"Moved to {to}."
         moved = True
@@ -363,7 +364,7 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
             error = _move_refusal(session, actor, q.kind, problem, title, stage_name)
     if moved and not error and record_id is not None:
         title = _card_title(session, actor, q.kind, record_id)
-        states = service.record_states(session, actor, q.kind, record_id)
+        states = workflow_presenters.record_states(session, actor, q.kind, record_id)
         state = next((s for s in states if s.workflow.id == workflow_id), None)
         if state is not None and state.pending_move is not None:
             message = f"The move of “{title}” is waiting for approvals."
@@ -620,7 +621,7 @@ def _panel(
     status_code: int = 200,
 ) -> Response:
     kind = info.kind.value
-    states = service.record_states(session, actor, kind, record_id)  # 404 when hidden
+    states = workflow_presenters.record_states(session, actor, kind, record_id)  # 404 when hidden
     record_tasks = tasks.for_record(session, actor, kind, record_id)
     return render(
         request,
@@ -686,7 +687,7 @@ def _panel_routes(info: KindInfo) -> APIRouter:
         except (ValueError, ValidationError):
             return answer(request, session, actor, rid, None, "Choose a stage to move to.")
         try:
-            moved = service.move(session, actor, kind, rid, workflow_id, data, form.version())
+            moved = moves.move(session, actor, kind, rid, workflow_id, data, form.version())
         except Problem as problem:
             _rolled_back(session)
             if problem.status == 404:
@@ -710,7 +711,7 @@ def _panel_routes(info: KindInfo) -> APIRouter:
         rid = parse_id(record_id, kind)
         aid = parse_id(approval_id, "approval")
         try:
-            service.decide(
+            approvals.decide(
                 session, actor, aid, approve=verdict == "approve", comment=form.text("comment")
             )
         except Problem as problem:
@@ -786,7 +787,7 @@ for _info in KINDS.values():
 
 @router.get("/approvals")
 def approvals_page(request: Request, session: DB, actor: PageActor) -> Response:
-    items = service.inbox(session, actor)
+    items = inbox.inbox(session, actor)
     plurals = {k.value: KINDS[k].plural for k in Kind}
     return render(
         request,
@@ -803,7 +804,7 @@ def approvals_decide(
     if verdict not in {"approve", "reject"}:
         return redirect(request, "/approvals", "Choose approve or reject.", "error")
     try:
-        service.decide(
+        approvals.decide(
             session, actor, aid, approve=verdict == "approve", comment=form.text("comment")
         )
     except Problem as problem:
