@@ -31,17 +31,17 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	touch $@
 
-lint: install ## ruff (lint + format check) and mypy --strict on src/
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+lint: install ## ruff (lint + format check) and mypy --strict on src/ and bench/
+	$(BIN)/ruff check src bench tests
+	$(BIN)/ruff format --check src bench tests
 	$(BIN)/mypy
 
 typecheck: install
 	$(BIN)/mypy
 
 fmt: install
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src bench tests
+	$(BIN)/ruff format src bench tests
 
 # then the date-sensitive tests (marker `clock`) again on SQLite with the clock a year ahead
 test: install assets lint ## lint, type-check, and the whole suite on SQLite and PostgreSQL
@@ -67,7 +67,7 @@ demo: install
 SCALE ?= smoke
 
 bench: install ## benchmarks against baselines (+ HTTP, load test, growth curves): SCALE=smoke|small|medium|large, BENCH_DATABASE_URL=...
-	$(BIN)/coterie bench run --scale $(SCALE) $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
+	$(BIN)/python -m bench run --scale $(SCALE) $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 
 lock: install ## re-pin dependencies after editing pyproject.toml
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml

@@ -13,7 +13,6 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
 
-from coterie.bench.cli import bench_app
 from coterie.config import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -40,7 +39,6 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(notifications_app, name="notifications")
-app.add_typer(bench_app, name="bench")
 registrations_app = typer.Typer(help="Deal registrations.", no_args_is_help=True)
 app.add_typer(registrations_app, name="registrations")
 

@@ -16,10 +16,10 @@ from rich.console import Console
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from coterie.bench import database, http_servers, load, verify
-from coterie.bench.database import Prepared
-from coterie.bench.scales import SCALES
-from coterie.cli import app as cli_app
+from bench import database, http_servers, load, verify
+from bench.cli import app as bench_cli
+from bench.database import Prepared
+from bench.scales import SCALES
 from coterie.db import make_engine
 from coterie.models import AuthToken
 from coterie.models.activity import Comment
@@ -56,9 +56,9 @@ def test_bench_http_prints_and_writes_every_route_at_every_concurrency(
     prepared: Prepared, tmp_path: Path
 ) -> None:
     output = tmp_path / "http.json"
-    arguments = ["bench", "http", "--scale", "smoke", "--database-url", prepared.url]
+    arguments = ["http", "--scale", "smoke", "--database-url", prepared.url]
     outcome = CliRunner().invoke(
-        cli_app, [*arguments, "--seconds", "0.3", "--warmup", "0.1", "--json", str(output)]
+        bench_cli, [*arguments, "--seconds", "0.3", "--warmup", "0.1", "--json", str(output)]
     )
     assert outcome.exit_code == 0, outcome.output
     assert "framework floor" in outcome.output  # the Rich table
@@ -94,8 +94,8 @@ def test_bench_load_runs_the_mix_without_errors_and_measures_worker_memory(
     comments = select(func.count()).select_from(Comment)
     comments_before = _count(prepared.url, comments)
     output = tmp_path / "load.json"
-    arguments = ["bench", "load", "--scale", "smoke", "--database-url", prepared.url]
-    outcome = CliRunner().invoke(cli_app, [*arguments, "--duration", "4", "--json", str(output)])
+    arguments = ["load", "--scale", "smoke", "--database-url", prepared.url]
+    outcome = CliRunner().invoke(bench_cli, [*arguments, "--duration", "4", "--json", str(output)])
     assert outcome.exit_code == 0, outcome.output
     assert "overall" in outcome.output  # the Rich table
 
@@ -132,7 +132,7 @@ def test_bench_load_runs_the_mix_without_errors_and_measures_worker_memory(
 def test_bench_http_and_load_need_postgresql(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'coterie_bench_smoke.sqlite3'}"
     for command in ("http", "load"):
-        outcome = CliRunner().invoke(cli_app, ["bench", command, "--database-url", url])
+        outcome = CliRunner().invoke(bench_cli, [command, "--database-url", url])
         assert outcome.exit_code == 1
         assert "need PostgreSQL" in outcome.output
         assert not (tmp_path / "coterie_bench_smoke.sqlite3").exists()

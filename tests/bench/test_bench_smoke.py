@@ -1,4 +1,4 @@
-"""`coterie bench run` end to end at the smoke scale, on SQLite and PostgreSQL, so the benchmark
+"""`python -m bench run` end to end at the smoke scale, on SQLite and PostgreSQL, so the benchmark
 suite never rots. These tests assert that every figure is produced, the data set checks pass and
 the result files exist: never a timing (the machine may be busy; targets are for `make bench`).
 """
@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from coterie.bench import database
-from coterie.bench.dataset import Generator
-from coterie.bench.scales import SCALES
-from coterie.cli import app as cli_app
+from bench import database
+from bench.cli import app as bench_cli
+from bench.dataset import Generator
+from bench.scales import SCALES
 from tests.fixtures.databases import IN_CI, PG_ADMIN_URL
 from tests.fixtures.databases import pg_available as _pg_available
 
@@ -67,9 +67,9 @@ def test_smoke_run_produces_every_figure_and_the_result_files(
 ) -> None:
     results = tmp_path / "results"
     runner = CliRunner()
-    arguments = ["bench", "run", "--scale", "smoke", "--database-url", bench_url]
+    arguments = ["run", "--scale", "smoke", "--database-url", bench_url]
     outcome = runner.invoke(
-        cli_app, [*arguments, "--results-dir", str(results)], env={"COLUMNS": "200"}
+        bench_cli, [*arguments, "--results-dir", str(results)], env={"COLUMNS": "200"}
     )
     assert outcome.exit_code == 0, outcome.output
 
@@ -114,9 +114,7 @@ def test_smoke_run_produces_every_figure_and_the_result_files(
     assert "rule.auto_share" in outcome.output  # the Rich table
 
     # the second time, the data set in the database is recognised and reused
-    again = runner.invoke(
-        cli_app, ["bench", "generate", "--scale", "smoke", "--database-url", bench_url]
-    )
+    again = runner.invoke(bench_cli, ["generate", "--scale", "smoke", "--database-url", bench_url])
     assert again.exit_code == 0, again.output
     assert "reused" in again.output
 

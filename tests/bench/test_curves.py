@@ -8,11 +8,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from coterie.bench import curves
-from coterie.bench.figure import Figure
-from coterie.bench.report import RunResult
-from coterie.bench.run import Plan, sibling_url
-from coterie.bench.timing import Stats
+from bench import curves
+from bench.figure import Figure
+from bench.report import RunResult
+from bench.run import Plan, sibling_url
+from bench.timing import Stats
 
 
 def _result(scale: str, visible: int, subject_ms: float, baseline_ms: float) -> RunResult:

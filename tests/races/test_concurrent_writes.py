@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.http_servers import serve
 from coterie import migrate
-from coterie.bench.http_servers import serve
 from tests.fixtures.builders import PASSWORD, Member
 from tests.fixtures.databases import app_role_url, fresh_database
 

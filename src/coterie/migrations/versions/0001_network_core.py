@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import coterie.db
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -32,8 +30,8 @@ def upgrade() -> None:
         sa.Column("size", sa.String(length=20), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("website", sa.String(length=500), nullable=True),
-        sa.Column("created_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_companies")),
         sa.UniqueConstraint("domain", name=op.f("uq_companies_domain")),
     )
@@ -47,7 +45,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("address", sa.String(length=64), nullable=False),
         sa.Column("succeeded", sa.Boolean(), nullable=False),
-        sa.Column("created_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempts")),
     )
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
@@ -101,8 +99,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("preferences", sa.JSON(), nullable=False),
-        sa.Column("created_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["companies.id"],
@@ -124,7 +122,7 @@ def upgrade() -> None:
         sa.Column("subject_type", sa.String(length=40), nullable=False),
         sa.Column("subject_id", sa.String(length=64), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("created_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_user_id"],
             ["users.id"],
@@ -152,10 +150,10 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
-        sa.Column("created_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_used_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_auth_tokens_user_id_users"), ondelete="CASCADE"
         ),
@@ -173,11 +171,11 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("invited_by_id", sa.Uuid(), nullable=True),
         sa.Column("nonce_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("accepted_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("accepted_user_id", sa.Uuid(), nullable=True),
-        sa.Column("revoked_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["accepted_user_id"],
             ["users.id"],
@@ -211,10 +209,10 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("requested_by_id", sa.Uuid(), nullable=True),
-        sa.Column("created_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("responded_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("responded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("responded_by_id", sa.Uuid(), nullable=True),
-        sa.Column("ended_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ended_by_company_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(
             ["ended_by_company_id"],

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import coterie.db
-
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -53,7 +51,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("definition", sa.JSON(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by_user_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"],
@@ -83,8 +81,8 @@ def upgrade() -> None:
         sa.Column("joint_stage", sa.String(length=60), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_by_user_id", sa.Uuid(), nullable=True),
-        sa.Column("created_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["records.id"],
@@ -148,8 +146,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("invited_by_company_id", sa.Uuid(), nullable=True),
         sa.Column("invited_by_user_id", sa.Uuid(), nullable=True),
-        sa.Column("invited_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("responded_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("invited_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("responded_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["companies.id"],
@@ -196,7 +194,7 @@ def upgrade() -> None:
         sa.Column("industry", sa.String(length=40), nullable=True),
         sa.Column("product", sa.String(length=200), nullable=True),
         sa.Column("custom", sa.JSON(), nullable=False),
-        sa.Column("updated_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by_user_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"],

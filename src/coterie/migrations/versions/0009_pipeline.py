@@ -3,7 +3,7 @@
 Adds where a record came from (`records.source_company_id`, `records.source_record_id`), the
 receivers' answers to lead nominations (`lead_decisions`), deal registrations and each company's
 registration settings. The record-keyed tables get the record read policy on PostgreSQL
-(`authz.record_policies`); a receiver also reads its own decision rows (it is only invited while
+(`_enable_record_policy`, below); a receiver also reads its own decision rows (it is only invited while
 it decides, and holds no grant on the lead yet).
 
 The two new columns of `records` have no foreign-key constraint, on purpose: SQLite adds a
@@ -20,9 +20,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-import coterie.db
-from coterie.authz import record_policies
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -46,7 +43,7 @@ def upgrade() -> None:
         sa.Column("renewal_days", sa.Integer(), nullable=False),
         sa.Column("max_renewals", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by_user_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"],
@@ -72,15 +69,15 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("created_by_user_id", sa.Uuid(), nullable=True),
-        sa.Column("created_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("submitted_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("decided_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decided_by_user_id", sa.Uuid(), nullable=True),
-        sa.Column("approved_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("expires_on", sa.Date(), nullable=True),
         sa.Column("renewal_count", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_user_id"],
             ["users.id"],
@@ -137,8 +134,8 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("owner_user_id", sa.Uuid(), nullable=True),
         sa.Column("decided_by_user_id", sa.Uuid(), nullable=True),
-        sa.Column("nominated_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("nominated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["companies.id"],
@@ -184,14 +181,14 @@ def upgrade() -> None:
         )
 
     # a receiver reads its own decision while it is only invited (no grant on the lead yet)
-    record_policies.enable("lead_decisions", company_column="company_id")
+    _enable_record_policy("lead_decisions", company_column="company_id")
     # both companies of a registration are active participants of the opportunity
-    record_policies.enable("deal_registrations")
+    _enable_record_policy("deal_registrations")
 
 
 def downgrade() -> None:
-    record_policies.disable("deal_registrations")
-    record_policies.disable("lead_decisions")
+    _disable_record_policy("deal_registrations")
+    _disable_record_policy("lead_decisions")
     with op.batch_alter_table("lead_decisions", schema=None) as batch_op:
         batch_op.drop_index("ix_lead_decisions_company_status")
     op.drop_table("lead_decisions")
@@ -205,3 +202,49 @@ def downgrade() -> None:
         batch_op.drop_index("ix_records_source_record_id")
         batch_op.drop_column("source_record_id")
         batch_op.drop_column("source_company_id")
+
+
+# --- row-level security of record-keyed tables, frozen as of this revision ---------------------
+# (copied here so this migration gives the same policies for ever, whatever the app later does)
+# A row is readable while grant maintenance runs (`app.rls_bypass`), when the transaction's
+# company (`app.company_id`) holds a grant on the row's record, or, where the table has an owning
+# company column, when the row is the company's own. Writes are not restricted by policy (see
+# 0005). PostgreSQL only; nothing happens on SQLite.
+
+_COMPANY = "nullif(current_setting('app.company_id', true), '')::uuid"
+_BYPASS = "current_setting('app.rls_bypass', true) = 'on'"
+_WRITE_POLICIES = {
+    "insert": "FOR INSERT WITH CHECK (true)",
+    "update": "FOR UPDATE USING (true) WITH CHECK (true)",
+    "delete": "FOR DELETE USING (true)",
+}
+
+
+def _on_postgresql() -> bool:
+    return bool(op.get_context().dialect.name == "postgresql")
+
+
+def _enable_record_policy(
+    table: str, *, record_column: str = "record_id", company_column: str | None = None
+) -> None:
+    if not _on_postgresql():
+        return
+    # table and column names are this migration's constants, never input
+    visible = (
+        "EXISTS (SELECT 1 FROM record_access a "  # noqa: S608
+        f"WHERE a.record_id = {table}.{record_column} AND a.company_id = {_COMPANY})"
+    )
+    if company_column is not None:
+        visible = f"{table}.{company_column} = {_COMPANY} OR {visible}"
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"CREATE POLICY coterie_read ON {table} FOR SELECT USING ({_BYPASS} OR ({visible}))")
+    for name, clause in _WRITE_POLICIES.items():
+        op.execute(f"CREATE POLICY coterie_{name} ON {table} {clause}")
+
+
+def _disable_record_policy(table: str) -> None:
+    if not _on_postgresql():
+        return
+    for name in ("read", *_WRITE_POLICIES):
+        op.execute(f"DROP POLICY IF EXISTS coterie_{name} ON {table}")
+    op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")

@@ -20,9 +20,8 @@ Create Date: 2026-12-07 10:00:00.000000
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import uuid_utils.compat as uuid_compat
 from alembic import op
-
-import coterie.db
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -60,8 +59,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("proposed_at", coterie.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", coterie.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("proposed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decided_by_user_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"],
@@ -120,7 +119,7 @@ def upgrade() -> None:
 
 def _invitations_by_others_become_proposals() -> None:
     """Pending invitations sent by a company other than the owner: proposals the owner decides."""
-    uuid_type, when = sa.Uuid(), coterie.db.UTCDateTime()
+    uuid_type, when = sa.Uuid(), sa.DateTime(timezone=True)
     rows = (
         op.get_bind()
         .execute(
@@ -162,7 +161,7 @@ def _invitations_by_others_become_proposals() -> None:
         proposals,
         [
             {
-                "id": coterie.db.new_id(),
+                "id": uuid_compat.uuid7(),  # a time-ordered UUIDv7, as the app makes ids
                 "record_id": row.record_id,
                 "kind": row.kind,
                 "company_id": row.company_id,

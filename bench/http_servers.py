@@ -7,13 +7,12 @@
 - Bench users cannot sign in with a password: personal API tokens are inserted for them
   (`issue_tokens`, named `TOKEN_NAME`) and deleted afterwards (`remove_tokens`).
 - `serve` starts `uvicorn` in a child process (the app: `coterie.app:create_app`, or the floor:
-  `coterie.bench.floor:create_floor`) on a free loopback port, waits for `/healthz`, and stops
+  `bench.floor:create_floor`) on a free loopback port, waits for `/healthz`, and stops
   it at the end. Its access log is off and its errors go to a log file shown on failure.
 """
 
 from __future__ import annotations
 
-import os
 import secrets as random_secrets
 import signal
 import socket
@@ -34,9 +33,10 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import delete, insert, make_url
 
+from bench.database import BenchDatabaseError, display_url
+from bench.processes import child_environment
 from coterie.auth import secrets
 from coterie.authz import rls
-from coterie.bench.database import BenchDatabaseError, display_url
 from coterie.db import make_engine, new_id, utcnow
 from coterie.models import AuthToken
 
@@ -216,7 +216,7 @@ def serve(target: Target, owner_url: str, app_url: str, *, workers: int = 1) -> 
     free loopback port until the block ends."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix=f"coterie-bench-{target}-") as directory:
-        env = dict(os.environ)
+        env = child_environment()
         env.update(
             {
                 "COTERIE_ENV": "production",
@@ -229,9 +229,7 @@ def serve(target: Target, owner_url: str, app_url: str, *, workers: int = 1) -> 
                 "COTERIE_BENCH_FLOOR_DATABASE_URL": owner_url,
             }
         )
-        factory = (
-            "coterie.app:create_app" if target == "app" else "coterie.bench.floor:create_floor"
-        )
+        factory = "coterie.app:create_app" if target == "app" else "bench.floor:create_floor"
         command = [
             sys.executable, "-m", "uvicorn", factory, "--factory",
             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),

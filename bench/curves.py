@@ -1,6 +1,6 @@
 """Growth curves: how the list, record, report and write figures grow from 10k to 1M records.
 
-`coterie bench run --scale large` measures the same suite on the `small` (10k), `medium` (100k)
+`python -m bench run --scale large` measures the same suite on the `small` (10k), `medium` (100k)
 and `large` (1M) data sets; this module puts their figures side by side, as a Markdown table
 and as one PNG (`bench/results/growth-<date>.png`): one panel per figure, Coterie's median and
 its baseline's (milliseconds from zero; records on a log axis), so a cost that grows with
@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from coterie.bench.figure import Figure
-from coterie.bench.report import RunResult
-from coterie.bench.scales import SCALES
+from bench.figure import Figure
+from bench.report import RunResult
+from bench.scales import SCALES
 
 # figure key -> panel title; the large viewer sees about 10% of the records at every scale
 CURVES: dict[str, str] = {

@@ -11,9 +11,9 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from coterie.bench.figure import Figure, display
-from coterie.bench.timing import Stats
-from coterie.bench.verify import Check
+from bench.figure import Figure, display
+from bench.timing import Stats
+from bench.verify import Check
 
 RESULTS_DIR = Path("bench/results")
 FORMAT_VERSION = 1

@@ -1,6 +1,6 @@
 """End-to-end HTTP figures: latency p50/p95/p99 and throughput of the list, record and report
 routes of the real app, with 1, 8 and 32 concurrent clients, each against the framework floor
-(`coterie.bench.floor`: the same raw SQL in a bare Starlette app) measured in the same run.
+(`bench.floor`: the same raw SQL in a bare Starlette app) measured in the same run.
 
 Both servers run under uvicorn in child processes on loopback (the same worker count, access
 log off); the app connects as a role row-level security applies to (`http_servers`). The client
@@ -30,12 +30,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from bench import http_servers
+from bench.database import progress_bar
+from bench.dataset import KIND, Landmarks
+from bench.http_client import Call, Latency, closed_loop, run_async
+from bench.scales import Scale
 from coterie.authz.guard import UNSAFE
-from coterie.bench import http_servers
-from coterie.bench.database import progress_bar
-from coterie.bench.dataset import KIND, Landmarks
-from coterie.bench.http_client import Call, Latency, closed_loop, run_async
-from coterie.bench.scales import Scale
 from coterie.db import make_engine, make_session_factory
 from coterie.models import Participant, Record
 from coterie.records.kinds import ParticipantStatus

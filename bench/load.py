@@ -47,12 +47,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import make_url
 
-from coterie.bench import http_servers
-from coterie.bench.database import BENCH_PREFIX, display_url
-from coterie.bench.dataset import KIND, Landmarks
-from coterie.bench.http import REPORT_BODY, active_opportunities
-from coterie.bench.http_client import Latency, cpu_seconds, cpu_used, make_client, run_async
-from coterie.bench.scales import Scale
+from bench import http_servers
+from bench.database import BENCH_PREFIX, display_url
+from bench.dataset import KIND, Landmarks
+from bench.http import REPORT_BODY, active_opportunities
+from bench.http_client import Latency, cpu_seconds, cpu_used, make_client, run_async
+from bench.scales import Scale
 
 USERS = 32
 WORKERS = 2

@@ -42,21 +42,21 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench import casbin_list, memory, reads, timing
+from bench.dataset import KIND, STAGES, Landmarks
+from bench.figure import Figure as Figure
+from bench.figure import Viewer as Viewer
+from bench.figure import actor_of as _actor
+from bench.figure import principal_of as _principal
+from bench.figure import viewers as viewers
+from bench.scales import Scale
+from bench.timing import Paired, Statement
 from coterie.auth.principal import Actor
 from coterie.authz import conditions, gate
 from coterie.authz.catalog import attributes, catalog
 from coterie.authz.gate import OwnFieldPolicy
 from coterie.authz.guard import UNSAFE
 from coterie.authz.principal import Principal
-from coterie.bench import casbin_list, memory, reads, timing
-from coterie.bench.dataset import KIND, STAGES, Landmarks
-from coterie.bench.figure import Figure as Figure
-from coterie.bench.figure import Viewer as Viewer
-from coterie.bench.figure import actor_of as _actor
-from coterie.bench.figure import principal_of as _principal
-from coterie.bench.figure import viewers as viewers
-from coterie.bench.scales import Scale
-from coterie.bench.timing import Paired, Statement
 from coterie.config import Settings
 from coterie.models import Participant, Record, RecordAccess, Space
 from coterie.policies import service as policies

@@ -23,12 +23,12 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bench import timing
+from bench.dataset import KIND
+from bench.figure import Figure, Viewer, actor_of, principal_of
 from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.authz.guard import UNSAFE
-from coterie.bench import timing
-from coterie.bench.dataset import KIND
-from coterie.bench.figure import Figure, Viewer, actor_of, principal_of
 from coterie.kit.pagination import DEFAULT_LIMIT
 from coterie.models import Record, RecordAccess, Space
 from coterie.models.search import PG_VECTOR_COLUMN, SEARCH_TABLE, SQLITE_FTS_TABLE, SearchEntry
@@ -36,7 +36,7 @@ from coterie.records import search as search_service
 from coterie.records import service as records
 
 if TYPE_CHECKING:
-    from coterie.bench.suite import Suite
+    from bench.suite import Suite
 
 SAMPLE = 200  # records the record page figure cycles through
 

@@ -13,7 +13,7 @@ SQLAlchemy engine made by `coterie.db.make_engine` (same driver and pool as the 
 connects as the tables' owner (`COTERIE_BENCH_FLOOR_DATABASE_URL`), so row-level security does
 not apply: the floor reads what it asks for, as a query written without authorization would.
 
-Serve it with `uvicorn coterie.bench.floor:create_floor --factory`.
+Serve it with `uvicorn bench.floor:create_floor --factory`.
 """
 
 from __future__ import annotations

@@ -17,13 +17,13 @@ from rich.console import Console
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
+from bench import curves, database, http, load, report, verify
+from bench.dataset import TABLES, Landmarks
+from bench.report import RunResult
+from bench.scales import SCALES, ScaleName
+from bench.suite import Suite
+from bench.timing import Statement
 from coterie.authz.rls import RLS_TABLES
-from coterie.bench import curves, database, http, load, report, verify
-from coterie.bench.dataset import TABLES, Landmarks
-from coterie.bench.report import RunResult
-from coterie.bench.scales import SCALES, ScaleName
-from coterie.bench.suite import Suite
-from coterie.bench.timing import Statement
 from coterie.db import make_engine
 
 EXPLAIN_REPETITIONS = 15

@@ -53,9 +53,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from coterie import migrate
-from coterie.authz import guard, rls
-from coterie.bench.dataset import (
+from bench.dataset import (
     COLUMNS,
     GENERATOR_VERSION,
     JSON_COLUMNS,
@@ -66,7 +64,9 @@ from coterie.bench.dataset import (
     Generator,
     Landmarks,
 )
-from coterie.bench.scales import Scale
+from bench.scales import Scale
+from coterie import migrate
+from coterie.authz import guard, rls
 from coterie.db import Base, make_engine, make_session_factory
 
 BENCH_PREFIX = "coterie_bench"

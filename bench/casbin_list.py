@@ -36,16 +36,16 @@ from casbin.model import Model  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bench import timing
+from bench.dataset import KIND
+from bench.figure import Figure, Viewer, principal_of
 from coterie.authz import gate
 from coterie.authz.guard import UNSAFE
-from coterie.bench import timing
-from coterie.bench.dataset import KIND
-from coterie.bench.figure import Figure, Viewer, principal_of
 from coterie.models import Participant, Record, RecordAccess
 from coterie.records.kinds import ParticipantStatus
 
 if TYPE_CHECKING:
-    from coterie.bench.suite import Suite
+    from bench.suite import Suite
 
 PAGE = 50
 BATCH = 500

@@ -32,9 +32,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from bench.scales import Scale
 from coterie.activity.changes import PARTICIPANT_PREFIX
 from coterie.authz.principal import COMPANY_WIDE
-from coterie.bench.scales import Scale
 from coterie.models import pair_key
 from coterie.models.vocabulary import CompanySize, Industry, PartnerType, Region
 from coterie.records.fields import FieldDefinition, ForecastCategory

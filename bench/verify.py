@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.dataset import KIND, Landmarks
 from coterie.activity.changes import PARTICIPANT_PREFIX
 from coterie.authz import gate, grants
 from coterie.authz.guard import UNSAFE
 from coterie.authz.principal import Principal
-from coterie.bench.dataset import KIND, Landmarks
 from coterie.models import (
     Company,
     FieldShare,

@@ -32,17 +32,18 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
-from coterie.bench import database
-from coterie.bench.dataset import KIND
-from coterie.bench.figure import MEMORY_UNIT, Figure, actor_of
-from coterie.bench.http_client import run_async
-from coterie.bench.timing import Stats
+from bench import database
+from bench.dataset import KIND
+from bench.figure import MEMORY_UNIT, Figure, actor_of
+from bench.http_client import run_async
+from bench.processes import child_environment
+from bench.timing import Stats
 from coterie.db import make_engine
 from coterie.records import export, service
 from coterie.records.kinds import KINDS, Kind
 
 if TYPE_CHECKING:
-    from coterie.bench.suite import Suite
+    from bench.suite import Suite
 
 FORMATS: tuple[export.ExportFormat, ...] = ("csv", "xlsx")
 SAMPLE_SECONDS = 0.001
@@ -122,13 +123,18 @@ def export_once(
 def in_subprocess(
     url: str, user_id: uuid.UUID, export_format: export.ExportFormat, filter_text: str | None
 ) -> dict[str, Any]:
-    """`export_once` in a fresh Python process (`python -m coterie.bench.memory`), which prints
+    """`export_once` in a fresh Python process (`python -m bench.memory`), which prints
     its result as JSON."""
     arguments = [sys.executable, "-m", __name__, url, str(user_id), export_format]
     if filter_text is not None:
         arguments.append(filter_text)
     done = subprocess.run(  # noqa: S603 (our own module, our own arguments)
-        arguments, capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=False
+        arguments,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+        env=child_environment(),
     )
     if done.returncode != 0:
         last = done.stderr.strip().splitlines()[-1:] or ["no error output"]

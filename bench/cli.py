@@ -1,13 +1,16 @@
-"""`coterie bench`: generate the benchmark data set and measure the authorization gate.
+"""`python -m bench`: generate the benchmark data set and measure the authorization gate.
 
-    coterie bench run --scale smoke|medium|large [--database-url URL] [--seed N] [--regenerate]
-    coterie bench generate --scale ... (only build or check the data set)
-    coterie bench http --scale ... (end-to-end HTTP figures against the framework floor)
-    coterie bench load --scale ... [--duration S] (the load test, on a copy of the data set)
+    python -m bench run --scale smoke|medium|large [--database-url URL] [--seed N] [--regenerate]
+    python -m bench generate --scale ... (only build or check the data set)
+    python -m bench http --scale ... (end-to-end HTTP figures against the framework floor)
+    python -m bench load --scale ... [--duration S] (the load test, on a copy of the data set)
+
+Run it from the repository root (the `bench` package lives there, outside the installed `coterie`
+runtime package); `make bench SCALE=...` does.
 
 The database defaults to coterie_bench_<scale> on the local PostgreSQL server
 (COTERIE_BENCH_DATABASE_URL overrides it; `{scale}` in it is replaced). Heavy imports happen
-inside the commands, so the rest of the CLI starts fast.
+inside the commands, so `--help` starts fast.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from rich.console import Console
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from coterie.bench.dataset import Landmarks
+    from bench.dataset import Landmarks
 
-bench_app = typer.Typer(
+app = typer.Typer(
     help="Benchmarks of the authorization gate on a generated data set.", no_args_is_help=True
 )
 console = Console()
@@ -61,7 +64,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
-@bench_app.command("run")
+@app.command("run")
 def run(
     scale: ScaleArg = ScaleOption.SMOKE,
     database_url: UrlArg = None,
@@ -103,8 +106,8 @@ def run(
     """
     from sqlalchemy import make_url
 
-    from coterie.bench import database, verify
-    from coterie.bench import run as bench_run
+    from bench import database, verify
+    from bench import run as bench_run
 
     url = database_url or database.default_url(scale.value)
     default = bench_run.Plan.default(scale.value, make_url(url).get_backend_name())
@@ -127,7 +130,7 @@ def run(
         _fail(str(exc))
 
 
-@bench_app.command("generate")
+@app.command("generate")
 def generate(
     scale: ScaleArg = ScaleOption.SMOKE,
     database_url: UrlArg = None,
@@ -135,8 +138,8 @@ def generate(
     regenerate: RegenerateArg = False,
 ) -> None:
     """Build the data set (or find it already there) without running the benchmarks."""
-    from coterie.bench import database
-    from coterie.bench.scales import SCALES
+    from bench import database
+    from bench.scales import SCALES
 
     url = database_url or database.default_url(scale.value)
     try:
@@ -173,8 +176,8 @@ def _prepared_landmarks(
     scale: ScaleOption, database_url: str | None, seed: int
 ) -> tuple[str, Landmarks]:
     """The data set for `bench http` and `bench load` (PostgreSQL only), prepared or reused."""
-    from coterie.bench import database, http_servers
-    from coterie.bench.scales import SCALES
+    from bench import database, http_servers
+    from bench.scales import SCALES
 
     url = database_url or database.default_url(scale.value)
     http_servers.require_postgresql(url)
@@ -182,7 +185,7 @@ def _prepared_landmarks(
     return url, prepared.landmarks
 
 
-@bench_app.command("http")
+@app.command("http")
 def http(
     scale: ScaleArg = ScaleOption.SMOKE,
     database_url: UrlArg = None,
@@ -201,9 +204,9 @@ def http(
     The list, record and report routes of the app under uvicorn, with 1, 8 and 32 concurrent
     clients, each against a bare ASGI endpoint running the same SQL, measured in the same run.
     """
-    from coterie.bench import database
-    from coterie.bench import http as bench_http
-    from coterie.bench.scales import SCALES
+    from bench import database
+    from bench import http as bench_http
+    from bench.scales import SCALES
 
     try:
         url, landmarks = _prepared_landmarks(scale, database_url, seed)
@@ -225,7 +228,7 @@ def http(
         console.print(f"- {note}", soft_wrap=True)
 
 
-@bench_app.command("load")
+@app.command("load")
 def load(
     scale: ScaleArg = ScaleOption.SMOKE,
     database_url: UrlArg = None,
@@ -244,9 +247,9 @@ def load(
     type and the workers' memory (start, end, peak). Its writes go to a copy of the data set,
     dropped afterwards.
     """
-    from coterie.bench import database
-    from coterie.bench import load as bench_load
-    from coterie.bench.scales import SCALES
+    from bench import database
+    from bench import load as bench_load
+    from bench.scales import SCALES
 
     try:
         url, landmarks = _prepared_landmarks(scale, database_url, seed)

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bench.dataset import Landmarks
+from bench.timing import Stats
 from coterie.auth.principal import Actor
 from coterie.authz.principal import Principal
-from coterie.bench.dataset import Landmarks
-from coterie.bench.timing import Stats
 from coterie.models import AuthToken, User
 
 MEMORY_UNIT = "MB"
