@@ -93,4 +93,4 @@ def actor_of(session: Session, user_id: uuid.UUID) -> Actor:
     if user is None:
         raise LookupError(f"bench user {user_id} is missing")
     token = AuthToken(user_id=user_id, kind="session", token_hash="", prefix="")
-    return Actor(user=user, token=token)
+    return Actor(user=user, token=token, session=session)

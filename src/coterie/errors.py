@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from coterie.kit.problems import PROBLEM_MEDIA_TYPE, Problem
+from coterie.kit.problems import PROBLEM_MEDIA_TYPE, Problem, version_mismatch
 
 log = logging.getLogger(__name__)
 
@@ -182,12 +182,7 @@ def install(app: FastAPI, *, html_handler: Responder | None = None) -> None:
         log.info("stale row on %s %s: %s", request.method, request.url.path, exc)
         return respond(
             request,
-            Problem(
-                412,
-                "version-mismatch",
-                "Precondition failed",
-                "Someone changed this since you read it: read it again and retry.",
-            ),
+            version_mismatch("Someone changed this since you read it: read it again and retry."),
         )
 
     @app.exception_handler(DataError)

@@ -23,7 +23,6 @@ from coterie.activity.schemas import (
     UnreadCount,
 )
 from coterie.auth.dependencies import ApiActor
-from coterie.authz.principal import Principal
 from coterie.deps import DB, AppSettings
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
@@ -104,7 +103,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
         q: Annotated[str, Query(max_length=100)] = "",
         audience: Literal["participants", "company"] = "participants",
     ) -> list[MentionCandidate]:
-        principal = Principal.of(actor, session)
+        principal = actor.principal
         found = mentions.mentionable(
             session, principal, actor, kind, record_id, query=q, audience=audience
         )

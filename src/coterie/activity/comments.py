@@ -143,7 +143,7 @@ def list_for_record(
     cursor: str | None,
 ) -> tuple[list[CommentOut], str | None]:
     """A page of a record's comments, oldest first; 404 when the record is hidden."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, kind, record_id)
     check_limit(limit)
     statement = for_record(principal, record_id)
@@ -194,7 +194,7 @@ def create(
     data: CommentIn,
     settings: Settings | None = None,
 ) -> Comment:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, kind, record_id)
     prepared = mentions.prepare(
         session,
@@ -222,11 +222,10 @@ def create(
         session.add(CommentMention(comment_id=comment.id, user_id=user_id, record_id=record_id))
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="comment.created",
-        subject_type=kind,
-        subject_id=record_id,
+        actor,
+        "comment.created",
+        kind,
+        record_id,
         comment=str(comment.id),
         audience=data.audience,
         mentions=[str(u) for u in prepared.user_ids],
@@ -280,7 +279,7 @@ def _notify_event(
 
 
 def _mine_for_write(session: Session, actor: Actor, comment_id: uuid.UUID) -> Comment:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     comment = visible_comment(session, principal, comment_id)
     if comment is None:
         raise not_found("comment")
@@ -329,11 +328,10 @@ def update(
         )
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="comment.edited",
-        subject_type=comment.kind,
-        subject_id=comment.record_id,
+        actor,
+        "comment.edited",
+        comment.kind,
+        comment.record_id,
         comment=str(comment.id),
         version=comment.version,
     )
@@ -349,17 +347,16 @@ def delete(session: Session, actor: Actor, comment_id: uuid.UUID, expected: int)
     comment.deleted_at = utcnow()
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="comment.deleted",
-        subject_type=comment.kind,
-        subject_id=comment.record_id,
+        actor,
+        "comment.deleted",
+        comment.kind,
+        comment.record_id,
         comment=str(comment.id),
     )
 
 
 def read_one(session: Session, actor: Actor, comment_id: uuid.UUID) -> CommentOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     comment = visible_comment(session, principal, comment_id)
     if comment is None:
         raise not_found("comment")

@@ -298,7 +298,7 @@ def list_mine(
     session: Session, actor: Actor, *, unread: bool, limit: int, cursor: str | None
 ) -> tuple[list[NotificationOut], str | None]:
     check_limit(limit)
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     statement = _mine(principal)
     if unread:
         statement = statement.where(Notification.read_at.is_(None))
@@ -315,7 +315,7 @@ def list_mine(
 
 
 def unread_count(session: Session, actor: Actor) -> int:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     statement = (
         select(func.count())
         .select_from(Notification)
@@ -330,7 +330,7 @@ def unread_count(session: Session, actor: Actor) -> int:
 
 
 def mark_read(session: Session, actor: Actor, notification_id: uuid.UUID) -> NotificationOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     notification = session.scalars(
         _mine(principal).where(Notification.id == notification_id)
     ).first()

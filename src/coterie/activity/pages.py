@@ -20,15 +20,15 @@ from sqlalchemy.orm import Session
 from coterie.activity import comments, mentions, notifications, timeline
 from coterie.activity.schemas import CommentIn
 from coterie.auth.principal import Actor
-from coterie.authz.principal import Principal
 from coterie.deps import DB
 from coterie.kit.problems import Problem
-from coterie.network.pages import parse_id
 from coterie.records.kinds import KINDS, KindInfo
 from coterie.records.presenters import multiline
 from coterie.web import csrf
 from coterie.web.forms import FORM_ERROR, FormInput, errors_from_validation, problem_message
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
+from coterie.web.submit import answer_only, raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -109,19 +109,25 @@ def _record_routes(info: KindInfo) -> APIRouter:
         values = {"body": multiline(form, "body"), "audience": form.text("audience")}
         try:
             data = CommentIn.model_validate(values)
-            comments.create(session, actor, kind, rid, data, request.app.state.settings)
         except ValidationError as exc:
             return _refused(request, session, actor, info, rid, values, errors_from_validation(exc))
-        except Problem as problem:
-            if problem.status != 422:
-                raise
-            session.rollback()
+
+        def posted(_: object) -> Response:
+            if is_htmx(request):
+                return _panel(request, session, actor, info, rid)
+            return redirect(request, _record_url(info, rid) + "#activity", "Comment posted.")
+
+        def refused(problem: Problem) -> Response:
             message = (problem.errors or [{}])[0].get("message") or problem.detail
             return _refused(request, session, actor, info, rid, values, {"body": str(message)})
-        session.commit()
-        if is_htmx(request):
-            return _panel(request, session, actor, info, rid)
-        return redirect(request, _record_url(info, rid) + "#activity", "Comment posted.")
+
+        return submit(
+            session,
+            lambda: comments.create(session, actor, kind, rid, data, request.app.state.settings),
+            done=posted,
+            refused=refused,
+            passes=answer_only(422),
+        )
 
     @routes.get(base + "/mentionable")
     def mentionable(
@@ -135,7 +141,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
         rid = parse_id(record_id, kind)
         found = mentions.mentionable(
             session,
-            Principal.of(actor, session),
+            actor.principal,
             actor,
             kind,
             rid,
@@ -175,22 +181,27 @@ def delete_comment(
     found = comments.read_one(session, actor, cid)
     info = next(i for i in KINDS.values() if i.kind.value == found.kind)
     back = _record_url(info, found.record_id) + "#activity"
-    try:
-        comments.delete(session, actor, cid, form.version())
-    except Problem as problem:
-        session.rollback()
-        if problem.status == 404:
-            raise
+
+    def deleted(_: object) -> Response:
+        if is_htmx(request):
+            return _panel(request, session, actor, info, found.record_id)
+        return redirect(request, back, "Comment deleted.")
+
+    def refused(problem: Problem) -> Response:
         if is_htmx(request):
             notice = problem_message(problem)
             return _panel(
                 request, session, actor, info, found.record_id, notice=notice, status_code=409
             )
         return redirect(request, back, problem_message(problem), "error")
-    session.commit()
-    if is_htmx(request):
-        return _panel(request, session, actor, info, found.record_id)
-    return redirect(request, back, "Comment deleted.")
+
+    return submit(
+        session,
+        lambda: comments.delete(session, actor, cid, form.version()),
+        done=deleted,
+        refused=refused,
+        passes=raise_on(404),
+    )
 
 
 @router.get("/notifications")

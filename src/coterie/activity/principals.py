@@ -9,22 +9,13 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from coterie.auth.preferences import read as read_preferences
+from coterie.auth.principal import principal_of
 from coterie.authz import gate
-from coterie.authz.principal import Principal, per_user_kinds, read_rules
+from coterie.authz.principal import Principal, read_rules
 from coterie.kit.problems import Problem
 from coterie.models import Record, User
-from coterie.models.vocabulary import Role
 
-
-def principal_of(session: Session, user: User) -> Principal:
-    return Principal(
-        company_id=user.company_id,
-        user_id=user.id,
-        hide_private=read_preferences(user.preferences).hide_private_fields,
-        is_admin=user.role == Role.ADMIN.value,
-        per_user=per_user_kinds(session, user.company_id),
-    )
+__all__ = ["can_see", "principal_of", "principals_of", "visible_record"]
 
 
 def principals_of(session: Session, users: Sequence[User]) -> dict[uuid.UUID, Principal]:

@@ -142,7 +142,7 @@ def timeline(
     cursor: str | None,
 ) -> tuple[list[TimelineItem], str | None]:
     check_limit(limit)
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, kind, record_id)
     position = cursors.decode(cursor)
     own_keys = _own_keys(session, principal, kind)

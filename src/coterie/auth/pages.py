@@ -11,12 +11,14 @@ from coterie.auth import service
 from coterie.auth.schemas import PasswordResetRequest
 from coterie.deps import DB, AppSettings, ClientAddress
 from coterie.kit.problems import Problem
+from coterie.models import Company, User
 from coterie.models.vocabulary import Industry
 from coterie.network import signup as signup_service
 from coterie.network.schemas import SignupIn
 from coterie.web import csrf, sessions
 from coterie.web.forms import FORM_ERROR, FormInput, errors_from_problem, errors_from_validation
 from coterie.web.sessions import MaybeActor, safe_next
+from coterie.web.submit import submit
 from coterie.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -76,9 +78,8 @@ def login(
     if len(email) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
         errors[FORM_ERROR] = service.bad_credentials().detail
         return _login_form(request, next_path, email="", errors=errors, status_code=400)
-    try:
-        user = service.login(session, settings, email, password, address)
-    except Problem as problem:
+
+    def refused(problem: Problem) -> Response:
         status = 400 if problem.status == 401 else problem.status
         return _login_form(
             request,
@@ -88,10 +89,14 @@ def login(
             status_code=status,
             headers={k: v for k, v in problem.headers.items() if k == "Retry-After"},
         )
-    response = redirect(request, next_path or "/")
-    sessions.start(request, response, session, settings, user)
-    session.commit()
-    return response
+
+    return submit(
+        session,
+        lambda: service.login(session, settings, email, password, address),
+        done=lambda user: sessions.signed_in(request, session, settings, user, next_path or "/"),
+        refused=refused,
+        commit=False,  # the session token is part of the same unit of work
+    )
 
 
 @router.post("/logout")
@@ -160,17 +165,25 @@ def signup(request: Request, session: DB, settings: AppSettings, form: FormInput
     except ValidationError as exc:
         errors = errors_from_validation(exc)
         return _signup_form(request, settings, values=values, errors=errors, status_code=422)
-    try:
-        company, user = signup_service.signup(session, settings, body)
-    except Problem as problem:
+
+    def signed_up(made: tuple[Company, User]) -> Response:
+        company, user = made
+        message = f"Welcome to Coterie! {company.name} is now on the network."
+        return sessions.signed_in(request, session, settings, user, "/", message)
+
+    def refused(problem: Problem) -> Response:
         errors = errors_from_problem(problem, SIGNUP_SLUG_FIELDS)
         return _signup_form(
             request, settings, values=values, errors=errors, status_code=problem.status
         )
-    response = redirect(request, "/", f"Welcome to Coterie! {company.name} is now on the network.")
-    sessions.start(request, response, session, settings, user)
-    session.commit()
-    return response
+
+    return submit(
+        session,
+        lambda: signup_service.signup(session, settings, body),
+        done=signed_up,
+        refused=refused,
+        commit=False,  # the session token is part of the same unit of work
+    )
 
 
 # -- password reset ---------------------------------------------------------------------------
@@ -241,6 +254,7 @@ def confirm_password_reset(
         user = service.password_reset_user(session, settings, token)
     except Problem as problem:
         return _link_invalid(request, problem)
+    email = user.email  # shown again if the change is refused (the refusal rolls back)
     errors: dict[str, str] = {}
     if not password:
         errors["password"] = "Choose a new password."  # noqa: S105 (a message)
@@ -248,23 +262,33 @@ def confirm_password_reset(
         errors["password"] = f"Must be at most {MAX_PASSWORD_LENGTH} characters."
     elif password != form.text("password_confirm", strip=False):
         errors["password_confirm"] = "The two passwords are not the same."  # noqa: S105 (a message)
-    if not errors:
-        try:
-            service.confirm_password_reset(session, settings, token, password, address=address)
-        except Problem as problem:
-            if not problem.errors:
-                return _link_invalid(request, problem)
-            errors = errors_from_problem(problem)
-    if errors:
+
+    def again(errors: dict[str, str]) -> Response:
         return render(
             request,
             "auth/password_reset_confirm.html",
-            {"token": token, "email": user.email, "errors": errors},
+            {"token": token, "email": email, "errors": errors},
             status_code=422,
         )
-    session.commit()
-    response = redirect(
-        request, "/login", "Your password was changed. Sign in with your new password."
+
+    if errors:
+        return again(errors)
+
+    def refused(problem: Problem) -> Response:
+        if not problem.errors:
+            return _link_invalid(request, problem)
+        return again(errors_from_problem(problem))
+
+    def changed(_: object) -> Response:
+        response = redirect(
+            request, "/login", "Your password was changed. Sign in with your new password."
+        )
+        sessions.clear(response, settings)
+        return response
+
+    return submit(
+        session,
+        lambda: service.confirm_password_reset(session, settings, token, password, address=address),
+        done=changed,
+        refused=refused,
     )
-    sessions.clear(response, settings)
-    return response

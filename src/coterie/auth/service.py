@@ -85,11 +85,10 @@ def create_personal_token(
     token, secret = issue_token(session, actor.user, TokenKind.PERSONAL, name=name, ttl=ttl)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="token.created",
-        subject_type="token",
-        subject_id=token.id,
+        actor,
+        "token.created",
+        "token",
+        token.id,
         name=name,
     )
     return token, secret
@@ -128,7 +127,7 @@ def authenticate(session: Session, secret: str, kinds: set[TokenKind]) -> Actor 
         or not user.is_active
     ):
         return None
-    return Actor(user=user, token=token)
+    return Actor(user=user, token=token, session=session)
 
 
 def use_to_note(token: AuthToken) -> bool:
@@ -154,11 +153,10 @@ def revoke_token(session: Session, actor: Actor, token_id: uuid.UUID) -> AuthTok
         token.revoked_at = utcnow()
         audit.record(
             session,
-            company_id=actor.company_id,
-            actor_user_id=actor.user_id,
-            action="token.revoked",
-            subject_type="token",
-            subject_id=token.id,
+            actor,
+            "token.revoked",
+            "token",
+            token.id,
         )
     return token
 
@@ -222,11 +220,10 @@ def change_password(
     revoke_all_sign_ins(session, actor.user_id)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="user.password_changed",
-        subject_type="user",
-        subject_id=actor.user_id,
+        actor,
+        "user.password_changed",
+        "user",
+        actor.user_id,
     )
 
 
@@ -277,7 +274,7 @@ def confirm_password_reset(
     revoke_all_sign_ins(session, user.id)
     # Proof of the mailbox ends a lock-out of the account, as the 429 answer promises.
     throttle.record_attempt(session, user.email, address, succeeded=True)
-    audit.record(
+    audit.record_as(
         session,
         company_id=user.company_id,
         actor_user_id=user.id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from functools import lru_cache
 from zoneinfo import available_timezones
@@ -16,11 +15,12 @@ from coterie.auth.preferences import PreferencesPatch
 from coterie.auth.principal import Actor
 from coterie.auth.schemas import PersonalTokenIn
 from coterie.deps import DB
-from coterie.kit.problems import Problem, not_found
 from coterie.models.vocabulary import TokenKind
 from coterie.web import csrf
 from coterie.web.forms import FormInput, errors_from_validation
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor, safe_next
+from coterie.web.submit import flash_back, problem_detail, submit
 from coterie.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -93,19 +93,14 @@ def create_token(request: Request, session: DB, actor: PageActor, form: FormInpu
 
 @router.post("/settings/tokens/{token_id}/revoke")
 def revoke_token(request: Request, session: DB, actor: PageActor, token_id: str) -> Response:
-    try:
-        token = service.revoke_token(session, actor, _uuid(token_id))
-    except Problem as problem:
-        return redirect(request, "/settings/tokens", problem.detail, "error")
-    session.commit()
-    return redirect(request, "/settings/tokens", f"The token “{token.name}” is revoked.")
-
-
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise not_found("token") from exc
+    return submit(
+        session,
+        lambda: service.revoke_token(session, actor, parse_id(token_id, "token")),
+        done=lambda token: redirect(
+            request, "/settings/tokens", f"The token “{token.name}” is revoked."
+        ),
+        refused=flash_back(request, "/settings/tokens", problem_detail),
+    )
 
 
 # -- preferences ------------------------------------------------------------------------------

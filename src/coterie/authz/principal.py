@@ -9,11 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coterie.auth.preferences import read as read_preferences
-from coterie.auth.principal import Actor
 from coterie.kit import txcache
 from coterie.models import AccessRule
-from coterie.models.vocabulary import Role
 
 COMPANY_WIDE = uuid.UUID(int=0)  # the grant principal meaning "every member of the company"
 VISIBILITY = "visibility"
@@ -74,6 +71,9 @@ def per_user_kinds(session: Session, company_id: uuid.UUID) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Principal:
+    """Who a read or write runs as. Built from a user by `auth.principal.principal_of` (the
+    caller's once per request, as `Actor.principal`); tests and tooling may build one directly."""
+
     company_id: uuid.UUID
     user_id: uuid.UUID
     hide_private: bool
@@ -86,13 +86,3 @@ class Principal:
         if kind in self.per_user and not self.is_admin:
             return self.user_id
         return COMPANY_WIDE
-
-    @classmethod
-    def of(cls, actor: Actor, session: Session) -> Principal:
-        return cls(
-            company_id=actor.company_id,
-            user_id=actor.user_id,
-            hide_private=read_preferences(actor.user.preferences).hide_private_fields,
-            is_admin=actor.role == Role.ADMIN,
-            per_user=per_user_kinds(session, actor.company_id),
-        )

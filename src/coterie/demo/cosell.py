@@ -33,7 +33,6 @@ from coterie.activity import comments
 from coterie.activity.schemas import CommentIn
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
-from coterie.authz.principal import Principal
 from coterie.config import Settings
 from coterie.cosell.pipeline import leads, registrations
 from coterie.cosell.pipeline.schemas import ConvertIn, RejectReason
@@ -337,7 +336,7 @@ class CoSell:
 
     def fill(self, who: str, kind: str, record_id: uuid.UUID, **fields: Any) -> None:
         actor = self.actor(who)
-        principal = Principal.of(actor, self.session)
+        principal = actor.principal
         space = gate.own_space_for_write(self.session, principal, kind, record_id)
         records.update_my_space(self.session, actor, kind, record_id, fields, space.version)
 

@@ -179,7 +179,7 @@ class _Loader:
             self.users.setdefault((spec.domain, person.role), user)
         self.session.flush()
         admin = self.users[(spec.domain, Role.ADMIN)]
-        audit.record(
+        audit.record_as(
             self.session,
             company_id=company.id,
             actor_user_id=admin.id,
@@ -192,13 +192,12 @@ class _Loader:
     def actor(self, domain: str, role: Role = Role.MANAGER) -> Actor:
         return self.actor_of(self.users[(domain, role)])
 
-    @staticmethod
-    def actor_of(user: User) -> Actor:
+    def actor_of(self, user: User) -> Actor:
         # The services take the acting user with the token they came in with. The loader is no
         # signed-in request: the token is a transient placeholder, never added to the session,
         # so no credential is created.
         placeholder = AuthToken(user_id=user.id, kind=TokenKind.PERSONAL.value, name="demo")
-        return Actor(user=user, token=placeholder)
+        return Actor(user=user, token=placeholder, session=self.session)
 
     def add_partnership(self, link: PartnershipSpec) -> None:
         session = self.session

@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from coterie.kit.problems import Problem
+from coterie.kit.problems import Problem, version_mismatch
 
 NO_OPTIONS: Mapping[str, Any] = {}
 
@@ -56,9 +56,7 @@ def stale(what: str, current: int | None, given: int) -> Problem:
             f"The {what} is at version {current}, not {given}: someone changed it since you "
             "read it. Read it again and retry with its current version (ETag) as If-Match."
         )
-    return Problem(
-        412, "version-mismatch", "Precondition failed", detail, current_version=current or 0
-    )
+    return version_mismatch(detail, current_version=current or 0)
 
 
 def _key(row: object) -> tuple[Mapper[Any], list[ColumnElement[bool]]]:

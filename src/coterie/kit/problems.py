@@ -77,6 +77,12 @@ def conflict(slug: str, detail: str) -> Problem:
     return Problem(409, slug, "Conflict", detail)
 
 
+def version_mismatch(detail: str, **extra: Any) -> Problem:
+    """The 412 of a write made against a version that is no longer current (the only place
+    the `version-mismatch` problem is built; `kit.conditional.stale` says which version)."""
+    return Problem(412, "version-mismatch", "Precondition failed", detail, **extra)
+
+
 def invalid(path: str, message: str, slug: str = "validation-error") -> Problem:
     """A 422 naming one offending field path, shaped like the framework's validation errors."""
     return Problem(

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Response, status
 from coterie.auth import preferences, service
 from coterie.auth.dependencies import ApiActor
 from coterie.auth.preferences import Preferences, PreferencesPatch
-from coterie.authz.principal import Principal
 from coterie.deps import DB, AppSettings
 from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.models import User
@@ -231,7 +230,7 @@ _transition("revoke", "Either side ends the partnership (or the inviter withdraw
     ),
 )
 def network_graph(actor: ApiActor, session: DB) -> graph.NetworkGraph:
-    return graph.build(session, Principal.of(actor, session), actor.company)
+    return graph.build(session, actor.principal, actor.company)
 
 
 @router.get("/users", response_model=Page[UserOut], tags=["users"], summary="My company's users")

@@ -76,7 +76,7 @@ def update_company(session: Session, actor: Actor, patch: CompanyPatch) -> Compa
             continue  # required attributes: null means "leave as is"
         else:
             setattr(company, key, value)
-    audit.record(
+    audit.record_as(
         session,
         company_id=company.id,
         actor_user_id=actor.user_id,

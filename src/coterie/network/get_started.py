@@ -104,7 +104,7 @@ def _lead_nominated(session: Session, principal: Principal) -> bool:
 
 
 def for_actor(session: Session, actor: Actor) -> GetStarted:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     steps = [
         Step(
             "colleagues",

@@ -108,11 +108,10 @@ def update_user(
         reapply_visibility(session, actor.company_id)  # role and activity decide per-user grants
         audit.record(
             session,
-            company_id=actor.company_id,
-            actor_user_id=actor.user_id,
-            action="user.updated",
-            subject_type="user",
-            subject_id=user.id,
+            actor,
+            "user.updated",
+            "user",
+            user.id,
             **changes,
         )
     return user
@@ -182,11 +181,10 @@ def invite(
     )
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="invitation.created",
-        subject_type="invitation",
-        subject_id=invitation.id,
+        actor,
+        "invitation.created",
+        "invitation",
+        invitation.id,
         email=email,
         role=role.value,
     )
@@ -218,11 +216,10 @@ def revoke_invitation(session: Session, actor: Actor, invitation_id: uuid.UUID) 
         invitation.revoked_at = utcnow()
         audit.record(
             session,
-            company_id=actor.company_id,
-            actor_user_id=actor.user_id,
-            action="invitation.revoked",
-            subject_type="invitation",
-            subject_id=invitation.id,
+            actor,
+            "invitation.revoked",
+            "invitation",
+            invitation.id,
         )
     return invitation
 
@@ -287,7 +284,7 @@ def accept(session: Session, settings: Settings, data: InvitationAcceptIn) -> Us
     session.flush()
     invitation.accepted_at = utcnow()
     invitation.accepted_user_id = user.id
-    audit.record(
+    audit.record_as(
         session,
         company_id=invitation.company_id,
         actor_user_id=user.id,

@@ -19,15 +19,17 @@ from sqlalchemy.orm import Session
 
 from coterie.auth import preferences
 from coterie.auth.principal import Actor
-from coterie.authz.principal import Principal
 from coterie.deps import DB, AppSettings
 from coterie.kit.problems import Problem, not_found
+from coterie.models import Partnership
 from coterie.models.vocabulary import Industry, PartnershipStatus, PartnerType, Region
 from coterie.network import companies, get_started, graph, partnerships
 from coterie.network.schemas import CompanyOut, PartnershipIn, PartnershipOut
 from coterie.web import csrf
 from coterie.web.forms import FormInput, clean, errors_from_validation
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor, safe_next
+from coterie.web.submit import submit
 from coterie.web.templating import is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -36,14 +38,6 @@ DIRECTORY_PAGE_SIZE = 20
 LIST_LIMIT = 200
 MAX_QUERY_LENGTH = 200
 Text = Annotated[str, Query()]
-
-
-def parse_id(value: str, what: str) -> uuid.UUID:
-    """A UUID from a URL segment or form field; anything else is "not found", never a 500."""
-    try:
-        return uuid.UUID(value)
-    except (ValueError, AttributeError) as exc:
-        raise not_found(what) from exc
 
 
 def _partnerships(
@@ -198,7 +192,7 @@ def network(request: Request, session: DB, actor: PageActor) -> Response:
     history, more_history = _partnerships(
         session, actor, PartnershipStatus.DECLINED, PartnershipStatus.REVOKED
     )
-    collaboration = graph.build(session, Principal.of(actor, session), actor.company)
+    collaboration = graph.build(session, actor.principal, actor.company)
     return render(
         request,
         "network/network.html",
@@ -224,7 +218,7 @@ def network(request: Request, session: DB, actor: PageActor) -> Response:
 def network_graph(session: DB, actor: PageActor) -> Response:
     """The graph of `/api/v1/network/graph` for the signed-in page (session cookie, no token),
     which static/network.js draws."""
-    collaboration = graph.build(session, Principal.of(actor, session), actor.company)
+    collaboration = graph.build(session, actor.principal, actor.company)
     return JSONResponse(
         collaboration.model_dump(mode="json"),
         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
@@ -251,20 +245,24 @@ def invite_partner(
         errors = errors_from_validation(exc)
         detail = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in errors.items())
         return _failed(request, Problem(422, "validation-error", "Invalid request", detail), back)
-    try:
-        partnership = partnerships.request(session, settings, actor, body.company_id, body.message)
-    except Problem as problem:
-        return _failed(request, problem, back)
-    session.commit()
-    name = partnership.recipient.name
-    message = f"Invitation sent to {name}. Their admins and managers were notified by e-mail."
-    if is_htmx(request):
-        return render(
-            request,
-            "network/_company_card.html",
-            {"c": _profile(session, actor, body.company_id), "notice": message},
-        )
-    return redirect(request, back, message)
+
+    def sent(partnership: Partnership) -> Response:
+        name = partnership.recipient.name
+        message = f"Invitation sent to {name}. Their admins and managers were notified by e-mail."
+        if is_htmx(request):
+            return render(
+                request,
+                "network/_company_card.html",
+                {"c": _profile(session, actor, body.company_id), "notice": message},
+            )
+        return redirect(request, back, message)
+
+    return submit(
+        session,
+        lambda: partnerships.request(session, settings, actor, body.company_id, body.message),
+        done=sent,
+        refused=lambda problem: _failed(request, problem, back),
+    )
 
 
 PARTNERSHIP_ACTIONS = {
@@ -297,13 +295,17 @@ def partnership_action(
     transition = PARTNERSHIP_ACTIONS.get(action)
     if transition is None:
         raise not_found("action")
-    try:
-        partnership = transition(session, actor, parse_id(partnership_id, "partnership"))
-    except Problem as problem:
-        return _failed(request, problem, back)
-    session.commit()
-    out = partnerships.to_out(partnership, actor.company_id)
-    message = _done_message(action, out)
-    if is_htmx(request):
-        return render(request, "network/_partnership.html", {"p": out, "notice": message})
-    return redirect(request, back, message)
+
+    def done(partnership: Partnership) -> Response:
+        out = partnerships.to_out(partnership, actor.company_id)
+        message = _done_message(action, out)
+        if is_htmx(request):
+            return render(request, "network/_partnership.html", {"p": out, "notice": message})
+        return redirect(request, back, message)
+
+    return submit(
+        session,
+        lambda: transition(session, actor, parse_id(partnership_id, "partnership")),
+        done=done,
+        refused=lambda problem: _failed(request, problem, back),
+    )

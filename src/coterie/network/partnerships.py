@@ -125,11 +125,10 @@ def request(
         ) from exc
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="partnership.requested",
-        subject_type="partnership",
-        subject_id=partnership.id,
+        actor,
+        "partnership.requested",
+        "partnership",
+        partnership.id,
         partner_id=str(company_id),
     )
     _notify_admins(session, settings, partnership, message)
@@ -192,7 +191,14 @@ def accept(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partner
         responded_at=utcnow(),
         responded_by_id=actor.user_id,
     )
-    _audit(session, actor, partnership, "partnership.accepted")
+    audit.record(
+        session,
+        actor,
+        "partnership.accepted",
+        "partnership",
+        partnership.id,
+        partner_id=str(partnership.other_company(actor.company_id).id),
+    )
     return partnership
 
 
@@ -209,7 +215,14 @@ def decline(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partne
         responded_by_id=actor.user_id,
         ended_at=now,
     )
-    _audit(session, actor, partnership, "partnership.declined")
+    audit.record(
+        session,
+        actor,
+        "partnership.declined",
+        "partnership",
+        partnership.id,
+        partner_id=str(partnership.other_company(actor.company_id).id),
+    )
     return partnership
 
 
@@ -245,17 +258,12 @@ def revoke(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partner
         session.flush()
         reapply_all_kinds(session, partnership.requester_company_id, actor.user_id)
         reapply_all_kinds(session, partnership.recipient_company_id, actor.user_id)
-    _audit(session, actor, partnership, "partnership.revoked")
-    return partnership
-
-
-def _audit(session: Session, actor: Actor, partnership: Partnership, action: str) -> None:
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type="partnership",
-        subject_id=partnership.id,
+        actor,
+        "partnership.revoked",
+        "partnership",
+        partnership.id,
         partner_id=str(partnership.other_company(actor.company_id).id),
     )
+    return partnership

@@ -13,15 +13,16 @@ from sqlalchemy.orm import Session
 from coterie.auth.principal import Actor
 from coterie.deps import DB, AppSettings
 from coterie.kit.problems import Problem
-from coterie.models import Company
+from coterie.models import Company, User
 from coterie.models.vocabulary import CompanySize, Industry, PartnerType, Region, Role
 from coterie.network import companies as company_service
 from coterie.network import members
-from coterie.network.pages import parse_id
 from coterie.network.schemas import CompanyPatch, InvitationAcceptIn, InvitationIn, UserPatch
 from coterie.web import csrf, sessions
 from coterie.web.forms import FormInput, errors_from_problem, errors_from_validation
+from coterie.web.paths import parse_id
 from coterie.web.sessions import MaybeActor, PageActor
+from coterie.web.submit import flash_back, flash_done, problem_detail, submit
 from coterie.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -111,14 +112,16 @@ def update_company(request: Request, session: DB, actor: PageActor, form: FormIn
     data = {key: (value or None) if key in optional else value for key, value in values.items()}
     try:
         patch = CompanyPatch.model_validate(data)
-        company_service.update_company(session, actor, patch)
     except ValidationError as exc:
         return _company_form(request, actor, values, errors_from_validation(exc), 422)
-    except Problem as problem:
-        errors = errors_from_problem(problem)
-        return _company_form(request, actor, values, errors, problem.status)
-    session.commit()
-    return redirect(request, "/settings/company", "Company profile saved.")
+    return submit(
+        session,
+        lambda: company_service.update_company(session, actor, patch),
+        done=flash_done(request, "/settings/company", "Company profile saved."),
+        refused=lambda problem: _company_form(
+            request, actor, values, errors_from_problem(problem), problem.status
+        ),
+    )
 
 
 # -- users and invitations --------------------------------------------------------------------
@@ -197,20 +200,25 @@ def update_user(
         data["is_active"] = form.text("is_active")
     try:
         patch = UserPatch.model_validate(data)
-        user = members.update_user(
+    except ValidationError:
+        return redirect(request, "/settings/users", "Choose a valid role.", "error")
+
+    def updated(user: User) -> Response:
+        state = "active" if user.is_active else "deactivated"
+        return redirect(request, "/settings/users", f"{user.name} is now {user.role} ({state}).")
+
+    return submit(
+        session,
+        lambda: members.update_user(
             session,
             actor,
             parse_id(user_id, "user"),
             role=patch.role,
             is_active=patch.is_active,
-        )
-    except ValidationError:
-        return redirect(request, "/settings/users", "Choose a valid role.", "error")
-    except Problem as problem:
-        return redirect(request, "/settings/users", problem.detail, "error")
-    session.commit()
-    state = "active" if user.is_active else "deactivated"
-    return redirect(request, "/settings/users", f"{user.name} is now {user.role} ({state}).")
+        ),
+        done=updated,
+        refused=flash_back(request, "/settings/users", problem_detail),
+    )
 
 
 @router.post("/settings/invitations")
@@ -220,21 +228,26 @@ def invite_colleague(
     values = {"email": form.text("email"), "role": form.text("role") or Role.MEMBER.value}
     try:
         body = InvitationIn.model_validate(values)
-        invitation = members.invite(session, settings, actor, str(body.email), body.role)
     except ValidationError as exc:
         errors = errors_from_validation(exc)
         return _users_page(request, session, actor, values=values, errors=errors, status_code=422)
-    except Problem as problem:
+
+    def refused(problem: Problem) -> Response:
         errors = errors_from_problem(problem, {"email-taken": "email"})
         return _users_page(
             request, session, actor, values=values, errors=errors, status_code=problem.status
         )
-    session.commit()
-    return redirect(
-        request,
-        "/settings/users",
-        f"Invitation sent to {invitation.email}. "
-        f"The link works for {settings.invitation_ttl_hours} hours.",
+
+    return submit(
+        session,
+        lambda: members.invite(session, settings, actor, str(body.email), body.role),
+        done=lambda invitation: redirect(
+            request,
+            "/settings/users",
+            f"Invitation sent to {invitation.email}. "
+            f"The link works for {settings.invitation_ttl_hours} hours.",
+        ),
+        refused=refused,
     )
 
 
@@ -242,14 +255,14 @@ def invite_colleague(
 def revoke_invitation(
     request: Request, session: DB, actor: PageActor, invitation_id: str
 ) -> Response:
-    try:
-        invitation = members.revoke_invitation(
-            session, actor, parse_id(invitation_id, "invitation")
-        )
-    except Problem as problem:
-        return redirect(request, "/settings/users", problem.detail, "error")
-    session.commit()
-    return redirect(request, "/settings/users", f"The invitation to {invitation.email} is revoked.")
+    return submit(
+        session,
+        lambda: members.revoke_invitation(session, actor, parse_id(invitation_id, "invitation")),
+        done=lambda invitation: redirect(
+            request, "/settings/users", f"The invitation to {invitation.email} is revoked."
+        ),
+        refused=flash_back(request, "/settings/users", problem_detail),
+    )
 
 
 # -- accepting an invitation ------------------------------------------------------------------
@@ -306,14 +319,25 @@ def accept_invitation(
         body = InvitationAcceptIn.model_validate(
             {"token": token, "name": values["name"], "password": form.text("password", strip=False)}
         )
-        user = members.accept(session, settings, body)
     except ValidationError as exc:
         return form_again(errors_from_validation(exc), 422)
-    except Problem as problem:
+
+    def refused(problem: Problem) -> Response:
         if not problem.errors and problem.slug != "email-taken":
             return _invitation_invalid(request, problem)
         return form_again(errors_from_problem(problem), problem.status)
-    response = redirect(request, "/", f"Welcome to {preview.company_name} on Coterie, {user.name}!")
-    sessions.start(request, response, session, settings, user)
-    session.commit()
-    return response
+
+    return submit(
+        session,
+        lambda: members.accept(session, settings, body),
+        done=lambda user: sessions.signed_in(
+            request,
+            session,
+            settings,
+            user,
+            "/",
+            f"Welcome to {preview.company_name} on Coterie, {user.name}!",
+        ),
+        refused=refused,
+        commit=False,  # the session token is part of the same unit of work
+    )

@@ -50,7 +50,7 @@ def signup(session: Session, settings: Settings, data: SignupIn) -> tuple[Compan
     except IntegrityError:
         _refuse_taken(session, email, data)  # committed by a simultaneous signup
         raise
-    audit.record(
+    audit.record_as(
         session,
         company_id=company.id,
         actor_user_id=user.id,

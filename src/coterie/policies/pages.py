@@ -27,7 +27,6 @@ from coterie.deps import DB, AppSettings
 from coterie.kit.problems import Problem
 from coterie.models import AccessRule
 from coterie.models.vocabulary import Role
-from coterie.network.pages import parse_id
 from coterie.policies import service
 from coterie.policies.schemas import RuleIn, TeamIn, TeamPatch
 from coterie.records import presenters, templates
@@ -38,9 +37,10 @@ from coterie.web.forms import (
     FormFields,
     FormInput,
     errors_from_validation,
-    problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
+from coterie.web.submit import flash_back, problem_detail, submit
 from coterie.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -448,18 +448,28 @@ def submit_rule(
     if builder.errors or data is None:
         return page(422)
     fingerprint = _fingerprint(data)
-    try:
-        if action != "save" or form.text("fingerprint") != fingerprint:
-            count = service.preview(session, actor, data)
-            return page(200, preview=count, fingerprint=fingerprint)
-        rule = service.create_rule(session, settings, actor, data)
-    except Problem as problem:
-        session.rollback()
+    rule_in = data  # narrowed: the lambdas below see a RuleIn
+
+    def refused(problem: Problem) -> Response:
         builder.errors = _problem_errors(problem, builder)
         return page(problem.status if problem.status in (403, 422) else 422)
-    session.commit()
-    message = f"Rule “{rule.name}” saved. It applies at once."
-    return redirect(request, f"{RULES_URL}?kind={kind}", message)
+
+    if action != "save" or form.text("fingerprint") != fingerprint:
+        return submit(
+            session,
+            lambda: service.preview(session, actor, rule_in),
+            done=lambda count: page(200, preview=count, fingerprint=fingerprint),
+            refused=refused,
+            commit=False,
+        )
+    return submit(
+        session,
+        lambda: service.create_rule(session, settings, actor, rule_in),
+        done=lambda rule: redirect(
+            request, f"{RULES_URL}?kind={kind}", f"Rule “{rule.name}” saved. It applies at once."
+        ),
+        refused=refused,
+    )
 
 
 def _rule_action(
@@ -475,36 +485,39 @@ def _rule_action(
     rule = service.get_rule(session, actor, rid)
     back = f"{RULES_URL}?kind={rule.kind}"
     name = rule.name
-    try:
+
+    def change() -> str:
         version = form.version()
         if action == "delete":
             service.delete_rule(session, actor, rid, version)
-            message = f"Rule “{name}” deleted."
-        else:
-            data = RuleIn.model_validate(
-                {
-                    "name": rule.name,
-                    "kind": rule.kind,
-                    "type": rule.type,
-                    "condition": rule.condition,
-                    "grantees": rule.grantees,
-                    "permission": rule.permission,
-                    "partnership_id": rule.partnership_id,
-                    "enabled": not rule.enabled,
-                }
-            )
-            updated = service.update_rule(session, settings, actor, rid, data, version)
-            message = f"Rule “{name}” {'enabled' if updated.enabled else 'disabled'}."
+            return f"Rule “{name}” deleted."
+        data = RuleIn.model_validate(
+            {
+                "name": rule.name,
+                "kind": rule.kind,
+                "type": rule.type,
+                "condition": rule.condition,
+                "grantees": rule.grantees,
+                "permission": rule.permission,
+                "partnership_id": rule.partnership_id,
+                "enabled": not rule.enabled,
+            }
+        )
+        updated = service.update_rule(session, settings, actor, rid, data, version)
+        return f"Rule “{name}” {'enabled' if updated.enabled else 'disabled'}."
+
+    try:
+        return submit(
+            session,
+            change,
+            done=lambda message: redirect(request, back, message),
+            refused=flash_back(request, back),
+        )
     except ValidationError:  # a rule stored before today's limits
         session.rollback()
         return redirect(
             request, back, "This rule no longer fits the rule limits; delete it.", "error"
         )
-    except Problem as problem:
-        session.rollback()
-        return redirect(request, back, problem_message(problem), "error")
-    session.commit()
-    return redirect(request, back, message)
 
 
 @router.post(RULES_URL + "/{rule_id}/toggle")
@@ -578,16 +591,19 @@ def create_team(request: Request, session: DB, actor: PageActor, form: FormInput
     except ValidationError as exc:
         errors = errors_from_validation(exc)
         return _teams_page(request, session, actor, values=values, errors=errors, status_code=422)
-    try:
-        team = service.create_team(session, actor, data.name, data.members)
-    except Problem as problem:
-        session.rollback()
+
+    def refused(problem: Problem) -> Response:
         errors = {"name": problem.detail} if problem.status == 409 else _team_errors(problem)
         return _teams_page(
             request, session, actor, values=values, errors=errors, status_code=problem.status
         )
-    session.commit()
-    return redirect(request, TEAMS_URL, f"Team “{team.name}” created.")
+
+    return submit(
+        session,
+        lambda: service.create_team(session, actor, data.name, data.members),
+        done=lambda team: redirect(request, TEAMS_URL, f"Team “{team.name}” created."),
+        refused=refused,
+    )
 
 
 def _team_errors(problem: Problem) -> dict[str, str]:
@@ -609,24 +625,28 @@ def update_team(
         patch = TeamPatch.model_validate({"name": name, "members": _member_ids(form)})
     except ValidationError:
         return redirect(request, TEAMS_URL, "Choose members from the list.", "error")
-    try:
-        team = service.update_team(session, actor, tid, patch.name, patch.members)
-    except Problem as problem:
-        session.rollback()
-        return redirect(request, TEAMS_URL, problem.detail, "error")
-    session.commit()
-    return redirect(request, TEAMS_URL, f"Team “{team.name}” saved. Access follows at once.")
+    return submit(
+        session,
+        lambda: service.update_team(session, actor, tid, patch.name, patch.members),
+        done=lambda team: redirect(
+            request, TEAMS_URL, f"Team “{team.name}” saved. Access follows at once."
+        ),
+        refused=flash_back(request, TEAMS_URL, problem_detail),
+    )
 
 
 @router.post(TEAMS_URL + "/{team_id}/delete")
 def delete_team(request: Request, session: DB, actor: PageActor, team_id: str) -> Response:
     tid = parse_id(team_id, "team")
-    try:
-        team = service.get_team(session, actor, tid)
-        name = team.name
+
+    def delete() -> str:
+        name = service.get_team(session, actor, tid).name
         service.delete_team(session, actor, tid)
-    except Problem as problem:
-        session.rollback()
-        return redirect(request, TEAMS_URL, problem.detail, "error")
-    session.commit()
-    return redirect(request, TEAMS_URL, f"Team “{name}” deleted.")
+        return name
+
+    return submit(
+        session,
+        delete,
+        done=lambda name: redirect(request, TEAMS_URL, f"Team “{name}” deleted."),
+        refused=flash_back(request, TEAMS_URL, problem_detail),
+    )

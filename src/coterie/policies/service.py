@@ -203,7 +203,7 @@ def create_rule(session: Session, settings: Settings, actor: Actor, data: RuleIn
     session.add(rule)
     session.flush()
     _reapply_for(session, actor, rule.kind, {rule.type})
-    _audit(session, actor, rule, "rule.created")
+    audit.record(session, actor, "rule.created", "rule", rule.id, kind=rule.kind, type=rule.type)
     return rule
 
 
@@ -231,7 +231,7 @@ def update_rule(
     rule.enabled = data.enabled
     rule.updated_at = utcnow()
     _reapply_for(session, actor, rule.kind, types)
-    _audit(session, actor, rule, "rule.updated")
+    audit.record(session, actor, "rule.updated", "rule", rule.id, kind=rule.kind, type=rule.type)
     return rule
 
 
@@ -240,7 +240,7 @@ def delete_rule(session: Session, actor: Actor, rule_id: uuid.UUID, expected: in
     rule = get_rule(session, actor, rule_id)
     conditional.claim_version(session, rule, expected, "rule")
     kind, type_ = rule.kind, rule.type
-    _audit(session, actor, rule, "rule.deleted")
+    audit.record(session, actor, "rule.deleted", "rule", rule.id, kind=rule.kind, type=rule.type)
     session.delete(rule)
     session.flush()
     _reapply_for(session, actor, kind, {type_})
@@ -255,19 +255,6 @@ def _reapply_for(session: Session, actor: Actor, kind: str, types: set[str]) -> 
         actor.user_id,
         auto_share=AUTO_SHARE in types,
         visibility=VISIBILITY in types,
-    )
-
-
-def _audit(session: Session, actor: Actor, rule: AccessRule, action: str) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type="rule",
-        subject_id=rule.id,
-        kind=rule.kind,
-        type=rule.type,
     )
 
 
@@ -313,7 +300,7 @@ def create_team(session: Session, actor: Actor, name: str, members: list[uuid.UU
     session.flush()
     _set_members(session, actor, team, members)
     reapply_visibility(session, actor.company_id)
-    _audit_team(session, actor, team, "team.created")
+    audit.record(session, actor, "team.created", "team", team.id, name=team.name)
     return team
 
 
@@ -332,14 +319,14 @@ def update_team(
     if members is not None:
         _set_members(session, actor, team, members)
         reapply_visibility(session, actor.company_id)
-    _audit_team(session, actor, team, "team.updated")
+    audit.record(session, actor, "team.updated", "team", team.id, name=team.name)
     return team
 
 
 def delete_team(session: Session, actor: Actor, team_id: uuid.UUID) -> None:
     actor.require_role(Role.ADMIN, "manage teams")
     team = get_team(session, actor, team_id)
-    _audit_team(session, actor, team, "team.deleted")
+    audit.record(session, actor, "team.deleted", "team", team.id, name=team.name)
     session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
     session.delete(team)
     session.flush()
@@ -351,15 +338,3 @@ def reapply_visibility(session: Session, company_id: uuid.UUID) -> None:
     """After membership changes (teams, roles, deactivation): per-user grants of every kind."""
     for kind in per_user_kinds(session, company_id):
         rules.refresh_visibility(session, company_id, kind)
-
-
-def _audit_team(session: Session, actor: Actor, team: Team, action: str) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type="team",
-        subject_id=team.id,
-        name=team.name,
-    )

@@ -86,7 +86,7 @@ def invite(
 ) -> Admission:
     """Ask for `company_id` on the record: an invitation when my company may admit, otherwise
     a proposal to the owner. 409 when the company is already invited or active."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.require_edit(session, principal, kind, record_id)
     if session.get(Company, company_id) is None:
         raise invalid("body.company_id", "is not a company on the network", "unknown-company")
@@ -139,11 +139,10 @@ def _admit(
     _close_proposals(session, actor, record.id, company_id)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="participant.invited",
-        subject_type=record.kind,
-        subject_id=record.id,
+        actor,
+        "participant.invited",
+        record.kind,
+        record.id,
         company=str(company_id),
     )
     return participant
@@ -196,11 +195,10 @@ def _propose(
         session.flush()
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="participant.proposed",
-        subject_type=record.kind,
-        subject_id=record.id,
+        actor,
+        "participant.proposed",
+        record.kind,
+        record.id,
         company=str(company_id),
         source=source,
     )
@@ -277,7 +275,7 @@ class Panel:
 
 
 def panel(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -> Panel:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     admitting = may_admit(record, participants.mine(session, principal, record_id))
     found = session.scalars(
@@ -297,7 +295,7 @@ def awaiting_my_decision(session: Session, actor: Actor) -> list[ProposalOut]:
     """Pending proposals on records my company may admit to, every kind, newest first."""
     from coterie.records.kinds import KINDS
 
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     found: list[Proposal] = []
     records: dict[uuid.UUID, Record] = {}
     for info in KINDS.values():
@@ -387,7 +385,7 @@ def decide(
     reason: str = "",
 ) -> Proposal:
     """The owner (or a delegate) accepts a proposal, which invites the company, or declines it."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.require_edit(session, principal, kind, record_id)
     mine = participants.mine(session, principal, record_id)
     proposal = _proposal_for(session, principal, kind, record_id, proposal_id)
@@ -423,11 +421,10 @@ def decide(
         _admit(session, actor, record, proposal.company_id, target)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="proposal.accepted" if accept else "proposal.declined",
-        subject_type=kind,
-        subject_id=record_id,
+        actor,
+        "proposal.accepted" if accept else "proposal.declined",
+        kind,
+        record_id,
         company=str(proposal.company_id),
         proposed_by=str(proposal.proposed_by_company_id),
         reason=reason,
@@ -449,7 +446,7 @@ def withdraw(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, proposal_id: uuid.UUID
 ) -> None:
     """My company takes its pending proposal back."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.require_edit(session, principal, kind, record_id)
     proposal = session.scalars(
         _visible_proposals(principal, kind, admitting=False).where(
@@ -469,11 +466,10 @@ def withdraw(
         raise conflict("proposal-decided", f"This proposal is {proposal.status} already.")
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="proposal.withdrawn",
-        subject_type=kind,
-        subject_id=record_id,
+        actor,
+        "proposal.withdrawn",
+        kind,
+        record_id,
         company=str(proposal.company_id),
     )
 
@@ -490,7 +486,7 @@ def set_admit_right(
     can_admit: bool,
 ) -> Participant:
     """The owner company lets an active participant admit companies too, or stops it."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.require_edit(session, principal, kind, record_id)
     if record.owner_company_id != actor.company_id:
         raise forbidden("Only the owner company decides who may admit companies to its record.")
@@ -512,13 +508,10 @@ def set_admit_right(
             raise conflict("participant-changed", "That company's status just changed; reload.")
         audit.record(
             session,
-            company_id=actor.company_id,
-            actor_user_id=actor.user_id,
-            action="participant.admit_right_granted"
-            if can_admit
-            else "participant.admit_right_revoked",
-            subject_type=kind,
-            subject_id=record_id,
+            actor,
+            "participant.admit_right_granted" if can_admit else "participant.admit_right_revoked",
+            kind,
+            record_id,
             company=str(company_id),
         )
     return target

@@ -42,7 +42,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.auth.principal import Actor
 from coterie.authz import fields, gate
-from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit.spreadsheets import Cell, csv_cell, xlsx_cell
 from coterie.models import Company, Record, RecordAccess
@@ -356,7 +355,7 @@ def export(
 ) -> StreamingResponse:
     """The export as a streaming response. Bad filters and sorts fail here, before streaming
     starts (400/422); rows are read while the response streams, in the request's session."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     listing = query.build(
         session, principal, info.kind.value, filter_text=filter_text, sort_text=sort_text
     )

@@ -19,19 +19,13 @@ from coterie.kit import text_input
 from coterie.kit.problems import Problem
 from coterie.models.workflow import SavedFilter
 from coterie.network.companies import names as company_names
-from coterie.network.pages import parse_id
 from coterie.records import admission, participants, presenters, query, service, table, templates
 from coterie.records.kinds import KindInfo
-from coterie.records.record_page import (
-    CORE_FIELDS,
-    OPEN_STATUSES,
-    _mine,
-    _owner_name,
-    _rolled_back,
-    _url,
-)
+from coterie.records.record_page import CORE_FIELDS, OPEN_STATUSES, _mine, _owner_name, _url
 from coterie.records.schemas import RecordCreate, RecordOut
-from coterie.web.forms import FORM_ERROR, FormFields, errors_from_validation, problem_message
+from coterie.web.forms import FORM_ERROR, FormFields, errors_from_validation
+from coterie.web.paths import parse_id
+from coterie.web.submit import flash_back, raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
 from coterie.workflows import filters
 from coterie.workflows.schemas import SavedFilterIn
@@ -242,10 +236,10 @@ def _list_page(
             try:
                 records, next_cursor = _list_records(session, actor, kind, state, "")
             except Problem as problem:
-                _rolled_back(session)
+                session.rollback()  # PostgreSQL aborts a failed transaction
                 table_error, status_code = table.problem_message(problem), problem.status
         except Problem as problem:
-            _rolled_back(session)
+            session.rollback()  # PostgreSQL aborts a failed transaction
             table_error, status_code = table.problem_message(problem), problem.status
     if not builder.rows:
         builder.rows.append(table.FilterRow())
@@ -329,7 +323,7 @@ def _list_records(
                 sort_text=sort_text,
             )
         except Problem as problem:
-            _rolled_back(session)
+            session.rollback()  # PostgreSQL aborts a failed transaction
             if str(problem.extra.get("field", "")) or not problem.errors:
                 raise
             if not str(problem.errors[0].get("path", "")).startswith("query.cursor"):
@@ -383,19 +377,22 @@ def _save_view(
         errors = errors_from_validation(exc) if isinstance(exc, ValidationError) else {}
         message = errors.get("name") or "This table's filter cannot be saved: clear it first."
         return again({"name" if "name" in errors else FORM_ERROR: message}, 422)
-    try:
-        saved = filters.create(session, actor, data)
-    except Problem as problem:
-        _rolled_back(session)
-        return again({FORM_ERROR: table.problem_message(problem)}, problem.status)
-    session.commit()
-    message = f"View “{saved.name}” saved" + (
-        ", shared with your company." if saved.shared_with_company else ", for you only."
+
+    def done(saved: SavedFilter) -> Response:
+        message = f"View “{saved.name}” saved" + (
+            ", shared with your company." if saved.shared_with_company else ", for you only."
+        )
+        if not is_htmx(request):
+            return redirect(request, f"{_url(info)}?view={saved.id}", message)
+        state.view = saved
+        return _list_page(request, session, actor, info, state=state, table_notice=message)
+
+    return submit(
+        session,
+        lambda: filters.create(session, actor, data),
+        done=done,
+        refused=lambda problem: again({FORM_ERROR: table.problem_message(problem)}, problem.status),
     )
-    if not is_htmx(request):
-        return redirect(request, f"{_url(info)}?view={saved.id}", message)
-    state.view = saved
-    return _list_page(request, session, actor, info, state=state, table_notice=message)
 
 
 def _delete_view(
@@ -407,21 +404,26 @@ def _delete_view(
     form: FormFields,
 ) -> Response:
     vid = parse_id(view_id, "saved view")
-    try:
-        saved = filters.get(session, actor, vid)
-        name = saved.name
+
+    def delete() -> str:
+        name = filters.get(session, actor, vid).name
         filters.delete(session, actor, vid, form.version())
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
-        return redirect(request, f"{_url(info)}?view={vid}", problem_message(problem), "error")
-    session.commit()
-    message = f"View “{name}” deleted."
-    if not is_htmx(request):
-        return redirect(request, _url(info), message)
-    state = TableState(list(table.DEFAULT_COLUMNS), "", "")
-    return _list_page(request, session, actor, info, state=state, table_notice=message)
+        return name
+
+    def deleted(name: str) -> Response:
+        message = f"View “{name}” deleted."
+        if not is_htmx(request):
+            return redirect(request, _url(info), message)
+        state = TableState(list(table.DEFAULT_COLUMNS), "", "")
+        return _list_page(request, session, actor, info, state=state, table_notice=message)
+
+    return submit(
+        session,
+        delete,
+        done=deleted,
+        refused=flash_back(request, f"{_url(info)}?view={vid}"),
+        passes=raise_on(404),
+    )
 
 
 def _create(
@@ -455,10 +457,11 @@ def _create(
         )
     except ValidationError as exc:
         return again(errors_from_validation(exc))
-    try:
-        record = service.create(session, actor, kind, data)
-    except Problem as problem:
-        _rolled_back(session)
-        return again(presenters.field_errors(problem, inputs))
-    session.commit()
-    return redirect(request, _url(info, record.id), f"{info.label} “{data.title}” created.")
+    return submit(
+        session,
+        lambda: service.create(session, actor, kind, data),
+        done=lambda record: redirect(
+            request, _url(info, record.id), f"{info.label} “{data.title}” created."
+        ),
+        refused=lambda problem: again(presenters.field_errors(problem, inputs)),
+    )

@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from coterie.deps import DB
-from coterie.network.pages import parse_id
 from coterie.records import export, query
 from coterie.records.kinds import KINDS, KindInfo
 from coterie.records.list_pages import _create, _delete_view, _list_page, _save_view
@@ -28,6 +27,7 @@ from coterie.records.record_page import (
 )
 from coterie.web import csrf
 from coterie.web.forms import FormInput
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.templating import is_htmx, redirect
 

@@ -12,14 +12,15 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.deps import DB
-from coterie.kit.problems import Problem
+from coterie.models import Proposal
 from coterie.network.companies import names as company_names
-from coterie.network.pages import parse_id
 from coterie.records import admission, participants, service
 from coterie.records.kinds import KINDS, KindInfo
 from coterie.web import csrf
 from coterie.web.forms import FormFields, FormInput
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
+from coterie.web.submit import flash_back, problem_detail, raise_on, submit
 from coterie.web.templating import redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -32,12 +33,6 @@ def _url(info: KindInfo, record_id: uuid.UUID | None = None) -> str:
 
 def _name(session: Session, company_id: uuid.UUID) -> str:
     return company_names(session, [company_id]).get(company_id, "The company")
-
-
-def _failed(request: Request, session: Session, url: str, problem: Problem) -> Response:
-    """A refused change: undo it (PostgreSQL aborts a failed transaction) and say why."""
-    session.rollback()
-    return redirect(request, url, problem.detail, "error")
 
 
 def _invite(
@@ -54,35 +49,38 @@ def _invite(
         company_id = uuid.UUID(form.text("company_id"))
     except ValueError:
         return redirect(request, back, "Choose a partner company.", "error")
-    try:
-        asked = admission.invite(
+
+    def done(asked: admission.Admission) -> Response:
+        name = _name(session, company_id)
+        if asked.proposed:
+            record = service.read(session, actor, info.kind.value, rid)
+            owner = _name(session, record.owner_company_id)
+            return redirect(
+                request,
+                back,
+                f"You proposed {name}. {owner} decides whether it joins; until then {name} sees "
+                "nothing of this record.",
+            )
+        return redirect(
+            request,
+            back,
+            f"{name} is invited. Until it accepts it sees only the title, the customer and who "
+            "invited it.",
+        )
+
+    return submit(
+        session,
+        lambda: admission.invite(
             session,
             actor,
             info.kind.value,
             rid,
             company_id,
             note=form.text("note")[:NOTE_LENGTH],
-        )
-    except Problem as problem:
-        if problem.status == 404:  # a record the user may not see stays a 404
-            raise
-        return _failed(request, session, back, problem)
-    session.commit()
-    name = _name(session, company_id)
-    if asked.proposed:
-        record = service.read(session, actor, info.kind.value, rid)
-        owner = _name(session, record.owner_company_id)
-        return redirect(
-            request,
-            back,
-            f"You proposed {name}. {owner} decides whether it joins; until then {name} sees "
-            "nothing of this record.",
-        )
-    return redirect(
-        request,
-        back,
-        f"{name} is invited. Until it accepts it sees only the title, the customer and who "
-        "invited it.",
+        ),
+        done=done,
+        refused=flash_back(request, back, problem_detail),
+        passes=raise_on(404),  # a record the user may not see stays a 404
     )
 
 
@@ -93,15 +91,20 @@ def _remove(
     rid = parse_id(record_id, kind)
     target = parse_id(company, "company")
     record = service.read(session, actor, kind, rid)
-    try:
-        participants.remove(session, actor, kind, rid, target)
-    except Problem as problem:
-        return _failed(request, session, _url(info, rid), problem)
-    session.commit()
-    if target == actor.company_id:
-        return redirect(request, _url(info), f"{actor.company.name} left “{record.title}”.", "info")
-    return redirect(
-        request, _url(info, rid), f"{_name(session, target)} is no longer on this record."
+
+    def removed(_: object) -> Response:
+        if target == actor.company_id:
+            message = f"{actor.company.name} left “{record.title}”."
+            return redirect(request, _url(info), message, "info")
+        return redirect(
+            request, _url(info, rid), f"{_name(session, target)} is no longer on this record."
+        )
+
+    return submit(
+        session,
+        lambda: participants.remove(session, actor, kind, rid, target),
+        done=removed,
+        refused=flash_back(request, _url(info, rid), problem_detail),
     )
 
 
@@ -117,18 +120,22 @@ def _admit_right(
     rid = parse_id(record_id, info.kind.value)
     target = parse_id(company, "company")
     allow = form.flag("can_admit")
-    try:
-        admission.set_admit_right(session, actor, info.kind.value, rid, target, allow)
-    except Problem as problem:
-        return _failed(request, session, _url(info, rid), problem)
-    session.commit()
-    name = _name(session, target)
-    message = (
-        f"{name} may now invite companies to this record and decide proposals."
-        if allow
-        else f"{name} may no longer invite companies; it can still propose them to you."
+
+    def done(_: object) -> Response:
+        name = _name(session, target)
+        message = (
+            f"{name} may now invite companies to this record and decide proposals."
+            if allow
+            else f"{name} may no longer invite companies; it can still propose them to you."
+        )
+        return redirect(request, _url(info, rid), message)
+
+    return submit(
+        session,
+        lambda: admission.set_admit_right(session, actor, info.kind.value, rid, target, allow),
+        done=done,
+        refused=flash_back(request, _url(info, rid), problem_detail),
     )
-    return redirect(request, _url(info, rid), message)
 
 
 def _answer_invitation(
@@ -140,21 +147,24 @@ def _answer_invitation(
         (i for i in participants.my_invitations(session, actor) if i.record_id == rid), None
     )
     title = f"“{invitation.title}”" if invitation is not None else "the record"
-    try:
+
+    def answer() -> object:
         if accept:
-            participants.accept(session, actor, kind, rid, actor.company_id)
-        else:
-            participants.decline(session, actor, kind, rid, actor.company_id)
-    except Problem as problem:
-        return _failed(request, session, _url(info), problem)
-    session.commit()
-    if accept:
-        message = (
-            f"You joined {title}. Your own space on it is private until your template shares "
-            "its fields."
-        )
-        return redirect(request, _url(info, rid), message)
-    return redirect(request, _url(info), f"You declined the invitation to {title}.")
+            return participants.accept(session, actor, kind, rid, actor.company_id)
+        return participants.decline(session, actor, kind, rid, actor.company_id)
+
+    def answered(_: object) -> Response:
+        if accept:
+            message = (
+                f"You joined {title}. Your own space on it is private until your template "
+                "shares its fields."
+            )
+            return redirect(request, _url(info, rid), message)
+        return redirect(request, _url(info), f"You declined the invitation to {title}.")
+
+    return submit(
+        session, answer, done=answered, refused=flash_back(request, _url(info), problem_detail)
+    )
 
 
 def _decide(
@@ -171,8 +181,18 @@ def _decide(
     pid = parse_id(proposal_id, "proposal")
     back = request.headers.get("referer", "")
     url = _url(info) if back.endswith(f"/{info.plural}") else _url(info, rid)
-    try:
-        proposal = admission.decide(
+
+    def decided(proposal: Proposal) -> Response:
+        name = _name(session, proposal.company_id)
+        if accept:
+            return redirect(
+                request, url, f"{name} is invited. It joins when it accepts the invitation."
+            )
+        return redirect(request, url, f"You declined the proposal of {name}.", "info")
+
+    return submit(
+        session,
+        lambda: admission.decide(
             session,
             actor,
             info.kind.value,
@@ -180,28 +200,24 @@ def _decide(
             pid,
             accept=accept,
             reason=form.text("reason")[:NOTE_LENGTH],
-        )
-    except Problem as problem:
-        return _failed(request, session, url, problem)
-    session.commit()
-    name = _name(session, proposal.company_id)
-    if accept:
-        return redirect(
-            request, url, f"{name} is invited. It joins when it accepts the invitation."
-        )
-    return redirect(request, url, f"You declined the proposal of {name}.", "info")
+        ),
+        done=decided,
+        refused=flash_back(request, url, problem_detail),
+    )
 
 
 def _withdraw(
     request: Request, session: Session, actor: Actor, info: KindInfo, record_id: str, proposal: str
 ) -> Response:
     rid = parse_id(record_id, info.kind.value)
-    try:
-        admission.withdraw(session, actor, info.kind.value, rid, parse_id(proposal, "proposal"))
-    except Problem as problem:
-        return _failed(request, session, _url(info, rid), problem)
-    session.commit()
-    return redirect(request, _url(info, rid), "You withdrew your proposal.", "info")
+    return submit(
+        session,
+        lambda: admission.withdraw(
+            session, actor, info.kind.value, rid, parse_id(proposal, "proposal")
+        ),
+        done=lambda _: redirect(request, _url(info, rid), "You withdrew your proposal.", "info"),
+        refused=flash_back(request, _url(info, rid), problem_detail),
+    )
 
 
 def _routes(info: KindInfo) -> APIRouter:

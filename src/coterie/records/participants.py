@@ -81,7 +81,7 @@ def accept(
 ) -> Record:
     if company_id != actor.company_id:
         raise forbidden("Only the invited company accepts its own invitation.")
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record, participant = gate.my_participation(session, principal, kind, record_id)
     _answer(session, actor, kind, record_id, participant, ACTIVE)
     has_space = session.scalars(
@@ -105,7 +105,7 @@ def accept(
     grants.after_write(
         session, record_id, kind, rule_companies={actor.company_id}, acting_user_id=actor.user_id
     )
-    _audit(session, actor, record, "participant.accepted")
+    audit.record(session, actor, "participant.accepted", record.kind, record.id)
     _tell_participants_it_joined(session, actor, record)
     return record
 
@@ -139,7 +139,7 @@ def _tell_participants_it_joined(session: Session, actor: Actor, record: Record)
     joined (it holds a grant now, so it reads the participants through the gate)."""
     others = {
         p.company_id
-        for p in gate.participants(session, Principal.of(actor, session), record.kind, [record.id])
+        for p in gate.participants(session, actor.principal, record.kind, [record.id])
         if p.status == ACTIVE and p.company_id != actor.company_id
     }
     notifications.notify(
@@ -165,16 +165,15 @@ def decline(
     kept in the declining company's audit trail. A person decided: rules never invite it again."""
     if company_id != actor.company_id:
         raise forbidden("Only the invited company declines its own invitation.")
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     _record, participant = gate.my_participation(session, principal, kind, record_id)
     _answer(session, actor, kind, record_id, participant, ParticipantStatus.DECLINED.value)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="participant.declined",
-        subject_type=kind,
-        subject_id=record_id,
+        actor,
+        "participant.declined",
+        kind,
+        record_id,
         reason=reason,
     )
     return participant
@@ -184,7 +183,7 @@ def remove(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, company_id: uuid.UUID
 ) -> None:
     """Leave (my own company), decline (my own invitation) or remove another company (owner)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     if company_id == actor.company_id:
         record, participant = gate.my_participation(session, principal, kind, record_id)
         if record.owner_company_id == actor.company_id:
@@ -217,17 +216,16 @@ def remove(
     grants.after_write(session, record_id, kind, rule_companies=set(), acting_user_id=actor.user_id)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=kind,
-        subject_id=record_id,
+        actor,
+        action,
+        kind,
+        record_id,
         company=str(company_id),
     )
 
 
 def my_invitations(session: Session, actor: Actor) -> list[RecordInvitationOut]:
-    rows = gate.invitations(session, Principal.of(actor, session))
+    rows = gate.invitations(session, actor.principal)
     names = company_names(
         session, {p.invited_by_company_id for _, p in rows if p.invited_by_company_id}
     )
@@ -245,15 +243,3 @@ def my_invitations(session: Session, actor: Actor) -> list[RecordInvitationOut]:
         )
         for r, p in rows
     ]
-
-
-def _audit(session: Session, actor: Actor, record: Record, action: str, **data: Any) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=record.kind,
-        subject_id=record.id,
-        **data,
-    )

@@ -22,12 +22,13 @@ from coterie.auth.principal import Actor
 from coterie.kit.preconditions import version_in
 from coterie.kit.problems import Problem
 from coterie.network.companies import names as company_names
-from coterie.network.pages import parse_id
 from coterie.records import admission, presenters, service, templates
 from coterie.records.kinds import KindInfo, ParticipantStatus
 from coterie.records.presenters import FieldView, Inputs
 from coterie.records.schemas import RecordOut, RecordPatch, SpaceOut
 from coterie.web.forms import FORM_ERROR, FormFields, errors_from_validation
+from coterie.web.paths import parse_id
+from coterie.web.submit import raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
 
 CORE_FIELDS = ("title", "customer_name", "customer_domain", "motion", "joint_stage", "description")
@@ -44,11 +45,6 @@ def _url(info: KindInfo, record_id: uuid.UUID | str | None = None, *parts: str) 
     if record_id is not None:
         path += f"/{record_id}"
     return "/".join([path, *parts])
-
-
-def _rolled_back(session: Session) -> None:
-    """Undo a refused write before the page reads again (PostgreSQL aborts a failed one)."""
-    session.rollback()
 
 
 def _owner_name(record: RecordOut) -> str:
@@ -276,12 +272,8 @@ def _save_core(
     except ValidationError as exc:
         panel = Panel(True, submitted, errors_from_validation(exc))
         return _respond(request, session, actor, view, "core", panel, 422)
-    try:
-        service.update_core(session, actor, kind, rid, patch, version)
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
+
+    def refused(problem: Problem) -> Response:
         if problem.status == 412:
             latest = _view(session, actor, info, rid)
             attempted = [
@@ -293,9 +285,15 @@ def _save_core(
         errors = presenters.field_errors(problem, CORE_FIELDS)
         panel = _refused(problem, submitted, errors)
         return _respond(request, session, actor, view, "core", panel, problem.status)
-    session.commit()
+
     message = "Shared details saved." if changed else "Nothing changed."
-    return _saved(request, session, actor, info, rid, "core", message)
+    return submit(
+        session,
+        lambda: service.update_core(session, actor, kind, rid, patch, version),
+        done=lambda _: _saved(request, session, actor, info, rid, "core", message),
+        refused=refused,
+        passes=raise_on(404),
+    )
 
 
 def _save_space(
@@ -314,12 +312,8 @@ def _save_space(
     if version is None:
         errors = {FORM_ERROR: "This form lost its version number; reload the page and retry."}
         return _respond(request, session, actor, view, "space", Panel(True, inputs, errors), 422)
-    try:
-        service.update_my_space(session, actor, kind, rid, patch, version)
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
+
+    def refused(problem: Problem) -> Response:
         if problem.status == 412:
             latest = _view(session, actor, info, rid)
             attempted = presenters.describe_changes(view.fields, patch, view.user_names)
@@ -327,6 +321,12 @@ def _save_space(
             return _respond(request, session, actor, latest, "space", panel, 409)
         panel = _refused(problem, inputs, presenters.field_errors(problem, inputs))
         return _respond(request, session, actor, view, "space", panel, problem.status)
-    session.commit()
+
     message = "Your space is saved." if patch else "Nothing changed."
-    return _saved(request, session, actor, info, rid, "space", message)
+    return submit(
+        session,
+        lambda: service.update_my_space(session, actor, kind, rid, patch, version),
+        done=lambda _: _saved(request, session, actor, info, rid, "space", message),
+        refused=refused,
+        passes=raise_on(404),
+    )

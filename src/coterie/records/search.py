@@ -442,7 +442,7 @@ def search(
     after = decode_cursor(cursor, _CURSOR)[0] if cursor else None
     if not terms:
         return [], None
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     kinds = [kind] if kind is not None else [k.value for k in Kind]
     own_templates = {k: templates.load(session, actor.company_id, k) for k in kinds}
     policies = {k: t.own_policy(principal.hide_private) for k, t in own_templates.items()}

@@ -55,7 +55,7 @@ def _check_motion(kind: str, motion: str | None) -> None:
 
 
 def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Record:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     _check_motion(kind, data.motion)
     check_joint_stage(kind, None, data.joint_stage)
     _check_account(session, principal, data.account_id, "body.account_id")
@@ -106,12 +106,12 @@ def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Rec
     session.add(space)
     search.index_record(session, record, space)
     grants.after_write(session, record.id, kind, acting_user_id=actor.user_id)
-    _audit(session, actor, record, "record.created")
+    audit.record(session, actor, "record.created", record.kind, record.id)
     return record
 
 
 def read(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -> RecordOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     return present(session, actor, principal, kind, [record])[0]
 
@@ -127,7 +127,7 @@ def list_visible(
     sort_text: str | None = None,
 ) -> tuple[list[RecordOut], str | None]:
     """A page of visible records, filtered and sorted over masked values (`records.query`)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     listing = query.build(session, principal, kind, filter_text=filter_text, sort_text=sort_text)
     rows, next_cursor = listing.page(session, limit=limit, cursor=cursor)
     records = [row[0] for row in rows]
@@ -136,7 +136,7 @@ def list_visible(
 
 def count_visible(session: Session, actor: Actor, kind: str, *, filter_text: str | None) -> int:
     """How many visible records match the filter: the same gate and filter as the list."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     return query.build(session, principal, kind, filter_text=filter_text).count(session)
 
 
@@ -246,7 +246,7 @@ def update_core(
 ) -> Record:
     """Edit the shared core at version `expected` (the client's If-Match): the record is claimed
     by one conditional UPDATE before anything else is written (`kit.conditional`)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.require_edit(session, principal, kind, record_id)
     if record.owner_company_id != actor.company_id:
         raise forbidden(
@@ -278,7 +278,7 @@ def update_core(
     grants.after_write(
         session, record.id, kind, acting_user_id=actor.user_id, participants_changed=False
     )
-    _audit(session, actor, record, "record.updated", fields=sorted(changes))
+    audit.record(session, actor, "record.updated", record.kind, record.id, fields=sorted(changes))
     return record
 
 
@@ -292,7 +292,7 @@ def update_my_space(
 ) -> None:
     """Edit my company's space at version `expected` (the client's If-Match); a change claims
     the space by one conditional UPDATE, a no-op only checks the version."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     space = gate.own_space_for_write(session, principal, kind, record_id)
     conditional.check_version(space, expected, "space")
     template = templates.load(session, actor.company_id, kind)
@@ -320,22 +320,9 @@ def update_my_space(
         )
         audit.record(
             session,
-            company_id=actor.company_id,
-            actor_user_id=actor.user_id,
-            action="space.updated",
-            subject_type=kind,
-            subject_id=record_id,
+            actor,
+            "space.updated",
+            kind,
+            record_id,
             fields=changed,
         )
-
-
-def _audit(session: Session, actor: Actor, record: Record, action: str, **data: Any) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=record.kind,
-        subject_id=record.id,
-        **data,
-    )

@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
-from coterie.authz.principal import Principal
 from coterie.kit import text_input
 from coterie.kit.problems import Problem
 from coterie.network.companies import names as company_names
@@ -142,7 +141,7 @@ def _options(definition: Any) -> tuple[tuple[str, str], ...]:
 
 def catalog(session: Session, actor: Actor, kind: str) -> Catalog:
     """The columns the viewer may choose: core, my fields, each partner's shared fields."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     resolver = query.FieldResolver(session, principal, kind)
     columns: list[ColumnChoice] = []
     for name, (label, type_) in CORE_COLUMNS.items():

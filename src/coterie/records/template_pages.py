@@ -38,6 +38,7 @@ from coterie.web.forms import (
     is_stale,
 )
 from coterie.web.sessions import PageActor
+from coterie.web.submit import flash_done, submit
 from coterie.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -197,13 +198,12 @@ def _save_fields(
     message: str,
 ) -> Response:
     """Save `fields` as the template and go back to it with `message`, or say why not."""
-    try:
-        _save(session, actor, info, fields, form.version())
-    except Problem as problem:
-        session.rollback()
-        return _refused(request, info, problem)
-    session.commit()
-    return redirect(request, _url(info), message)
+    return submit(
+        session,
+        lambda: _save(session, actor, info, fields, form.version()),
+        done=flash_done(request, _url(info), message),
+        refused=lambda problem: _refused(request, info, problem),
+    )
 
 
 def _refused(request: Request, info: KindInfo, problem: Problem) -> Response:
@@ -259,10 +259,8 @@ def save_visibility(
         )
     if [f.visibility for f in fields] == [f.visibility for f in current.fields]:
         return redirect(request, _url(info), "Nothing changed.", "info")
-    try:
-        _save(session, actor, info, fields, form.version())
-    except Problem as problem:
-        session.rollback()
+
+    def refused(problem: Problem) -> Response:
         if problem.status != 422:
             return _refused(request, info, problem)
         found = _save_errors(problem, dict(enumerate(f.key for f in fields)))
@@ -273,9 +271,13 @@ def save_visibility(
         return _page(
             request, session, actor, info, vis_values=values, vis_errors=errors, status_code=422
         )
-    session.commit()
-    message = "Visibility saved. Partners' pages follow at once."
-    return redirect(request, _url(info), message)
+
+    return submit(
+        session,
+        lambda: _save(session, actor, info, fields, form.version()),
+        done=flash_done(request, _url(info), "Visibility saved. Partners' pages follow at once."),
+        refused=refused,
+    )
 
 
 # -- adding, removing and restoring custom fields ---------------------------------------------
@@ -405,19 +407,22 @@ def add_field(
         return again(_validation_errors(exc))
     fields = [*current.fields, definition]
     restored = any(f.key == key for f in current.retired)
-    try:
-        _save(session, actor, info, fields, form.version())
-    except Problem as problem:
-        session.rollback()
+
+    def refused(problem: Problem) -> Response:
         if problem.status != 422:
             return _refused(request, info, problem)
         found = _save_errors(problem, {len(fields) - 1: key})
         return again({_add_form_input(k): v for k, v in found.items()})
-    session.commit()
+
     message = f"Added the field “{definition.label}”."
     if restored:
         message += " Its earlier values are shown again."
-    return redirect(request, _url(info), message)
+    return submit(
+        session,
+        lambda: _save(session, actor, info, fields, form.version()),
+        done=flash_done(request, _url(info), message),
+        refused=refused,
+    )
 
 
 @router.post("/settings/templates/{kind}/fields/{key}/remove")

@@ -292,11 +292,10 @@ def save(
     _compile_shares(session, actor.company_id, saved)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="template.saved",
-        subject_type="template",
-        subject_id=kind,
+        actor,
+        "template.saved",
+        "template",
+        kind,
         version=row.version,
     )
     return saved

@@ -60,7 +60,7 @@ GroupKey = tuple[str | None, ...]
 
 def run(session: Session, actor: Actor, report: ReportIn) -> ReportOut:
     """The report for the actor: aggregates over the records and values it may see."""
-    return run_for(session, Principal.of(actor, session), report)
+    return run_for(session, actor.principal, report)
 
 
 @dataclasses.dataclass

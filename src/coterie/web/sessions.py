@@ -22,6 +22,7 @@ from coterie.config import Settings
 from coterie.models import User
 from coterie.models.vocabulary import TokenKind
 from coterie.web import csrf
+from coterie.web.templating import redirect
 
 _MAX_NEXT_LENGTH = 2000
 
@@ -113,6 +114,22 @@ def start(
     )
     csrf.rotate(request)
     csrf.set_cookie_if_new(request, response)
+
+
+def signed_in(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    user: User,
+    url: str,
+    message: str | None = None,
+) -> Response:
+    """Sign `user` in and go to `url` (with `message`); commits the unit of work that signed
+    them in (a login, a sign-up, an accepted invitation) together with the session token."""
+    response = redirect(request, url, message)
+    start(request, response, session, settings, user)
+    session.commit()
+    return response
 
 
 def clear(response: Response, settings: Settings) -> None:

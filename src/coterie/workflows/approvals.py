@@ -10,6 +10,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coterie import audit
 from coterie.activity import notifications
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
@@ -33,10 +34,10 @@ from coterie.workflows.applicability import (
 )
 from coterie.workflows.stage_changes import (
     _advance_state,
-    _audit,
     _complete,
     _lock_move,
     _lock_stage_holder,
+    _moved,
     _options,
 )
 
@@ -127,7 +128,7 @@ def decide(
     session: Session, actor: Actor, approval_id: uuid.UUID, *, approve: bool, comment: str
 ) -> WorkflowMove:
     """Approve or reject an approval asked of my company (a user with the role or above)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     approval = session.scalars(
         select(WorkflowApproval)
         .where(WorkflowApproval.id == approval_id)
@@ -181,10 +182,19 @@ def decide(
     if not approve:
         _close(session, principal, moved, REJECTED)
         _advance_state(session, principal, record.id, definition.id)
-        _audit(session, actor, record, "workflow.move_rejected", definition, moved)
+        audit.record(
+            session,
+            actor,
+            "workflow.move_rejected",
+            record.kind,
+            record.id,
+            **_moved(definition, moved),
+        )
         _notify_requester(session, actor, record, moved)
         return moved
-    _audit(session, actor, record, "workflow.approved", definition, moved)
+    audit.record(
+        session, actor, "workflow.approved", record.kind, record.id, **_moved(definition, moved)
+    )
     rest = [
         a
         for a in _approvals_of(session, principal, [moved.id], fresh=True)
@@ -201,7 +211,9 @@ def decide(
     _lock_stage_holder(session, principal, record, definition)
     state = _advance_state(session, principal, record.id, definition.id)
     _complete(session, principal, actor, record, definition, moved, state)
-    _audit(session, actor, record, "workflow.moved", definition, moved)
+    audit.record(
+        session, actor, "workflow.moved", record.kind, record.id, **_moved(definition, moved)
+    )
     session.flush()
     _notify_requester(session, actor, record, moved)
     return moved

@@ -135,7 +135,7 @@ def build(
     limit: int = CARDS_PER_STAGE,
     cursor: str | None = None,
 ) -> BoardOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     scope = scope or Scope()
     definition = _workflow(session, actor, principal, kind, workflow_id)
     stages: tuple[StageInfo, ...] = infos(definition.stages) if definition else default_stages(kind)

@@ -245,7 +245,7 @@ def audience(
 
 def get(session: Session, actor: Actor, workflow_id: uuid.UUID) -> WorkflowDefinition:
     definition = session.get(WorkflowDefinition, workflow_id)
-    if definition is None or not readable(session, Principal.of(actor, session), definition):
+    if definition is None or not readable(session, actor.principal, definition):
         raise not_found("workflow")
     return definition
 
@@ -258,7 +258,7 @@ def list_readable(
     program_id: uuid.UUID | None = None,
     include_inactive: bool = True,
 ) -> list[WorkflowDefinition]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     statement = (
         select(WorkflowDefinition)
         .where(workflows.visible_condition(principal))
@@ -279,7 +279,7 @@ def list_readable(
 
 def _check_program(session: Session, actor: Actor, program_id: uuid.UUID) -> None:
     """The program must be one I see (else 404) and my company must host it (else 403)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     try:
         program = gate.check(session, principal, "program", program_id)
     except Problem as exc:
@@ -363,7 +363,15 @@ def create(session: Session, actor: Actor, data: WorkflowIn) -> WorkflowDefiniti
     _check_single_active(session, definition)
     session.add(definition)
     session.flush()
-    _audit(session, actor, definition, "workflow.created", template=data.template)
+    audit.record(
+        session,
+        actor,
+        "workflow.created",
+        "workflow",
+        definition.id,
+        **_described(definition),
+        template=data.template,
+    )
     return definition
 
 
@@ -392,7 +400,9 @@ def update(
     _check_single_active(session, definition)
     definition.updated_at = utcnow()
     session.flush()
-    _audit(session, actor, definition, "workflow.updated")
+    audit.record(
+        session, actor, "workflow.updated", "workflow", definition.id, **_described(definition)
+    )
     return definition
 
 
@@ -402,22 +412,16 @@ def delete(session: Session, actor: Actor, workflow_id: uuid.UUID, expected: int
     definition = get(session, actor, workflow_id)
     _manageable(session, actor, definition)
     conditional.claim_version(session, definition, expected, "workflow")
-    _audit(session, actor, definition, "workflow.deleted")
+    audit.record(
+        session, actor, "workflow.deleted", "workflow", definition.id, **_described(definition)
+    )
     session.delete(definition)
     session.flush()
 
 
-def _audit(
-    session: Session, actor: Actor, definition: WorkflowDefinition, action: str, **data: Any
-) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type="workflow",
-        subject_id=definition.id,
-        kind=definition.kind,
-        program_id=str(definition.program_id) if definition.program_id else None,
-        **data,
-    )
+def _described(definition: WorkflowDefinition) -> dict[str, Any]:
+    """The audit data of a workflow definition: its kind and program."""
+    return {
+        "kind": definition.kind,
+        "program_id": str(definition.program_id) if definition.program_id else None,
+    }

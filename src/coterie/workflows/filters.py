@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from coterie import audit
 from coterie.auth.principal import Actor
-from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit import conditional
 from coterie.kit.problems import Problem, forbidden, invalid, not_found
@@ -87,7 +86,7 @@ def _check(session: Session, actor: Actor, data: SavedFilterIn) -> None:
     text = json.dumps(data.filter)
     if len(text) > query.MAX_FILTER_LENGTH:
         raise invalid("body.filter", f"must be at most {query.MAX_FILTER_LENGTH} characters")
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     try:
         listing = query.build(
             session, principal, data.kind.value, filter_text=text, sort_text=data.sort
@@ -149,7 +148,7 @@ def create(session: Session, actor: Actor, data: SavedFilterIn) -> SavedFilter:
     )
     session.add(saved)
     session.flush()
-    _audit(session, actor, saved, "saved_filter.created")
+    audit.record(session, actor, "saved_filter.created", "saved_filter", saved.id, kind=saved.kind)
     return saved
 
 
@@ -172,25 +171,13 @@ def update(
     saved.shared_with_company = data.shared_with_company
     saved.updated_at = utcnow()
     session.flush()
-    _audit(session, actor, saved, "saved_filter.updated")
+    audit.record(session, actor, "saved_filter.updated", "saved_filter", saved.id, kind=saved.kind)
     return saved
 
 
 def delete(session: Session, actor: Actor, filter_id: uuid.UUID, expected: int) -> None:
     saved = _own(session, actor, filter_id)
     conditional.claim_version(session, saved, expected, "saved filter")
-    _audit(session, actor, saved, "saved_filter.deleted")
+    audit.record(session, actor, "saved_filter.deleted", "saved_filter", saved.id, kind=saved.kind)
     session.delete(saved)
     session.flush()
-
-
-def _audit(session: Session, actor: Actor, saved: SavedFilter, action: str) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type="saved_filter",
-        subject_id=saved.id,
-        kind=saved.kind,
-    )

@@ -7,7 +7,6 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls, workflows
-from coterie.authz.principal import Principal
 from coterie.models import Company, Record, User
 from coterie.models.workflow import WorkflowApproval, WorkflowDefinition, WorkflowMove
 from coterie.records.kinds import Kind
@@ -22,7 +21,7 @@ INBOX_LIMIT = 500
 def inbox(session: Session, actor: Actor, status: str = PENDING) -> list[InboxItem]:
     """Approvals asked of my company in `status` on records I may see (pending: those I may
     decide now, i.e. my role suffices)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     items: list[InboxItem] = []
     on_visible = [
         and_(

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.authz import gate
-from coterie.authz.principal import Principal
 from coterie.kit.problems import forbidden, invalid
 from coterie.models import Record, Space
 from coterie.workflows import applicability, stage_guard
@@ -32,7 +31,7 @@ def space_stage_changed(
     definition = company_definition(session, actor.company_id, kind)
     if definition is None:
         return
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, space.record_id)
     stage_guard.guard_stage_edit(
         session, actor, record, definition, before, space.stage, space, "body.fields.stage"
@@ -56,7 +55,7 @@ def joint_stage_changed(session: Session, actor: Actor, record: Record, before: 
     """Call after the record's joint stage changed in memory (before the write is flushed)."""
     if record.joint_stage == before:
         return
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     if applicability.drives_unseen_joint_stage(session, principal, record):
         raise forbidden(
             "The joint stage of this record follows a workflow your company does not take part "

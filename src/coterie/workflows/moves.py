@@ -9,9 +9,9 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import gate
-from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit.problems import Problem, conflict, forbidden, invalid, not_found
 from coterie.models.workflow import (
@@ -42,11 +42,11 @@ from coterie.workflows.approvals import _close, _expand_approvals, _notify_appro
 from coterie.workflows.schemas import MoveIn
 from coterie.workflows.stage_changes import (
     _advance_state,
-    _audit,
     _claim_state,
     _complete,
     _lock_move,
     _lock_stage_holder,
+    _moved,
     criteria_problem,
     missing_fields,
 )
@@ -65,7 +65,7 @@ def move(
     """Move a record to another stage: at once, or pending the transition's approvals. The
     record's state on the workflow is claimed at version `expected` (If-Match) first: of two
     moves from the same stage exactly one happens, and at most one move is ever pending."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     definition = find(session, principal, record, workflow_id)
     gate.require_edit(session, principal, kind, record_id)
@@ -137,12 +137,21 @@ def move(
             for position, (company_id, role) in enumerate(approvals)
         ]
         session.add_all(asked)
-        _audit(session, actor, record, "workflow.move_requested", definition, moved)
+        audit.record(
+            session,
+            actor,
+            "workflow.move_requested",
+            record.kind,
+            record.id,
+            **_moved(definition, moved),
+        )
         session.flush()
         _notify_approvers(session, actor, record, moved, asked)
     else:
         _complete(session, principal, actor, record, definition, moved, state)
-        _audit(session, actor, record, "workflow.moved", definition, moved)
+        audit.record(
+            session, actor, "workflow.moved", record.kind, record.id, **_moved(definition, moved)
+        )
     session.flush()
     return moved
 
@@ -157,7 +166,7 @@ def cancel(
 ) -> WorkflowMove:
     """The requesting company withdraws a pending move (claimed: pending -> canceled in SQL, so
     a decision racing it finds it no longer pending)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     definition = find(session, principal, record, workflow_id)
     pending = _pending(session, principal, record_id, workflow_id)
@@ -171,7 +180,14 @@ def cancel(
         raise conflict("not-pending", f"That move is no longer pending: it was {pending.status}.")
     _close(session, principal, pending, CANCELED)
     _advance_state(session, principal, record_id, workflow_id)
-    _audit(session, actor, record, "workflow.move_canceled", definition, pending)
+    audit.record(
+        session,
+        actor,
+        "workflow.move_canceled",
+        record.kind,
+        record.id,
+        **_moved(definition, pending),
+    )
     return pending
 
 
@@ -179,7 +195,7 @@ def attach(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, workflow_id: uuid.UUID
 ) -> WorkflowDefinition:
     """Put a record on a program workflow (of a program I see) without a plan link."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.require_edit(session, principal, kind, record_id)
     definition = session.get(WorkflowDefinition, workflow_id)
     if (
@@ -204,6 +220,8 @@ def attach(
                 version=1,
             )
         )
-        _audit(session, actor, record, "workflow.attached", definition, None)
+        audit.record(
+            session, actor, "workflow.attached", record.kind, record.id, **_moved(definition, None)
+        )
         session.flush()
     return definition

@@ -22,13 +22,11 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.authz import gate
-from coterie.authz.principal import Principal
 from coterie.deps import DB
 from coterie.kit.preconditions import precondition_required, version_in
 from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Role
-from coterie.network.pages import parse_id
 from coterie.records import presenters, templates
 from coterie.records import service as records_service
 from coterie.records.kinds import KINDS, Kind, KindInfo
@@ -39,9 +37,10 @@ from coterie.web.forms import (
     FormInput,
     errors_from_validation,
     is_stale,
-    problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
+from coterie.web.submit import flash_back, flash_done, problem_detail, raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
 from coterie.workflows import approvals, board, definitions, filters, inbox, moves, tasks
 from coterie.workflows import presenters as workflow_presenters
@@ -63,10 +62,6 @@ NOT_VISIBLE_WORKFLOW = (
     "That workflow is not one you can see (another company's, or a program's your company is "
     "not on): here are your company's stages."
 )
-
-
-def _rolled_back(session: Session) -> None:
-    session.rollback()
 
 
 def _problem_text(problem: Problem) -> str:
@@ -128,7 +123,7 @@ class BoardQuery:
 
 
 def _choices(session: Session, actor: Actor, kind: str) -> dict[str, Any]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     workflows = [
         (str(d.id), d.name + (" (program)" if d.program_id else ""))
         for d in definitions.list_readable(session, actor, kind=kind, include_inactive=False)
@@ -194,7 +189,7 @@ def _board_context(
             stage=q.stage or None,
         )
     except Problem as exc:
-        _rolled_back(session)
+        session.rollback()  # PostgreSQL aborts a failed transaction
         problem = exc.detail
     columns = []
     if data is not None:
@@ -212,7 +207,7 @@ def _board_context(
             )
             summary_stages = full.stages
         except Problem:
-            _rolled_back(session)
+            session.rollback()  # PostgreSQL aborts a failed transaction
     elif data is not None:
         summary_stages = data.stages
     return {
@@ -274,7 +269,7 @@ def board_column(
             cursor=cursor or None,
         )
     except Problem:
-        _rolled_back(session)
+        session.rollback()  # PostgreSQL aborts a failed transaction
         return render(request, "workflows/_more.html", {"column": None, "q": q})
     column = data.stages[0] if data.stages else data.unstaged
     context = {"column": column, "q": q, "data": data, "info": KINDS[Kind(q.kind)]}
@@ -324,7 +319,7 @@ def _card_title(session: Session, actor: Actor, kind: str, record_id: uuid.UUID)
     try:
         return records_service.read(session, actor, kind, record_id).title
     except Problem:
-        _rolled_back(session)
+        session.rollback()  # PostgreSQL aborts a failed transaction
         return "the card"
 
 
@@ -336,33 +331,37 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
     )
     record_text = form.text("record_id")
     to = form.text("to")
-    message, error = None, None
-    record_id: uuid.UUID | None = None
+
+    def answer(message: str | None, error: str | None) -> Response:
+        if not is_htmx(request):
+            return redirect(
+                request, f"/board?{q.params()}", error or message, "error" if error else "success"
+            )
+        context = _board_context(
+            session,
+            actor,
+            q,
+            message=message,
+            error=error,
+            error_record=record_text if error else None,
+        )
+        status_code = 200 if error is None else 409
+        return render(
+            request, "workflows/_board.html", context | {"announce": True}, status_code=status_code
+        )
+
     try:
         record_id = uuid.UUID(record_text)
         workflow_id = uuid.UUID(form.text("move_workflow_id"))
+    except ValueError:
+        return answer(None, "Choose a stage to move to.")
+
+    def move() -> None:
         version = _version_of(request, form)
         moves.move(session, actor, q.kind, record_id, workflow_id, MoveIn(to=to), version)
-        session.commit()
+
+    def moved(_: None) -> Response:
         message = f"Moved to {to}."
-        moved = True
-    except (ValueError, ValidationError):
-        error, moved = "Choose a stage to move to.", False
-    except Problem as problem:
-        _rolled_back(session)
-        moved = False
-        if record_id is None:
-            error = problem.detail
-        else:
-            stage_name = to
-            try:
-                definition = definitions.get(session, actor, workflow_id)
-                stage_name = next((s.name for s in infos(definition.stages) if s.key == to), to)
-            except Problem:
-                _rolled_back(session)
-            title = _card_title(session, actor, q.kind, record_id)
-            error = _move_refusal(session, actor, q.kind, problem, title, stage_name)
-    if moved and not error and record_id is not None:
         title = _card_title(session, actor, q.kind, record_id)
         states = workflow_presenters.record_states(session, actor, q.kind, record_id)
         state = next((s for s in states if s.workflow.id == workflow_id), None)
@@ -370,24 +369,29 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
             message = f"The move of “{title}” is waiting for approvals."
         elif state is not None and state.stage is not None:
             message = f"Moved to {state.stage.name}: “{title}”."
-    if not is_htmx(request):
-        return redirect(
-            request, f"/board?{q.params()}", error or message, "error" if error else "success"
-        )
-    context = _board_context(
-        session, actor, q, message=message, error=error, error_record=record_text if error else None
-    )
-    status_code = 200 if error is None else 409
-    return render(
-        request, "workflows/_board.html", context | {"announce": True}, status_code=status_code
-    )
+        return answer(message, None)
+
+    def refused(problem: Problem) -> Response:
+        stage_name = to
+        try:
+            definition = definitions.get(session, actor, workflow_id)
+            stage_name = next((s.name for s in infos(definition.stages) if s.key == to), to)
+        except Problem:
+            session.rollback()  # PostgreSQL aborts a failed transaction
+        title = _card_title(session, actor, q.kind, record_id)
+        return answer(None, _move_refusal(session, actor, q.kind, problem, title, stage_name))
+
+    try:
+        return submit(session, move, done=moved, refused=refused)
+    except ValidationError:
+        return answer(None, "Choose a stage to move to.")
 
 
 # -- settings: workflow definitions -------------------------------------------------------------
 
 
 def _programs_i_host(session: Session, actor: Actor) -> list[tuple[str, str]]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     statement = (
         gate.visible(principal, "program")
         .where(Record.owner_company_id == actor.company_id)
@@ -464,21 +468,22 @@ def create_from_template(
             errors=errors_from_validation(exc),
             status_code=422,
         )
-    try:
-        definition = definitions.create(session, actor, data)
-    except Problem as problem:
-        _rolled_back(session)
-        return _settings(
+    return submit(
+        session,
+        lambda: definitions.create(session, actor, data),
+        done=lambda definition: redirect(
+            request,
+            f"/settings/workflows/{definition.id}",
+            f"Workflow “{definition.name}” created.",
+        ),
+        refused=lambda problem: _settings(
             request,
             session,
             actor,
             values=values,
             errors=_form_errors(problem),
             status_code=problem.status,
-        )
-    session.commit()
-    return redirect(
-        request, f"/settings/workflows/{definition.id}", f"Workflow “{definition.name}” created."
+        ),
     )
 
 
@@ -551,12 +556,8 @@ def save_workflow(
         )
     except ValidationError as exc:
         return again(_json_errors(exc))
-    try:
-        definitions.update(session, actor, wid, data, form.version())
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
+
+    def refused(problem: Problem) -> Response:
         if is_stale(problem):
             message = (
                 "Someone saved this workflow since you opened it, so nothing was saved. Your "
@@ -565,8 +566,14 @@ def save_workflow(
             )
             return again({FORM_ERROR: message}, 409)
         return again(_json_errors_from_problem(problem), problem.status)
-    session.commit()
-    return redirect(request, f"/settings/workflows/{wid}", "Workflow saved.")
+
+    return submit(
+        session,
+        lambda: definitions.update(session, actor, wid, data, form.version()),
+        done=flash_done(request, f"/settings/workflows/{wid}", "Workflow saved."),
+        refused=refused,
+        passes=raise_on(404),
+    )
 
 
 def _json_errors(exc: ValidationError) -> dict[str, str]:
@@ -595,15 +602,13 @@ def delete_workflow(
     request: Request, session: DB, actor: PageActor, form: FormInput, workflow_id: str
 ) -> Response:
     wid = parse_id(workflow_id, "workflow")
-    try:
-        definitions.delete(session, actor, wid, form.version())
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
-        return redirect(request, f"/settings/workflows/{wid}", problem_message(problem), "error")
-    session.commit()
-    return redirect(request, "/settings/workflows", "Workflow deleted.")
+    return submit(
+        session,
+        lambda: definitions.delete(session, actor, wid, form.version()),
+        done=flash_done(request, "/settings/workflows", "Workflow deleted."),
+        refused=flash_back(request, f"/settings/workflows/{wid}"),
+        passes=raise_on(404),
+    )
 
 
 # -- the record page panel --------------------------------------------------------------------
@@ -686,17 +691,24 @@ def _panel_routes(info: KindInfo) -> APIRouter:
             data = MoveIn(to=form.text("to"), note=form.text("note", strip=False))
         except (ValueError, ValidationError):
             return answer(request, session, actor, rid, None, "Choose a stage to move to.")
-        try:
+
+        def use_case() -> str:
             moved = moves.move(session, actor, kind, rid, workflow_id, data, form.version())
-        except Problem as problem:
-            _rolled_back(session)
-            if problem.status == 404:
-                raise
-            return answer(request, session, actor, rid, None, _problem_text(problem))
-        status = moved.status
-        session.commit()
-        message = "The move is waiting for approvals." if status == "pending" else "Moved."
-        return answer(request, session, actor, rid, message, None)
+            return moved.status  # read before the commit
+
+        def done(status: str) -> Response:
+            message = "The move is waiting for approvals." if status == "pending" else "Moved."
+            return answer(request, session, actor, rid, message, None)
+
+        return submit(
+            session,
+            use_case,
+            done=done,
+            refused=lambda problem: answer(
+                request, session, actor, rid, None, _problem_text(problem)
+            ),
+            passes=raise_on(404),
+        )
 
     @routes.post(base + "/approvals/{approval_id}/{verdict}")
     def panel_decide(
@@ -710,16 +722,20 @@ def _panel_routes(info: KindInfo) -> APIRouter:
     ) -> Response:
         rid = parse_id(record_id, kind)
         aid = parse_id(approval_id, "approval")
-        try:
-            approvals.decide(
+        return submit(
+            session,
+            lambda: approvals.decide(
                 session, actor, aid, approve=verdict == "approve", comment=form.text("comment")
-            )
-        except Problem as problem:
-            _rolled_back(session)
-            return answer(request, session, actor, rid, None, problem.detail)
-        session.commit()
-        return answer(
-            request, session, actor, rid, "Approved." if verdict == "approve" else "Rejected.", None
+            ),
+            done=lambda _: answer(
+                request,
+                session,
+                actor,
+                rid,
+                "Approved." if verdict == "approve" else "Rejected.",
+                None,
+            ),
+            refused=lambda problem: answer(request, session, actor, rid, None, problem.detail),
         )
 
     @routes.post(base + "/tasks")
@@ -746,15 +762,13 @@ def _panel_routes(info: KindInfo) -> APIRouter:
                 None,
                 "; ".join(f"{k}: {v}" for k, v in errors.items()),
             )
-        try:
-            tasks.create(session, actor, kind, rid, data)
-        except Problem as problem:
-            _rolled_back(session)
-            if problem.status == 404:
-                raise
-            return answer(request, session, actor, rid, None, problem.detail)
-        session.commit()
-        return answer(request, session, actor, rid, "Task added.", None)
+        return submit(
+            session,
+            lambda: tasks.create(session, actor, kind, rid, data),
+            done=lambda _: answer(request, session, actor, rid, "Task added.", None),
+            refused=lambda problem: answer(request, session, actor, rid, None, problem.detail),
+            passes=raise_on(404),
+        )
 
     @routes.post(base + "/tasks/{task_id}/done")
     def panel_task_done(
@@ -767,13 +781,16 @@ def _panel_routes(info: KindInfo) -> APIRouter:
     ) -> Response:
         rid = parse_id(record_id, kind)
         tid = parse_id(task_id, "task")
-        try:
-            tasks.update(session, actor, tid, TaskPatch(done=form.flag("done")), form.version())
-        except Problem as problem:
-            _rolled_back(session)
-            return answer(request, session, actor, rid, None, _problem_text(problem))
-        session.commit()
-        return answer(request, session, actor, rid, None, None)
+        return submit(
+            session,
+            lambda: tasks.update(
+                session, actor, tid, TaskPatch(done=form.flag("done")), form.version()
+            ),
+            done=lambda _: answer(request, session, actor, rid, None, None),
+            refused=lambda problem: answer(
+                request, session, actor, rid, None, _problem_text(problem)
+            ),
+        )
 
     return routes
 
@@ -803,12 +820,13 @@ def approvals_decide(
     aid = parse_id(approval_id, "approval")
     if verdict not in {"approve", "reject"}:
         return redirect(request, "/approvals", "Choose approve or reject.", "error")
-    try:
-        approvals.decide(
+    return submit(
+        session,
+        lambda: approvals.decide(
             session, actor, aid, approve=verdict == "approve", comment=form.text("comment")
-        )
-    except Problem as problem:
-        _rolled_back(session)
-        return redirect(request, "/approvals", problem.detail, "error")
-    session.commit()
-    return redirect(request, "/approvals", "Approved." if verdict == "approve" else "Rejected.")
+        ),
+        done=flash_done(
+            request, "/approvals", "Approved." if verdict == "approve" else "Rejected."
+        ),
+        refused=flash_back(request, "/approvals", problem_detail),
+    )

@@ -64,7 +64,7 @@ def state_out(
 def record_states(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID
 ) -> list[RecordWorkflowOut]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     can_edit = _may_edit(session, principal, record)
     return [
@@ -172,7 +172,7 @@ def history(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, workflow_id: uuid.UUID
 ) -> list[MoveOut]:
     """Every move of the record on the workflow, newest first, with its approvals."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, kind, record_id)
     find(session, principal, record, workflow_id)
     statement = (

@@ -1,7 +1,7 @@
 """What every change of a record's stage on a workflow shares (a move, a decision, a withdrawal,
 a stage edited through the record): the stage's entry criteria, the record's state row taken at
 a version (claimed at the caller's If-Match, or advanced), the row locks taken in one order,
-completing a move (the stage applies, its steps become tasks), and the audit row.
+completing a move (the stage applies, its steps become tasks), and the audit data of a move.
 Nothing here commits.
 """
 
@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import grants, rls
 from coterie.authz.principal import Principal
@@ -250,23 +249,9 @@ def _create_step_tasks(
         )
 
 
-def _audit(
-    session: Session,
-    actor: Actor,
-    record: Record,
-    action: str,
-    definition: WorkflowDefinition,
-    moved: WorkflowMove | None,
-) -> None:
+def _moved(definition: WorkflowDefinition, moved: WorkflowMove | None) -> dict[str, Any]:
+    """The audit data of a workflow action: the workflow, and the move it made or asked for."""
     data: dict[str, Any] = {"workflow_id": str(definition.id)}
     if moved is not None:
         data |= {"move_id": str(moved.id), "from": moved.from_stage, "to": moved.to_stage}
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=record.kind,
-        subject_id=record.id,
-        **data,
-    )
+    return data

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from coterie import audit
 from coterie.auth.principal import Actor
-from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.kit.problems import Problem, conflict, invalid
 from coterie.models import Record, Space
 from coterie.models.workflow import WorkflowDefinition, WorkflowMove
 from coterie.records.kinds import KINDS, Kind
 from coterie.workflows.applicability import DONE, _known, _pending, _stage_def, transition
-from coterie.workflows.stage_changes import _advance_state, _audit, _complete, missing_fields
+from coterie.workflows.stage_changes import _advance_state, _complete, _moved, missing_fields
 from coterie.workflows.stages import infos
 
 
@@ -32,7 +32,7 @@ def guard_stage_edit(
     """A stage edited outside the move route: 422 if not a stage of the workflow, 409 when the
     move would need approvals, skip a transition or skip entry criteria; otherwise recorded as
     a move (history, state, steps)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     stages = infos(definition.stages)
     keys = ", ".join(s.key for s in stages)
     if after is None or _known(stages, after) is None:
@@ -80,7 +80,9 @@ def guard_stage_edit(
     )
     session.add(moved)
     _complete(session, principal, actor, record, definition, moved, state, apply_stage=False)
-    _audit(session, actor, record, "workflow.moved", definition, moved)
+    audit.record(
+        session, actor, "workflow.moved", record.kind, record.id, **_moved(definition, moved)
+    )
 
 
 def _plural(kind: str) -> str:

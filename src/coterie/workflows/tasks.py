@@ -102,7 +102,7 @@ def out(session: Session, principal: Principal, tasks: list[RecordTask]) -> list
 
 
 def for_record(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) -> list[TaskOut]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, kind, record_id)
     statement = (
         select(RecordTask)
@@ -126,7 +126,7 @@ def _check_owner(session: Session, company_id: uuid.UUID, user_id: uuid.UUID | N
 def create(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, data: TaskIn
 ) -> RecordTask:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.require_edit(session, principal, kind, record_id)
     _check_owner(session, actor.company_id, data.owner_user_id)
     task = RecordTask(
@@ -144,13 +144,13 @@ def create(
     )
     session.add(task)
     session.flush()
-    _audit(session, actor, task, "task.created")
+    audit.record(session, actor, "task.created", task.kind, task.record_id, task_id=str(task.id))
     return task
 
 
 def _mine_for_write(session: Session, actor: Actor, task_id: uuid.UUID) -> RecordTask:
     """A task I may edit: 404 when I may not see it, 403 when it is another company's."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     task = session.scalars(
         select(RecordTask)
         .where(RecordTask.id == task_id, _visible_to(principal))
@@ -168,7 +168,7 @@ def _mine_for_write(session: Session, actor: Actor, task_id: uuid.UUID) -> Recor
 
 
 def get(session: Session, actor: Actor, task_id: uuid.UUID) -> TaskOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     task = session.scalars(
         select(RecordTask)
         .where(RecordTask.id == task_id, _visible_to(principal))
@@ -206,7 +206,15 @@ def update(
     if "done" in changed:
         task.done_at = utcnow() if task.done else None
         task.done_by_user_id = actor.user_id if task.done else None
-    _audit(session, actor, task, "task.updated", fields=sorted(changed))
+    audit.record(
+        session,
+        actor,
+        "task.updated",
+        task.kind,
+        task.record_id,
+        task_id=str(task.id),
+        fields=sorted(changed),
+    )
     session.flush()
     return task
 
@@ -214,7 +222,7 @@ def update(
 def delete(session: Session, actor: Actor, task_id: uuid.UUID, expected: int) -> None:
     task = _mine_for_write(session, actor, task_id)
     conditional.claim_version(session, task, expected, "task", rls.as_company(actor.company_id))
-    _audit(session, actor, task, "task.deleted")
+    audit.record(session, actor, "task.deleted", task.kind, task.record_id, task_id=str(task.id))
     session.delete(task)
     session.flush()
 
@@ -253,7 +261,7 @@ def list_tasks(
     cursor: str | None,
 ) -> tuple[list[TaskOut], str | None]:
     """Tasks on records I may see: mine (I own them), or every task I may see."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     rows, next_cursor = paginate(
         session,
         _listing(principal, mine=mine, due_before=due_before, done=done),
@@ -263,16 +271,3 @@ def list_tasks(
         key_of=lambda t: [t.id],
     )
     return out(session, principal, list(rows)), next_cursor
-
-
-def _audit(session: Session, actor: Actor, task: RecordTask, action: str, **data: Any) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=task.kind,
-        subject_id=task.record_id,
-        task_id=str(task.id),
-        **data,
-    )

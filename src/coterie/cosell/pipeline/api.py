@@ -12,7 +12,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 
 from coterie.auth.dependencies import ApiActor
-from coterie.authz.principal import Principal
 from coterie.cosell.pipeline import duplicates, leads, registrations
 from coterie.cosell.pipeline.schemas import (
     AcceptLeadIn,
@@ -57,7 +56,7 @@ Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)]
 def find_duplicates(body: DuplicateQuery, actor: ApiActor, session: DB) -> list[DuplicateOut]:
     return duplicates.find(
         session,
-        Principal.of(actor, session),
+        actor.principal,
         customer_name=body.customer_name,
         customer_domain=body.customer_domain,
         kinds=[body.kind.value] if body.kind is not None else duplicates.DEFAULT_KINDS,

@@ -132,7 +132,7 @@ def _decision_out(
 def nominate(
     session: Session, actor: Actor, lead_id: uuid.UUID, company_ids: list[uuid.UUID], note: str
 ) -> list[DecisionOut]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     lead = gate.require_edit(session, principal, LEAD, lead_id)
     if lead.joint_stage == CONVERTED:
         raise conflict("lead-converted", "This lead was converted; nominate the opportunity.")
@@ -179,11 +179,10 @@ def nominate(
         decision.nominated_at = now
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="lead.nominated",
-        subject_type=LEAD,
-        subject_id=lead_id,
+        actor,
+        "lead.nominated",
+        LEAD,
+        lead_id,
         companies=[str(c) for c in company_ids],
     )
     session.flush()
@@ -194,7 +193,7 @@ def nominate(
 
 
 def _my_pending_decision(session: Session, actor: Actor, lead_id: uuid.UUID) -> LeadDecision:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.my_participation(session, principal, LEAD, lead_id)  # 404 when never invited
     decision = session.scalars(
         select(LeadDecision)
@@ -233,15 +232,14 @@ def accept(
         raise invalid("body.owner_user_id", "is not an active user of your company")
     _decide(session, actor, decision, status=DecisionStatus.ACCEPTED.value, owner_user_id=owner.id)
     participants.accept(session, actor, LEAD, lead_id, actor.company_id)  # 409 unless invited
-    space = gate.own_space_for_write(session, Principal.of(actor, session), LEAD, lead_id)
+    space = gate.own_space_for_write(session, actor.principal, LEAD, lead_id)
     records.update_my_space(session, actor, LEAD, lead_id, {"owner": str(owner.id)}, space.version)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="lead.accepted",
-        subject_type=LEAD,
-        subject_id=lead_id,
+        actor,
+        "lead.accepted",
+        LEAD,
+        lead_id,
         owner=str(owner.id),
     )
     return decision
@@ -263,11 +261,10 @@ def reject(
     participants.decline(session, actor, LEAD, lead_id, actor.company_id, reason)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="lead.rejected",
-        subject_type=LEAD,
-        subject_id=lead_id,
+        actor,
+        "lead.rejected",
+        LEAD,
+        lead_id,
         reason_code=reason_code.value,
     )
     return decision
@@ -280,7 +277,7 @@ def decisions(
     session: Session, actor: Actor, lead_id: uuid.UUID, *, only: set[uuid.UUID] | None = None
 ) -> list[DecisionOut]:
     """The decisions on a lead the caller sees: those its company nominated, and its own."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, LEAD, lead_id)
     where: list[Any] = [
         LeadDecision.record_id == lead_id,
@@ -300,7 +297,7 @@ def decisions(
 
 def my_decision(session: Session, actor: Actor, lead_id: uuid.UUID) -> DecisionOut:
     """My company's own decision on a lead nominated to it (also after it rejected)."""
-    gate.my_participation(session, Principal.of(actor, session), LEAD, lead_id)
+    gate.my_participation(session, actor.principal, LEAD, lead_id)
     rows = _decision_rows(
         session,
         actor.company_id,
@@ -326,7 +323,7 @@ def nominations(
 
     The core comes from my own participation (any status), as the record invitation inbox
     does (`gate.my_participation`); nothing beyond title and customer is read."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     statement = (
         select(LeadDecision)
         .join(
@@ -375,7 +372,7 @@ def nominations(
 def lead_duplicates(session: Session, actor: Actor, lead_id: uuid.UUID) -> list[DuplicateOut]:
     """Records the caller sees with the lead's customer. A receiver still deciding knows only
     the customer from the invitation, and the search runs over its own visible records."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     try:
         lead = gate.check(session, principal, LEAD, lead_id)
     except Problem as hidden:
@@ -393,7 +390,7 @@ def lead_duplicates(session: Session, actor: Actor, lead_id: uuid.UUID) -> list[
 
 def converted_to(session: Session, actor: Actor, lead_id: uuid.UUID) -> Record | None:
     """The opportunity the lead became, if the caller may see it."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     statement = gate.visible(principal, OPPORTUNITY).where(Record.source_record_id == lead_id)
     return session.scalars(statement.limit(1)).first()
 
@@ -464,7 +461,7 @@ def _add_space(session: Session, actor: Actor, record_id: uuid.UUID, company: Co
 
 
 def convert(session: Session, actor: Actor, lead_id: uuid.UUID, data: ConvertIn) -> Record:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     lead = gate.require_edit(session, principal, LEAD, lead_id)
     motion = data.motion.value if data.motion is not None else lead.motion
     if motion is None:
@@ -531,11 +528,10 @@ def convert(session: Session, actor: Actor, lead_id: uuid.UUID, data: ConvertIn)
     grants.after_write(session, lead_id, LEAD, acting_user_id=actor.user_id)
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="lead.converted",
-        subject_type=LEAD,
-        subject_id=lead_id,
+        actor,
+        "lead.converted",
+        LEAD,
+        lead_id,
         opportunity=str(opportunity.id),
         participants=carried,
         plans=[str(link.plan_id) for link in links],

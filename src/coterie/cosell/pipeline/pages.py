@@ -27,6 +27,7 @@ from coterie.cosell.pipeline import leads, registrations
 from coterie.cosell.pipeline.schemas import (
     REJECT_REASON_LABELS,
     ConvertIn,
+    DecisionOut,
     DecisionStatus,
     RegistrationSettingsIn,
     RegistrationStatus,
@@ -34,8 +35,8 @@ from coterie.cosell.pipeline.schemas import (
 )
 from coterie.deps import DB
 from coterie.kit.problems import Problem, invalid
+from coterie.models import Record
 from coterie.models.vocabulary import Role
-from coterie.network.pages import parse_id
 from coterie.records import presenters
 from coterie.records import service as records
 from coterie.web import csrf
@@ -47,16 +48,14 @@ from coterie.web.forms import (
     is_stale,
     problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor, safe_next
+from coterie.web.submit import flash_back, flash_done, problem_detail, raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 Choice = Annotated[str, Query(max_length=40)]
 PANEL_KINDS = {"leads": "lead", "opportunities": "opportunity"}
-
-
-def _rolled_back(session: Session) -> None:
-    session.rollback()
 
 
 # -- the nominations inbox --------------------------------------------------------------------
@@ -98,15 +97,13 @@ def accept_nomination(
         owner = uuid.UUID(form.text("owner_user_id"))
     except ValueError:
         return redirect(request, "/leads/nominations", "Choose the lead's owner.", "error")
-    try:
-        leads.accept(session, actor, rid, owner)
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
-        return redirect(request, "/leads/nominations", problem.detail, "error")
-    session.commit()
-    return redirect(request, f"/leads/{rid}", "Lead accepted. It is in your pipeline now.")
+    return submit(
+        session,
+        lambda: leads.accept(session, actor, rid, owner),
+        done=flash_done(request, f"/leads/{rid}", "Lead accepted. It is in your pipeline now."),
+        refused=flash_back(request, "/leads/nominations", problem_detail),
+        passes=raise_on(404),
+    )
 
 
 @router.post("/leads/nominations/{lead_id}/reject")
@@ -117,16 +114,14 @@ def reject_nomination(
     code = form.text("reason_code")
     if code not in REJECT_REASON_LABELS:
         return redirect(request, "/leads/nominations", "Choose why you reject the lead.", "error")
-    try:
-        leads.reject(session, actor, rid, RejectReason(code), form.text("reason")[:2000])
-    except Problem as problem:
-        _rolled_back(session)
-        if problem.status == 404:
-            raise
-        return redirect(request, "/leads/nominations", problem.detail, "error")
-    session.commit()
-    return redirect(
-        request, "/leads/nominations", "Lead rejected. The nominating company sees your reason."
+    return submit(
+        session,
+        lambda: leads.reject(session, actor, rid, RejectReason(code), form.text("reason")[:2000]),
+        done=flash_done(
+            request, "/leads/nominations", "Lead rejected. The nominating company sees your reason."
+        ),
+        refused=flash_back(request, "/leads/nominations", problem_detail),
+        passes=raise_on(404),
     )
 
 
@@ -234,18 +229,25 @@ def nominate(
     rid = parse_id(lead_id, "lead")
     try:
         chosen = [uuid.UUID(value) for value in form.texts("company_ids")]
-        if not chosen:
-            raise invalid("body.company_ids", "Choose at least one partner to nominate to.")
-        decided = leads.nominate(session, actor, rid, chosen, form.text("note")[:2000])
     except ValueError:
         return _refused(request, "leads", rid, invalid("body.company_ids", "Not a company."))
-    except Problem as problem:
-        _rolled_back(session)
-        return _refused(request, "leads", rid, problem)
-    session.commit()
-    names = ", ".join(d.company_name for d in decided)
-    return _after_panel_write(
-        request, session, actor, "leads", rid, f"Nominated to {names}. They see the invitation."
+
+    def nominate() -> list[DecisionOut]:
+        if not chosen:
+            raise invalid("body.company_ids", "Choose at least one partner to nominate to.")
+        return leads.nominate(session, actor, rid, chosen, form.text("note")[:2000])
+
+    def nominated(decided: list[DecisionOut]) -> Response:
+        names = ", ".join(d.company_name for d in decided)
+        return _after_panel_write(
+            request, session, actor, "leads", rid, f"Nominated to {names}. They see the invitation."
+        )
+
+    return submit(
+        session,
+        nominate,
+        done=nominated,
+        refused=lambda problem: _refused(request, "leads", rid, problem),
     )
 
 
@@ -261,19 +263,22 @@ def convert(
     except ValidationError as exc:
         first = next(iter(errors_from_validation(exc).values()), "Check the form.")
         return _refused(request, "leads", rid, invalid("body", first))
-    try:
-        opportunity = leads.convert(session, actor, rid, data)
-    except Problem as problem:
-        _rolled_back(session)
-        return _refused(request, "leads", rid, problem)
-    session.commit()
-    target = f"/opportunities/{opportunity.id}"
-    response = redirect(request, target, "Lead converted to an opportunity.")
-    if is_htmx(request):  # the whole page moves on, not the panel
-        response.status_code = 204
-        del response.headers["location"]
-        response.headers["HX-Redirect"] = target
-    return response
+
+    def converted(opportunity: Record) -> Response:
+        target = f"/opportunities/{opportunity.id}"
+        response = redirect(request, target, "Lead converted to an opportunity.")
+        if is_htmx(request):  # the whole page moves on, not the panel
+            response.status_code = 204
+            del response.headers["location"]
+            response.headers["HX-Redirect"] = target
+        return response
+
+    return submit(
+        session,
+        lambda: leads.convert(session, actor, rid, data),
+        done=converted,
+        refused=lambda problem: _refused(request, "leads", rid, problem),
+    )
 
 
 @router.post("/opportunities/{opportunity_id}/registrations")
@@ -287,14 +292,18 @@ def draft_registration(
         return _refused(
             request, "opportunities", rid, invalid("body.registered_to_company_id", "Choose one.")
         )
-    try:
-        registrations.create(session, actor, rid, to, form.text("notes")[:2000])
-    except Problem as problem:
-        _rolled_back(session)
-        return _refused(request, "opportunities", rid, problem)
-    session.commit()
-    return _after_panel_write(
-        request, session, actor, "opportunities", rid, "Registration drafted: submit it to send."
+    return submit(
+        session,
+        lambda: registrations.create(session, actor, rid, to, form.text("notes")[:2000]),
+        done=lambda _: _after_panel_write(
+            request,
+            session,
+            actor,
+            "opportunities",
+            rid,
+            "Registration drafted: submit it to send.",
+        ),
+        refused=lambda problem: _refused(request, "opportunities", rid, problem),
     )
 
 
@@ -321,7 +330,8 @@ def registration_action(
     found = registrations.read(session, actor, reg_id)  # 404 when hidden
     reason = form.text("reason")[:2000]
     back = safe_next(form.text("next"), f"/opportunities/{found.record_id}")
-    try:
+
+    def act() -> None:
         version = form.version()
         if action == "submit":
             registrations.submit(session, actor, reg_id, version)
@@ -333,21 +343,24 @@ def registration_action(
             if not reason:
                 raise invalid("body.reason", "Say why you reject the registration.")
             registrations.reject(session, actor, reg_id, reason, version)
-    except Problem as problem:
-        _rolled_back(session)
+
+    def done(_: None) -> Response:
+        if is_htmx(request) and back.startswith("/opportunities/"):
+            return _registrations_panel(
+                request, session, actor, found.record_id, notice=ACTIONS[action]
+            )
+        return redirect(request, back, ACTIONS[action])
+
+    def refused(problem: Problem) -> Response:
         if is_htmx(request) and is_stale(problem) and back.startswith("/opportunities/"):
             return _registrations_panel(
                 request, session, actor, found.record_id, error=STALE_FORM, status_code=409
             )
         if is_htmx(request) or problem.status == 404:
-            raise
+            raise problem
         return redirect(request, back, problem_message(problem), "error")
-    session.commit()
-    if is_htmx(request) and back.startswith("/opportunities/"):
-        return _registrations_panel(
-            request, session, actor, found.record_id, notice=ACTIONS[action]
-        )
-    return redirect(request, back, ACTIONS[action])
+
+    return submit(session, act, done=done, refused=refused)
 
 
 # -- registrations list and settings ----------------------------------------------------------
@@ -410,19 +423,21 @@ def save_settings(request: Request, session: DB, actor: PageActor, form: FormInp
         )
     except ValidationError as exc:
         return _settings_page(request, actor, values, errors_from_validation(exc), 422)
-    try:
-        registrations.save_settings(session, actor, data, form.version())
-    except Problem as problem:
-        _rolled_back(session)
-        if is_stale(problem):
-            current = registrations.settings_of(session, actor.company_id)
-            return _settings_page(
-                request,
-                actor,
-                {k: str(v) for k, v in current.model_dump().items()},
-                {FORM_ERROR: STALE_FORM},
-                409,
-            )
-        raise
-    session.commit()
-    return redirect(request, "/settings/registrations", "Registration settings saved.")
+
+    def refused(problem: Problem) -> Response:
+        current = registrations.settings_of(session, actor.company_id)
+        return _settings_page(
+            request,
+            actor,
+            {k: str(v) for k, v in current.model_dump().items()},
+            {FORM_ERROR: STALE_FORM},
+            409,
+        )
+
+    return submit(
+        session,
+        lambda: registrations.save_settings(session, actor, data, form.version()),
+        done=flash_done(request, "/settings/registrations", "Registration settings saved."),
+        refused=refused,
+        passes=lambda problem: not is_stale(problem),
+    )

@@ -111,11 +111,10 @@ def save_settings(
     row.updated_by_user_id = actor.user_id
     audit.record(
         session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action="registration_settings.updated",
-        subject_type="company",
-        subject_id=actor.company_id,
+        actor,
+        "registration_settings.updated",
+        "company",
+        actor.company_id,
         **data.model_dump(),
     )
     session.flush()
@@ -249,14 +248,14 @@ def present(
 
 
 def read(session: Session, actor: Actor, registration_id: uuid.UUID) -> RegistrationOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     return present(session, principal, [_load(session, principal, registration_id)])[0]
 
 
 def for_opportunity(
     session: Session, actor: Actor, opportunity_id: uuid.UUID
 ) -> list[RegistrationOut]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, OPPORTUNITY, opportunity_id)
     found = session.scalars(
         _visible(principal)
@@ -275,7 +274,7 @@ def list_mine(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[RegistrationOut], str | None]:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     statement = _visible(principal)
     if role == "registering":
         statement = statement.where(DealRegistration.registering_company_id == actor.company_id)
@@ -291,19 +290,6 @@ def list_mine(
 
 
 # -- writing ----------------------------------------------------------------------------------
-
-
-def _audit(actor: Actor, session: Session, registration: DealRegistration, action: str) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type="deal_registration",
-        subject_id=registration.id,
-        record=str(registration.record_id),
-        status=registration.status,
-    )
 
 
 def _claim(session: Session, actor: Actor, registration: DealRegistration, expected: int) -> None:
@@ -322,7 +308,7 @@ def create(
     registered_to_company_id: uuid.UUID,
     notes: str,
 ) -> DealRegistration:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.require_edit(session, principal, OPPORTUNITY, opportunity_id)
     path = "body.registered_to_company_id"
     if registered_to_company_id == actor.company_id:
@@ -357,12 +343,20 @@ def create(
     )
     session.add(registration)
     session.flush()
-    _audit(actor, session, registration, "registration.drafted")
+    audit.record(
+        session,
+        actor,
+        "registration.drafted",
+        "deal_registration",
+        registration.id,
+        record=str(registration.record_id),
+        status=registration.status,
+    )
     return registration
 
 
 def _as_registering(session: Session, actor: Actor, registration_id: uuid.UUID) -> DealRegistration:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     registration = _load(session, principal, registration_id)
     if registration.registering_company_id != actor.company_id:
         raise forbidden("Only the registering company submits or renews this registration.")
@@ -377,7 +371,7 @@ def _invite_approver(session: Session, actor: Actor, registration: DealRegistrat
         .where(
             Participant.record_id == registration.record_id,
             Participant.company_id == registration.registered_to_company_id,
-            Participant.record_id.in_(gate.visible_ids(Principal.of(actor, session), OPPORTUNITY)),
+            Participant.record_id.in_(gate.visible_ids(actor.principal, OPPORTUNITY)),
         )
         .execution_options(**rls.as_company(actor.company_id))
     ).first()
@@ -422,7 +416,15 @@ def submit(
     registration.status = RegistrationStatus.SUBMITTED.value
     registration.submitted_at = utcnow()
     _invite_approver(session, actor, registration)
-    _audit(actor, session, registration, "registration.submitted")
+    audit.record(
+        session,
+        actor,
+        "registration.submitted",
+        "deal_registration",
+        registration.id,
+        record=str(registration.record_id),
+        status=registration.status,
+    )
     _notify_approvers(session, actor, registration)
     return registration
 
@@ -449,13 +451,21 @@ def renew(
     registration.renewal_count += 1
     registration.submitted_at = utcnow()
     _invite_approver(session, actor, registration)
-    _audit(actor, session, registration, "registration.renewal_requested")
+    audit.record(
+        session,
+        actor,
+        "registration.renewal_requested",
+        "deal_registration",
+        registration.id,
+        record=str(registration.record_id),
+        status=registration.status,
+    )
     _notify_approvers(session, actor, registration)
     return registration
 
 
 def _as_approver(session: Session, actor: Actor, registration_id: uuid.UUID) -> DealRegistration:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     registration = _load(session, principal, registration_id)
     if registration.registered_to_company_id != actor.company_id:
         raise forbidden("Only the company the deal is registered with approves or rejects it.")
@@ -497,11 +507,14 @@ def _decide(
         registration.approved_at = now
     else:
         registration.status = RegistrationStatus.REJECTED.value
-    _audit(
-        actor,
+    audit.record(
         session,
-        registration,
+        actor,
         "registration.approved" if approve else "registration.rejected",
+        "deal_registration",
+        registration.id,
+        record=str(registration.record_id),
+        status=registration.status,
     )
     if registration.created_by_user_id is not None:
         notifications.notify(
@@ -581,7 +594,7 @@ def expire_due(session: Session, on: date | None = None) -> int:
             .execution_options(synchronize_session=False, **UNSAFE)
         ).all()
         for registration_id, record_id, company_id, expires_on in lapsed:
-            audit.record(
+            audit.record_as(
                 session,
                 company_id=company_id,
                 actor_user_id=None,

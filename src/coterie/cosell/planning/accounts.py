@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
@@ -67,7 +68,7 @@ def _date(value: Any) -> date | None:
 
 
 def read_plan(session: Session, actor: Actor, account_id: uuid.UUID) -> AccountPlanOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, ACCOUNT, account_id)
     row = _row(session, principal, account_id)
     steps: list[dict[str, Any]] = list(row.next_steps or []) if row else []
@@ -113,7 +114,7 @@ def save_plan(
 ) -> None:
     """Any active participant of the account replaces the plan's objectives and next steps, at
     version `expected` (If-Match; 0 when there is no plan yet)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.require_edit(session, principal, ACCOUNT, account_id)
     row = conditional.claim_singleton(
         session,
@@ -154,9 +155,7 @@ def save_plan(
     row.updated_by_user_id = actor.user_id
     row.updated_by_company_id = actor.company_id
     session.flush()
-    common.record_action(
-        session, actor, "account.plan_saved", ACCOUNT, account_id, version=row.version
-    )
+    audit.record(session, actor, "account.plan_saved", ACCOUNT, account_id, version=row.version)
 
 
 # -- roll-up -----------------------------------------------------------------------------------
@@ -190,7 +189,7 @@ class _Sum:
 
 
 def rollup(session: Session, actor: Actor, account_id: uuid.UUID) -> Rollup:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, ACCOUNT, account_id)
     converter = Converter.for_company(session, actor.company_id)
     today = utcnow().date()

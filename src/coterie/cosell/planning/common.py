@@ -6,13 +6,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coterie import audit
-from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.authz.principal import Principal
 from coterie.cosell.schemas import Owner
@@ -105,17 +102,3 @@ def in_period(day: date | None, start: date | None, end: date | None) -> bool:
     if day is None:
         return False
     return (start is None or day >= start) and (end is None or day <= end)
-
-
-def record_action(
-    session: Session, actor: Actor, action: str, subject_type: str, subject_id: Any, **data: Any
-) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        **data,
-    )

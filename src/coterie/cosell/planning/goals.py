@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import fields, gate, rls
 from coterie.authz.principal import Principal
@@ -142,7 +143,7 @@ def _may_edit(goal_company: uuid.UUID | None, plan: Record, company_id: uuid.UUI
 
 def create(session: Session, actor: Actor, plan_id: uuid.UUID, data: GoalIn) -> list[PlanGoal]:
     """One goal, or one per slice when `breakdown` is given."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     plan = gate.require_edit(session, principal, PLAN, plan_id)
     if data.company_id is not None and data.company_id != actor.company_id:
         raise invalid(
@@ -210,7 +211,7 @@ def create(session: Session, actor: Actor, plan_id: uuid.UUID, data: GoalIn) -> 
         created.append(goal)
     session.flush()
     for goal in created:
-        common.record_action(
+        audit.record(
             session,
             actor,
             "plan.goal_created",
@@ -226,7 +227,7 @@ def create(session: Session, actor: Actor, plan_id: uuid.UUID, data: GoalIn) -> 
 def _editable_goal(
     session: Session, actor: Actor, plan_id: uuid.UUID, goal_id: uuid.UUID
 ) -> PlanGoal:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     plan = gate.require_edit(session, principal, PLAN, plan_id)
     goal = _goal(session, principal, plan_id, goal_id)
     if not _may_edit(goal.company_id, plan, actor.company_id):
@@ -272,7 +273,7 @@ def update(
         goal.period_end = patch.period_end
     _check_period(goal.period_start, goal.period_end)
     goal.updated_at = utcnow()
-    common.record_action(
+    audit.record(
         session,
         actor,
         "plan.goal_updated",
@@ -292,7 +293,7 @@ def delete(
     _claim(session, actor, goal, expected)
     session.delete(goal)
     session.flush()
-    common.record_action(session, actor, "plan.goal_deleted", PLAN, plan_id, goal=str(goal_id))
+    audit.record(session, actor, "plan.goal_deleted", PLAN, plan_id, goal=str(goal_id))
 
 
 # -- progress ----------------------------------------------------------------------------------
@@ -543,7 +544,7 @@ def list_goals(
     session: Session, actor: Actor, plan_id: uuid.UUID, only: set[uuid.UUID] | None = None
 ) -> list[GoalOut]:
     """The plan's goals with live progress as the caller sees it (404 when the plan is hidden)."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     plan = gate.check(session, principal, PLAN, plan_id)
     goals = [g for g in _goals(session, principal, plan_id) if only is None or g.id in only]
     if only is not None and not goals:

@@ -41,7 +41,6 @@ from coterie.deps import DB
 from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Industry, Region
-from coterie.network.pages import parse_id
 from coterie.records import presenters
 from coterie.records.kinds import KINDS, Kind
 from coterie.records.schemas import RecordOut
@@ -55,7 +54,9 @@ from coterie.web.forms import (
     is_stale,
     problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
+from coterie.web.submit import flash_back, flash_done, problem_detail, raise_on, submit
 from coterie.web.templating import is_htmx, options, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -189,20 +190,25 @@ def _save_program(
                 "status": inputs["status"] or Status.DRAFT.value,
             }
         )
-        programs.save_program(session, actor, program_id, data, form.version())
     except ValidationError as exc:
         outcome = Outcome(form="profile", errors=_validation(exc, ""), values=inputs)
         return _answer(request, session, actor, "program", program_id, outcome, 422)
-    except Problem as problem:
-        session.rollback()
-        if problem.status == 404:
-            raise
+
+    def refused(problem: Problem) -> Response:
         outcome = Outcome(
             form="profile", errors=_errors(problem, ""), values=_kept(problem, inputs)
         )
         return _answer(request, session, actor, "program", program_id, outcome, problem.status)
-    session.commit()
-    return _answer(request, session, actor, "program", program_id, Outcome(notice="Profile saved."))
+
+    return submit(
+        session,
+        lambda: programs.save_program(session, actor, program_id, data, form.version()),
+        done=lambda _: _answer(
+            request, session, actor, "program", program_id, Outcome(notice="Profile saved.")
+        ),
+        refused=refused,
+        passes=raise_on(404),
+    )
 
 
 # -- plan panel --------------------------------------------------------------------------------
@@ -248,7 +254,7 @@ def _plan_panel(
     status_code: int = 200,
 ) -> Response:
     profile = programs.read_plan(session, actor, plan_id)  # 404 when hidden
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     links = plans.list_links(session, actor, plan_id)
     goal_list = goals.list_goals(session, actor, plan_id)
     linked = {link.record_id for link in links}
@@ -310,20 +316,25 @@ def _save_plan(
             {k: v or None for k, v in inputs.items()}
             | {"status": inputs["status"] or Status.DRAFT.value}
         )
-        programs.save_plan(session, actor, plan_id, data, form.version())
     except ValidationError as exc:
         outcome = Outcome(form="profile", errors=_validation(exc, ""), values=inputs)
         return _answer(request, session, actor, "plan", plan_id, outcome, 422)
-    except Problem as problem:
-        session.rollback()
-        if problem.status == 404:
-            raise
+
+    def refused(problem: Problem) -> Response:
         outcome = Outcome(
             form="profile", errors=_errors(problem, ""), values=_kept(problem, inputs)
         )
         return _answer(request, session, actor, "plan", plan_id, outcome, problem.status)
-    session.commit()
-    return _answer(request, session, actor, "plan", plan_id, Outcome(notice="Plan profile saved."))
+
+    return submit(
+        session,
+        lambda: programs.save_plan(session, actor, plan_id, data, form.version()),
+        done=lambda _: _answer(
+            request, session, actor, "plan", plan_id, Outcome(notice="Plan profile saved.")
+        ),
+        refused=refused,
+        passes=raise_on(404),
+    )
 
 
 def _add_goal(
@@ -349,18 +360,24 @@ def _add_goal(
     if "currency" in body:
         body["currency"] = body["currency"].upper()
     try:
-        goals.create(session, actor, plan_id, GoalIn.model_validate(body))
+        goal = GoalIn.model_validate(body)
     except ValidationError as exc:
         outcome = Outcome(form="goal", errors=_validation(exc, "goal_"), values=inputs)
         return _answer(request, session, actor, "plan", plan_id, outcome, 422)
-    except Problem as problem:
-        session.rollback()
-        if problem.status == 404:
-            raise
+
+    def refused(problem: Problem) -> Response:
         outcome = Outcome(form="goal", errors=_errors(problem, "goal_"), values=inputs)
         return _answer(request, session, actor, "plan", plan_id, outcome, problem.status)
-    session.commit()
-    return _answer(request, session, actor, "plan", plan_id, Outcome(notice="Goal added."))
+
+    return submit(
+        session,
+        lambda: goals.create(session, actor, plan_id, goal),
+        done=lambda _: _answer(
+            request, session, actor, "plan", plan_id, Outcome(notice="Goal added.")
+        ),
+        refused=refused,
+        passes=raise_on(404),
+    )
 
 
 def _delete_goal(
@@ -371,16 +388,20 @@ def _delete_goal(
     goal_id: str,
     form: FormFields,
 ) -> Response:
-    try:
-        goals.delete(session, actor, plan_id, parse_id(goal_id, "goal"), form.version())
-    except Problem as problem:
-        session.rollback()
-        if problem.status == 404:
-            raise
+
+    def refused(problem: Problem) -> Response:
         outcome = Outcome(errors={FORM_ERROR: problem_message(problem)})
         return _answer(request, session, actor, "plan", plan_id, outcome, problem.status)
-    session.commit()
-    return _answer(request, session, actor, "plan", plan_id, Outcome(notice="Goal removed."))
+
+    return submit(
+        session,
+        lambda: goals.delete(session, actor, plan_id, parse_id(goal_id, "goal"), form.version()),
+        done=lambda _: _answer(
+            request, session, actor, "plan", plan_id, Outcome(notice="Goal removed.")
+        ),
+        refused=refused,
+        passes=raise_on(404),
+    )
 
 
 def _link(
@@ -396,34 +417,40 @@ def _link(
     except ValueError:
         outcome = Outcome(errors={FORM_ERROR: "Choose a record to add to the plan."})
         return _answer(request, session, actor, "plan", plan_id, outcome, 422)
-    try:
-        plans.link(session, actor, plan_id, record_id, role)
-    except Problem as problem:
-        session.rollback()
-        if problem.status == 404 and problem.detail.startswith("No plan"):
-            raise
-        outcome = Outcome(errors={FORM_ERROR: problem.detail})
-        return _answer(request, session, actor, "plan", plan_id, outcome, problem.status)
-    session.commit()
     message = "Target account nominated." if role == Role.TARGET_ACCOUNT else "Added to the plan."
-    return _answer(request, session, actor, "plan", plan_id, Outcome(notice=message))
+    return submit(
+        session,
+        lambda: plans.link(session, actor, plan_id, record_id, role),
+        done=lambda _: _answer(request, session, actor, "plan", plan_id, Outcome(notice=message)),
+        refused=lambda problem: _plan_refused(request, session, actor, plan_id, problem),
+        passes=_plan_hidden,
+    )
 
 
 def _unlink(
     request: Request, session: Session, actor: Actor, plan_id: uuid.UUID, record_id: str
 ) -> Response:
-    try:
-        plans.unlink(session, actor, plan_id, parse_id(record_id, "record"))
-    except Problem as problem:
-        session.rollback()
-        if problem.status == 404 and problem.detail.startswith("No plan"):
-            raise
-        outcome = Outcome(errors={FORM_ERROR: problem.detail})
-        return _answer(request, session, actor, "plan", plan_id, outcome, problem.status)
-    session.commit()
-    return _answer(
-        request, session, actor, "plan", plan_id, Outcome(notice="Removed from the plan.")
+    return submit(
+        session,
+        lambda: plans.unlink(session, actor, plan_id, parse_id(record_id, "record")),
+        done=lambda _: _answer(
+            request, session, actor, "plan", plan_id, Outcome(notice="Removed from the plan.")
+        ),
+        refused=lambda problem: _plan_refused(request, session, actor, plan_id, problem),
+        passes=_plan_hidden,
     )
+
+
+def _plan_hidden(problem: Problem) -> bool:
+    """The plan itself is not visible (its 404 is the page's), not a record on it."""
+    return problem.status == 404 and problem.detail.startswith("No plan")
+
+
+def _plan_refused(
+    request: Request, session: Session, actor: Actor, plan_id: uuid.UUID, problem: Problem
+) -> Response:
+    outcome = Outcome(errors={FORM_ERROR: problem.detail})
+    return _answer(request, session, actor, "plan", plan_id, outcome, problem.status)
 
 
 # -- account panel -----------------------------------------------------------------------------
@@ -487,7 +514,6 @@ def _save_account_plan(
     inputs = {"objectives": objectives, "new_step_title": new_title}
     try:
         data = AccountPlanIn.model_validate({"objectives": objectives, "next_steps": steps})
-        accounts.save_plan(session, actor, account_id, data, form.version())
     except ValidationError as exc:
         errors = {
             ("new_step_title" if key.startswith("next_steps") else key): message
@@ -495,18 +521,22 @@ def _save_account_plan(
         }
         outcome = Outcome(form="plan", errors=errors, values=inputs)
         return _answer(request, session, actor, "account", account_id, outcome, 422)
-    except Problem as problem:
-        session.rollback()
-        if problem.status == 404:
-            raise
+
+    def refused(problem: Problem) -> Response:
         errors = _errors(problem, "")
         if "next_steps" in errors:
             errors["new_step_title"] = errors.pop("next_steps")
         outcome = Outcome(form="plan", errors=errors, values=_kept(problem, inputs))
         return _answer(request, session, actor, "account", account_id, outcome, problem.status)
-    session.commit()
-    return _answer(
-        request, session, actor, "account", account_id, Outcome(notice="Account plan saved.")
+
+    return submit(
+        session,
+        lambda: accounts.save_plan(session, actor, account_id, data, form.version()),
+        done=lambda _: _answer(
+            request, session, actor, "account", account_id, Outcome(notice="Account plan saved.")
+        ),
+        refused=refused,
+        passes=raise_on(404),
     )
 
 
@@ -647,13 +677,12 @@ def save_exchange_rate(
     inputs = {key: form.text(key) for key in ("currency", "rate", "valid_from")}
     try:
         entry = RateIn.model_validate(inputs | {"currency": inputs["currency"].upper()})
-        rates.save_rates(session, actor, [entry])
     except ValidationError as exc:
         return _rates_page(
             request, session, actor, values=inputs, errors=_validation(exc, ""), status_code=422
         )
-    except Problem as problem:
-        session.rollback()
+
+    def refused(problem: Problem) -> Response:
         errors = {
             str(e.get("path", "")).split(".")[-1]: str(e.get("message", ""))
             for e in problem.errors or []
@@ -661,20 +690,24 @@ def save_exchange_rate(
         return _rates_page(
             request, session, actor, values=inputs, errors=errors, status_code=problem.status
         )
-    session.commit()
-    return redirect(
-        request,
-        "/settings/exchange-rates",
-        f"1 {entry.currency} = {entry.rate} {actor.company.currency} from {entry.valid_from}.",
+
+    return submit(
+        session,
+        lambda: rates.save_rates(session, actor, [entry]),
+        done=lambda _: redirect(
+            request,
+            "/settings/exchange-rates",
+            f"1 {entry.currency} = {entry.rate} {actor.company.currency} from {entry.valid_from}.",
+        ),
+        refused=refused,
     )
 
 
 @router.post("/settings/exchange-rates/{rate_id}/delete")
 def delete_exchange_rate(request: Request, session: DB, actor: PageActor, rate_id: str) -> Response:
-    try:
-        rates.delete_rate(session, actor, parse_id(rate_id, "exchange rate"))
-    except Problem as problem:
-        session.rollback()
-        return redirect(request, "/settings/exchange-rates", problem.detail, "error")
-    session.commit()
-    return redirect(request, "/settings/exchange-rates", "Rate deleted.")
+    return submit(
+        session,
+        lambda: rates.delete_rate(session, actor, parse_id(rate_id, "exchange rate")),
+        done=flash_done(request, "/settings/exchange-rates", "Rate deleted."),
+        refused=flash_back(request, "/settings/exchange-rates", problem_detail),
+    )

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
+from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
@@ -61,7 +62,7 @@ def visible_links(
 def link(
     session: Session, actor: Actor, plan_id: uuid.UUID, record_id: uuid.UUID, role: Role
 ) -> PlanRecord:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.require_edit(session, principal, PLAN, plan_id)  # 404 unless my company is on the plan
     record: Record | None = None
     for kind in KINDS_BY_ROLE[role]:
@@ -89,7 +90,7 @@ def link(
     )
     session.add(row)
     session.flush()
-    common.record_action(
+    audit.record(
         session, actor, "plan.record_linked", PLAN, plan_id, record=str(record.id), role=role.value
     )
     return row
@@ -97,7 +98,7 @@ def link(
 
 def unlink(session: Session, actor: Actor, plan_id: uuid.UUID, record_id: uuid.UUID) -> None:
     """The company that linked the record, or the plan's owner, takes it off the plan."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     plan = gate.require_edit(session, principal, PLAN, plan_id)
     row = session.scalars(
         visible_links(principal, plan_id).where(PlanRecord.record_id == record_id)
@@ -111,9 +112,7 @@ def unlink(session: Session, actor: Actor, plan_id: uuid.UUID, record_id: uuid.U
     session.execute(
         delete(PlanRecord).where(PlanRecord.plan_id == plan_id, PlanRecord.record_id == record_id)
     )
-    common.record_action(
-        session, actor, "plan.record_unlinked", PLAN, plan_id, record=str(record_id)
-    )
+    audit.record(session, actor, "plan.record_unlinked", PLAN, plan_id, record=str(record_id))
 
 
 def list_links(
@@ -125,7 +124,7 @@ def list_links(
     role: Role | None = None,
 ) -> list[LinkOut]:
     """The plan's links the caller may see, each with its record as the caller sees it."""
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     plan = gate.check(session, principal, PLAN, plan_id)
     kinds = [k for k in LINKABLE_KINDS if kind is None or k == kind]
     statement = visible_links(principal, plan_id, kinds)

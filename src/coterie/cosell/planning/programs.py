@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
@@ -93,7 +94,7 @@ def _program_out(
 
 
 def read_program(session: Session, actor: Actor, program_id: uuid.UUID) -> ProgramProfileOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, PROGRAM, program_id)
     return _program_out(session, actor, record, program_details(session, principal, program_id))
 
@@ -105,7 +106,7 @@ def save_program(
     data: ProgramProfileIn,
     expected: int,
 ) -> None:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     _require_manager(session, actor, principal, PROGRAM, program_id, "host")
     details = conditional.claim_singleton(
         session,
@@ -124,7 +125,7 @@ def save_program(
     details.updated_at = utcnow()
     details.updated_by_user_id = actor.user_id
     session.flush()
-    common.record_action(
+    audit.record(
         session, actor, "program.profile_saved", PROGRAM, program_id, version=details.version
     )
 
@@ -156,7 +157,7 @@ def plans_of_program(
 
 
 def overview(session: Session, actor: Actor, program_id: uuid.UUID) -> ProgramOverview:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     profile = read_program(session, actor, program_id)  # 404 when hidden
     record_out = records.present(
         session, actor, principal, PROGRAM, [gate.check(session, principal, PROGRAM, program_id)]
@@ -181,7 +182,7 @@ def plan_details(session: Session, principal: Principal, plan_id: uuid.UUID) -> 
 
 
 def read_plan(session: Session, actor: Actor, plan_id: uuid.UUID) -> PlanProfileOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = gate.check(session, principal, PLAN, plan_id)
     details = plan_details(session, principal, plan_id)
     program = None
@@ -207,7 +208,7 @@ def read_plan(session: Session, actor: Actor, plan_id: uuid.UUID) -> PlanProfile
 def save_plan(
     session: Session, actor: Actor, plan_id: uuid.UUID, data: PlanProfileIn, expected: int
 ) -> None:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     record = _require_manager(session, actor, principal, PLAN, plan_id, "plan's owner")
     details = conditional.claim_singleton(
         session,
@@ -235,6 +236,4 @@ def save_plan(
     details.updated_at = utcnow()
     details.updated_by_user_id = actor.user_id
     session.flush()
-    common.record_action(
-        session, actor, "plan.profile_saved", PLAN, plan_id, version=details.version
-    )
+    audit.record(session, actor, "plan.profile_saved", PLAN, plan_id, version=details.version)

@@ -12,8 +12,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coterie import audit
 from coterie.auth.principal import Actor
-from coterie.cosell.planning import common
 from coterie.cosell.schemas import RateIn, RateOut
 from coterie.db import utcnow
 from coterie.kit.problems import invalid, not_found
@@ -73,7 +73,7 @@ def save_rates(session: Session, actor: Actor, entries: list[RateIn], path: str 
         row.updated_at = now
         row.updated_by_user_id = actor.user_id
     session.flush()
-    common.record_action(
+    audit.record(
         session,
         actor,
         "exchange_rates.saved",
@@ -95,7 +95,7 @@ def delete_rate(session: Session, actor: Actor, rate_id: uuid.UUID) -> None:
         raise not_found("exchange rate")
     session.delete(row)
     session.flush()
-    common.record_action(
+    audit.record(
         session,
         actor,
         "exchange_rates.deleted",

@@ -7,12 +7,11 @@ from datetime import date
 from fastapi import APIRouter, Request, Response
 
 from coterie.authz import gate
-from coterie.authz.principal import Principal
 from coterie.cosell.review import service as review
 from coterie.cosell.review.schemas import Movement
 from coterie.deps import DB
 from coterie.kit.problems import invalid
-from coterie.network.pages import parse_id
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.templating import render
 
@@ -49,7 +48,7 @@ def review_page(
     end: str | None = None,
 ) -> Response:
     plan_uuid = parse_id(plan_id, "plan")
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     plan = gate.check(session, principal, "plan", plan_uuid)
     result = review.review(session, actor, plan_uuid, _day(start, "start"), _day(end, "end"))
     return render(

@@ -213,7 +213,7 @@ def review(
     *,
     today: date | None = None,
 ) -> ReviewOut:
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     gate.check(session, principal, PLAN, plan_id)
     period = review_range(start, end, today or datetime.now(UTC).date())
     links = {

@@ -18,7 +18,6 @@ from coterie.auth.principal import Actor
 from coterie.deps import DB
 from coterie.kit import conditional
 from coterie.kit.problems import Problem
-from coterie.network.pages import parse_id
 from coterie.reports.dashboards import service as dashboards
 from coterie.reports.dashboards.service import DashboardIn, DashboardRunOut, FilterBar, PanelOut
 from coterie.reports.saved import service as saved
@@ -40,9 +39,10 @@ from coterie.web.forms import (
     errors_from_problem,
     errors_from_validation,
     is_stale,
-    problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
+from coterie.web.submit import answer_only, flash_back, flash_done, raise_on, submit
 from coterie.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -227,6 +227,11 @@ def create_dashboard(request: Request, session: DB, actor: PageActor, form: Form
         "share_users": form.texts("share_users"),
         "share_companies": form.texts("share_companies"),
     }
+
+    def again(errors: dict[str, str]) -> Response:
+        session.rollback()
+        return index_page(request, session, actor, errors=errors, values=values, status_code=422)
+
     try:
         data = DashboardIn.model_validate(
             {
@@ -235,19 +240,17 @@ def create_dashboard(request: Request, session: DB, actor: PageActor, form: Form
                 "shared_with": _shares(values),
             }
         )
-        board = dashboards.create(session, actor, data)
     except ValidationError as exc:
-        errors = _board_errors(errors_from_validation(exc), "report_ids")
-    except Problem as problem:
-        session.rollback()
-        if problem.status != 422:
-            raise
-        errors = _board_errors(errors_from_problem(problem), "report_ids")
-    else:
-        session.commit()
-        return redirect(request, f"/dashboards/{board.id}", f"Dashboard “{board.name}” saved.")
-    session.rollback()
-    return index_page(request, session, actor, errors=errors, values=values, status_code=422)
+        return again(_board_errors(errors_from_validation(exc), "report_ids"))
+    return submit(
+        session,
+        lambda: dashboards.create(session, actor, data),
+        done=lambda board: redirect(
+            request, f"/dashboards/{board.id}", f"Dashboard “{board.name}” saved."
+        ),
+        refused=lambda problem: again(_board_errors(errors_from_problem(problem), "report_ids")),
+        passes=answer_only(422),
+    )
 
 
 def _stored_input(board: dashboards.DashboardOut) -> dict[str, Any]:
@@ -286,24 +289,26 @@ def _edit_board(
     Saved only at the version the form was read at: a dashboard changed meanwhile is shown
     again as it is now, with the message, rather than overwritten."""
     board = dashboards.to_out(session, actor, dashboards.get(session, actor, board_id))  # 404
-    status_code = 422
-    try:
-        if not board.can_edit:
-            status_code = 403
-            raise _FormError({FORM_ERROR: "Only the dashboard's owner can change it."})
+
+    def again(errors: dict[str, str], status_code: int) -> Response:
+        session.rollback()
+        now = dashboards.to_out(session, actor, dashboards.get(session, actor, board_id))
+        run = dashboards.run(session, actor, board_id, None)
+        return _dashboard_page(
+            request, session, actor, run, action=f"/dashboards/{board_id}", board=now,
+            errors=errors, values=_board_values(now) | (values or {}), status_code=status_code,
+        )  # fmt: skip
+
+    if not board.can_edit:
+        return again({FORM_ERROR: "Only the dashboard's owner can change it."}, 403)
+
+    def save() -> None:
         version = form.version()
         conditional.check_version(board, version, "dashboard")  # before reading the change
         data = DashboardIn.model_validate(_stored_input(board) | change(board))
         dashboards.update(session, actor, board_id, data, version)
-    except _FormError as exc:
-        errors = exc.errors
-    except ValidationError as exc:
-        errors = _board_errors(errors_from_validation(exc), "report_id")
-    except Problem as problem:
-        session.rollback()
-        if problem.status not in (403, 412, 422, 428):
-            raise
-        status_code = problem.status
+
+    def refused(problem: Problem) -> Response:
         errors = _board_errors(errors_from_problem(problem), "report_id")
         stale = _stale_panel(problem, len(board.panels))
         if stale is not None:
@@ -313,16 +318,20 @@ def _edit_board(
             }
         if is_stale(problem):
             errors = {FORM_ERROR: STALE_FORM}
-    else:
-        session.commit()
-        return redirect(request, f"/dashboards/{board_id}", message)
-    session.rollback()
-    board = dashboards.to_out(session, actor, dashboards.get(session, actor, board_id))
-    run = dashboards.run(session, actor, board_id, None)
-    return _dashboard_page(
-        request, session, actor, run, action=f"/dashboards/{board_id}", board=board,
-        errors=errors, values=_board_values(board) | (values or {}), status_code=status_code,
-    )  # fmt: skip
+        return again(errors, problem.status)
+
+    try:
+        return submit(
+            session,
+            save,
+            done=flash_done(request, f"/dashboards/{board_id}", message),
+            refused=refused,
+            passes=answer_only(403, 412, 422, 428),
+        )
+    except _FormError as exc:
+        return again(exc.errors, 422)
+    except ValidationError as exc:
+        return again(_board_errors(errors_from_validation(exc), "report_id"), 422)
 
 
 @router.post("/dashboards/{dashboard_id}")
@@ -402,12 +411,10 @@ def delete_dashboard(
     request: Request, session: DB, actor: PageActor, form: FormInput, dashboard_id: str
 ) -> Response:
     board_id = parse_id(dashboard_id, "dashboard")
-    try:
-        dashboards.remove(session, actor, board_id, form.version())
-    except Problem as problem:
-        session.rollback()
-        if problem.status in (403, 404):
-            raise
-        return redirect(request, f"/dashboards/{board_id}", problem_message(problem), "error")
-    session.commit()
-    return redirect(request, "/reports", "Dashboard deleted.")
+    return submit(
+        session,
+        lambda: dashboards.remove(session, actor, board_id, form.version()),
+        done=flash_done(request, "/reports", "Dashboard deleted."),
+        refused=flash_back(request, f"/dashboards/{board_id}"),
+        passes=raise_on(403, 404),
+    )

@@ -154,7 +154,7 @@ def narrow(session: Session, actor: Actor, definition: ReportIn, bar: FilterBar)
     """The definition with the filter bar ANDed to its own filters, for this viewer."""
     if bar.is_empty():
         return definition
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     kind = definition.kind
     leaves: list[dict[str, Any]] = []
     if bar.region:
@@ -257,7 +257,7 @@ def _check(session: Session, actor: Actor, data: DashboardIn) -> None:
             ) from problem
     saved.check_shares(session, actor, data.shared_with)
     bar = data.filters
-    principal = Principal.of(actor, session)
+    principal = actor.principal
     if bar.partner is not None and bar.partner not in partner_ids(session, actor.company_id):
         raise invalid("body.filters.partner", "is not an accepted partner of your company")
     for key, kind, value in (("plan", "plan", bar.plan), ("program", "program", bar.program)):
@@ -289,7 +289,7 @@ def create(session: Session, actor: Actor, data: DashboardIn) -> Dashboard:
     session.add(board)
     session.flush()
     saved.set_shares(session, DASHBOARD, board.id, data.shared_with)
-    _audit(session, actor, board, "dashboard.created")
+    audit.record(session, actor, "dashboard.created", "dashboard", board.id, name=board.name)
     return board
 
 
@@ -309,7 +309,7 @@ def update(
     board.name = data.name
     board.updated_at = utcnow()
     saved.set_shares(session, DASHBOARD, board.id, data.shared_with)
-    _audit(session, actor, board, "dashboard.updated")
+    audit.record(session, actor, "dashboard.updated", "dashboard", board.id, name=board.name)
     return board
 
 
@@ -317,7 +317,7 @@ def remove(session: Session, actor: Actor, dashboard_id: uuid.UUID, expected: in
     board = get(session, actor, dashboard_id)
     _require_edit(actor, board)
     conditional.claim_version(session, board, expected, "dashboard")
-    _audit(session, actor, board, "dashboard.deleted")
+    audit.record(session, actor, "dashboard.deleted", "dashboard", board.id, name=board.name)
     saved.set_shares(session, DASHBOARD, board.id, SharedWith())
     session.delete(board)
     session.flush()
@@ -357,18 +357,6 @@ def run(
             )
         )
     return DashboardRunOut(id=board.id, name=board.name, filters=filters, panels=panels)
-
-
-def _audit(session: Session, actor: Actor, board: Dashboard, action: str) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type="dashboard",
-        subject_id=board.id,
-        name=board.name,
-    )
 
 
 # --- default dashboards (generated, never stored) ---------------------------------------------
@@ -440,7 +428,7 @@ def plan_pipeline(
     session: Session, actor: Actor, plan_id: uuid.UUID, region: str | None = None
 ) -> DashboardRunOut:
     """ "Pipeline" of one plan the viewer may see: the plan's linked opportunities."""
-    plan = gate.check(session, Principal.of(actor, session), "plan", plan_id)  # 404 when hidden
+    plan = gate.check(session, actor.principal, "plan", plan_id)  # 404 when hidden
     extra = [
         (
             "Pipeline by partner",

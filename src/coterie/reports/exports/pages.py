@@ -14,13 +14,13 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from coterie.deps import DB, reads_only
 from coterie.kit.problems import Problem
-from coterie.network.pages import parse_id
 from coterie.reports.dashboards import service as dashboards
 from coterie.reports.exports.api import deck_response, export_definition, export_saved
 from coterie.reports.saved import pages
 from coterie.reports.saved import service as saved
 from coterie.web import csrf
 from coterie.web.forms import FormInput
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])

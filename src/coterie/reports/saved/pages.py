@@ -23,12 +23,10 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.authz import gate
-from coterie.authz.principal import Principal
 from coterie.deps import DB, reads_only
 from coterie.kit.problems import Problem
 from coterie.models import User
 from coterie.network.companies import names as company_names
-from coterie.network.pages import parse_id
 from coterie.network.partnerships import partner_ids
 from coterie.records.kinds import Kind
 from coterie.reports import engine
@@ -42,9 +40,10 @@ from coterie.web.forms import (
     FormInput,
     errors_from_validation,
     is_stale,
-    problem_message,
 )
+from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
+from coterie.web.submit import flash_back, flash_done, raise_on, submit
 from coterie.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -254,7 +253,7 @@ def builder_choices(session: Session, actor: Actor) -> Choices:
         .where(User.company_id == actor.company_id, User.is_active, User.id != actor.user_id)
         .order_by(User.name)
     )
-    principal = Principal.of(actor, session)
+    principal = actor.principal
 
     def titles(kind: str) -> list[tuple[str, str]]:
         records = session.scalars(gate.visible(principal, kind).limit(200)).all()
@@ -489,16 +488,17 @@ def create_report(request: Request, session: DB, actor: PageActor, form: FormInp
     values, data, errors = read_builder_form(form)
     if data is None:
         return builder_page(request, session, actor, values=values, errors=errors, status_code=422)
-    try:
-        report = saved.create(session, actor, data)
-    except Problem as problem:
-        session.rollback()
-        return builder_page(
+    return submit(
+        session,
+        lambda: saved.create(session, actor, data),
+        done=lambda report: redirect(
+            request, f"/reports/{report.id}", f"Report “{report.name}” saved."
+        ),
+        refused=lambda problem: builder_page(
             request, session, actor, values=values, errors=_problem_errors(problem),
             status_code=422,
-        )  # fmt: skip
-    session.commit()
-    return redirect(request, f"/reports/{report.id}", f"Report “{report.name}” saved.")
+        ),
+    )  # fmt: skip
 
 
 @router.get("/reports/{report_id}")
@@ -531,10 +531,8 @@ def update_report(
         return builder_page(
             request, session, actor, values=values, errors=errors, report=out, status_code=422
         )
-    try:
-        saved.update(session, actor, report_uuid, data, form.version())
-    except Problem as problem:
-        session.rollback()
+
+    def refused(problem: Problem) -> Response:
         errors = _problem_errors(problem)
         if is_stale(problem):
             errors = {
@@ -546,8 +544,13 @@ def update_report(
             request, session, actor, values=values, errors=errors, report=out,
             status_code=problem.status if problem.status in (403, 412, 428) else 422,
         )  # fmt: skip
-    session.commit()
-    return redirect(request, f"/reports/{report_uuid}", "Report saved.")
+
+    return submit(
+        session,
+        lambda: saved.update(session, actor, report_uuid, data, form.version()),
+        done=lambda _: redirect(request, f"/reports/{report_uuid}", "Report saved."),
+        refused=refused,
+    )
 
 
 @router.post("/reports/{report_id}/delete")
@@ -555,15 +558,13 @@ def delete_report(
     request: Request, session: DB, actor: PageActor, form: FormInput, report_id: str
 ) -> Response:
     report_uuid = parse_id(report_id, "report")
-    try:
-        saved.remove(session, actor, report_uuid, form.version())
-    except Problem as problem:
-        session.rollback()
-        if problem.status in (403, 404):
-            raise
-        return redirect(request, f"/reports/{report_uuid}", problem_message(problem), "error")
-    session.commit()
-    return redirect(request, "/reports", "Report deleted.")
+    return submit(
+        session,
+        lambda: saved.remove(session, actor, report_uuid, form.version()),
+        done=flash_done(request, "/reports", "Report deleted."),
+        refused=flash_back(request, f"/reports/{report_uuid}"),
+        passes=raise_on(403, 404),
+    )
 
 
 # --- the dashboards on the index -------------------------------------------------------------

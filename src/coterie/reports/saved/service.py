@@ -233,7 +233,7 @@ def create(session: Session, actor: Actor, data: SavedReportIn) -> SavedReport:
     session.add(report)
     session.flush()
     set_shares(session, REPORT, report.id, data.shared_with)
-    _audit(session, actor, report, "report.created")
+    audit.record(session, actor, "report.created", "report", report.id, name=report.name)
     return report
 
 
@@ -249,7 +249,7 @@ def update(
     report.chart_type = data.chart_type
     report.updated_at = utcnow()
     set_shares(session, REPORT, report.id, data.shared_with)
-    _audit(session, actor, report, "report.updated")
+    audit.record(session, actor, "report.updated", "report", report.id, name=report.name)
     return report
 
 
@@ -257,22 +257,10 @@ def remove(session: Session, actor: Actor, report_id: uuid.UUID, expected: int) 
     report = get(session, actor, report_id)
     _require_edit(actor, report)
     conditional.claim_version(session, report, expected, "report")
-    _audit(session, actor, report, "report.deleted")
+    audit.record(session, actor, "report.deleted", "report", report.id, name=report.name)
     set_shares(session, REPORT, report.id, SharedWith())
     session.delete(report)
     session.flush()
-
-
-def _audit(session: Session, actor: Actor, report: SavedReport, action: str) -> None:
-    audit.record(
-        session,
-        company_id=actor.company_id,
-        actor_user_id=actor.user_id,
-        action=action,
-        subject_type="report",
-        subject_id=report.id,
-        name=report.name,
-    )
 
 
 def run(session: Session, actor: Actor, report: SavedReport) -> ReportOut:
