@@ -9,29 +9,40 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from coterie import __version__, errors, health, openapi, wiring
 from coterie import pages as web_pages
-from coterie.activity import api as activity_api
-from coterie.auth import api as auth_api
+from coterie.account.routes import ROUTES as ACCOUNT
+from coterie.activity.routes import ROUTES as ACTIVITY
+from coterie.auth.routes import ROUTES as AUTH
 from coterie.authz import guard as authz_guard
 from coterie.authz import rls
 from coterie.config import Settings, get_settings
-from coterie.cosell import leads_api, plans_api, review_api
+from coterie.cosell.routes import ROUTES as COSELL
 from coterie.db import make_engine, make_session_factory
 from coterie.deps import require_json_body
 from coterie.kit.limits import MaxBodySizeMiddleware
+from coterie.kit.routing import DomainRoutes, api_routers, page_routers
 from coterie.kit.text_input import refuse_unstorable_text
 from coterie.mail.delivery import install_outbox
 from coterie.migrate import ensure_migrated
-from coterie.network import api as network_api
-from coterie.network import audit_api
-from coterie.policies import api as policies_api
-from coterie.records import api as records_api
-from coterie.records import participants_api, search_api
-from coterie.reports import api as reports_api
-from coterie.reports import exports_api as report_exports_api
-from coterie.reports import saved_api as saved_reports_api
-from coterie.workflows import api as workflows_api
+from coterie.network.routes import ROUTES as NETWORK
+from coterie.policies.routes import ROUTES as POLICIES
+from coterie.records.routes import ROUTES as RECORDS
+from coterie.reports.routes import ROUTES as REPORTS
+from coterie.workflows.routes import ROUTES as WORKFLOWS
 
 API_PREFIX = "/api/v1"
+# The domains served, each with its own routers (`coterie.kit.routing`). Their order is only the
+# order of the API description; no match depends on it (tests/test_routes.py mounts them reversed).
+DOMAINS: tuple[DomainRoutes, ...] = (
+    AUTH,
+    ACCOUNT,
+    NETWORK,
+    COSELL,
+    REPORTS,
+    RECORDS,
+    POLICIES,
+    WORKFLOWS,
+    ACTIVITY,
+)
 
 
 def _interactive_docs() -> HTMLResponse:
@@ -74,25 +85,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         prefix=API_PREFIX,
         dependencies=[Depends(require_json_body), Depends(refuse_unstorable_text)],
     )
-    api.include_router(auth_api.router)
-    api.include_router(network_api.router)
-    api.include_router(audit_api.router)
-    api.include_router(leads_api.router)  # before the records: /leads/nominations is no record
-    api.include_router(report_exports_api.router)  # CSV/XLSX exports and QBR decks
-    api.include_router(reports_api.router)  # before the records: /reports is no record kind
-    api.include_router(saved_reports_api.router)  # saved reports and dashboards
-    api.include_router(records_api.router)
-    api.include_router(participants_api.router)
-    api.include_router(search_api.router)
-    api.include_router(policies_api.router)
-    api.include_router(plans_api.router)
-    api.include_router(review_api.router)
-    api.include_router(workflows_api.router)
-    api.include_router(activity_api.router)
+    for router in api_routers(DOMAINS):
+        api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
     app.add_api_route(f"{API_PREFIX}/docs", _interactive_docs, include_in_schema=False)
-    web_pages.install(app)
+    web_pages.install(app, page_routers(DOMAINS))
 
     openapi.install(app)
     app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_request_bytes)

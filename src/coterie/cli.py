@@ -334,7 +334,7 @@ def token_create(
 def registrations_expire() -> None:
     """Mark approved deal registrations whose expiry date has passed as expired (idempotent;
     they already read as expired everywhere). Run it daily, e.g. from cron."""
-    from coterie.cosell.registrations import expire_due  # lazy (module doc)
+    from coterie.cosell.pipeline.registrations import expire_due  # lazy (module doc)
     from coterie.db import make_engine, make_session_factory, session_scope  # lazy (module doc)
 
     settings = _settings()

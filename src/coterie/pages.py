@@ -1,64 +1,38 @@
-"""The web shell: mounts static assets and every domain's page router; renders HTML errors.
+"""The web shell: mounts static assets and the domains' page routers; renders HTML errors.
 
-Domains own their pages (`coterie.account.pages`, `coterie.network.pages`, ...); this module wires
+Domains own their pages and list their page routers (`coterie.kit.routing`); this module wires
 them into the app and turns any `Problem` raised on a non-API path into an HTML error page.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from html import escape
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from coterie.account import pages as auth_pages
-from coterie.account import settings_pages as auth_settings_pages
-from coterie.activity import pages as activity_pages
 from coterie.auth import service
 from coterie.auth.dependencies import SESSION_COOKIE
 from coterie.auth.principal import Actor
-from coterie.cosell import leads_pages, plans_pages, review_pages
 from coterie.kit.problems import Problem
 from coterie.models.vocabulary import TokenKind
-from coterie.network import pages as network_pages
-from coterie.network import settings_pages as network_settings_pages
-from coterie.policies import pages as policies_pages
-from coterie.records import pages as records_pages
-from coterie.records import participant_pages, template_pages
-from coterie.reports import dashboard_pages as report_dashboard_pages
-from coterie.reports import export_pages as report_export_pages
-from coterie.reports import pages as report_pages
 from coterie.web.forms import STALE_FORM, is_stale
 from coterie.web.sessions import LoginRequiredError, login_redirect
 from coterie.web.templating import PAGE_HEADERS, is_htmx, render
-from coterie.workflows import pages as workflow_pages
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
-def install(app: FastAPI) -> None:
-    app.include_router(auth_pages.router)
-    app.include_router(network_pages.router)
-    app.include_router(network_settings_pages.router)
-    app.include_router(auth_settings_pages.router)
-    app.include_router(leads_pages.router)  # before the records: /leads/nominations is no record
-    app.include_router(report_export_pages.router)  # report downloads and QBR decks
-    app.include_router(report_pages.router)  # before the records: /reports is no record kind
-    app.include_router(report_dashboard_pages.router)
-    app.include_router(records_pages.router)
-    app.include_router(participant_pages.router)
-    app.include_router(template_pages.router)
-    app.include_router(policies_pages.router)
-    app.include_router(review_pages.router)
-    app.include_router(plans_pages.router)
-    app.include_router(workflow_pages.router)
-    app.include_router(activity_pages.router)
+def install(app: FastAPI, page_routers: Iterable[APIRouter]) -> None:
+    for router in page_routers:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequiredError, login_redirect)
 

@@ -34,8 +34,9 @@ from coterie.activity.schemas import CommentIn
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.config import Settings
-from coterie.cosell import accounts, goals, leads, plans, programs, rates, registrations
-from coterie.cosell.lead_schemas import ConvertIn, RejectReason
+from coterie.cosell.pipeline import leads, registrations
+from coterie.cosell.pipeline.schemas import ConvertIn, RejectReason
+from coterie.cosell.planning import accounts, goals, plans, programs, rates
 from coterie.cosell.schemas import (
     AccountPlanIn,
     GoalIn,
@@ -75,8 +76,7 @@ from coterie.records import admission, participants
 from coterie.records import service as records
 from coterie.records import templates as template_writes
 from coterie.records.schemas import RecordCreate
-from coterie.workflows import definitions
-from coterie.workflows import service as workflows
+from coterie.workflows import approvals, definitions, inbox, moves, presenters
 from coterie.workflows.schemas import MoveIn, WorkflowIn
 
 
@@ -344,17 +344,17 @@ class CoSell:
 
     def move(self, who: str, kind: str, record_id: uuid.UUID, workflow: uuid.UUID, to: str) -> None:
         actor = self.actor(who)
-        states = workflows.record_states(self.session, actor, kind, record_id)
+        states = presenters.record_states(self.session, actor, kind, record_id)
         version = next(s.version for s in states if s.workflow.id == workflow)
         data = MoveIn(to=to, note="")
-        workflows.move(self.session, actor, kind, record_id, workflow, data, version)
+        moves.move(self.session, actor, kind, record_id, workflow, data, version)
 
     def approve_pending(self, who: str, record_id: uuid.UUID, comment: str) -> None:
         """`who` approves what its inbox asks of it on the record."""
         actor = self.actor(who)
-        for item in workflows.inbox(self.session, actor):
+        for item in inbox.inbox(self.session, actor):
             if item.record_id == record_id:
-                workflows.decide(
+                approvals.decide(
                     self.session, actor, item.approval.id, approve=True, comment=comment
                 )
                 return
@@ -715,7 +715,7 @@ class CoSell:
             ),
         )
         self.share(EITAN, "solution", s2, MARCUS, RAJESH)
-        workflows.attach(self.session, self.actor(EITAN), "solution", s2, workflow)
+        moves.attach(self.session, self.actor(EITAN), "solution", s2, workflow)
         self.move(EITAN, "solution", s2, workflow, "business_review")
         self.at(42)
         self.move(EITAN, "solution", s2, workflow, "approval")
@@ -742,7 +742,7 @@ class CoSell:
             ),
         )
         self.share(DIEGO, "solution", s1, MARCUS, RAJESH)
-        workflows.attach(self.session, self.actor(DIEGO), "solution", s1, workflow)
+        moves.attach(self.session, self.actor(DIEGO), "solution", s1, workflow)
         self.move(DIEGO, "solution", s1, workflow, "business_review")
         self.at(9)
         self.move(DIEGO, "solution", s1, workflow, "approval")

@@ -6,7 +6,7 @@
 - Any other participant that may edit the record *proposes*: a `Proposal` the owner (or a
   delegate) accepts, which invites the company, or declines. The proposed company sees nothing
   of it. Auto-share rules of a non-owner propose the same way (`authz.rules`), and so does a deal
-  registration to a company that is not on the opportunity (`cosell.registrations`).
+  registration to a company that is not on the opportunity (`cosell.pipeline.registrations`).
 - Every decision claims its row in SQL (`kit.conditional.claim_status`), so of two racing
   decisions exactly one applies.
 

@@ -20,7 +20,7 @@ FieldValues = Annotated[dict[str, Any], Field(max_length=200)]
 
 
 LEAD_CONVERTED = "converted"
-"""A lead's joint stage once it was converted to an opportunity (`coterie.cosell.leads`)."""
+"""A lead's joint stage once converted to an opportunity (`coterie.cosell.pipeline.leads`)."""
 
 
 def check_joint_stage(

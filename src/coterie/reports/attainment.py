@@ -1,7 +1,7 @@
 """The `goal_attainment` measure: a plan's goals' live progress over their targets, per viewer.
 
 It needs a report scoped to one plan (`plan_id`) and reuses the goals' own live progress
-(`coterie.cosell.goals.live_progress`): the same records, masks, hidden counts and currency
+(`coterie.cosell.planning.goals.live_progress`): the same records, masks, hidden counts and currency
 conversion as the plan's goals page, computed for the viewer (with "hide private fields" when
 the report asks for it). Nothing is re-implemented here; a record or value the viewer may not
 see never contributes, it is counted under `hidden`.
@@ -43,7 +43,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy.orm import Session
 
 from coterie.authz.principal import Principal
-from coterie.cosell import goals
+from coterie.cosell.planning import goals
 from coterie.cosell.schemas import Metric, Progress
 from coterie.kit.problems import invalid
 from coterie.models.cosell import PlanGoal

@@ -15,7 +15,7 @@ from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
 from coterie.records import query, saved_filters
 from coterie.records.schemas import SavedFilterIn, SavedFilterOut
-from coterie.workflows import board, definitions, service, tasks
+from coterie.workflows import approvals, board, definitions, inbox, moves, presenters, tasks
 from coterie.workflows.schemas import (
     BoardOut,
     DecisionIn,
@@ -150,7 +150,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
     def record_workflows(
         record_id: uuid.UUID, actor: ApiActor, session: DB
     ) -> list[RecordWorkflowOut]:
-        return service.record_states(session, actor, kind, record_id)
+        return presenters.record_states(session, actor, kind, record_id)
 
     @routes.post(
         "/workflows/{workflow_id}/attach",
@@ -160,7 +160,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
     def attach(
         record_id: uuid.UUID, workflow_id: uuid.UUID, actor: ApiActor, session: DB
     ) -> RecordWorkflowOut:
-        service.attach(session, actor, kind, record_id, workflow_id)
+        moves.attach(session, actor, kind, record_id, workflow_id)
         session.commit()
         return _state(session, actor, record_id, workflow_id)
 
@@ -180,7 +180,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
         response: Response,
         expected: int = state_version,
     ) -> MoveResult:
-        moved = service.move(session, actor, kind, record_id, workflow_id, body, expected)
+        moved = moves.move(session, actor, kind, record_id, workflow_id, body, expected)
         session.commit()
         state = _state(session, actor, record_id, workflow_id)
         set_etag(response, state.version)
@@ -200,7 +200,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
         actor: ApiActor,
         session: DB,
     ) -> MoveOut:
-        service.cancel(session, actor, kind, record_id, workflow_id, move_id)
+        moves.cancel(session, actor, kind, record_id, workflow_id, move_id)
         session.commit()
         return _move(session, actor, kind, record_id, workflow_id, move_id)
 
@@ -212,7 +212,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
     def history(
         record_id: uuid.UUID, workflow_id: uuid.UUID, actor: ApiActor, session: DB
     ) -> list[MoveOut]:
-        return service.history(session, actor, kind, record_id, workflow_id)
+        return presenters.history(session, actor, kind, record_id, workflow_id)
 
     @routes.get(
         "/tasks",
@@ -239,7 +239,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
     def _state(
         session: DB, actor: ApiActor, record_id: uuid.UUID, workflow_id: uuid.UUID
     ) -> RecordWorkflowOut:
-        states = service.record_states(session, actor, kind, record_id)
+        states = presenters.record_states(session, actor, kind, record_id)
         return next(s for s in states if s.workflow.id == workflow_id)
 
     return routes
@@ -254,7 +254,9 @@ def _move(
     move_id: uuid.UUID,
 ) -> MoveOut:
     return next(
-        m for m in service.history(session, actor, kind, record_id, workflow_id) if m.id == move_id
+        m
+        for m in presenters.history(session, actor, kind, record_id, workflow_id)
+        if m.id == move_id
     )
 
 
@@ -278,13 +280,13 @@ def approvals_inbox(
         Literal["pending", "waiting", "approved", "rejected", "canceled"], Query(alias="status")
     ] = "pending",
 ) -> list[InboxItem]:
-    return service.inbox(session, actor, approval_status)
+    return inbox.inbox(session, actor, approval_status)
 
 
 def _decide(
     session: DB, actor: ApiActor, approval_id: uuid.UUID, body: DecisionIn, approve: bool
 ) -> MoveOut:
-    moved = service.decide(session, actor, approval_id, approve=approve, comment=body.comment)
+    moved = approvals.decide(session, actor, approval_id, approve=approve, comment=body.comment)
     session.commit()
     definition = definitions.get(session, actor, moved.workflow_id)
     return _move(session, actor, definition.kind, moved.record_id, moved.workflow_id, moved.id)

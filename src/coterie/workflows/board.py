@@ -37,8 +37,8 @@ from coterie.network.companies import names as company_names
 from coterie.network.currency import CENT, Converter
 from coterie.records import query, saved_filters
 from coterie.workflows import definitions
+from coterie.workflows.applicability import is_joint, summary
 from coterie.workflows.schemas import BoardOut, BoardStage, Card, Money
-from coterie.workflows.service import is_joint, summary
 from coterie.workflows.stages import StageInfo, company_definition, default_stages, infos
 
 UNSTAGED = "_unstaged"

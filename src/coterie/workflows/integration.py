@@ -19,7 +19,7 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.kit.problems import forbidden, invalid
 from coterie.models import Record, Space
-from coterie.workflows import service
+from coterie.workflows import applicability, stage_guard
 from coterie.workflows.stages import company_definition, infos
 
 
@@ -34,7 +34,7 @@ def space_stage_changed(
         return
     principal = actor.principal
     record = gate.check(session, principal, kind, space.record_id)
-    service.guard_stage_edit(
+    stage_guard.guard_stage_edit(
         session, actor, record, definition, before, space.stage, space, "body.fields.stage"
     )
 
@@ -57,16 +57,16 @@ def joint_stage_changed(session: Session, actor: Actor, record: Record, before: 
     if record.joint_stage == before:
         return
     principal = actor.principal
-    if service.drives_unseen_joint_stage(session, principal, record):
+    if applicability.drives_unseen_joint_stage(session, principal, record):
         raise forbidden(
             "The joint stage of this record follows a workflow your company does not take part "
             "in: one of its participants moves it."
         )
-    for definition in service.applicable(session, principal, record):
-        if not service.is_joint(definition):
+    for definition in applicability.applicable(session, principal, record):
+        if not applicability.is_joint(definition):
             continue
-        space = service.own_space(session, principal, record.id)
-        service.guard_stage_edit(
+        space = applicability.own_space(session, principal, record.id)
+        stage_guard.guard_stage_edit(
             session,
             actor,
             record,

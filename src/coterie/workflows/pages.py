@@ -43,7 +43,8 @@ from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.submit import flash_back, flash_done, problem_detail, raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
-from coterie.workflows import board, definitions, service, tasks
+from coterie.workflows import approvals, board, definitions, inbox, moves, tasks
+from coterie.workflows import presenters as workflow_presenters
 from coterie.workflows.definitions import TEMPLATES
 from coterie.workflows.schemas import (
     BoardOut,
@@ -358,12 +359,12 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
 
     def move() -> None:
         version = _version_of(request, form)
-        service.move(session, actor, q.kind, record_id, workflow_id, MoveIn(to=to), version)
+        moves.move(session, actor, q.kind, record_id, workflow_id, MoveIn(to=to), version)
 
     def moved(_: None) -> Response:
         message = f"Moved to {to}."
         title = _card_title(session, actor, q.kind, record_id)
-        states = service.record_states(session, actor, q.kind, record_id)
+        states = workflow_presenters.record_states(session, actor, q.kind, record_id)
         state = next((s for s in states if s.workflow.id == workflow_id), None)
         if state is not None and state.pending_move is not None:
             message = f"The move of “{title}” is waiting for approvals."
@@ -626,7 +627,7 @@ def _panel(
     status_code: int = 200,
 ) -> Response:
     kind = info.kind.value
-    states = service.record_states(session, actor, kind, record_id)  # 404 when hidden
+    states = workflow_presenters.record_states(session, actor, kind, record_id)  # 404 when hidden
     record_tasks = tasks.for_record(session, actor, kind, record_id)
     return render(
         request,
@@ -693,7 +694,7 @@ def _panel_routes(info: KindInfo) -> APIRouter:
             return answer(request, session, actor, rid, None, "Choose a stage to move to.")
 
         def use_case() -> str:
-            moved = service.move(session, actor, kind, rid, workflow_id, data, form.version())
+            moved = moves.move(session, actor, kind, rid, workflow_id, data, form.version())
             return moved.status  # read before the commit
 
         def done(status: str) -> Response:
@@ -724,7 +725,7 @@ def _panel_routes(info: KindInfo) -> APIRouter:
         aid = parse_id(approval_id, "approval")
         return submit(
             session,
-            lambda: service.decide(
+            lambda: approvals.decide(
                 session, actor, aid, approve=verdict == "approve", comment=form.text("comment")
             ),
             done=lambda _: answer(
@@ -804,7 +805,7 @@ for _info in KINDS.values():
 
 @router.get("/approvals")
 def approvals_page(request: Request, session: DB, actor: PageActor) -> Response:
-    items = service.inbox(session, actor)
+    items = inbox.inbox(session, actor)
     plurals = {k.value: KINDS[k].plural for k in Kind}
     return render(
         request,
@@ -822,7 +823,7 @@ def approvals_decide(
         return redirect(request, "/approvals", "Choose approve or reject.", "error")
     return submit(
         session,
-        lambda: service.decide(
+        lambda: approvals.decide(
             session, actor, aid, approve=verdict == "approve", comment=form.text("comment")
         ),
         done=flash_done(

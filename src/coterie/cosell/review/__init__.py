@@ -1,0 +1,1 @@
+"""The weekly pipeline review of a joint sales plan: what moved between two dates, per viewer."""

@@ -1,0 +1,17 @@
+"""Every router of co-selling: the partner pipeline (leads, registrations), joint planning
+(programs, plans, goals, account plans, exchange rates) and the weekly review."""
+
+from __future__ import annotations
+
+from coterie.cosell.pipeline import api as pipeline_api
+from coterie.cosell.pipeline import pages as pipeline_pages
+from coterie.cosell.planning import api as planning_api
+from coterie.cosell.planning import pages as planning_pages
+from coterie.cosell.review import api as review_api
+from coterie.cosell.review import pages as review_pages
+from coterie.kit.routing import DomainRoutes
+
+ROUTES = DomainRoutes(
+    api=(pipeline_api.router, planning_api.router, review_api.router),
+    pages=(pipeline_pages.router, review_pages.router, planning_pages.router),
+)

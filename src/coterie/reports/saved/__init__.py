@@ -1,0 +1,1 @@
+"""Saved reports: named definitions, their sharing, the report builder and the report pages."""
