@@ -140,7 +140,7 @@ TEMPLATES: dict[str, dict[str, str | tuple[str, ...]]] = {
     BASTION: {"amount": "participants", "stage": "participants"},
 }
 
-# (login, what that user finds): the README's guided tour of the co-selling content.
+# (login, what that user finds): the co-selling guided tour of the docs' Demo network page.
 TOUR: tuple[tuple[str, str], ...] = (
     (
         MARCUS,
