@@ -32,6 +32,15 @@ app = typer.Typer(
 console = Console()
 
 
+@app.callback()
+def _start() -> None:
+    """Every command writes through the services, whose record hooks need their subscribers
+    (`coterie.wiring`), as in any other entry point of the runtime."""
+    from coterie import wiring  # lazy: `--help` starts fast (module doc)
+
+    wiring.install()
+
+
 class ScaleOption(StrEnum):
     SMOKE = "smoke"
     SMALL = "small"

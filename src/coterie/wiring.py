@@ -3,7 +3,7 @@
 Lower packages announce (`records.hooks`) and never import their subscribers; this module, at
 the top with the app factory and the CLI, installs every subscriber in a fixed order (activity
 first, then workflows, as the calls were written before the hooks). Every entry point calls
-`install()`: the app factory, the CLI, the demo loader, the benchmark runner, the tests. It is
+`install()`: the app factory, the CLI, the demo loader, `python -m bench`, the tests. It is
 idempotent, and a hook announced before it ran raises (`kit.hooks.HooksNotInstalledError`), so a
 forgotten entry point fails at once instead of skipping the change log or a workflow check.
 """

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +23,8 @@ from bench.dataset import Generator
 from bench.scales import SCALES
 from tests.fixtures.databases import IN_CI, PG_ADMIN_URL
 from tests.fixtures.databases import pg_available as _pg_available
+
+ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED_FIGURES = {
     *(
@@ -66,12 +70,29 @@ def test_smoke_run_produces_every_figure_and_the_result_files(
     bench_url: str, tmp_path: Path
 ) -> None:
     results = tmp_path / "results"
-    runner = CliRunner()
-    arguments = ["run", "--scale", "smoke", "--database-url", bench_url]
-    outcome = runner.invoke(
-        bench_cli, [*arguments, "--results-dir", str(results)], env={"COLUMNS": "200"}
+    # as `make bench` runs it: its own process, which must set up what the runtime needs itself
+    # (in this test process, tests/conftest.py already installed the record hooks)
+    outcome = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "run",
+            "--scale",
+            "smoke",
+            "--database-url",
+            bench_url,
+            "--results-dir",
+            str(results),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
-    assert outcome.exit_code == 0, outcome.output
+    assert outcome.returncode == 0, outcome.stdout + outcome.stderr
 
     json_files = list(results.glob("smoke-*.json"))
     markdown_files = list(results.glob("smoke-*.md"))
@@ -111,10 +132,12 @@ def test_smoke_run_produces_every_figure_and_the_result_files(
     markdown = markdown_files[0].read_text()
     for figure in data["figures"]:
         assert figure["label"] in markdown
-    assert "rule.auto_share" in outcome.output  # the Rich table
+    assert "rule.auto_share" in outcome.stdout  # the Rich table
 
     # the second time, the data set in the database is recognised and reused
-    again = runner.invoke(bench_cli, ["generate", "--scale", "smoke", "--database-url", bench_url])
+    again = CliRunner().invoke(
+        bench_cli, ["generate", "--scale", "smoke", "--database-url", bench_url]
+    )
     assert again.exit_code == 0, again.output
     assert "reused" in again.output
 
