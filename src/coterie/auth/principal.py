@@ -60,11 +60,6 @@ class Actor:
     def role(self) -> Role:
         return Role(self.user.role)
 
-    @property
-    def hides_private_fields(self) -> bool:
-        """The user's preference: their own company's private fields hidden from them too."""
-        return read_preferences(self.user.preferences).hide_private_fields
-
     def has_role(self, at_least: Role) -> bool:
         return _RANK[self.role] >= _RANK[at_least]
 

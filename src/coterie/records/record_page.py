@@ -17,7 +17,6 @@ from fastapi import Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from coterie.auth.preferences import read as read_preferences
 from coterie.auth.principal import Actor
 from coterie.fields import templates
 from coterie.fields.kinds import KindInfo, ParticipantStatus
@@ -35,10 +34,6 @@ from coterie.web.templating import is_htmx, redirect, render
 CORE_FIELDS = ("title", "customer_name", "customer_domain", "motion", "joint_stage", "description")
 NULLABLE_CORE = frozenset({"customer_domain", "motion", "joint_stage"})
 OPEN_STATUSES = frozenset({ParticipantStatus.ACTIVE.value, ParticipantStatus.INVITED.value})
-
-
-def _hide_private(actor: Actor) -> bool:
-    return read_preferences(actor.user.preferences).hide_private_fields
 
 
 def _url(info: KindInfo, record_id: uuid.UUID | str | None = None, *parts: str) -> str:
@@ -99,7 +94,7 @@ def _view(session: Session, actor: Actor, info: KindInfo, record_id: uuid.UUID) 
     fields = presenters.my_fields(
         template,
         _mine(record),
-        hide_private=_hide_private(actor),
+        hide_private=actor.principal.hide_private,
         user_names=user_names,
         company_names=company_names(session, presenters.audience_ids(template)),
     )
