@@ -21,6 +21,7 @@ from rich.text import Text
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from coterie import cli_backup
 from coterie.config import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(notifications_app, name="notifications")
 registrations_app = typer.Typer(help="Deal registrations.", no_args_is_help=True)
 app.add_typer(registrations_app, name="registrations")
+cli_backup.register(app)
 
 console = Console()
 err = Console(stderr=True)
