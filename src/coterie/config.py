@@ -132,6 +132,12 @@ class Settings(BaseSettings):
         "front of the app, whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty: "
         "none, the connecting address is the client's.",
     )
+    export_ttl_hours: int = Field(
+        default=72,
+        ge=1,
+        description="How long a company export (Settings, Data export) can be downloaded after "
+        "it is built; then its link answers 410 and its file is deleted.",
+    )
     rule_grant_cap: int = Field(
         default=50_000,
         description="An access or auto-share rule that would share or grant more records at "

@@ -4,6 +4,7 @@ from coterie.models import activity, cosell, pipeline, report, workflow  # noqa:
 from coterie.models.audit import AuditEvent
 from coterie.models.auth import AuthToken, LoginAttempt
 from coterie.models.company import Company, CompanyPartnerType, CompanyRegion
+from coterie.models.company_export import CompanyExport
 from coterie.models.invitation import Invitation
 from coterie.models.partnership import Partnership, pair_key
 from coterie.models.record import (
@@ -24,6 +25,7 @@ __all__ = [
     "AuditEvent",
     "AuthToken",
     "Company",
+    "CompanyExport",
     "CompanyPartnerType",
     "CompanyRegion",
     "FieldShare",
