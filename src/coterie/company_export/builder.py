@@ -11,7 +11,6 @@ queues the e-mail to the requester.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 import zipfile
@@ -24,7 +23,7 @@ from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from coterie.auth.principal import Actor, principal_of
-from coterie.company_export import collections, links, storage
+from coterie.company_export import collections, links, storage, zipfile_writer
 from coterie.config import Settings
 from coterie.db import session_scope, utcnow
 from coterie.mail import delivery, messages
@@ -166,8 +165,7 @@ def _write(
                 _progress(factory, export_id, attempt, index)
             files = [info.filename for info in archive.infolist()]
             manifest = _manifest(session, row, reader.actor, counts, files)
-            with archive.open("manifest.json", "w") as stream:
-                stream.write(json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+            zipfile_writer.write_document(archive, "manifest.json", manifest)
         return counts
     finally:
         session.rollback()

@@ -9,7 +9,7 @@ after the gate admitted their record (`activity.comment_access.readable`), plan 
 reads it (this company's rows only).
 
 Files (each collection's JSON is an array; CSV where the data is a table):
-- `company.json`: the profile, members, templates and partnerships.
+- `company.json` (one object): the profile, members, templates and partnerships.
 - `records/<plural>.json` (as `GET /api/v1/<plural>/{id}` answers) and `records/<plural>.csv`
   (as `GET /api/v1/<plural>/export` writes: "My ..." columns, then each partner's shared fields).
 - `comments.json` / `comments.csv`, `plan_goals.json`, `reports.json`, `dashboards.json`,
@@ -125,10 +125,7 @@ def _company(reader: Reader, archive: zipfile.ZipFile) -> Counts:
             partnerships.to_out(link, company.id).model_dump(mode="json") for link in links
         ],
     }
-    with out.entry(archive, "company.json") as stream:
-        array = out.JsonArray(stream)
-        array.add(document)
-        array.close()
+    out.write_document(archive, "company.json", document)
     return {"members": len(members), "partnerships": len(links)}
 
 

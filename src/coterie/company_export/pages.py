@@ -80,7 +80,7 @@ def data_export_list(
 ) -> Response:
     """The list alone: what the page's htmx polling swaps in while an export is built."""
     service.require_admin(actor)
-    return render(request, "settings/_data_export_list.html", _context(session, settings, actor))
+    return render(request, "settings/_data_export_body.html", _context(session, settings, actor))
 
 
 @router.post(PAGE)

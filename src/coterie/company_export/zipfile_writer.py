@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -62,8 +63,17 @@ class CsvRows:
 
 @contextmanager
 def entry(archive: zipfile.ZipFile, name: str) -> Iterator[IO[bytes]]:
-    with archive.open(name, "w", force_zip64=True) as stream:
+    """A new entry `name`, compressed like the archive, dated now (UTC)."""
+    info = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
+    info.compress_type = archive.compression
+    with archive.open(info, "w", force_zip64=True) as stream:
         yield stream
+
+
+def write_document(archive: zipfile.ZipFile, name: str, document: dict[str, Any]) -> None:
+    """One JSON object as the entry `name`."""
+    with entry(archive, name) as stream:
+        stream.write(json.dumps(document, indent=2, ensure_ascii=False, default=str).encode())
 
 
 def write_json(
