@@ -7,10 +7,12 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import time_machine
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from coterie.company_export import service, storage
 from coterie.db import utcnow
@@ -172,3 +174,23 @@ def test_an_export_whose_requester_is_no_longer_an_admin_fails_with_the_reason(
     assert "no longer is one" in failed["error"]
     assert failed["download_url"] is None
     assert request_export(client, acme)["status"] == "queued"  # a failed one does not block
+
+
+def test_the_database_itself_refuses_a_second_unfinished_export_of_a_company(
+    client: TestClient, app: FastAPI
+) -> None:
+    acme = make_company(client, "Acme")
+    request_export(client, acme)
+    with app.state.session_factory() as session:
+        session.add(
+            CompanyExport(
+                company_id=uuid.UUID(acme.company_id),
+                status="running",
+                attempt=1,
+                steps_done=0,
+                steps_total=0,
+                counts={},
+            )
+        )
+        with pytest.raises(IntegrityError):
+            session.commit()
