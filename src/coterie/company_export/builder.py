@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +36,23 @@ FAILED_UNEXPECTEDLY = (
     "The export could not be built. Ask for a new one; if it fails again, tell your Coterie "
     "operator (the server log has the details)."
 )
+
+
+class JobContext(Protocol):
+    """What a worker task receives (`coterie.worker.queue.Jobs`)."""
+
+    settings: Settings
+    session_factory: sessionmaker[Session]
+
+
+def build_task(context: JobContext, export_id: str) -> None:
+    """The worker's `exports.build`: build the export `export_id`."""
+    try:
+        parsed = uuid.UUID(export_id)
+    except ValueError:
+        log.warning("exports.build: %r is no export id", export_id)
+        return
+    build_export(context.settings, context.session_factory, parsed)
 
 
 class _SupersededError(Exception):
@@ -249,6 +266,9 @@ def _finish(
                     _human_datetime(row.expires_at),
                     storage.human_size(size),
                 ),
+                topic="company_export",
+                company_id=row.company_id,
+                key=f"company_export:{row.id}",
             )
         session.flush()
         partial.replace(final)  # the row is locked (written) until the commit that follows

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coterie import audit
 from coterie.auth.principal import Actor
 from coterie.company_export import links, storage
+from coterie.company_export.builder import JobContext
 from coterie.company_export.schemas import CompanyExportOut, RequestedBy
 from coterie.config import Settings
 from coterie.db import session_scope, utcnow
@@ -210,3 +211,10 @@ def _remove_orphaned_partials(session: Session, settings: Settings) -> None:
             continue
         if row is None or row.status != ExportStatus.RUNNING.value or row.attempt != attempt:
             partial.unlink(missing_ok=True)
+
+
+def cleanup_task(context: JobContext) -> None:
+    """The worker's periodic `exports.cleanup`."""
+    count = cleanup_expired(context.settings, context.session_factory)
+    if count:
+        log.info("deleted the files of %d expired company export(s)", count)

@@ -1,7 +1,7 @@
 """Company exports: a company's data as a zip, built in the background
 
 Revision ID: 0015
-Revises: 0013 (0014 once the outbox is on main)
+Revises: 0014
 Create Date: 2026-12-07 15:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0013"  # becomes "0014" (the outbox) once that is on main
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
