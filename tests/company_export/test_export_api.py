@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from coterie.company_export import service, storage
 from coterie.db import utcnow
 from coterie.models import CompanyExport, User
+from coterie.worker import tasks
 from tests.company_export.helpers import (
     EXPORTS,
     build,
@@ -128,7 +129,9 @@ def test_the_link_expires_and_the_clean_up_deletes_the_file(
         assert "Ask for a new one" in gone.json()["detail"]
         assert path.exists()  # until the clean-up runs
 
-        assert service.cleanup_expired(app.state.settings, app.state.session_factory) == 1
+        cleanup, schedule_of = tasks.PERIODIC["exports.cleanup"]  # as the worker runs it
+        assert schedule_of(app.state.settings) == "15 * * * *"
+        cleanup(app.state.jobs)
         assert not path.exists()
         assert service.cleanup_expired(app.state.settings, app.state.session_factory) == 0
         after = client.get(f"{EXPORTS}/{resource['id']}", headers=acme.headers).json()
