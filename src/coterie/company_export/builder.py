@@ -4,7 +4,7 @@
 one, or a "running" one whose build died, is claimed by raising its `attempt` (one conditional
 UPDATE), and a build whose attempt is no longer the current one stops at its next progress
 update without touching the row or the file. Progress is written in short transactions of their
-own; the zip is read in one read transaction, as the requesting admin (`collections`), written
+own; the zip is read in one read transaction, as the requesting admin (`contents`), written
 to a partial file and renamed into place in the transaction that marks the export done and
 queues the e-mail to the requester.
 """
@@ -23,7 +23,7 @@ from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from coterie.auth.principal import Actor, principal_of
-from coterie.company_export import collections, links, storage, zipfile_writer
+from coterie.company_export import contents, links, storage, zipfile_writer
 from coterie.config import Settings
 from coterie.db import session_scope, utcnow
 from coterie.mail import delivery, messages
@@ -68,7 +68,7 @@ def build_export(
 ) -> None:
     """Build the export `export_id` (see the module doc); never raises for a failed build (the
     row says failed, with the reason)."""
-    steps = collections.steps()
+    steps = contents.steps()
     claimed = _claim(session_factory, export_id, len(steps) + 1)
     if claimed is None:
         return
@@ -162,7 +162,7 @@ def _write(
     export_id: uuid.UUID,
     attempt: int,
     partial: Path,
-    steps: list[collections.Step],
+    steps: list[contents.Step],
 ) -> dict[str, int]:
     partial.parent.mkdir(parents=True, exist_ok=True)
     session = factory()
@@ -173,7 +173,7 @@ def _write(
         row = session.get(CompanyExport, export_id)
         if row is None:
             raise _SupersededError
-        reader = collections.Reader(session, _reader_actor(session, row))
+        reader = contents.Reader(session, _reader_actor(session, row))
         counts: dict[str, int] = {}
         files: list[str] = []
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
