@@ -138,6 +138,10 @@ def test_the_link_expires_and_the_clean_up_deletes_the_file(
         assert after["status"] == "expired"
         assert after["download_url"] is None
         assert client.get(resource["download_url"], headers=acme.headers).status_code == 410
+    with time_machine.travel(utcnow() + ttl + timedelta(days=2), tick=False):
+        late = client.get(resource["download_url"], headers=acme.headers)
+        assert late.status_code == 410  # the link itself too old: still "expired", not "invalid"
+        assert late.json()["type"] == "/problems/export-expired"
 
 
 def test_a_rerun_of_a_finished_export_does_nothing_and_a_crashed_one_restarts(

@@ -33,10 +33,24 @@ def api_url(settings: Settings, export_id: uuid.UUID) -> str:
 
 
 def check(settings: Settings, export_id: uuid.UUID, given: str) -> None:
-    """400 unless `given` is this export's link token (its lifetime is the export's own expiry,
-    checked by the caller: a link older than the setting allows is refused here too)."""
-    payload = signing.unsign(
-        settings.secret(), PURPOSE, given, max_age_seconds=settings.export_ttl_hours * 3600 + 86400
-    )
+    """400 unless `given` is this export's link token. Its lifetime is the export's own expiry,
+    checked by the caller; a link older than the setting allows (and a day) answers 410 here."""
+    try:
+        payload = signing.unsign(
+            settings.secret(),
+            PURPOSE,
+            given,
+            max_age_seconds=settings.export_ttl_hours * 3600 + 86400,
+        )
+    except Problem as exc:
+        if exc.slug != "token-expired":
+            raise
+        raise Problem(
+            410,
+            "export-expired",
+            "Export expired",
+            "This export's link has expired and its file was deleted. Ask for a new one in "
+            "Settings, Data export.",
+        ) from exc
     if payload.get("export") != str(export_id):
         raise Problem(400, "token-invalid", "Invalid token", "This link is not valid.")
