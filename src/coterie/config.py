@@ -130,6 +130,12 @@ class Settings(BaseSettings):
         default="* * * * *",
         description="When the worker looks for messages whose wake-up was lost (cron, UTC).",
     )
+    outbox_sweep_grace_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="The sweeper leaves a message due for less than this to the wake-up queued "
+        "with it.",
+    )
     digest_cron: str = Field(
         default="0 7 * * *",
         description="When the daily notification digest goes out (cron: minute hour day month "
