@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     )
     outbox_lease_seconds: int = Field(
         default=120,
-        ge=5,
+        ge=1,
         description="How long a worker holds a message it is sending; a worker that died "
         "mid-delivery leaves it to another after this. Keep it above smtp_timeout_seconds.",
     )
