@@ -122,13 +122,19 @@ class Settings(BaseSettings):
     )
     outbox_lease_seconds: int = Field(
         default=120,
-        ge=5,
+        ge=1,
         description="How long a worker holds a message it is sending; a worker that died "
         "mid-delivery leaves it to another after this. Keep it above smtp_timeout_seconds.",
     )
     outbox_sweep_cron: str = Field(
         default="* * * * *",
         description="When the worker looks for messages whose wake-up was lost (cron, UTC).",
+    )
+    outbox_sweep_grace_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="The sweeper leaves a message due for less than this to the wake-up queued "
+        "with it.",
     )
     digest_cron: str = Field(
         default="0 7 * * *",

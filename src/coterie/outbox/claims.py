@@ -90,12 +90,20 @@ def failed(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def due_ids(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:
-    """Rows a worker should attempt now, oldest first (the sweeper's list)."""
+def due_ids(
+    session: Session, now: datetime, limit: int, grace: timedelta = timedelta(0)
+) -> list[uuid.UUID]:
+    """Rows a worker should attempt now, oldest first: sending ones whose lease ended (their
+    worker died), and pending ones due for at least `grace` (a younger one has its own wake-up
+    in flight)."""
+    lost = or_(
+        and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now - grace),
+        and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
+    )
     return list(
         session.scalars(
             select(OutboxMessage.id)
-            .where(_due(now))  # type: ignore[arg-type]
+            .where(lost)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
         )

@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SWEEP_LIMIT = 1000
-# a row due for less than this has its own wake-up in flight; older ones lost theirs
-SWEEP_GRACE = timedelta(seconds=60)
 
 SENDERS: dict[str, Callable[[Settings, OutboxMessage], None]] = {
     mail.CHANNEL: lambda settings, row: mail.send(settings, mail.mail_of(row.payload), row.id),
@@ -107,11 +105,14 @@ def sweep(jobs: Jobs) -> None:
     sweep_count(jobs)
 
 
-def sweep_count(jobs: Jobs) -> int:
+def sweep_count(jobs: Jobs, *, grace: timedelta | None = None) -> int:
     """Wake a worker for each row that is due and lost its wake-up (the worker was down, the
-    queue lost it, a worker died mid-delivery); returns how many."""
+    queue lost it, a worker died mid-delivery); returns how many. A row due for less than
+    `grace` (default `outbox_sweep_grace_seconds`) is left to its own wake-up."""
+    if grace is None:
+        grace = timedelta(seconds=jobs.settings.outbox_sweep_grace_seconds)
     with jobs.session_factory() as session:
-        due = claims.due_ids(session, utcnow() - SWEEP_GRACE, SWEEP_LIMIT)
+        due = claims.due_ids(session, utcnow(), SWEEP_LIMIT, grace)
     for row_id in due:
         jobs.enqueue(DELIVER_TASK, (str(row_id),))
     if due:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -45,7 +46,8 @@ def run(settings: Settings, threads: int | None = None) -> None:
     """Run the consumer until SIGTERM or SIGINT."""
     jobs, engine = open_jobs(settings)
     try:
-        swept = delivery.sweep_count(jobs)  # what waited while no worker ran
+        # what waited while no worker ran: every due row, their wake-ups may be long gone
+        swept = delivery.sweep_count(jobs, grace=timedelta(0))
         if swept:
             log.info("worker start: %d outbox message(s) queued for delivery", swept)
         consumer = jobs.huey.create_consumer(
