@@ -160,6 +160,11 @@ def check_served_through_the_proxy(client: httpx.Client, nginx: Nginx) -> None:
     assert plain.status_code == 301
     assert plain.headers["location"] == "https://127.0.0.1/login?next=%2F"
 
+    # the app builds absolute URLs with the scheme nginx forwards (X-Forwarded-Proto)
+    slash = client.get("/login/")
+    assert slash.status_code == 307
+    assert slash.headers["location"] == "https://127.0.0.1/login"
+
     page = client.get("/login")
     assert page.status_code == 200
     assert "<form" in page.text
