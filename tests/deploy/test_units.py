@@ -23,6 +23,7 @@ import pytest
 from coterie.config import Settings
 from tests.fixtures.builders import PASSWORD
 from tests.fixtures.live_server import free_port
+from tests.fixtures.smtp import SmtpServer
 
 from .installation import Installation, installation
 from .nginx import SITE, Nginx, max_body_bytes, require
@@ -38,11 +39,23 @@ EXPOSURE_THRESHOLD_TENTHS = 20
 
 
 @pytest.fixture
-def deployed(tmp_path: Path) -> Iterator[Installation]:
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def deployed(tmp_path: Path, smtp: SmtpServer) -> Iterator[Installation]:
     overrides = {
         "COTERIE_PORT": str(free_port()),
         "WEB_WORKERS": "2",
         "JOB_WORKERS": "1",
+        "COTERIE_SMTP_HOST": "127.0.0.1",
+        "COTERIE_SMTP_PORT": str(smtp.port),
+        "COTERIE_SMTP_STARTTLS": "false",
+        "COTERIE_SMTP_USERNAME": "",
     }
     with installation(tmp_path, overrides) as installed:
         yield installed
@@ -139,6 +152,8 @@ def test_the_units_serve_through_the_proxy_and_stop_on_sigterm(deployed: Install
             check_client_address_is_forwarded(client, deployed)
             check_body_limit(client)
         assert not (deployed.data_dir / "secret_key").exists(), "the credential was not read"
+        # uvicorn's supervisor and WEB_WORKERS processes
+        assert len(web.members()) >= 1 + int(deployed.env["WEB_WORKERS"]), web.members()
         assert "Row-level security does not apply" not in web.log()
 
         for process in started:

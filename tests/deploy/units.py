@@ -175,6 +175,10 @@ class UnitProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def members(self) -> list[int]:
+        """The live processes of the unit's group."""
+        return _group_members(self.process.pid) if self.process is not None else []
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -185,7 +189,8 @@ class UnitProcess:
     def stop(self) -> float:
         """`systemctl stop`: KillSignal= to the main process (KillMode=mixed) or to every process
         of the group (control-group, the default); SIGKILL to what is left after
-        TimeoutStopSec=. Returns how long the group took to empty."""
+        TimeoutStopSec= (mixed: once the main process exited). Returns the seconds until the
+        group was empty (mixed: until the main process exited)."""
         assert self.process is not None
         group = self.process.pid
         name = self.unit.value("Service", "KillSignal", "SIGTERM") or "SIGTERM"
@@ -199,12 +204,14 @@ class UnitProcess:
             os.killpg(group, kill_signal)
         deadline = started + self.timeout_stop
         while time.monotonic() < deadline:
-            self.process.poll()
-            if not _group_members(group):
-                return time.monotonic() - started
+            main_exited = self.process.poll() is not None
+            left = _group_members(group)
+            if not left or (mode == "mixed" and main_exited):
+                break
             time.sleep(0.05)
-        self.kill()
-        return time.monotonic() - started
+        elapsed = time.monotonic() - started
+        self.kill()  # systemd's SIGKILL to what is left (mixed: once the main process exited)
+        return elapsed
 
     def kill(self) -> None:
         if self.process is None:
