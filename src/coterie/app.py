@@ -21,12 +21,12 @@ from coterie.deps import require_json_body
 from coterie.kit.limits import MaxBodySizeMiddleware
 from coterie.kit.routing import DomainRoutes, api_routers, page_routers
 from coterie.kit.text_input import refuse_unstorable_text
-from coterie.mail.delivery import install_outbox
 from coterie.migrate import ensure_migrated
 from coterie.network.routes import ROUTES as NETWORK
 from coterie.policies.routes import ROUTES as POLICIES
 from coterie.records.routes import ROUTES as RECORDS
 from coterie.reports.routes import ROUTES as REPORTS
+from coterie.worker.queue import Jobs
 from coterie.workflows.routes import ROUTES as WORKFLOWS
 
 API_PREFIX = "/api/v1"
@@ -63,7 +63,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         ensure_migrated(engine)
         rls.check_enforced(engine)  # logs a warning when PostgreSQL would skip the policies
     session_factory = make_session_factory(engine)
-    install_outbox(session_factory, settings)
+    jobs = Jobs(settings, session_factory)
+    jobs.install()  # the outbox's wake-ups reach the workers once a transaction commits
     authz_guard.install(session_factory)
     rls.install(session_factory)
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.jobs = jobs
 
     # a JSON body or nothing (415); no NUL, no lone surrogate in a body or query: 422 (pages
     # clean their own form text)

@@ -246,6 +246,8 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
     delivery.queue(
         session,
         messages.password_reset(user.email, user.name, link, settings.password_reset_ttl_minutes),
+        topic="password_reset",
+        company_id=user.company_id,
     )
 
 

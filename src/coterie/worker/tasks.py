@@ -1,0 +1,46 @@
+"""Every task the worker runs, by name, and the periodic ones with their schedules.
+
+A task is `function(jobs, *args)`: `jobs` (`coterie.worker.queue.Jobs`) gives the settings, a
+session factory and the queue; `args` are strings (ids). Names are part of the queue's data:
+renaming one strands the wake-ups queued under the old name (the sweepers find their work
+again from the tables).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from coterie.activity.digest import queue_digests
+from coterie.config import Settings
+from coterie.cosell.pipeline.registrations import expire_due
+from coterie.db import session_scope, utcnow
+from coterie.outbox.store import DELIVER_TASK
+from coterie.worker import delivery
+
+if TYPE_CHECKING:
+    from coterie.worker.queue import Jobs
+
+log_name = __name__
+
+
+def digests(jobs: Jobs) -> None:
+    """Queue the daily digests due now (each delivered by the outbox)."""
+    queue_digests(jobs.session_factory, utcnow(), jobs.settings)
+
+
+def registrations_expire(jobs: Jobs) -> None:
+    """Mark approved deal registrations past their expiry date as expired."""
+    with session_scope(jobs.session_factory) as session:
+        expire_due(session)
+
+
+TASKS: dict[str, Callable[..., None]] = {
+    DELIVER_TASK: delivery.deliver,
+}
+
+PERIODIC: dict[str, tuple[Callable[..., None], Callable[[Settings], str]]] = {
+    "outbox.sweep": (delivery.sweep, lambda s: s.outbox_sweep_cron),
+    "notifications.digest": (digests, lambda s: s.digest_cron),
+    "registrations.expire": (registrations_expire, lambda s: s.registration_expiry_cron),
+}
