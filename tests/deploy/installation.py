@@ -3,9 +3,9 @@
 database owned by a new owner role plus a new app role (LOGIN, trust auth), all dropped after.
 
 The environment file is deploy/coterie.env.example with only the values a test must change
-(the database, the port, the queue's name, the SMTP server, the process counts); the secrets
-are files in /etc/coterie/credentials/, as the units' LoadCredential= lines expect. The queue
-is on the example's Redis under a name of its own, whose keys are deleted afterwards.
+(the database, the port, the queue, the SMTP server, the process counts); the secrets are
+files in /etc/coterie/credentials/, as the units' LoadCredential= lines expect. The queue is on
+the tests' Redis (COTERIE_TEST_REDIS_URL) under a name of its own, its keys deleted afterwards.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-import pytest
 import redis
 from sqlalchemy import make_url
 
-from tests.fixtures.databases import IN_CI, PG_ADMIN_URL, require_pg
+from tests.fixtures.databases import PG_ADMIN_URL, require_pg
+from tests.fixtures.worker import REDIS_URL, require_redis
 
 from .units import DEPLOY, REPO, Layout, read_env_file, write_env_file
 
@@ -54,19 +54,14 @@ def postgres_roles() -> Iterator[tuple[str, str, str]]:
 
 
 @contextmanager
-def redis_queue(url: str) -> Iterator[str]:
-    """A queue name nobody else uses on the Redis at `url`; its keys deleted afterwards."""
-    client = redis.Redis.from_url(url)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if IN_CI:
-            pytest.fail(f"CI=true but Redis is not reachable at {url}: {exc}")
-        pytest.skip(f"Redis is not reachable at {url}")
+def redis_queue() -> Iterator[str]:
+    """A queue name nobody else uses on the tests' Redis; its keys deleted afterwards."""
+    require_redis()
     name = f"deploytest{secrets.token_hex(4)}"  # Huey keeps only [a-z0-9] of it in its keys
     try:
         yield name
     finally:
+        client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(match=f"*{name}*"):
             client.delete(key)
         client.close()
@@ -79,10 +74,7 @@ def installation(root: Path, overrides: dict[str, str]) -> Iterator[Installation
         directory.mkdir(parents=True)
     layout = Layout({"/opt/coterie": REPO, "/etc/coterie": etc, "/var/lib/coterie": data_dir})
     example = layout.map((DEPLOY / "coterie.env.example").read_text())
-    with (
-        postgres_roles() as (owner, app, database),
-        redis_queue(read_env_file(example)["COTERIE_REDIS_URL"]) as queue,
-    ):
+    with postgres_roles() as (owner, app, database), redis_queue() as queue:
         server = make_url(PG_ADMIN_URL)
         owner_url = server.set(username=owner, database=database).render_as_string(False)
         app_url = server.set(username=app, database=database).render_as_string(False)
@@ -96,6 +88,7 @@ def installation(root: Path, overrides: dict[str, str]) -> Iterator[Installation
         values = {
             "COTERIE_DATABASE_URL": app_url,
             "APP_ROLE": app,
+            "COTERIE_REDIS_URL": REDIS_URL,
             "COTERIE_JOBS_QUEUE_NAME": queue,
             **overrides,
         }

@@ -23,7 +23,7 @@ import pytest
 from coterie.config import Settings
 from tests.fixtures.builders import PASSWORD
 from tests.fixtures.live_server import free_port
-from tests.fixtures.smtp import SmtpServer
+from tests.fixtures.smtp import SmtpServer, text_of
 
 from .installation import Installation, installation
 from .nginx import SITE, Nginx, max_body_bytes, require
@@ -51,7 +51,7 @@ def deployed(tmp_path: Path, smtp: SmtpServer) -> Iterator[Installation]:
     overrides = {
         "COTERIE_PORT": str(free_port()),
         "WEB_WORKERS": "2",
-        "JOB_WORKERS": "1",
+        "COTERIE_WORKER_THREADS": "1",
         "COTERIE_SMTP_HOST": "127.0.0.1",
         "COTERIE_SMTP_PORT": str(smtp.port),
         "COTERIE_SMTP_STARTTLS": "false",
@@ -138,7 +138,9 @@ def browser(nginx: Nginx) -> httpx.Client:
     )
 
 
-def test_the_units_serve_through_the_proxy_and_stop_on_sigterm(deployed: Installation) -> None:
+def test_the_units_serve_through_the_proxy_and_stop_on_sigterm(
+    deployed: Installation, smtp: SmtpServer
+) -> None:
     migrate(deployed)
     started: list[UnitProcess] = []
     nginx = Nginx(upstream_port=int(deployed.env["COTERIE_PORT"]))
@@ -148,13 +150,24 @@ def test_the_units_serve_through_the_proxy_and_stop_on_sigterm(deployed: Install
         wait_healthy(f"http://127.0.0.1:{deployed.env['COTERIE_PORT']}", web)
         nginx.start()
         with browser(nginx) as client:
+            email = sign_up(client)
+            reset = client.post("/api/v1/auth/password-reset", json={"email": email})
+            assert reset.status_code == 202, reset.text
             check_served_through_the_proxy(client, nginx)
-            check_client_address_is_forwarded(client, deployed)
+            check_client_address_is_forwarded(client, deployed, email)
             check_body_limit(client)
         assert not (deployed.data_dir / "secret_key").exists(), "the credential was not read"
+        assert "Row-level security does not apply" not in web.log()
         # uvicorn's supervisor and WEB_WORKERS processes
         assert len(web.members()) >= 1 + int(deployed.env["WEB_WORKERS"]), web.members()
-        assert "Row-level security does not apply" not in web.log()
+
+        # the reset mail waited in the outbox (seconds by now): the worker unit delivers it
+        assert smtp.inbox.to(email) == [], "coterie-web sent mail itself"
+        worker = start(deployed, "coterie-worker.service")
+        started.append(worker)
+        message = smtp.inbox.wait_for(email, timeout=60)
+        assert "/password-reset" in text_of(message)
+        assert worker.alive(), worker.log()
 
         for process in started:
             elapsed = process.stop()
@@ -201,10 +214,11 @@ def sign_up(client: httpx.Client) -> str:
     return email
 
 
-def check_client_address_is_forwarded(client: httpx.Client, deployed: Installation) -> None:
+def check_client_address_is_forwarded(
+    client: httpx.Client, deployed: Installation, email: str
+) -> None:
     """The app records the browser's address, not the proxy's, and not what the browser
     claims in its own X-Forwarded-For."""
-    email = sign_up(client)
     failed = client.post(
         "/api/v1/auth/token",
         json={"email": email, "password": "not-the-password-1"},
@@ -223,39 +237,3 @@ def check_body_limit(client: httpx.Client) -> None:
     at_limit = client.post("/api/v1/signup", content=b" " * limit, headers=headers)
     assert at_limit.headers["content-type"] == "application/problem+json"  # the app answered
     assert at_limit.status_code != 413
-
-
-@pytest.mark.skip(
-    reason="`coterie worker` is not on main yet (issue 14's jobs, the lead's work): once it is "
-    "merged, this runs the worker unit's command as written"
-)
-def test_the_worker_unit_delivers_mail_and_stops_on_sigterm(
-    deployed: Installation, smtp: SmtpServer
-) -> None:
-    """A reset mail requested through the proxy waits in the outbox until the worker unit's
-    process runs, which delivers it; SIGTERM stops that process within TimeoutStopSec=."""
-    migrate(deployed)
-    started: list[UnitProcess] = []
-    nginx = Nginx(upstream_port=int(deployed.env["COTERIE_PORT"]))
-    try:
-        web = start(deployed, "coterie-web.service")
-        started.append(web)
-        wait_healthy(f"http://127.0.0.1:{deployed.env['COTERIE_PORT']}", web)
-        nginx.start()
-        with browser(nginx) as client:
-            email = sign_up(client)
-            reset = client.post("/api/v1/auth/password-reset", json={"email": email})
-            assert reset.status_code == 202, reset.text
-            time.sleep(1)
-            assert smtp.inbox.to(email) == [], "the web unit sent mail itself"
-            worker = start(deployed, "coterie-worker.service")
-            started.append(worker)
-            message = smtp.inbox.wait_for(email, timeout=30)
-        assert "/password-reset" in str(message.get_body(preferencelist=("plain",)))
-        for process in started:
-            elapsed = process.stop()
-            assert elapsed < process.timeout_stop, f"{process.unit.name} needed SIGKILL"
-    finally:
-        for process in started:
-            process.kill()
-        nginx.stop()
