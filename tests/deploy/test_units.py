@@ -21,6 +21,7 @@ import psycopg
 import pytest
 
 from coterie.config import Settings
+from coterie.worker import runner
 from tests.fixtures.builders import PASSWORD
 from tests.fixtures.live_server import free_port
 from tests.fixtures.smtp import SmtpServer, text_of
@@ -90,6 +91,16 @@ def test_the_proxy_refuses_what_the_app_would_refuse() -> None:
     example = (DEPLOY / "coterie.env.example").read_text()
     assert f"COTERIE_MAX_REQUEST_BYTES={limit}\n" in example
     assert max_body_bytes(SITE.read_text()) == limit
+
+
+def test_the_worker_may_finish_its_jobs_before_systemd_kills_it() -> None:
+    """TimeoutStopSec= of the worker unit is the graceful stop `coterie serve --with-worker`
+    gives its worker, and longer than an SMTP exchange may take."""
+    unit = Layout({}).unit("coterie-worker.service")
+    timeout = seconds(unit.value("Service", "TimeoutStopSec") or "")
+    assert timeout == runner.STOP_TIMEOUT_SECONDS
+    assert timeout > Settings.model_fields["smtp_timeout_seconds"].default
+    assert unit.value("Service", "KillSignal") == "SIGTERM"  # the consumer's graceful signal
 
 
 def start(deployed: Installation, name: str) -> UnitProcess:
