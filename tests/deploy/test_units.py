@@ -24,7 +24,7 @@ from coterie.config import Settings
 from coterie.worker import runner
 from tests.fixtures.builders import PASSWORD
 from tests.fixtures.live_server import free_port
-from tests.fixtures.smtp import SmtpServer, text_of
+from tests.fixtures.smtp import SmtpServer, link_in
 
 from .installation import Installation, installation
 from .nginx import SITE, Nginx, max_body_bytes, require
@@ -152,9 +152,9 @@ def browser(nginx: Nginx) -> httpx.Client:
 def test_the_units_serve_through_the_proxy_and_stop_on_sigterm(
     deployed: Installation, smtp: SmtpServer
 ) -> None:
+    nginx = Nginx(upstream_port=int(deployed.env["COTERIE_PORT"]))  # skips early without it
     migrate(deployed)
     started: list[UnitProcess] = []
-    nginx = Nginx(upstream_port=int(deployed.env["COTERIE_PORT"]))
     try:
         web = start(deployed, "coterie-web.service")
         started.append(web)
@@ -177,7 +177,8 @@ def test_the_units_serve_through_the_proxy_and_stop_on_sigterm(
         worker = start(deployed, "coterie-worker.service")
         started.append(worker)
         message = smtp.inbox.wait_for(email, timeout=60)
-        assert "/password-reset" in text_of(message)
+        link = link_in(message, "/password-reset")
+        assert link.startswith(deployed.env["COTERIE_BASE_URL"] + "/"), link
         assert worker.alive(), worker.log()
 
         for process in started:
