@@ -136,6 +136,12 @@ class Settings(BaseSettings):
         description="How long a worker holds a message it is sending; a worker that died "
         "mid-delivery leaves it to another after this. Keep it above smtp_timeout_seconds.",
     )
+    outbox_keep_sent_days: int = Field(
+        default=30,
+        ge=1,
+        description="Delivered messages are kept this long (for support questions), then "
+        "deleted by the worker's hourly housekeeping.",
+    )
     outbox_sweep_cron: str = Field(
         default="* * * * *",
         description="When the worker looks for messages whose wake-up was lost (cron, UTC).",
@@ -160,6 +166,12 @@ class Settings(BaseSettings):
     invitation_ttl_hours: int = Field(default=72, description="How long an invitation link works.")
     password_reset_ttl_minutes: int = Field(
         default=60, description="How long a password reset link works."
+    )
+    password_reset_mails_per_hour: int = Field(
+        default=5,
+        ge=1,
+        description="Reset e-mails one address receives per hour at most; more requests are "
+        "answered the same but send nothing (no mail-bombing).",
     )
     login_token_ttl_days: int = Field(
         default=30, description="Lifetime of the tokens `POST /api/v1/auth/token` gives."
