@@ -3,6 +3,10 @@
 The secret key is never a constant in code: when `COTERIE_SECRET_KEY` is unset, a random key is
 generated on first use and persisted (mode 0600) under the data directory, so sessions, CSRF and
 signed tokens survive restarts of a development install.
+
+Under systemd, any setting can also be a credential (`LoadCredential=COTERIE_SECRET_KEY:/etc/...`):
+a file named after the variable in `$CREDENTIALS_DIRECTORY`, read when the variable is not set, so
+secrets need not sit in an environment file (see docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -24,7 +28,13 @@ CRON_FIELDS = 5
 class Settings(BaseSettings):
     """Runtime configuration, read from `COTERIE_*` environment variables (and `.env`)."""
 
-    model_config = SettingsConfigDict(env_prefix="COTERIE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="COTERIE_",
+        env_file=".env",
+        extra="ignore",
+        # systemd's LoadCredential= puts each credential in a file in this directory
+        secrets_dir=os.environ.get("CREDENTIALS_DIRECTORY") or None,
+    )
 
     env: Literal["development", "production", "test"] = Field(
         default="development",
