@@ -215,6 +215,11 @@ def serve(
         f"Coterie on [bold]{settings.resolved_base_url}[/bold] "
         f"(API docs: {settings.resolved_base_url}/api/v1/docs)"
     )
+    if not with_worker:
+        console.print(
+            "No job worker here: e-mail, digests and expiries wait in the database until "
+            "`coterie worker` runs (or serve with --with-worker)."
+        )
     with runner.beside(settings) if with_worker else nullcontext():
         uvicorn.run(
             "coterie.app:create_app",

@@ -3,6 +3,10 @@
 The secret key is never a constant in code: when `COTERIE_SECRET_KEY` is unset, a random key is
 generated on first use and persisted (mode 0600) under the data directory, so sessions, CSRF and
 signed tokens survive restarts of a development install.
+
+Under systemd, any setting can also be a credential (`LoadCredential=COTERIE_SECRET_KEY:/etc/...`):
+a file named after the variable in `$CREDENTIALS_DIRECTORY`, read when the variable is not set, so
+secrets need not sit in an environment file (see docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -24,7 +28,13 @@ CRON_FIELDS = 5
 class Settings(BaseSettings):
     """Runtime configuration, read from `COTERIE_*` environment variables (and `.env`)."""
 
-    model_config = SettingsConfigDict(env_prefix="COTERIE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="COTERIE_",
+        env_file=".env",
+        extra="ignore",
+        # systemd's LoadCredential= puts each credential in a file in this directory
+        secrets_dir=os.environ.get("CREDENTIALS_DIRECTORY") or None,
+    )
 
     env: Literal["development", "production", "test"] = Field(
         default="development",
@@ -126,6 +136,12 @@ class Settings(BaseSettings):
         description="How long a worker holds a message it is sending; a worker that died "
         "mid-delivery leaves it to another after this. Keep it above smtp_timeout_seconds.",
     )
+    outbox_keep_sent_days: int = Field(
+        default=30,
+        ge=1,
+        description="Delivered messages are kept this long (for support questions), then "
+        "deleted by the worker's hourly housekeeping.",
+    )
     outbox_sweep_cron: str = Field(
         default="* * * * *",
         description="When the worker looks for messages whose wake-up was lost (cron, UTC).",
@@ -154,6 +170,12 @@ class Settings(BaseSettings):
     invitation_ttl_hours: int = Field(default=72, description="How long an invitation link works.")
     password_reset_ttl_minutes: int = Field(
         default=60, description="How long a password reset link works."
+    )
+    password_reset_mails_per_hour: int = Field(
+        default=5,
+        ge=1,
+        description="Reset e-mails one address receives per hour at most; more requests are "
+        "answered the same but send nothing (no mail-bombing).",
     )
     login_token_ttl_days: int = Field(
         default=30, description="Lifetime of the tokens `POST /api/v1/auth/token` gives."

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from coterie.models.outbox import DEAD, PENDING, SENDING, SENT, OutboxMessage
@@ -159,3 +159,11 @@ def backlog(session: Session) -> Backlog:
         failing=int(failing or 0),
         oldest_pending_at=oldest,
     )
+
+
+def prune_sent(session: Session, before: datetime) -> int:
+    """Forget messages delivered before `before` (their notifications keep `emailed_at`)."""
+    result = session.execute(
+        delete(OutboxMessage).where(OutboxMessage.status == SENT, OutboxMessage.sent_at < before)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

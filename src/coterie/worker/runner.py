@@ -44,6 +44,10 @@ def open_jobs(settings: Settings) -> tuple[Jobs, Engine]:
 
 def run(settings: Settings, threads: int | None = None) -> None:
     """Run the consumer until SIGTERM or SIGINT."""
+    if not logging.getLogger().handlers:  # what it runs, retries and sweeps, on stderr
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     jobs, engine = open_jobs(settings)
     try:
         # what waited while no worker ran: every due row, their wake-ups may be long gone

@@ -1,4 +1,4 @@
-"""The transactional outbox, and the e-mail that carries each notification
+"""The transactional outbox, the e-mail that carries each notification, password reset requests
 
 Revision ID: 0014
 Revises: 0013
@@ -60,9 +60,26 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
         batch.create_index("ix_notifications_mail_id", ["mail_id"])
+    op.create_table(
+        "password_reset_requests",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("email_digest", sa.String(64), nullable=False),
+        sa.Column("address", sa.String(64), nullable=False),
+        sa.Column("created_at", UTC_TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_password_reset_requests"),
+    )
+    op.create_index(
+        "ix_password_reset_requests_email_at",
+        "password_reset_requests",
+        ["email_digest", "created_at"],
+    )
+    op.create_index(
+        "ix_password_reset_requests_created_at", "password_reset_requests", ["created_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("password_reset_requests")
     with op.batch_alter_table("notifications") as batch:
         batch.drop_index("ix_notifications_mail_id")
         batch.drop_constraint("fk_notifications_mail_id_outbox_messages", type_="foreignkey")
