@@ -209,3 +209,33 @@ def test_the_database_itself_refuses_a_second_unfinished_export_of_a_company(
         )
         with pytest.raises(IntegrityError):
             session.commit()
+
+
+def test_the_sweeper_builds_an_export_whose_wake_up_or_worker_was_lost(
+    client: TestClient, app: FastAPI, inbox: Inbox
+) -> None:
+    acme = make_company(client, "Acme")
+    lost = pending_export(app, acme)  # queued, its wake-up never reached a worker
+    tasks.exports_sweep(app.state.jobs)
+    fresh = client.get(f"{EXPORTS}/{lost}", headers=acme.headers).json()
+    assert fresh["status"] == "queued"  # a young one is left to its own wake-up
+
+    _set(app, CompanyExport, lost, created_at=utcnow() - service.QUEUED_GRACE * 2)
+    tasks.exports_sweep(app.state.jobs)  # the tests' immediate queue builds it at once
+
+    assert client.get(f"{EXPORTS}/{lost}", headers=acme.headers).json()["status"] == "done"
+    inbox.wait_for(acme.email)
+
+    globex = make_company(client, "Globex")
+    orphan = pending_export(app, globex)  # a worker claimed it long ago and died
+    _set(
+        app,
+        CompanyExport,
+        orphan,
+        status="running",
+        attempt=1,
+        started_at=utcnow() - service.RUNNING_GRACE * 2,
+    )
+    tasks.exports_sweep(app.state.jobs)
+    rebuilt = client.get(f"{EXPORTS}/{orphan}", headers=globex.headers).json()
+    assert rebuilt["status"] == "done"

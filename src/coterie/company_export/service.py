@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,10 @@ from coterie.models.vocabulary import Role
 
 log = logging.getLogger(__name__)
 BUILD_TASK = "exports.build"
+# a queued export not started this long after it was asked for lost its wake-up; a running one
+# started this long ago lost its worker (a build of the largest company takes minutes)
+QUEUED_GRACE = timedelta(minutes=2)
+RUNNING_GRACE = timedelta(minutes=30)
 CURSOR_KEYS = (SortKey(CompanyExport.id, is_uuid=True),)
 
 
@@ -218,3 +222,26 @@ def cleanup_task(context: JobContext) -> None:
     count = cleanup_expired(context.settings, context.session_factory)
     if count:
         log.info("deleted the files of %d expired company export(s)", count)
+
+
+def stuck(session_factory: sessionmaker[Session], now: datetime) -> list[uuid.UUID]:
+    """Exports whose build never started (the wake-up was lost) or never finished (its worker
+    died): the worker's sweeper queues their build again (a build takes over from an older
+    attempt, `builder`)."""
+    with session_factory() as session:
+        return list(
+            session.scalars(
+                select(CompanyExport.id).where(
+                    or_(
+                        and_(
+                            CompanyExport.status == ExportStatus.QUEUED.value,
+                            CompanyExport.created_at < now - QUEUED_GRACE,
+                        ),
+                        and_(
+                            CompanyExport.status == ExportStatus.RUNNING.value,
+                            CompanyExport.started_at < now - RUNNING_GRACE,
+                        ),
+                    )
+                )
+            )
+        )

@@ -43,6 +43,12 @@ def housekeeping(jobs: Jobs) -> None:
         prune_password_reset_requests(session)
 
 
+def exports_sweep(jobs: Jobs) -> None:
+    """Queue again the company exports whose wake-up or worker was lost."""
+    for export_id in exports.stuck(jobs.session_factory, utcnow()):
+        jobs.enqueue(exports.BUILD_TASK, (str(export_id),))
+
+
 def registrations_expire(jobs: Jobs) -> None:
     """Mark approved deal registrations past their expiry date as expired."""
     with session_scope(jobs.session_factory) as session:
@@ -56,6 +62,7 @@ TASKS: dict[str, Callable[..., None]] = {
 
 PERIODIC: dict[str, tuple[Callable[..., None], Callable[[Settings], str]]] = {
     "outbox.sweep": (delivery.sweep, lambda s: s.outbox_sweep_cron),
+    "exports.sweep": (exports_sweep, lambda s: s.outbox_sweep_cron),
     "notifications.digest": (digests, lambda s: s.digest_cron),
     "registrations.expire": (registrations_expire, lambda s: s.registration_expiry_cron),
     "housekeeping": (housekeeping, lambda _settings: HOUSEKEEPING_CRON),
