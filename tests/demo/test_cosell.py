@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from coterie import migrate
@@ -23,6 +23,7 @@ from coterie.db import make_engine, utcnow
 from coterie.demo import cosell, network
 from coterie.models import AuditEvent, Record
 from coterie.models.activity import Notification, RecordChange
+from coterie.models.outbox import OutboxMessage
 from coterie.models.workflow import WorkflowMove
 from tests.conftest import make_settings
 from tests.fixtures.databases import KINDS, fresh_database
@@ -300,6 +301,8 @@ def test_demo_users_have_notifications(demo: Demo) -> None:
     assert {"mention", "approval_requested"} <= events
     diego = demo.get(cosell.DIEGO, "/notifications?limit=100")["items"]
     assert {"mention", "registration"} <= {n["event"] for n in diego}
+    with Session(demo.engine) as session:  # in the app only: fictional people get no e-mail
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
 # -- the weekly pipeline review has this week's movements -------------------------------------
