@@ -180,6 +180,7 @@ def serve(
     import uvicorn  # lazy (module doc)
 
     from coterie import migrate, serving  # lazy (module doc)
+    from coterie.observability import logs, multiprocess  # lazy (module doc)
 
     if host:
         os.environ["COTERIE_HOST"] = host
@@ -187,6 +188,10 @@ def serve(
         os.environ["COTERIE_PORT"] = str(port)
     get_settings.cache_clear()
     settings = _settings()
+    logs.configure_logging(settings)
+    if (workers > 1 and not reload) or multiprocess.multiprocess_directory() is not None:
+        # prometheus_client's multiprocess mode: a scrape of any worker sums them all
+        multiprocess.share_between_workers(settings.data_dir / "prometheus" / str(settings.port))
     if migrate_first:
         migrate.upgrade(settings.resolved_migration_database_url)
     _require_migrated(settings)
@@ -206,7 +211,9 @@ def serve(
         port=settings.port,
         workers=workers if not reload else 1,
         reload=reload,
-        log_level="info",
+        log_config=logs.logging_config(settings),  # applied again in each worker process
+        log_level=settings.log_level.lower(),
+        access_log=False,  # the app writes its own (coterie.access), with route and request id
         **serving.uvicorn_options(),
     )
 
