@@ -116,12 +116,14 @@ class PoolGauges:
 
 
 class WorkerProcessGauges:
-    """prometheus_client's process figures (memory, CPU, open files) of this worker, as gauges
-    that other workers' scrapes can read (multiprocess mode only)."""
+    """prometheus_client's process figures of this worker, written where other workers' scrapes
+    read them (multiprocess mode only): memory, open files and start time as per-worker gauges;
+    CPU seconds as a counter, so the scrape gives the total of every worker, past ones included."""
 
     def __init__(self) -> None:
         self.source = ProcessCollector(registry=None)
         self.gauges: dict[str, Gauge] = {}
+        self.counters: dict[str, tuple[Counter, float]] = {}  # with the value already counted
         self.refreshed = -PROCESS_REFRESH_SECONDS
 
     def refresh(self, *, force: bool = False) -> None:
@@ -131,16 +133,27 @@ class WorkerProcessGauges:
         self.refreshed = now
         for family in self.source.collect():
             for sample in family.samples:
-                gauge = self.gauges.get(sample.name)
-                if gauge is None:
-                    gauge = Gauge(
-                        sample.name,
-                        family.documentation,
-                        multiprocess_mode=PER_WORKER,
-                        registry=None,
-                    )
-                    self.gauges[sample.name] = gauge
-                gauge.set(sample.value)
+                if family.type == "counter":
+                    self._count(family.name, family.documentation, sample.value)
+                else:
+                    self._gauge(sample.name, family.documentation).set(sample.value)
+
+    def _gauge(self, name: str, documentation: str) -> Gauge:
+        gauge = self.gauges.get(name)
+        if gauge is None:
+            gauge = Gauge(name, documentation, multiprocess_mode=PER_WORKER, registry=None)
+            self.gauges[name] = gauge
+        return gauge
+
+    def _count(self, name: str, documentation: str, total: float) -> None:
+        counter, counted = self.counters.get(name) or (
+            Counter(name, documentation, registry=None),
+            0.0,
+        )
+        if total > counted:
+            counter.inc(total - counted)
+            counted = total
+        self.counters[name] = (counter, counted)
 
 
 class Metrics:

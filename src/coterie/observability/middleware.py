@@ -102,10 +102,10 @@ class ObservabilityMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                in_flight.dec()
                 seconds = time.perf_counter() - started
                 route = self.routes.of(scope)
                 self.metrics.http.observe(method_label(scope["method"]), route, status, seconds)
+                in_flight.dec()  # after the count: a scrape seeing none in flight sees them all
                 self.metrics.after_request()
                 _log_access(scope, route, status, seconds)
 
