@@ -6,8 +6,8 @@ VENDOR := src/coterie/web/static/vendor
 
 .PHONY: run test test-deep fuzz lint fmt typecheck docs install assets migrate demo lock bench clean
 
-run: install assets ## create .venv, install, migrate, load the demo network if empty, serve :8000
-	$(BIN)/coterie serve --migrate --demo-if-empty
+run: install assets ## create .venv, install, migrate, load the demo network if empty, serve :8000 with a job worker
+	$(BIN)/coterie serve --migrate --demo-if-empty --with-worker
 
 install: $(VENV)/.installed
 

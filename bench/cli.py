@@ -296,3 +296,29 @@ def observability(
             row.path, f"{row.with_us:.1f}", f"{row.without_us:.1f}", f"{row.added_us:.1f}"
         )
     console.print(table)
+
+
+@app.command("outbox")
+def outbox(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="A database to migrate and use (its outbox is emptied); default a "
+            "temporary SQLite file."
+        ),
+    ] = None,
+    messages: Annotated[int, typer.Option(min=1, help="E-mails queued and delivered.")] = 10_000,
+    threads: Annotated[int, typer.Option(min=1, help="Threads of the worker.")] = 4,
+    requests: Annotated[
+        int, typer.Option(min=20, help="Requests of each kind for the added latency.")
+    ] = 500,
+    results_dir: Annotated[
+        Path, typer.Option(help="Where outbox-<date>-<dialect>.json and .md are written.")
+    ] = Path("bench/results"),
+) -> None:
+    """Outbox throughput (N e-mails delivered to a local SMTP server by a worker) and the latency
+    a request adds by queuing an e-mail."""
+    from bench import outbox as outbox_bench
+
+    result = outbox_bench.run(database_url, messages, threads, requests, results_dir)
+    console.print(result.markdown())

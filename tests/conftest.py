@@ -157,6 +157,9 @@ def make_settings(
         "smtp_host": "127.0.0.1",
         "smtp_port": smtp_port,
         "mail_dir": data_dir / "mail",
+        # jobs run at once in the process that asks (the outbox's deliveries at commit); the
+        # tests of the worker itself (tests/worker) run a real queue and consumer
+        "jobs_immediate": True,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -21,7 +21,6 @@ from coterie.deps import require_json_body
 from coterie.kit.limits import MaxBodySizeMiddleware
 from coterie.kit.routing import DomainRoutes, api_routers, page_routers
 from coterie.kit.text_input import refuse_unstorable_text
-from coterie.mail.delivery import install_outbox
 from coterie.migrate import ensure_migrated
 from coterie.network.routes import ROUTES as NETWORK
 from coterie.observability import scrape
@@ -31,6 +30,7 @@ from coterie.observability.middleware import ObservabilityMiddleware
 from coterie.policies.routes import ROUTES as POLICIES
 from coterie.records.routes import ROUTES as RECORDS
 from coterie.reports.routes import ROUTES as REPORTS
+from coterie.worker.queue import Jobs
 from coterie.workflows.routes import ROUTES as WORKFLOWS
 
 API_PREFIX = "/api/v1"
@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         ensure_migrated(engine)
         rls.check_enforced(engine)  # logs a warning when PostgreSQL would skip the policies
     session_factory = make_session_factory(engine)
-    install_outbox(session_factory, settings)
+    jobs = Jobs(settings, session_factory)
+    jobs.install()  # the outbox's wake-ups reach the workers once a transaction commits
     authz_guard.install(session_factory)
     rls.install(session_factory)
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.jobs = jobs
     # the job queue's dispatcher (`app.state.jobs`, coterie.kit.jobs.Dispatcher) is read at each
     # scrape, so the worker package can install it after the app is built
     backlog = BacklogCollector(engine, jobs=lambda: getattr(app.state, "jobs", None))

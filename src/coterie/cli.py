@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -49,6 +50,10 @@ app.add_typer(token_app, name="token")
 app.add_typer(notifications_app, name="notifications")
 registrations_app = typer.Typer(help="Deal registrations.", no_args_is_help=True)
 app.add_typer(registrations_app, name="registrations")
+outbox_app = typer.Typer(
+    help="The outbox: e-mail waiting for delivery, failed, dead.", no_args_is_help=True
+)
+app.add_typer(outbox_app, name="outbox")
 
 console = Console()
 err = Console(stderr=True)
@@ -175,12 +180,21 @@ def serve(
     demo_if_empty: Annotated[
         bool, typer.Option("--demo-if-empty", help="Load the demo network into an empty database.")
     ] = False,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--with-worker",
+            help="Also run a job worker (`coterie worker`) while serving: e-mail, digests, "
+            "expiries. Production runs workers apart.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the web app and the API (http://127.0.0.1:8000 by default)."""
     import uvicorn  # lazy (module doc)
 
     from coterie import migrate, serving  # lazy (module doc)
     from coterie.observability import logs, multiprocess  # lazy (module doc)
+    from coterie.worker import runner  # lazy (module doc)
 
     if host:
         os.environ["COTERIE_HOST"] = host
@@ -204,18 +218,41 @@ def serve(
         f"Coterie on [bold]{settings.resolved_base_url}[/bold] "
         f"(API docs: {settings.resolved_base_url}/api/v1/docs)"
     )
-    uvicorn.run(
-        "coterie.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=workers if not reload else 1,
-        reload=reload,
-        log_config=logs.logging_config(settings),  # applied again in each worker process
-        log_level=settings.log_level.lower(),
-        access_log=False,  # the app writes its own (coterie.access), with route and request id
-        **serving.uvicorn_options(),
-    )
+    if not with_worker:
+        console.print(
+            "No job worker here: e-mail, digests and expiries wait in the database until "
+            "`coterie worker` runs (or serve with --with-worker)."
+        )
+    with runner.beside(settings) if with_worker else nullcontext():
+        uvicorn.run(
+            "coterie.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers if not reload else 1,
+            reload=reload,
+            log_config=logs.logging_config(settings),  # applied again in each worker process
+            log_level=settings.log_level.lower(),
+            access_log=False,  # the app writes its own (coterie.access), with route, request id
+            **serving.uvicorn_options(),
+        )
+
+
+@app.command()
+def worker(
+    threads: Annotated[
+        int | None, typer.Option(help="Threads running jobs (COTERIE_WORKER_THREADS).")
+    ] = None,
+) -> None:
+    """Run the job worker: e-mail delivery from the outbox, the daily digest, registration
+    expiry, on the schedules in settings. Stop it with Ctrl-C or SIGTERM (graceful)."""
+    from coterie.worker import runner  # lazy (module doc)
+
+    settings = _settings()
+    _require_migrated(settings)
+    queue = f"Redis {settings.redis_url}" if settings.redis_url else "the SQLite queue file"
+    err.print(f"Coterie worker on {queue}, {threads or settings.worker_threads} thread(s).")
+    runner.run(settings, threads)
 
 
 def _print_demo(summary: DemoSummary, heading: str) -> None:
@@ -340,7 +377,8 @@ def token_create(
 @registrations_app.command("expire")
 def registrations_expire() -> None:
     """Mark approved deal registrations whose expiry date has passed as expired (idempotent;
-    they already read as expired everywhere). Run it daily, e.g. from cron."""
+    they already read as expired everywhere). The worker does it on its schedule
+    (COTERIE_REGISTRATION_EXPIRY_CRON); this runs it now."""
     from coterie.cosell.pipeline.registrations import expire_due  # lazy (module doc)
     from coterie.db import make_engine, make_session_factory, session_scope  # lazy (module doc)
 
@@ -357,16 +395,64 @@ def registrations_expire() -> None:
 
 @notifications_app.command("digest")
 def notifications_digest() -> None:
-    """E-mail each user who chose a daily digest what happened since their last one.
+    """Queue the daily digest of each user who chose one: what happened since their last.
 
-    Run it once a day (cron, systemd timer). Each recipient sees only what they may still see.
+    The worker does this on its schedule (COTERIE_DIGEST_CRON) and delivers the e-mails; run it
+    by hand to send digests now. Each recipient sees only what they may still see.
     """
-    from coterie.activity.digest import send_digests_with  # lazy (module doc)
+    from coterie.activity.digest import queue_digests  # lazy (module doc)
+    from coterie.db import utcnow  # lazy (module doc)
+    from coterie.worker import runner  # lazy (module doc)
 
     settings = _settings()
     _require_migrated(settings)
-    sent = send_digests_with(settings)
-    console.print(f"[green]Sent {sent} digest e-mail{'s' if sent != 1 else ''}.[/green]")
+    jobs, engine = runner.open_jobs(settings)
+    try:
+        queued = queue_digests(jobs.session_factory, utcnow(), settings)
+    finally:
+        engine.dispose()
+    console.print(
+        f"[green]Queued {queued} digest e-mail{'s' if queued != 1 else ''}[/green] in the outbox; "
+        "the worker delivers them (`coterie outbox deliver` does it now)."
+    )
+
+
+@outbox_app.command("status")
+def outbox_status() -> None:
+    """How many messages wait, failed, went dead; the age of the oldest undelivered."""
+    from coterie.db import make_engine, make_session_factory, utcnow  # lazy (module doc)
+    from coterie.outbox import claims  # lazy (module doc)
+
+    settings = _settings()
+    _require_migrated(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            backlog = claims.backlog(session)
+    finally:
+        engine.dispose()
+    counts = ", ".join(f"{count} {status}" for status, count in backlog.by_status.items())
+    console.print(f"Outbox: {counts}; {backlog.failing} failing and waiting to be retried.")
+    if backlog.oldest_pending_at is not None:
+        age = utcnow() - backlog.oldest_pending_at
+        console.print(f"Oldest undelivered: {int(age.total_seconds())} s old.")
+
+
+@outbox_app.command("deliver")
+def outbox_deliver() -> None:
+    """Attempt every message that is due, now, in this process (without a running worker)."""
+    from coterie.worker import delivery, runner  # lazy (module doc)
+
+    settings = _settings()
+    _require_migrated(settings)
+    jobs, engine = runner.open_jobs(settings)
+    try:
+        tried = delivery.deliver_due(jobs)
+    finally:
+        engine.dispose()
+    console.print(
+        f"Attempted {tried} message{'s' if tried != 1 else ''}; see `coterie outbox status`."
+    )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from huey import crontab
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CRON_FIELDS = 5
 
 
 class Settings(BaseSettings):
@@ -81,9 +84,84 @@ class Settings(BaseSettings):
         "development, nowhere otherwise.",
     )
 
+    redis_url: str = Field(
+        default="",
+        description="Redis for the job queue (`redis://host:6379/0`); empty: a SQLite queue file, "
+        "data_dir/jobs.sqlite3, for one machine. The durable intent (the outbox) is always in the "
+        "database; the queue only wakes the workers.",
+    )
+    jobs_queue_name: str = Field(
+        default="coterie",
+        min_length=1,
+        max_length=60,
+        description="Name of the job queue (the Redis key prefix): installs sharing one Redis "
+        "need different names.",
+    )
+    jobs_immediate: bool = Field(
+        default=False,
+        description="Run each job at once in the process that asks for it, without a queue or "
+        "a worker (tests, debugging). Requests then wait on SMTP: never in production.",
+    )
+    worker_threads: int = Field(
+        default=2, ge=1, le=64, description="Threads of `coterie worker` (jobs run in parallel)."
+    )
+    outbox_max_attempts: int = Field(
+        default=12,
+        ge=1,
+        description="Attempts to deliver one message before it is dead (with the default "
+        "backoff, about a day and a half of retries).",
+    )
+    outbox_retry_base_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Wait after the first failed attempt; it doubles with every attempt (with "
+        "jitter), up to outbox_retry_max_seconds.",
+    )
+    outbox_retry_max_seconds: float = Field(
+        default=21_600.0, gt=0, description="Longest wait between two attempts (6 hours)."
+    )
+    outbox_lease_seconds: int = Field(
+        default=120,
+        ge=1,
+        description="How long a worker holds a message it is sending; a worker that died "
+        "mid-delivery leaves it to another after this. Keep it above smtp_timeout_seconds.",
+    )
+    outbox_keep_sent_days: int = Field(
+        default=30,
+        ge=1,
+        description="Delivered messages are kept this long (for support questions), then "
+        "deleted by the worker's hourly housekeeping.",
+    )
+    outbox_sweep_cron: str = Field(
+        default="* * * * *",
+        description="When the worker looks for messages whose wake-up was lost (cron, UTC).",
+    )
+    outbox_sweep_grace_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="The sweeper leaves a message due for less than this to the wake-up queued "
+        "with it.",
+    )
+    digest_cron: str = Field(
+        default="0 7 * * *",
+        description="When the daily notification digest goes out (cron: minute hour day month "
+        "weekday, UTC).",
+    )
+    registration_expiry_cron: str = Field(
+        default="5 * * * *",
+        description="When approved deal registrations past their expiry date are marked "
+        "expired (cron, UTC).",
+    )
+
     invitation_ttl_hours: int = Field(default=72, description="How long an invitation link works.")
     password_reset_ttl_minutes: int = Field(
         default=60, description="How long a password reset link works."
+    )
+    password_reset_mails_per_hour: int = Field(
+        default=5,
+        ge=1,
+        description="Reset e-mails one address receives per hour at most; more requests are "
+        "answered the same but send nothing (no mail-bombing).",
     )
     login_token_ttl_days: int = Field(
         default=30, description="Lifetime of the tokens `POST /api/v1/auth/token` gives."
@@ -177,6 +255,21 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "json" if self.env == "production" else "text"
+
+    @field_validator("outbox_sweep_cron", "digest_cron", "registration_expiry_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        fields = value.split()
+        if len(fields) != CRON_FIELDS:
+            raise ValueError(
+                f"{value!r} is not a cron schedule: five fields, minute hour day month weekday "
+                "(like '0 7 * * *')"
+            )
+        try:
+            crontab(*fields, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a valid cron schedule: {exc}") from exc
+        return " ".join(fields)
 
     @property
     def trusted_proxy_list(self) -> list[str]:

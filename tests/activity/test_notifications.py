@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from coterie.activity import digest
 from coterie.db import utcnow
+from coterie.worker import runner
 from tests.fixtures.activity import (
     NOTIFICATIONS,
     comment,
@@ -93,7 +94,7 @@ def test_the_daily_digest_groups_and_skips_what_is_no_longer_visible(
     assert inbox.to(deal.globex_rep.email) == []  # daily: nothing at once
 
     settings = app.state.settings
-    sent = digest.send_digests(app.state.session_factory, utcnow(), settings)
+    sent = digest.queue_digests(app.state.session_factory, utcnow(), settings)
     assert sent >= 1
     messages = inbox.to(deal.globex_rep.email)
     assert len(messages) == 1
@@ -111,7 +112,7 @@ def test_the_daily_digest_groups_and_skips_what_is_no_longer_visible(
     assert "2 notifications" in str(messages[0]["Subject"])
     # nothing twice
     assert (
-        digest.send_digests(app.state.session_factory, utcnow() + timedelta(days=1), settings) == 0
+        digest.queue_digests(app.state.session_factory, utcnow() + timedelta(days=1), settings) == 0
     )
     assert len(inbox.to(deal.globex_rep.email)) == 1
 
@@ -128,17 +129,21 @@ def test_the_digest_leaves_out_a_comment_that_was_deleted(
         ).status_code
         == 204
     )
-    digest.send_digests(app.state.session_factory, utcnow(), app.state.settings)
+    digest.queue_digests(app.state.session_factory, utcnow(), app.state.settings)
     body = text_of(inbox.wait_for(deal.globex_rep.email))
     assert "mentioned you" in body
     assert "oops, typo" not in body
 
 
-def test_the_cli_digest_sets_up_its_own_sessions_like_the_app(
+def test_the_worker_digest_sets_up_its_own_sessions_like_the_app(
     app: FastAPI, client: TestClient, inbox: Inbox
 ) -> None:
     deal = make_deal(client, inbox)
     set_email(client, deal.globex_rep, "daily")
     comment(client, deal.acme, deal.record_id, f"{mention(deal.globex_rep)} from cron")
-    assert digest.send_digests_with(app.state.settings) == 1
+    jobs, engine = runner.open_jobs(app.state.settings)  # what `coterie notifications digest` uses
+    try:
+        assert digest.queue_digests(jobs.session_factory, utcnow(), app.state.settings) == 1
+    finally:
+        engine.dispose()
     assert "from cron" in text_of(inbox.wait_for(deal.globex_rep.email))

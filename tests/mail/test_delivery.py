@@ -1,4 +1,5 @@
-"""E-mail leaves only after the transaction commits: over real SMTP and as .eml files."""
+"""E-mail is queued in the outbox with the transaction and leaves only after it commits: over real
+SMTP and as .eml files (the tests' jobs run at once, at commit; tests/worker runs a real worker)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coterie.config import Settings
 from coterie.mail import delivery
+from coterie.models.outbox import OutboxMessage
 from tests.fixtures.builders import make_company
 from tests.fixtures.smtp import Inbox, link_in, text_of
 
@@ -34,6 +37,10 @@ def read_eml(path: Path) -> EmailMessage:
     return message
 
 
+def queue(session: Session, mail: delivery.OutgoingMail) -> None:
+    delivery.queue(session, mail, topic="test", company_id=None)
+
+
 def session_of(app: FastAPI) -> Session:
     session: Session = app.state.session_factory()
     return session
@@ -43,7 +50,7 @@ def settle(app: FastAPI, inbox: Inbox) -> list[str]:
     """Everyone who got mail so far. A committed marker goes out after anything queued before,
     over the same synchronous SMTP path, so waiting for it waits for any earlier message."""
     with session_of(app) as session:
-        delivery.queue(session, mail_to("marker@test.example"))
+        queue(session, mail_to("marker@test.example"))
         session.commit()
     inbox.wait_for("marker@test.example")
     return [str(m["To"]) for m in inbox.messages if str(m["To"]) != "marker@test.example"]
@@ -88,7 +95,7 @@ def test_a_rolled_back_transaction_sends_nothing(
     before = eml_files(settings)
 
     with session_of(app) as session:
-        delivery.queue(session, mail_to("never@test.example"))
+        queue(session, mail_to("never@test.example"))
         session.rollback()
         session.commit()  # nothing left to send
 
@@ -100,7 +107,7 @@ def test_a_session_closed_without_commit_sends_nothing(
     client: TestClient, app: FastAPI, inbox: Inbox
 ) -> None:
     with session_of(app) as session:
-        delivery.queue(session, mail_to("never@test.example"))
+        queue(session, mail_to("never@test.example"))
 
     assert settle(app, inbox) == []
 
@@ -123,15 +130,15 @@ def test_a_rolled_back_savepoint_keeps_the_mail_queued_outside_it(
     client: TestClient, app: FastAPI, inbox: Inbox
 ) -> None:
     with session_of(app) as session:
-        delivery.queue(session, mail_to("before@test.example"))
+        queue(session, mail_to("before@test.example"))
         savepoint = session.begin_nested()
-        delivery.queue(session, mail_to("inside@test.example"))
+        queue(session, mail_to("inside@test.example"))
         inner = session.begin_nested()
-        delivery.queue(session, mail_to("deeper@test.example"))
+        queue(session, mail_to("deeper@test.example"))
         inner.commit()
         savepoint.rollback()
         kept = session.begin_nested()
-        delivery.queue(session, mail_to("after@test.example"))
+        queue(session, mail_to("after@test.example"))
         kept.commit()
         session.commit()
 
@@ -142,9 +149,9 @@ def test_releasing_a_savepoint_sends_nothing_before_the_transaction_commits(
     client: TestClient, app: FastAPI, inbox: Inbox
 ) -> None:
     with session_of(app) as session:
-        delivery.queue(session, mail_to("queued@test.example"))
+        queue(session, mail_to("queued@test.example"))
         with session.begin_nested():  # e.g. partnerships.request guards its insert this way
-            delivery.queue(session, mail_to("guarded@test.example"))
+            queue(session, mail_to("guarded@test.example"))
         session.rollback()
 
     assert settle(app, inbox) == []
@@ -154,9 +161,9 @@ def test_each_commit_sends_only_its_own_mail(
     client: TestClient, app: FastAPI, inbox: Inbox
 ) -> None:
     with session_of(app) as session:
-        delivery.queue(session, mail_to("first@test.example"))
+        queue(session, mail_to("first@test.example"))
         session.commit()
-        delivery.queue(session, mail_to("second@test.example"))
+        queue(session, mail_to("second@test.example"))
         session.commit()
 
     assert settle(app, inbox) == ["first@test.example", "second@test.example"]
@@ -166,7 +173,7 @@ def test_a_line_break_in_a_subject_is_folded_into_one_line(
     client: TestClient, app: FastAPI, inbox: Inbox
 ) -> None:
     with session_of(app) as session:
-        delivery.queue(session, mail_to("folded@test.example", "Join Acme\nBcc: x@y.example"))
+        queue(session, mail_to("folded@test.example", "Join Acme\nBcc: x@y.example"))
         session.commit()
 
     mail = inbox.wait_for("folded@test.example")
@@ -178,14 +185,21 @@ def test_a_message_that_cannot_be_built_neither_fails_the_commit_nor_the_others(
     client: TestClient, app: FastAPI, inbox: Inbox
 ) -> None:
     with session_of(app) as session:
-        delivery.queue(session, mail_to("broken\n@test.example"))
-        delivery.queue(session, mail_to("fine@test.example"))
+        queue(session, mail_to("broken\n@test.example"))
+        queue(session, mail_to("fine@test.example"))
         session.commit()  # must not raise: the data is already committed
 
     assert inbox.wait_for("fine@test.example")["To"] == "fine@test.example"
+    with session_of(app) as session:  # never sendable: dead at once, not retried for a day
+        broken = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient == "broken\n@test.example")
+        ).one()
+    assert (broken.status, broken.attempts) == ("dead", 1)
+    assert broken.last_error is not None
+    assert "cannot be built" in broken.last_error
 
 
-def test_an_smtp_outage_does_not_fail_the_request_and_the_file_is_kept(
+def test_an_smtp_outage_does_not_fail_the_request_and_the_mail_waits_to_be_retried(
     client: TestClient, inbox: Inbox, settings: Settings
 ) -> None:
     admin = make_company(client)
@@ -202,6 +216,13 @@ def test_an_smtp_outage_does_not_fail_the_request_and_the_file_is_kept(
     (written,) = eml_files(settings) - before
     assert read_eml(written)["To"] == "offline@test.example"
     assert inbox.to("offline@test.example") == []
+    with session_of(client.app) as session:  # type: ignore[arg-type]
+        waiting = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient == "offline@test.example")
+        ).one()
+    assert (waiting.status, waiting.attempts) == ("pending", 1)
+    assert waiting.last_error is not None
+    assert "Connection refused" in waiting.last_error or "ConnectionRefused" in waiting.last_error
 
 
 def test_without_a_mail_folder_mail_still_goes_over_smtp(
@@ -213,7 +234,7 @@ def test_without_a_mail_folder_mail_still_goes_over_smtp(
     before = set(folder.glob("*.eml")) if folder.exists() else set()
 
     with session_of(app) as session:
-        delivery.queue(session, mail_to("smtp-only@test.example"))
+        queue(session, mail_to("smtp-only@test.example"))
         session.commit()
 
     assert inbox.wait_for("smtp-only@test.example")["Subject"] == "Hello"

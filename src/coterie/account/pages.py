@@ -196,7 +196,12 @@ def password_reset_page(request: Request, actor: MaybeActor) -> Response:
 
 @router.post("/password-reset")
 def request_password_reset(
-    request: Request, session: DB, settings: AppSettings, actor: MaybeActor, form: FormInput
+    request: Request,
+    session: DB,
+    settings: AppSettings,
+    actor: MaybeActor,
+    form: FormInput,
+    address: ClientAddress,
 ) -> Response:
     email = form.text("email")
     try:
@@ -211,7 +216,7 @@ def request_password_reset(
             },
             status_code=422,
         )
-    service.request_password_reset(session, settings, str(body.email))
+    service.request_password_reset(session, settings, str(body.email), address=address)
     session.commit()
     return render(request, "auth/password_reset_sent.html", {"email": str(body.email)})
 

@@ -30,7 +30,7 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.config import Settings, get_settings
-from coterie.db import utcnow
+from coterie.db import new_id, utcnow
 from coterie.fields.kinds import KINDS, Kind
 from coterie.kit import txcache
 from coterie.kit.pagination import check_limit
@@ -54,6 +54,8 @@ EVENT_PHRASES = {
     "joined": "joined",
 }
 EXCERPT_LENGTH = 600
+IMMEDIATE_TOPIC = "notification"
+DIGEST_TOPIC = "digest"
 _MAX_RECIPIENTS = 500
 
 
@@ -90,7 +92,8 @@ def notify(
 ) -> list[Notification]:
     """Notify each of `user_ids` (never the actor) who is active and may see the record now.
 
-    Those who want e-mail at once get it after the transaction commits; links use
+    Those who want e-mail at once get it queued in the outbox (delivered after the transaction
+    commits, `emailed_at` set once it was); links use
     `settings.resolved_base_url` (default: the process settings)."""
     actor_id = _actor_user_id(actor)
     wanted = [
@@ -128,6 +131,7 @@ def notify(
                 continue
             known[record_id] = title
         notification = Notification(
+            id=new_id(),
             user_id=user.id,
             company_id=user.company_id,
             event=event,
@@ -149,9 +153,14 @@ def notify(
                 principal=principal,
                 titles=known,
             )
-            if mail is not None:
-                delivery.queue(session, mail)
-                notification.emailed_at = now
+            if mail is not None:  # `emailed_at` is set once the e-mail is delivered
+                notification.mail_id = delivery.queue(
+                    session,
+                    mail,
+                    topic=IMMEDIATE_TOPIC,
+                    company_id=user.company_id,
+                    key=f"{IMMEDIATE_TOPIC}:{notification.id}",
+                )
     if created:
         session.add_all(created)
         session.flush()
@@ -415,3 +424,15 @@ def compose(
         "Choose how Coterie e-mails you</a></p></body></html>"
     )
     return OutgoingMail(to=user.email, subject=subject, text=text, html=html)
+
+
+def mark_delivered(session: Session, mail_id: uuid.UUID, topic: str, at: datetime) -> None:
+    """The e-mail `mail_id` (of `topic`: an immediate notification or a digest) was delivered
+    at `at`: the notifications it carried are e-mailed, or sent in a digest, from now on."""
+    column = Notification.digest_sent_at if topic == DIGEST_TOPIC else Notification.emailed_at
+    session.execute(
+        update(Notification)
+        .where(Notification.mail_id == mail_id, column.is_(None))
+        .values({column: at})
+        .execution_options(synchronize_session=False)
+    )

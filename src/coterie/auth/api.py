@@ -70,9 +70,9 @@ def logout(actor: ApiActor, session: DB) -> Response:
     summary="E-mail a password reset link (same answer whether or not the account exists)",
 )
 def request_password_reset(
-    body: PasswordResetRequest, session: DB, settings: AppSettings
+    body: PasswordResetRequest, session: DB, settings: AppSettings, address: ClientAddress
 ) -> dict[str, str]:
-    service.request_password_reset(session, settings, str(body.email))
+    service.request_password_reset(session, settings, str(body.email), address=address)
     session.commit()
     return {"detail": "If that address has an account, a reset link is on its way."}
 

@@ -7,10 +7,11 @@ failed attempt even though the request fails: that record is what throttles the 
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -23,10 +24,14 @@ from coterie.db import utcnow
 from coterie.kit.problems import Problem, invalid, not_found
 from coterie.mail import delivery, messages
 from coterie.models import AccessRule, AuthToken, Company, User
+from coterie.models.auth import PasswordResetRequest
 from coterie.models.vocabulary import TokenKind
 
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 RESET_PURPOSE = "password-reset"
+RESET_WINDOW = timedelta(hours=1)
+RESET_KEPT = timedelta(days=1)
+log = logging.getLogger(__name__)
 
 
 def normalize_email(email: str) -> str:
@@ -232,10 +237,26 @@ def _fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:20]
 
 
-def request_password_reset(session: Session, settings: Settings, email: str) -> None:
-    """Send a reset link if the account exists; answer the same either way (no enumeration)."""
-    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+def request_password_reset(
+    session: Session, settings: Settings, email: str, *, address: str
+) -> None:
+    """Queue a reset link if the account exists and has not had too many this hour; answer the
+    same either way, after the same work (no enumeration): every request is recorded, and the
+    e-mail is an outbox row in that same transaction, never an SMTP exchange."""
+    normalized = normalize_email(email)
+    digest = hashlib.sha256(normalized.encode()).hexdigest()
+    since = utcnow() - RESET_WINDOW
+    recent = session.scalar(
+        select(func.count()).where(
+            PasswordResetRequest.email_digest == digest, PasswordResetRequest.created_at > since
+        )
+    )
+    session.add(PasswordResetRequest(email_digest=digest, address=address[:64]))
+    user = session.scalar(select(User).where(User.email == normalized))
     if user is None or not user.is_active:
+        return
+    if (recent or 0) >= settings.password_reset_mails_per_hour:
+        log.info("password reset for %s not mailed: %d requests this hour", user.id, recent)
         return
     token = signing.sign(
         settings.secret(),
@@ -246,6 +267,8 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
     delivery.queue(
         session,
         messages.password_reset(user.email, user.name, link, settings.password_reset_ttl_minutes),
+        topic="password_reset",
+        company_id=user.company_id,
     )
 
 
@@ -283,3 +306,11 @@ def confirm_password_reset(
         subject_id=user.id,
     )
     return user
+
+
+def prune_password_reset_requests(session: Session, older_than: timedelta = RESET_KEPT) -> int:
+    """Forget reset requests older than `older_than` (they throttle only the last hour)."""
+    result = session.execute(
+        delete(PasswordResetRequest).where(PasswordResetRequest.created_at < utcnow() - older_than)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -56,7 +56,9 @@ def install(factory: sessionmaker[Session], dispatcher: Dispatcher) -> None:
             try:
                 dispatcher.enqueue(name, args, eta)
             except Exception:  # the data is committed; the sweeper will find the work
-                log.warning("could not queue %s%r; the sweeper will pick it up", name, args)
+                log.warning(
+                    "could not queue %s%r; the sweeper will pick it up", name, args, exc_info=True
+                )
 
     def dropped_after_rollback(session: Session, transaction: SessionTransaction) -> None:
         if not transaction.nested:

@@ -1,1 +1,2 @@
-"""Outgoing e-mail: composed in `messages`, sent after commit by `delivery`."""
+"""Outgoing e-mail: composed in `messages`, queued in the outbox and sent by the worker
+(`delivery`)."""

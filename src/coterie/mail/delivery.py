@@ -1,27 +1,33 @@
-"""E-mail delivery: SMTP (stdlib smtplib) after the transaction commits, plus .eml files in dev.
+"""E-mail: queued in the outbox with the business change, sent by the worker over SMTP.
 
-Messages are queued on the SQLAlchemy session and sent only once that session commits, so an
-invitation whose transaction rolled back never reaches anyone.
+`queue()` writes an outbox row (`coterie.outbox.store`) in the caller's transaction: a change
+that rolls back sends nothing, and a committed one is delivered at least once, even if SMTP is
+down for a day or the process dies right after the commit. No request waits on SMTP.
+
+`send()` is what the worker calls for each attempt: it builds the message with a Message-ID
+derived from the outbox row, so a message sent twice (a worker killed after SMTP accepted it,
+before it recorded that) carries the same Message-ID and mail clients show it once. It writes an
+`.eml` copy to the mail folder when one is set, and raises on SMTP failure;
+`PermanentDeliveryError` when the server refused for good (5xx), so the row goes dead at once.
 """
 
 from __future__ import annotations
 
-import logging
 import smtplib
 import ssl
-from dataclasses import dataclass
+import uuid
+from dataclasses import asdict, dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, parseaddr
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import Session
 
 from coterie.config import Settings
-from coterie.db import new_id
+from coterie.outbox import store
 
-log = logging.getLogger(__name__)
-_OUTBOX = "coterie.outbox"
+CHANNEL = "email"
 
 
 @dataclass(frozen=True)
@@ -32,49 +38,86 @@ class OutgoingMail:
     html: str | None = None
 
 
-def queue(session: Session, mail: OutgoingMail) -> None:
-    """Send `mail` once `session` commits; a rollback (of a savepoint: of the mail queued inside
-    it) drops it."""
-    if not session.in_transaction():
-        session.begin()  # else a rollback() before any query would not drop the mail
-    savepoint = session.get_nested_transaction()
-    session.info.setdefault(_OUTBOX, []).append((savepoint, mail))
+class PermanentDeliveryError(Exception):
+    """The SMTP server refused the message for good (a 5xx reply): retrying cannot help."""
 
 
-def _inside(transaction: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is savepoint:
-            return True
-        transaction = transaction.parent
-    return False
+def queue(
+    session: Session,
+    mail: OutgoingMail,
+    *,
+    topic: str,
+    company_id: uuid.UUID | None,
+    key: str | None = None,
+) -> uuid.UUID:
+    """Send `mail` once the transaction commits (never if it rolls back); returns the outbox
+    row's id. `topic` says what it is (`password_reset`, `notification`...), `company_id` whose
+    admins see its delivery, `key` makes queuing the same fact twice give one e-mail."""
+    return store.add(
+        session,
+        channel=CHANNEL,
+        topic=topic,
+        recipient=mail.to,
+        payload=asdict(mail),
+        company_id=company_id,
+        key=key,
+    )
 
 
-def build_message(settings: Settings, mail: OutgoingMail) -> EmailMessage:
+def mail_of(payload: dict[str, Any]) -> OutgoingMail:
+    return OutgoingMail(
+        to=str(payload["to"]),
+        subject=str(payload["subject"]),
+        text=str(payload["text"]),
+        html=None if payload.get("html") is None else str(payload["html"]),
+    )
+
+
+def message_id_for(settings: Settings, outbox_id: uuid.UUID) -> str:
+    """The Message-ID of every attempt to send outbox row `outbox_id`."""
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "coterie.localhost"
+    return f"<{outbox_id}@{domain}>"
+
+
+def build_message(settings: Settings, mail: OutgoingMail, message_id: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = mail.to
     message["Subject"] = " ".join(mail.subject.split())  # a header is one line
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="coterie.localhost")
+    message["Message-ID"] = message_id
     message.set_content(mail.text)
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html")
     return message
 
 
-def deliver(settings: Settings, mail: OutgoingMail) -> None:
-    """Write the message to the mail folder (when set) and send it over SMTP (when configured)."""
-    message = build_message(settings, mail)
+def send(settings: Settings, mail: OutgoingMail, outbox_id: uuid.UUID) -> None:
+    """One attempt: the mail folder copy (when set), then SMTP (when configured)."""
+    try:
+        message = build_message(settings, mail, message_id_for(settings, outbox_id))
+    except (ValueError, TypeError) as exc:  # e.g. a line break in an address: never sendable
+        raise PermanentDeliveryError(f"the message cannot be built: {exc}") from exc
     folder = settings.resolved_mail_dir
     if folder is not None:
-        _write_eml(folder, message)
+        _write_eml(folder, message, outbox_id)
     if settings.smtp_host:
-        _send_smtp(settings, message)
+        try:
+            _send_smtp(settings, message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _reply in exc.recipients.values()]
+            if codes and all(code >= 500 for code in codes):
+                raise PermanentDeliveryError(f"recipient refused: {exc.recipients}") from exc
+            raise
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code >= 500 and not isinstance(exc, smtplib.SMTPAuthenticationError):
+                raise PermanentDeliveryError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+            raise
 
 
-def _write_eml(folder: Path, message: EmailMessage) -> None:
+def _write_eml(folder: Path, message: EmailMessage, outbox_id: uuid.UUID) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{new_id()}.eml").write_bytes(bytes(message))
+    (folder / f"{outbox_id}.eml").write_bytes(bytes(message))  # a retry overwrites its copy
 
 
 def _send_smtp(settings: Settings, message: EmailMessage) -> None:
@@ -94,27 +137,3 @@ def _send_smtp(settings: Settings, message: EmailMessage) -> None:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
             smtp.login(settings.smtp_username, password)
         smtp.send_message(message)
-
-
-def install_outbox(factory: sessionmaker[Session], settings: Settings) -> None:
-    """Send queued mail after each commit of sessions from `factory`; drop it on rollback."""
-
-    def after_commit(session: Session) -> None:
-        if session.in_nested_transaction():
-            return  # only a savepoint was released: the transaction may still roll back
-        for _savepoint, mail in session.info.pop(_OUTBOX, []):
-            try:
-                deliver(settings, mail)
-            except Exception:  # the data is committed: a failed e-mail must not fail the request
-                log.exception("could not deliver e-mail %r to %s", mail.subject, mail.to)
-
-    def after_rollback(session: Session, transaction: SessionTransaction) -> None:
-        if not transaction.nested:
-            session.info.pop(_OUTBOX, None)
-            return
-        # A savepoint rolled back: the outer transaction, and the mail it queued, live on.
-        outbox = session.info.get(_OUTBOX, [])
-        outbox[:] = [(sp, mail) for sp, mail in outbox if not _inside(sp, transaction)]
-
-    event.listen(factory, "after_commit", after_commit)
-    event.listen(factory, "after_soft_rollback", after_rollback)

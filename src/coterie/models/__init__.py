@@ -1,6 +1,13 @@
 """ORM models, one module per aggregate; importing this package registers every table."""
 
-from coterie.models import activity, cosell, pipeline, report, workflow  # noqa: F401 (register tables)
+from coterie.models import (  # noqa: F401 (register tables)
+    activity,
+    cosell,
+    outbox,
+    pipeline,
+    report,
+    workflow,
+)
 from coterie.models.audit import AuditEvent
 from coterie.models.auth import AuthToken, LoginAttempt
 from coterie.models.company import Company, CompanyPartnerType, CompanyRegion

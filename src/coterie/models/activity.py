@@ -108,3 +108,8 @@ class Notification(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the e-mail (outbox row) that carries it, once queued; `emailed_at` or `digest_sent_at` is
+    # set only when that e-mail was delivered
+    mail_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True
+    )

@@ -175,6 +175,8 @@ def invite(
         messages.invitation(
             email, actor.company.name, actor.user.name, link, settings.invitation_ttl_hours
         ),
+        topic="invitation",
+        company_id=actor.company_id,
     )
     audit.record(
         session,

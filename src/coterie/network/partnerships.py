@@ -134,6 +134,8 @@ def _notify_admins(
         delivery.queue(
             session,
             messages.partnership_request(admin.email, partnership.requester.name, message, link),
+            topic="partnership_request",
+            company_id=admin.company_id,
         )
 
 

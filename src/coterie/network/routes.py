@@ -4,8 +4,9 @@ directory and network pages, company and user settings pages."""
 from __future__ import annotations
 
 from coterie.kit.routing import DomainRoutes
-from coterie.network import api, audit_api, pages, settings_pages
+from coterie.network import api, audit_api, deliveries_routes, pages, settings_pages
 
 ROUTES = DomainRoutes(
-    api=(api.router, audit_api.router), pages=(pages.router, settings_pages.router)
+    api=(api.router, audit_api.router, deliveries_routes.api),
+    pages=(pages.router, settings_pages.router, deliveries_routes.pages),
 )
