@@ -24,7 +24,7 @@ from coterie.kit.text_input import refuse_unstorable_text
 from coterie.migrate import ensure_migrated
 from coterie.network.routes import ROUTES as NETWORK
 from coterie.observability import scrape
-from coterie.observability.backlog import BacklogCollector
+from coterie.observability.backlog import BacklogCollector, read_outbox
 from coterie.observability.metrics import Metrics
 from coterie.observability.middleware import ObservabilityMiddleware
 from coterie.policies.routes import ROUTES as POLICIES
@@ -86,7 +86,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.jobs = jobs
     # the job queue's dispatcher (`app.state.jobs`, coterie.kit.jobs.Dispatcher) is read at each
     # scrape, so the worker package can install it after the app is built
-    backlog = BacklogCollector(engine, jobs=lambda: getattr(app.state, "jobs", None))
+    backlog = BacklogCollector(
+        engine, jobs=lambda: getattr(app.state, "jobs", None), outbox=read_outbox
+    )
     app.state.metrics = metrics = Metrics(engine, scrape_collectors=[backlog])
 
     # a JSON body or nothing (415); no NUL, no lone surrogate in a body or query: 422 (pages

@@ -246,9 +246,11 @@ def worker(
 ) -> None:
     """Run the job worker: e-mail delivery from the outbox, the daily digest, registration
     expiry, on the schedules in settings. Stop it with Ctrl-C or SIGTERM (graceful)."""
+    from coterie.observability import logs  # lazy (module doc)
     from coterie.worker import runner  # lazy (module doc)
 
     settings = _settings()
+    logs.configure_logging(settings)  # COTERIE_LOG_FORMAT, COTERIE_LOG_LEVEL, as `serve`
     _require_migrated(settings)
     queue = f"Redis {settings.redis_url}" if settings.redis_url else "the SQLite queue file"
     err.print(f"Coterie worker on {queue}, {threads or settings.worker_threads} thread(s).")

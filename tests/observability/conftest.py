@@ -1,14 +1,21 @@
-"""Reading the app's metrics as Prometheus does, and a job queue to point the app at."""
+"""Reading the app's metrics as Prometheus does, and real job queues to point the app at."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+
+from coterie.outbox.store import DELIVER_TASK
+from coterie.worker.queue import Jobs
+from tests.conftest import make_settings
+from tests.fixtures.live_server import free_port
 
 LOOPBACK = ("127.0.0.1", 50123)
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -54,36 +61,38 @@ def scrape(client: httpx.Client | TestClient) -> Samples:
     return parse(scrape_text(client))
 
 
-class QueueUnreachableError(ConnectionError):
-    pass
+def jobs_on(app: FastAPI, tmp_path: Path, **settings: object) -> Jobs:
+    """A real job queue (the worker package's `Jobs`) for `app`'s database, as configured."""
+    configured = make_settings("sqlite://", tmp_path, 0, jobs_immediate=False, **settings)
+    return Jobs(configured, app.state.session_factory)
 
 
-class Queue:
-    """A job queue as `coterie.kit.jobs.Dispatcher` describes it, whose outage a test controls."""
-
-    def __init__(self, waiting: int = 0) -> None:
-        self.waiting = waiting
-        self.down = False
-
-    def enqueue(self, name: str, args: tuple[str, ...], eta: object = None) -> None:
-        self._answer()
-        self.waiting += 1
-
-    def ping(self) -> None:
-        self._answer()
-
-    def pending(self) -> int:
-        self._answer()
-        return self.waiting
-
-    def _answer(self) -> None:
-        if self.down:
-            raise QueueUnreachableError("redis://:s3cret@queue.internal:6379 refused")
+@contextmanager
+def serving_with(app: FastAPI, jobs: Jobs) -> Iterator[Jobs]:
+    """`jobs` as the app's queue (`app.state.jobs`) for the block."""
+    original = app.state.jobs
+    app.state.jobs = jobs
+    try:
+        yield jobs
+    finally:
+        app.state.jobs = original
 
 
 @pytest.fixture
-def queue(app: FastAPI) -> Iterator[Queue]:
-    """`app.state.jobs` for the test, as the worker package installs it."""
-    app.state.jobs = Queue()
-    yield app.state.jobs
-    del app.state.jobs
+def sqlite_queue(app: FastAPI, tmp_path: Path) -> Iterator[Jobs]:
+    """The app on a queue of its own: Huey's SQLite queue file, with no consumer."""
+    with serving_with(app, jobs_on(app, tmp_path)) as jobs:
+        yield jobs
+
+
+@pytest.fixture
+def unreachable_queue(app: FastAPI, tmp_path: Path) -> Iterator[Jobs]:
+    """The app on a Redis queue nobody listens for (with a password that must never show)."""
+    url = f"redis://:s3cret@127.0.0.1:{free_port()}/0"
+    with serving_with(app, jobs_on(app, tmp_path, redis_url=url)) as jobs:
+        yield jobs
+
+
+def queue_jobs(jobs: Jobs, count: int) -> None:
+    for n in range(count):
+        jobs.enqueue(DELIVER_TASK, (f"no-such-message-{n}",))

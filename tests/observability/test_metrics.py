@@ -8,9 +8,10 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from coterie.config import Settings
+from coterie.worker.queue import Jobs
 from tests.fixtures.builders import make_company
 from tests.kit.assertions import assert_problem
-from tests.observability.conftest import Queue, label_values, scrape, scrape_text, value
+from tests.observability.conftest import label_values, queue_jobs, scrape, scrape_text, value
 
 COMPANY_ROUTE = "/api/v1/companies/{company_id}"
 DURATION_COUNT = "coterie_http_request_duration_seconds_count"
@@ -122,16 +123,26 @@ def test_requests_in_flight_counts_the_scrape_itself(scraper: TestClient) -> Non
     assert value(scrape(scraper), "coterie_http_requests_in_flight") == 1
 
 
-def test_the_job_queue_depth_and_its_outage(scraper: TestClient, queue: Queue) -> None:
-    queue.waiting = 7
-    answering = scrape(scraper)
-    queue.down = True
-    down = scrape(scraper)
+def test_the_job_queue_depth_is_what_waits_for_a_worker(
+    scraper: TestClient, sqlite_queue: Jobs
+) -> None:
+    empty = scrape(scraper)
+    queue_jobs(sqlite_queue, 7)
+    waiting = scrape(scraper)
 
-    assert value(answering, "coterie_job_queue_depth") == 7
-    assert value(answering, "coterie_dependency_up", dependency="job_queue") == 1
-    assert ("coterie_job_queue_depth", frozenset()) not in down
-    assert value(down, "coterie_dependency_up", dependency="job_queue") == 0
+    assert value(empty, "coterie_job_queue_depth") == 0
+    assert value(waiting, "coterie_job_queue_depth") == 7
+    assert value(waiting, "coterie_dependency_up", dependency="job_queue") == 1
+
+
+def test_a_queue_that_does_not_answer_is_reported_and_the_scrape_still_answers(
+    scraper: TestClient, unreachable_queue: Jobs
+) -> None:
+    samples = scrape(scraper)
+
+    assert ("coterie_job_queue_depth", frozenset()) not in samples
+    assert value(samples, "coterie_dependency_up", dependency="job_queue") == 0
+    assert value(samples, "coterie_dependency_up", dependency="database") == 1
 
 
 def test_without_a_token_only_direct_loopback_requests_may_scrape(

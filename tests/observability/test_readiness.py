@@ -6,19 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from secrets import token_hex
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url
 
 from coterie.app import create_app
+from coterie.worker.queue import Jobs
 from tests.conftest import make_settings
 from tests.fixtures.databases import require_pg
 from tests.fixtures.live_server import serving
 from tests.fixtures.tcp_proxy import TcpProxy
+from tests.fixtures.worker import REDIS_URL, flush_queue, require_redis
 from tests.kit.assertions import assert_problem
-from tests.observability.conftest import Queue, scrape, value
+from tests.observability.conftest import jobs_on, queue_jobs, scrape, serving_with, value
 from tests.test_database_unavailable import assert_unavailable, sign_up
 
 
@@ -30,33 +34,45 @@ def assert_not_ready(response: httpx.Response, **checks: str) -> None:
         assert secret not in response.text
 
 
-def test_ready_when_the_database_and_the_queue_answer(client: TestClient, queue: Queue) -> None:
+def test_ready_when_the_database_and_the_queue_answer(
+    client: TestClient, sqlite_queue: Jobs
+) -> None:
     response = client.get("/readyz")
 
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "job_queue": "ok"}
 
 
-def test_without_a_job_queue_readiness_is_the_database(client: TestClient) -> None:
-    response = client.get("/readyz")
+def test_ready_on_redis_and_its_depth_is_measured(
+    app: FastAPI, client: TestClient, scraper: TestClient, tmp_path: Path
+) -> None:
+    """The Redis of this environment and of CI, as production uses it (COTERIE_REDIS_URL)."""
+    require_redis()
+    redis = jobs_on(app, tmp_path, redis_url=REDIS_URL, jobs_queue_name=f"observe-{token_hex(6)}")
+    try:
+        with serving_with(app, redis):
+            response = client.get("/readyz")
+            queue_jobs(redis, 2)
+            samples = scrape(scraper)
+    finally:
+        flush_queue(redis.settings)
 
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "job_queue": "ok"}
+    assert value(samples, "coterie_job_queue_depth") == 2
 
 
-def test_not_ready_while_the_job_queue_does_not_answer(client: TestClient, queue: Queue) -> None:
-    queue.down = True
+def test_not_ready_while_the_job_queue_does_not_answer(
+    client: TestClient, unreachable_queue: Jobs
+) -> None:
     down = client.get("/readyz")
     live = client.get("/livez")
     healthy = client.get("/healthz")
-    queue.down = False
-    back = client.get("/readyz")
 
     assert_not_ready(down, database="ok", job_queue="unavailable")
     assert "job queue" in down.json()["detail"]
     assert live.status_code == 200
     assert healthy.status_code == 200
-    assert back.status_code == 200
 
 
 def test_not_ready_when_the_database_cannot_be_opened(tmp_path: Path) -> None:
@@ -70,7 +86,7 @@ def test_not_ready_when_the_database_cannot_be_opened(tmp_path: Path) -> None:
     finally:
         application.state.engine.dispose()
 
-    assert_not_ready(ready, database="unavailable")
+    assert_not_ready(ready, database="unavailable", job_queue="ok")
     assert "database does not answer" in ready.json()["detail"]
     assert live.status_code == 200
     assert live.json()["status"] == "ok"
@@ -118,7 +134,7 @@ def test_a_database_going_away_makes_the_server_not_ready_and_is_counted(
     for response in outage:
         assert_unavailable(response)
         assert response.json()["request_id"] == response.headers["x-request-id"]
-    assert_not_ready(ready, database="unavailable")
+    assert_not_ready(ready, database="unavailable", job_queue="ok")
     assert live.status_code == 200
     assert (
         value(during, "coterie_http_requests_total", **me)

@@ -4,9 +4,9 @@ These describe the whole service, not one worker, so they are read once per scra
 answering it) from the queue and the database, never recorded per process. A dependency that does
 not answer does not fail the scrape: its figures are left out and `coterie_dependency_up` says 0.
 
-The outbox (`outbox_messages`: `status` pending/sending/sent/dead, `created_at`, `last_error`) is
-read by `read_outbox`; `sent` rows are not counted, as they only grow and a count of them would
-scan more of the table at every scrape (a delivery counter belongs to the worker that delivers).
+The outbox (`coterie.models.outbox`) is read by `read_outbox`, in one grouped query over the
+`(status, next_attempt_at)` index; `sent` rows are not counted, as they only grow and a count of
+them would scan more of the table at every scrape (a delivery counter belongs to the worker).
 """
 
 from __future__ import annotations
@@ -18,22 +18,17 @@ from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
-from sqlalchemy import Connection, Engine, String, Text, column, func, select, table
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from coterie.db import UTCDateTime, utcnow
+from coterie.db import utcnow
 from coterie.kit.jobs import Dispatcher
+from coterie.models.outbox import DEAD, PENDING, SENDING, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-UNSETTLED_STATUSES = ("pending", "sending", "dead")
-
-_outbox = table(
-    "outbox_messages",
-    column("status", String()),
-    column("created_at", UTCDateTime()),
-    column("last_error", Text()),
-)
+UNSETTLED_STATUSES = (PENDING, SENDING, DEAD)
+_outbox = OutboxMessage.__table__
 
 
 @dataclass(frozen=True)
@@ -62,7 +57,7 @@ def read_outbox(connection: Connection) -> OutboxCounts:
     failed = 0
     for name, count, first_created, with_error in rows:
         by_status[name] = count
-        if name == "pending":
+        if name == PENDING:
             oldest, failed = first_created, with_error
     return OutboxCounts(by_status, oldest, failed)
 
