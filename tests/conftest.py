@@ -58,6 +58,7 @@ CLOCK_SHIFT_DAYS = int(os.environ.get("COTERIE_TEST_CLOCK_SHIFT_DAYS", "0"))
 DATE_SENSITIVE = (
     "tests/activity/test_notifications.py",
     "tests/auth/",
+    "tests/company_export/",
     "tests/cosell/",
     "tests/demo/",
     "tests/network/test_members.py",

@@ -29,11 +29,13 @@ from coterie.config import get_settings
 from coterie.db import make_engine
 from coterie.demo.data import COMPANIES
 from coterie.demo.network import DEMO_PASSWORD
+from coterie.mail.delivery import OutgoingMail, queue
 from coterie.models import Company, Partnership, User
 from coterie.models.vocabulary import PartnershipStatus, PartnerType
 from tests.conftest import make_settings
 from tests.fixtures.databases import KINDS, fresh_database
 from tests.fixtures.live_server import COTERIE, free_port, wait_until_healthy
+from tests.fixtures.smtp import Inbox, SmtpServer
 
 NIMBUS_ADMIN = "dana.whitfield@nimbus-cloud.example"
 STRONG_PASSWORD = "Quarterly-Pipeline-Review-42"
@@ -55,14 +57,21 @@ def cli_env(database_url: str, data_dir: Path) -> dict[str, str]:
     }
 
 
-def run(args: list[str], database_url: str, data_dir: Path, *, input: str | None = None) -> Result:
+def run(
+    args: list[str],
+    database_url: str,
+    data_dir: Path,
+    *,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Result:
     """`coterie ARGS` in-process, configured by environment variables like a real shell."""
     get_settings.cache_clear()
     try:
         return CliRunner().invoke(
             cli_app,
             args,
-            env=cli_env(database_url, data_dir),
+            env=cli_env(database_url, data_dir) | (env or {}),
             input=input,
             catch_exceptions=False,
             prog_name="coterie",
@@ -157,6 +166,11 @@ def user_count(database_url: str) -> int:
         (["user", "create"], "Create a user in an existing company"),
         (["token"], "Personal API tokens"),
         (["token", "create"], "Create a personal API token"),
+        (["worker"], "Run the job worker"),
+        (["outbox"], "The outbox: e-mail waiting for delivery"),
+        (["outbox", "status"], "How many messages wait"),
+        (["outbox", "deliver"], "Attempt every message that is due"),
+        (["notifications", "digest"], "Queue the daily digest"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else None,
 )
@@ -173,7 +187,7 @@ def test_every_command_explains_itself(command: list[str], explanation: str) -> 
 def test_top_level_help_lists_every_command() -> None:
     result = CliRunner().invoke(cli_app, ["--help"], env={"COLUMNS": "200"}, prog_name="coterie")
 
-    for command in ("serve", "db", "demo", "user", "token"):
+    for command in ("serve", "worker", "outbox", "db", "demo", "user", "token"):
         assert f" {command} " in result.output
 
 
@@ -552,3 +566,36 @@ def test_serve_migrates_loads_the_demo_and_answers(tmp_path: Path) -> None:
     output = flat(log_path.read_text())
     assert "Demo network loaded" in output
     assert DEMO_PASSWORD in output
+
+
+# --- the outbox -------------------------------------------------------------------------------
+
+
+def test_outbox_status_and_deliver_without_a_worker(
+    migrated_database: str, tmp_path: Path, smtp_server: SmtpServer, inbox: Inbox
+) -> None:
+    engine = make_engine(migrated_database)
+    try:
+        with Session(engine) as session:  # queued by a process no worker listens to
+            for n in range(2):
+                mail = OutgoingMail(to=f"waiting{n}@cli.example", subject="Waiting", text="x")
+                queue(session, mail, topic="test", company_id=None)
+            session.commit()
+    finally:
+        engine.dispose()
+    smtp = {"COTERIE_SMTP_HOST": "127.0.0.1", "COTERIE_SMTP_PORT": str(smtp_server.port)}
+
+    waiting = run(["outbox", "status"], migrated_database, tmp_path)
+    delivered = run(["outbox", "deliver"], migrated_database, tmp_path, env=smtp)
+    after = run(["outbox", "status"], migrated_database, tmp_path)
+
+    assert waiting.exit_code == 0, waiting.output
+    assert "Outbox: 2 pending, 0 sending, 0 sent, 0 dead" in flat(waiting.output)
+    assert "Oldest undelivered:" in waiting.output
+    assert delivered.exit_code == 0, delivered.output
+    assert "Attempted 2 messages" in flat(delivered.output)
+    assert {str(m["To"]) for m in inbox.messages} >= {
+        "waiting0@cli.example",
+        "waiting1@cli.example",
+    }
+    assert "Outbox: 0 pending, 0 sending, 2 sent, 0 dead" in flat(after.output)

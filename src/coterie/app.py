@@ -14,6 +14,7 @@ from coterie.activity.routes import ROUTES as ACTIVITY
 from coterie.auth.routes import ROUTES as AUTH
 from coterie.authz import guard as authz_guard
 from coterie.authz import rls
+from coterie.company_export.routes import ROUTES as COMPANY_EXPORT
 from coterie.config import Settings, get_settings
 from coterie.cosell.routes import ROUTES as COSELL
 from coterie.db import make_engine, make_session_factory
@@ -46,6 +47,7 @@ DOMAINS: tuple[DomainRoutes, ...] = (
     POLICIES,
     WORKFLOWS,
     ACTIVITY,
+    COMPANY_EXPORT,
 )
 
 

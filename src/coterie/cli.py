@@ -22,6 +22,7 @@ from rich.text import Text
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from coterie import cli_backup
 from coterie.config import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ outbox_app = typer.Typer(
     help="The outbox: e-mail waiting for delivery, failed, dead.", no_args_is_help=True
 )
 app.add_typer(outbox_app, name="outbox")
+cli_backup.register(app)
 
 console = Console()
 err = Console(stderr=True)

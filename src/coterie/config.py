@@ -3,6 +3,10 @@
 The secret key is never a constant in code: when `COTERIE_SECRET_KEY` is unset, a random key is
 generated on first use and persisted (mode 0600) under the data directory, so sessions, CSRF and
 signed tokens survive restarts of a development install.
+
+Under systemd, any setting can also be a credential (`LoadCredential=COTERIE_SECRET_KEY:/etc/...`):
+a file named after the variable in `$CREDENTIALS_DIRECTORY`, read when the variable is not set, so
+secrets need not sit in an environment file (see docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -24,7 +28,13 @@ CRON_FIELDS = 5
 class Settings(BaseSettings):
     """Runtime configuration, read from `COTERIE_*` environment variables (and `.env`)."""
 
-    model_config = SettingsConfigDict(env_prefix="COTERIE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="COTERIE_",
+        env_file=".env",
+        extra="ignore",
+        # systemd's LoadCredential= puts each credential in a file in this directory
+        secrets_dir=os.environ.get("CREDENTIALS_DIRECTORY") or None,
+    )
 
     env: Literal["development", "production", "test"] = Field(
         default="development",
@@ -152,6 +162,10 @@ class Settings(BaseSettings):
         description="When approved deal registrations past their expiry date are marked "
         "expired (cron, UTC).",
     )
+    export_cleanup_cron: str = Field(
+        default="15 * * * *",
+        description="When the files of company exports past their expiry are deleted (cron, UTC).",
+    )
 
     invitation_ttl_hours: int = Field(default=72, description="How long an invitation link works.")
     password_reset_ttl_minutes: int = Field(
@@ -227,6 +241,12 @@ class Settings(BaseSettings):
         "Prometheus sends with `authorization.credentials`). Unset: `/metrics` answers only "
         "requests made directly on the loopback interface, none that came through a proxy.",
     )
+    export_ttl_hours: int = Field(
+        default=72,
+        ge=1,
+        description="How long a company export (Settings, Data export) can be downloaded after "
+        "it is built; then its link answers 410 and its file is deleted.",
+    )
     rule_grant_cap: int = Field(
         default=50_000,
         description="An access or auto-share rule that would share or grant more records at "
@@ -256,7 +276,9 @@ class Settings(BaseSettings):
             return self.log_format
         return "json" if self.env == "production" else "text"
 
-    @field_validator("outbox_sweep_cron", "digest_cron", "registration_expiry_cron")
+    @field_validator(
+        "outbox_sweep_cron", "digest_cron", "registration_expiry_cron", "export_cleanup_cron"
+    )
     @classmethod
     def _cron(cls, value: str) -> str:
         fields = value.split()

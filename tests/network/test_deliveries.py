@@ -41,6 +41,7 @@ def test_an_admin_sees_a_failed_delivery_and_sends_it_again_once_smtp_is_back(
     assert failed["state"] == "failed"
     assert failed["attempts"] == 1
     assert "refused" in failed["last_error"].lower()
+    assert failed["reason"] == "The mail server refused the connection: it may be down."
     assert failed["next_attempt_at"] is not None
     assert "subject" not in failed
     assert "text" not in failed  # the message itself is never shown

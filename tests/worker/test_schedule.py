@@ -19,7 +19,7 @@ from coterie.mail.delivery import OutgoingMail, queue
 from tests.fixtures.activity import comment, make_deal, mention, set_email
 from tests.fixtures.live_server import COTERIE, free_port, wait_until_healthy
 from tests.fixtures.smtp import Inbox
-from tests.fixtures.worker import wait_until
+from tests.fixtures.worker import STARTED, wait_until
 
 pytestmark = [pytest.mark.slow]
 
@@ -54,6 +54,7 @@ def test_serve_with_worker_sends_the_digest_and_sweeps_on_schedule_and_stops_on_
     workers: list[psutil.Process] = []
     try:
         wait_until_healthy(url, server, log_path)
+        wait_until(lambda: STARTED in log_path.read_text(), "the worker started", 90)
         workers = psutil.Process(server.pid).children(recursive=True)
         assert any("worker" in " ".join(p.cmdline()) for p in workers), log_path.read_text()
         with httpx.Client(base_url=url, timeout=30) as client:

@@ -57,3 +57,22 @@ def partnership_request(to: str, requester_name: str, message: str, link: str) -
         text=text,
         html=_html(lines, link, "Review the request"),
     )
+
+
+def company_export_ready(
+    to: str, name: str, company_name: str, link: str, expires: str, size: str
+) -> OutgoingMail:
+    lines = [
+        f"Hello {name},",
+        f"the export of {company_name}'s data you asked for is ready ({size}, a zip of JSON and "
+        "CSV files).",
+        f"Download it by {expires} (UTC), signed in as a {company_name} admin; the link stops "
+        "working then and the file is deleted:",
+    ]
+    text = "\n\n".join([*lines, link])
+    return OutgoingMail(
+        to=to,
+        subject=f"Your {company_name} data export is ready",
+        text=text,
+        html=_html(lines, link, "Download the export"),
+    )

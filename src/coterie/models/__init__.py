@@ -11,6 +11,7 @@ from coterie.models import (  # noqa: F401 (register tables)
 from coterie.models.audit import AuditEvent
 from coterie.models.auth import AuthToken, LoginAttempt
 from coterie.models.company import Company, CompanyPartnerType, CompanyRegion
+from coterie.models.company_export import CompanyExport
 from coterie.models.invitation import Invitation
 from coterie.models.partnership import Partnership, pair_key
 from coterie.models.record import (
@@ -31,6 +32,7 @@ __all__ = [
     "AuditEvent",
     "AuthToken",
     "Company",
+    "CompanyExport",
     "CompanyPartnerType",
     "CompanyRegion",
     "FieldShare",

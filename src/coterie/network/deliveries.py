@@ -36,6 +36,27 @@ TOPIC_LABELS = {
 }
 
 
+# what an admin reads for the errors seen most, instead of the mail library's wording
+REASONS = (
+    ("ConnectionRefusedError", "The mail server refused the connection: it may be down."),
+    ("TimeoutError", "The mail server did not answer in time."),
+    ("SMTPServerDisconnected", "The mail server closed the connection."),
+    ("cannot be built", "The message could not be built: the address is malformed."),
+    ("recipient refused", "The mail server refused this address."),
+    ("SMTPAuthenticationError", "Coterie could not sign in to the mail server."),
+)
+
+
+def reason(error: str | None) -> str | None:
+    """The last error as an admin can read it (the raw error stays in `last_error`)."""
+    if error is None:
+        return None
+    for marker, text in REASONS:
+        if marker in error:
+            return text
+    return "The mail server could not take the message."
+
+
 class DeliveryOut(BaseModel):
     id: uuid.UUID
     topic: str
@@ -43,6 +64,7 @@ class DeliveryOut(BaseModel):
     recipient: str
     state: Trouble
     attempts: int
+    reason: str | None
     last_error: str | None
     next_attempt_at: datetime | None
     created_at: datetime
@@ -60,6 +82,7 @@ def out(row: OutboxMessage) -> DeliveryOut:
         recipient=row.recipient,
         state=_state(row),
         attempts=row.attempts,
+        reason=reason(row.last_error),
         last_error=row.last_error,
         next_attempt_at=row.next_attempt_at if row.status == PENDING else None,
         created_at=row.created_at,

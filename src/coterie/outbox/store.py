@@ -9,17 +9,29 @@ returns that row's id either way. Once the transaction commits, the worker is wo
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from coterie.db import new_id, utcnow
 from coterie.kit import jobs
 from coterie.models.outbox import PENDING, OutboxMessage
 
 DELIVER_TASK = "outbox.deliver"
+
+
+@lru_cache(maxsize=4)
+def _insert(dialect: str) -> ReturningInsert[tuple[uuid.UUID]]:
+    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, built once per dialect
+    (the values are bound at execution)."""
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)  # noqa: S101 (a mapped class's table)
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
 
 
 def add(
@@ -49,16 +61,7 @@ def add(
         "next_attempt_at": now,
         "created_at": now,
     }
-    table = OutboxMessage.__table__
-    assert isinstance(table, Table)  # noqa: S101 (a mapped class's table)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    statement = (
-        insert.values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(table.c.id)
-    )
-    inserted = session.execute(statement).scalar_one_or_none()
+    inserted = session.execute(_insert(session.get_bind().dialect.name), values).scalar()
     if inserted is None:  # queued before: that row, committed or ours
         key_column = OutboxMessage.idempotency_key
         return session.scalars(

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from coterie.activity.digest import queue_digests
 from coterie.auth.service import prune_password_reset_requests
+from coterie.company_export import builder as exports_builder
+from coterie.company_export import service as exports
 from coterie.config import Settings
 from coterie.cosell.pipeline.registrations import expire_due
 from coterie.db import session_scope, utcnow
@@ -41,6 +43,12 @@ def housekeeping(jobs: Jobs) -> None:
         prune_password_reset_requests(session)
 
 
+def exports_sweep(jobs: Jobs) -> None:
+    """Queue again the company exports whose wake-up or worker was lost."""
+    for export_id in exports.stuck(jobs.session_factory, utcnow()):
+        jobs.enqueue(exports.BUILD_TASK, (str(export_id),))
+
+
 def registrations_expire(jobs: Jobs) -> None:
     """Mark approved deal registrations past their expiry date as expired."""
     with session_scope(jobs.session_factory) as session:
@@ -49,11 +57,14 @@ def registrations_expire(jobs: Jobs) -> None:
 
 TASKS: dict[str, Callable[..., None]] = {
     DELIVER_TASK: delivery.deliver,
+    exports.BUILD_TASK: exports_builder.build_task,
 }
 
 PERIODIC: dict[str, tuple[Callable[..., None], Callable[[Settings], str]]] = {
     "outbox.sweep": (delivery.sweep, lambda s: s.outbox_sweep_cron),
+    "exports.sweep": (exports_sweep, lambda s: s.outbox_sweep_cron),
     "notifications.digest": (digests, lambda s: s.digest_cron),
     "registrations.expire": (registrations_expire, lambda s: s.registration_expiry_cron),
     "housekeeping": (housekeeping, lambda _settings: HOUSEKEEPING_CRON),
+    "exports.cleanup": (exports.cleanup_task, lambda s: s.export_cleanup_cron),
 }
