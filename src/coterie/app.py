@@ -24,6 +24,10 @@ from coterie.kit.routing import DomainRoutes, api_routers, page_routers
 from coterie.kit.text_input import refuse_unstorable_text
 from coterie.migrate import ensure_migrated
 from coterie.network.routes import ROUTES as NETWORK
+from coterie.observability import scrape
+from coterie.observability.backlog import BacklogCollector, read_outbox
+from coterie.observability.metrics import Metrics
+from coterie.observability.middleware import ObservabilityMiddleware
 from coterie.policies.routes import ROUTES as POLICIES
 from coterie.records.routes import ROUTES as RECORDS
 from coterie.reports.routes import ROUTES as REPORTS
@@ -82,6 +86,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.jobs = jobs
+    # the job queue's dispatcher (`app.state.jobs`, coterie.kit.jobs.Dispatcher) is read at each
+    # scrape, so the worker package can install it after the app is built
+    backlog = BacklogCollector(
+        engine, jobs=lambda: getattr(app.state, "jobs", None), outbox=read_outbox
+    )
+    app.state.metrics = metrics = Metrics(engine, scrape_collectors=[backlog])
 
     # a JSON body or nothing (415); no NUL, no lone surrogate in a body or query: 422 (pages
     # clean their own form text)
@@ -93,12 +103,15 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
+    app.add_api_route(scrape.PATH, scrape.metrics, include_in_schema=False)
     app.add_api_route(f"{API_PREFIX}/docs", _interactive_docs, include_in_schema=False)
     web_pages.install(app, page_routers(DOMAINS))
 
     openapi.install(app)
     app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_request_bytes)
     errors.install(app, html_handler=web_pages.render_problem)  # outside the size limit
+    # outside the error handlers: what they answer is timed, counted, logged with the request id
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     if settings.trusted_proxy_list:  # outermost: everything after sees the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app

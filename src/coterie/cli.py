@@ -195,6 +195,7 @@ def serve(
     import uvicorn  # lazy (module doc)
 
     from coterie import migrate, serving  # lazy (module doc)
+    from coterie.observability import logs, multiprocess  # lazy (module doc)
     from coterie.worker import runner  # lazy (module doc)
 
     if host:
@@ -203,6 +204,10 @@ def serve(
         os.environ["COTERIE_PORT"] = str(port)
     get_settings.cache_clear()
     settings = _settings()
+    logs.configure_logging(settings)
+    if (workers > 1 and not reload) or multiprocess.multiprocess_directory() is not None:
+        # prometheus_client's multiprocess mode: a scrape of any worker sums them all
+        multiprocess.share_between_workers(settings.data_dir / "prometheus" / str(settings.port))
     if migrate_first:
         migrate.upgrade(settings.resolved_migration_database_url)
     _require_migrated(settings)
@@ -228,7 +233,9 @@ def serve(
             port=settings.port,
             workers=workers if not reload else 1,
             reload=reload,
-            log_level="info",
+            log_config=logs.logging_config(settings),  # applied again in each worker process
+            log_level=settings.log_level.lower(),
+            access_log=False,  # the app writes its own (coterie.access), with route, request id
             **serving.uvicorn_options(),
         )
 
@@ -241,9 +248,11 @@ def worker(
 ) -> None:
     """Run the job worker: e-mail delivery from the outbox, the daily digest, registration
     expiry, on the schedules in settings. Stop it with Ctrl-C or SIGTERM (graceful)."""
+    from coterie.observability import logs  # lazy (module doc)
     from coterie.worker import runner  # lazy (module doc)
 
     settings = _settings()
+    logs.configure_logging(settings)  # COTERIE_LOG_FORMAT, COTERIE_LOG_LEVEL, as `serve`
     _require_migrated(settings)
     queue = f"Redis {settings.redis_url}" if settings.redis_url else "the SQLite queue file"
     err.print(f"Coterie worker on {queue}, {threads or settings.worker_threads} thread(s).")

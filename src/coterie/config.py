@@ -224,6 +224,23 @@ class Settings(BaseSettings):
         "front of the app, whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty: "
         "none, the connecting address is the client's.",
     )
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="`json`: one JSON object per log line (time, level, logger, message, "
+        "request_id and the access log's fields), for a log collector; `text`: one readable "
+        "line. Unset: `json` when env is `production`, `text` otherwise.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO",
+        description="The least severe log level written, by the app, uvicorn and the access "
+        "log (case-insensitive).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="A bearer token that `/metrics` requires (`Authorization: Bearer ...`, as "
+        "Prometheus sends with `authorization.credentials`). Unset: `/metrics` answers only "
+        "requests made directly on the loopback interface, none that came through a proxy.",
+    )
     export_ttl_hours: int = Field(
         default=72,
         ge=1,
@@ -247,6 +264,17 @@ class Settings(BaseSettings):
                     f"{item!r} is not an IP address or network (like 10.0.0.0/8)"
                 ) from exc
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def resolved_log_format(self) -> Literal["json", "text"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.env == "production" else "text"
 
     @field_validator(
         "outbox_sweep_cron", "digest_cron", "registration_expiry_cron", "export_cleanup_cron"

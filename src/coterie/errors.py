@@ -29,6 +29,8 @@ from coterie.kit.problems import PROBLEM_MEDIA_TYPE, Problem, version_mismatch
 
 log = logging.getLogger(__name__)
 
+# what machines read (the API, probes, the metrics scrape): problem+json, never an HTML page
+MACHINE_PATHS = ("/api/", "/healthz", "/livez", "/readyz", "/metrics")
 HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
 HTTP_TITLES = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
 
@@ -80,10 +82,11 @@ Responder = Callable[[Request, Problem], Response]
 
 
 def responder(html_handler: Responder | None) -> Responder:
-    """Problem+json on the API and /healthz; elsewhere `html_handler`'s page, if there is one."""
+    """Problem+json on the API, the probes and /metrics; elsewhere `html_handler`'s page, if
+    there is one."""
 
     def respond(request: Request, problem: Problem) -> Response:
-        wants_html = not request.url.path.startswith(("/api/", "/healthz"))
+        wants_html = not request.url.path.startswith(MACHINE_PATHS)
         if wants_html and html_handler is not None:
             return html_handler(request, problem)
         return problem_response(problem, request)

@@ -29,6 +29,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
+        "request_id": {
+            "type": "string",
+            "description": "The request's id, also in its X-Request-ID header and in the "
+            "server's log lines: quote it when reporting a problem",
+        },
         "errors": {
             "type": "array",
             "description": "Each offending field: its path (e.g. body.fields.amount) and why",
@@ -56,11 +61,19 @@ MEANINGS = {
     422: "Invalid request: `errors` names each offending field path",
     428: "If-Match is required: send the version (ETag) you read",
     429: "Too many attempts: wait for Retry-After",
-    503: "The database is unavailable: retry after Retry-After",
+    503: "The database (on /readyz: or the job queue) is unavailable: retry after Retry-After",
 }
 WRITES = {"post", "put", "patch", "delete"}
 THROTTLED = ("/auth/token", "/signup", "/password-reset")
-UNAUTHENTICATED = ("/auth/token", "/signup", "/password-reset", "/invitations/accept", "/healthz")
+UNAUTHENTICATED = (
+    "/auth/token",
+    "/signup",
+    "/password-reset",
+    "/invitations/accept",
+    "/healthz",
+    "/livez",
+    "/readyz",
+)
 
 
 def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from coterie.auth import service
 from coterie.auth.dependencies import SESSION_COOKIE
 from coterie.auth.principal import Actor
+from coterie.kit import request_ids
 from coterie.kit.problems import Problem
 from coterie.models.vocabulary import TokenKind
 from coterie.web.forms import STALE_FORM, is_stale
@@ -56,7 +57,7 @@ def render_problem(request: Request, problem: Problem) -> Response:
         return render(
             request,
             "_problem_alert.html",
-            {"problem": problem},
+            {"problem": problem, "request_id": request_ids.current()},
             status_code=problem.status,
             headers={"HX-Retarget": "#flashes", "HX-Reswap": "innerHTML"},
         )
@@ -67,7 +68,7 @@ def render_problem(request: Request, problem: Problem) -> Response:
         return render(
             request,
             "error.html",
-            {"problem": problem},
+            {"problem": problem, "request_id": request_ids.current()},
             status_code=problem.status,
             headers=dict(problem.headers),
         )

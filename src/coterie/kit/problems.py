@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from coterie.kit import request_ids
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _UNSHOWABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -62,6 +64,9 @@ class Problem(Exception):  # noqa: N818  (it is the problem document, not only a
         if self.errors is not None:
             document["errors"] = self.errors
         document.update(self.extra)
+        if (request_id := request_ids.current()) is not None:
+            # an RFC 9457 extension member: the reference to quote, also in every log line
+            document.setdefault("request_id", request_id)
         return document
 
 
