@@ -81,11 +81,17 @@ def run(
 
 
 def run_subprocess(
-    args: list[str], database_url: str, data_dir: Path, *, timeout: float = 60
+    args: list[str],
+    database_url: str,
+    data_dir: Path,
+    *,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The installed `coterie` executable, outside this process and its settings."""
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith("COTERIE_")}
-    env.update(cli_env(database_url, data_dir))
+    env.update(cli_env(database_url, data_dir) | extra)
     return subprocess.run(
         [str(COTERIE), *args],
         env=env,
@@ -599,3 +605,15 @@ def test_outbox_status_and_deliver_without_a_worker(
         "waiting1@cli.example",
     }
     assert "Outbox: 0 pending, 0 sending, 2 sent, 0 dead" in flat(after.output)
+
+
+def test_the_worker_refuses_to_start_without_its_queue_and_hides_the_password(
+    migrated_database: str, tmp_path: Path
+) -> None:
+    env = {"COTERIE_REDIS_URL": f"redis://coterie:s3cret@127.0.0.1:{free_port()}/0"}
+
+    result = run_subprocess(["worker"], migrated_database, tmp_path, env=env)
+
+    assert result.returncode == 1
+    assert "Cannot reach the job queue (Redis redis://coterie:***@127.0.0.1" in flat(result.stderr)
+    assert "s3cret" not in result.stdout + result.stderr

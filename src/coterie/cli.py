@@ -9,6 +9,7 @@ would miss on a busy machine (the workers import it afterwards, while already an
 from __future__ import annotations
 
 import os
+import re
 import sys
 from contextlib import nullcontext
 from datetime import timedelta
@@ -254,9 +255,13 @@ def worker(
     settings = _settings()
     logs.configure_logging(settings)  # COTERIE_LOG_FORMAT, COTERIE_LOG_LEVEL, as `serve`
     _require_migrated(settings)
-    queue = f"Redis {settings.redis_url}" if settings.redis_url else "the SQLite queue file"
+    redis = re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", settings.redis_url)  # no password shown
+    queue = f"Redis {redis}" if settings.redis_url else "the SQLite queue file"
     err.print(f"Coterie worker on {queue}, {threads or settings.worker_threads} thread(s).")
-    runner.run(settings, threads)
+    try:
+        runner.run(settings, threads)
+    except runner.QueueUnavailableError as exc:
+        _fail(f"Cannot reach the job queue ({queue}): {exc}")
 
 
 def _print_demo(summary: DemoSummary, heading: str) -> None:

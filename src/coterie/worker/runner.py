@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 STOP_TIMEOUT_SECONDS = 30
 
 
+class QueueUnavailableError(Exception):
+    """The job queue (Redis, or the SQLite queue file) does not answer."""
+
+
 def open_jobs(settings: Settings) -> tuple[Jobs, Engine]:
     """The jobs of a worker process: its own engine and session factory, set up like the app's
     (the guard, row-level security, wake-ups sent after commit)."""
@@ -50,6 +54,10 @@ def run(settings: Settings, threads: int | None = None) -> None:
         )
     jobs, engine = open_jobs(settings)
     try:
+        try:
+            jobs.ping()
+        except Exception as exc:  # the queue's client library's own errors: redis, sqlite3
+            raise QueueUnavailableError(str(exc) or type(exc).__name__) from exc
         # what waited while no worker ran: every due row, their wake-ups may be long gone
         swept = delivery.sweep_count(jobs, grace=timedelta(0))
         if swept:
