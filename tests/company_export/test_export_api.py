@@ -239,3 +239,18 @@ def test_the_sweeper_builds_an_export_whose_wake_up_or_worker_was_lost(
     tasks.exports_sweep(app.state.jobs)
     rebuilt = client.get(f"{EXPORTS}/{orphan}", headers=globex.headers).json()
     assert rebuilt["status"] == "done"
+
+
+def test_every_download_is_in_the_company_audit_log(
+    client: TestClient, app: FastAPI, inbox: Inbox
+) -> None:
+    acme = make_company(client, "Acme")
+    resource, _ = exported(client, app, acme)  # requested, then downloaded once
+    assert client.get(resource["download_url"], headers=acme.headers).status_code == 200
+
+    events = client.get("/api/v1/audit-events", params={"limit": 50}, headers=acme.headers).json()[
+        "items"
+    ]
+    actions = [e["action"] for e in events if e["subject_id"] == resource["id"]]
+    assert actions.count("company.export_requested") == 1
+    assert actions.count("company.export_downloaded") == 2

@@ -90,6 +90,7 @@ def download_export(
     token: Annotated[str, Query(max_length=1000, description="From `download_url`")],
 ) -> FileResponse:
     path, name = service.file_to_download(session, settings, actor, export_id, token)
+    session.commit()
     return FileResponse(
         path,
         media_type="application/zip",

@@ -110,6 +110,7 @@ def download(
     path, name = service.file_to_download(
         session, settings, actor, parse_id(export_id, "export"), token[:1000]
     )
+    session.commit()
     return FileResponse(
         path, media_type="application/zip", filename=name, headers={"Cache-Control": "no-store"}
     )

@@ -133,7 +133,7 @@ def file_to_download(
 ) -> tuple[Path, str]:
     """The file of a finished export and its download name: the caller is an admin of the
     export's company (else 404), the link's token is this export's (else 400), and the export
-    has not expired (else 410)."""
+    has not expired (else 410). The download is audited: the caller commits."""
     row = get(session, actor, export_id)
     links.check(settings, export_id, token)
     if row.status == ExportStatus.EXPIRED.value or (
@@ -151,6 +151,8 @@ def file_to_download(
     path = storage.absolute(settings, row.file_path)
     if not path.is_file():
         raise _gone("This export's file is no longer there. Ask for a new one.")
+    # who took the company's data out, and when: in the audit log (the caller commits)
+    audit.record(session, actor, "company.export_downloaded", "company_export", row.id)
     created = row.created_at.strftime("%Y-%m-%d")
     return path, storage.download_name(actor.company.domain, row.id, created)
 
