@@ -429,21 +429,21 @@ def notifications_digest() -> None:
 @outbox_app.command("status")
 def outbox_status() -> None:
     """How many messages wait, failed, went dead; the age of the oldest undelivered."""
-    from coterie.db import make_engine, make_session_factory, utcnow  # lazy (module doc)
-    from coterie.outbox import claims  # lazy (module doc)
+    from coterie.db import make_engine, utcnow  # lazy (module doc)
+    from coterie.observability.backlog import read_outbox  # lazy (module doc)
 
     settings = _settings()
     _require_migrated(settings)
     engine = make_engine(settings.resolved_database_url)
     try:
-        with make_session_factory(engine)() as session:
-            backlog = claims.backlog(session)
+        with engine.connect() as connection:
+            backlog = read_outbox(connection)  # what /metrics reports too
     finally:
         engine.dispose()
     counts = ", ".join(f"{count} {status}" for status, count in backlog.by_status.items())
-    console.print(f"Outbox: {counts}; {backlog.failing} failing and waiting to be retried.")
-    if backlog.oldest_pending_at is not None:
-        age = utcnow() - backlog.oldest_pending_at
+    console.print(f"Outbox: {counts}; {backlog.failed_pending} failing and waiting to be retried.")
+    if backlog.oldest_pending_created_at is not None:
+        age = utcnow() - backlog.oldest_pending_created_at
         console.print(f"Oldest undelivered: {int(age.total_seconds())} s old.")
 
 

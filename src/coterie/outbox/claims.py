@@ -11,10 +11,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from coterie.models.outbox import DEAD, PENDING, SENDING, SENT, OutboxMessage
@@ -127,38 +126,6 @@ def retry(session: Session, message_id: uuid.UUID, company_id: uuid.UUID, now: d
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class Backlog:
-    """What waits in the outbox: rows by status, failed ones, and the oldest undelivered."""
-
-    by_status: dict[str, int]
-    failing: int
-    oldest_pending_at: datetime | None
-
-
-def backlog(session: Session) -> Backlog:
-    counts = dict(
-        session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).all()
-    )
-    failing = session.scalar(
-        select(func.count()).where(
-            OutboxMessage.status == PENDING, OutboxMessage.last_error.is_not(None)
-        )
-    )
-    oldest = session.scalar(
-        select(func.min(OutboxMessage.created_at)).where(
-            OutboxMessage.status.in_((PENDING, SENDING))
-        )
-    )
-    return Backlog(
-        by_status={status: int(counts.get(status, 0)) for status in (PENDING, SENDING, SENT, DEAD)},
-        failing=int(failing or 0),
-        oldest_pending_at=oldest,
-    )
 
 
 def prune_sent(session: Session, before: datetime) -> int:

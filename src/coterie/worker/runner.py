@@ -48,10 +48,7 @@ def open_jobs(settings: Settings) -> tuple[Jobs, Engine]:
 
 def run(settings: Settings, threads: int | None = None) -> None:
     """Run the consumer until SIGTERM or SIGINT."""
-    if not logging.getLogger().handlers:  # what it runs, retries and sweeps, on stderr
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+    # logging is the caller's (`coterie worker` calls observability.logs.configure_logging)
     jobs, engine = open_jobs(settings)
     try:
         try:
