@@ -1,0 +1,1 @@
+"""CRM connectors: the contract (`base`), the registry (`registry`), one module per CRM."""
