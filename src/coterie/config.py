@@ -63,6 +63,17 @@ class Settings(BaseSettings):
         description="Signs sessions, invitation and reset links, and CSRF tokens. Unset: a random "
         "key is generated on first use and kept in data_dir/secret_key (mode 0600).",
     )
+    sync_keys: SecretStr | None = Field(
+        default=None,
+        description="Encrypts CRM connection credentials at rest: comma-separated Fernet keys, "
+        "newest first (`coterie sync new-key` prints one; `coterie sync rotate-keys` re-encrypts "
+        "with the first). Unset: one key derived from the signing secret.",
+    )
+    sync_poll_cron: str = Field(
+        default="* * * * *",
+        description="How often the worker looks for CRM connections due for a run (each "
+        "connection has its own poll interval).",
+    )
     host: str = Field(default="127.0.0.1", description="Where `coterie serve` listens.")
     port: int = Field(default=8000, description="The port `coterie serve` listens on.")
     base_url: str = Field(
@@ -277,7 +288,9 @@ class Settings(BaseSettings):
         return "json" if self.env == "production" else "text"
 
     @field_validator(
-        "outbox_sweep_cron", "digest_cron", "registration_expiry_cron", "export_cleanup_cron"
+        "outbox_sweep_cron", "digest_cron", "registration_expiry_cron", "export_cleanup_cron",
+        "sync_poll_cron",
+    
     )
     @classmethod
     def _cron(cls, value: str) -> str:

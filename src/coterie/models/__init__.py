@@ -6,6 +6,7 @@ from coterie.models import (  # noqa: F401 (register tables)
     outbox,
     pipeline,
     report,
+    sync,
     workflow,
 )
 from coterie.models.audit import AuditEvent
