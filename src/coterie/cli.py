@@ -23,7 +23,7 @@ from rich.text import Text
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from coterie import cli_backup
+from coterie import cli_backup, cli_sync
 from coterie.config import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ outbox_app = typer.Typer(
 )
 app.add_typer(outbox_app, name="outbox")
 cli_backup.register(app)
+cli_sync.register(app)
 
 console = Console()
 err = Console(stderr=True)

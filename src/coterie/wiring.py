@@ -11,9 +11,11 @@ forgotten entry point fails at once instead of skipping the change log or a work
 from __future__ import annotations
 
 from coterie.activity import subscriptions as activity_subscriptions
+from coterie.sync import queueing as sync_queueing
 from coterie.workflows import subscriptions as workflow_subscriptions
 
 
 def install() -> None:
     activity_subscriptions.install()
     workflow_subscriptions.install()
+    sync_queueing.install()

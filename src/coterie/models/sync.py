@@ -114,7 +114,8 @@ class SyncLink(Base):
     connection_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("sync_connections.id", ondelete="CASCADE")
     )
-    record_id: Mapped[uuid.UUID] = mapped_column(
+    # None only for a CRM record waiting for a person to choose among Coterie `candidates`
+    record_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("records.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(20))
@@ -126,6 +127,8 @@ class SyncLink(Base):
     last_pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # one worker at a time merges or pushes a record (claimed by a conditional UPDATE)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = conditional.versioned(version)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -185,6 +188,7 @@ class SyncConflict(Base):
     )
     link_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sync_links.id", ondelete="CASCADE"))
     record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
     field: Mapped[str] = mapped_column(String(120))
     base_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     coterie_value: Mapped[Any] = mapped_column(JSON, nullable=True)

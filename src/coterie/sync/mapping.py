@@ -48,9 +48,10 @@ class Owner(StrEnum):
 
 
 class OnCrmDelete(StrEnum):
-    UNLINK = "unlink"  # keep the Coterie record, forget the link
-    ARCHIVE = "archive"  # keep the record and a tombstoned link: a restore in the CRM relinks
-    DELETE = "delete"  # my company leaves the record (deleted if it was alone on it)
+    """A CRM delete never deletes a shared record in Coterie: partners' data lives on it."""
+
+    UNLINK = "unlink"  # keep the Coterie record, forget the link (a restore is matched anew)
+    ARCHIVE = "archive"  # keep the record and a tombstoned link, shown as deleted in the CRM
 
 
 class OnCoterieDelete(StrEnum):

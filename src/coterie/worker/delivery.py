@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from coterie.activity.notifications import DIGEST_TOPIC, IMMEDIATE_TOPIC, mark_delivered
 from coterie.config import Settings
@@ -27,6 +27,7 @@ from coterie.mail import delivery as mail
 from coterie.models.outbox import OutboxMessage
 from coterie.outbox import backoff, claims
 from coterie.outbox.store import DELIVER_TASK
+from coterie.sync import delivery as crm
 
 if TYPE_CHECKING:
     from coterie.worker.queue import Jobs
@@ -35,14 +36,30 @@ log = logging.getLogger(__name__)
 
 SWEEP_LIMIT = 1000
 
-SENDERS: dict[str, Callable[[Settings, OutboxMessage], None]] = {
-    mail.CHANNEL: lambda settings, row: mail.send(settings, mail.mail_of(row.payload), row.id),
+
+def _send_mail(jobs: Jobs, row: OutboxMessage) -> None:
+    settings: Settings = jobs.settings
+    mail.send(settings, mail.mail_of(row.payload), row.id)
+
+
+def _push_to_crm(jobs: Jobs, row: OutboxMessage) -> None:
+    factory: sessionmaker[Session] = jobs.session_factory
+    settings: Settings = jobs.settings
+    crm.deliver_row(factory, settings, row)
+
+
+SENDERS: dict[str, Callable[[Jobs, OutboxMessage], None]] = {
+    mail.CHANNEL: _send_mail,
+    crm.CHANNEL: _push_to_crm,
 }
 AFTER_DELIVERY: dict[str, Callable[[Session, uuid.UUID, str, datetime], None]] = {
     IMMEDIATE_TOPIC: mark_delivered,
     DIGEST_TOPIC: mark_delivered,
 }
-PERMANENT_ERRORS: tuple[type[Exception], ...] = (mail.PermanentDeliveryError,)
+PERMANENT_ERRORS: tuple[type[Exception], ...] = (
+    mail.PermanentDeliveryError,
+    *crm.PERMANENT_ERRORS,
+)
 
 
 def deliver(jobs: Jobs, outbox_id: str) -> None:
@@ -60,7 +77,7 @@ def deliver(jobs: Jobs, outbox_id: str) -> None:
     if row is None:
         return  # not due, delivered, or another worker has it
     try:
-        SENDERS[row.channel](settings, row)
+        SENDERS[row.channel](jobs, row)
     except Exception as exc:  # recorded on the row, retried or dead
         _record_failure(jobs, row, exc)
         return
@@ -78,7 +95,9 @@ def _record_failure(jobs: Jobs, row: OutboxMessage, exc: Exception) -> None:
     settings = jobs.settings
     error = f"{type(exc).__name__}: {exc}"
     retry_at: datetime | None = None
-    if not isinstance(exc, PERMANENT_ERRORS) and row.attempts < settings.outbox_max_attempts:
+    if isinstance(exc, crm.RetryLaterError) and row.attempts < settings.outbox_max_attempts:
+        retry_at = exc.at  # the CRM's own wait (Retry-After, a spent daily budget)
+    elif not isinstance(exc, PERMANENT_ERRORS) and row.attempts < settings.outbox_max_attempts:
         wait = backoff.delay(
             row.attempts, settings.outbox_retry_base_seconds, settings.outbox_retry_max_seconds
         )

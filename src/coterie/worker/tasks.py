@@ -21,6 +21,7 @@ from coterie.cosell.pipeline.registrations import expire_due
 from coterie.db import session_scope, utcnow
 from coterie.outbox import claims
 from coterie.outbox.store import DELIVER_TASK
+from coterie.sync import tasks as sync_tasks
 from coterie.worker import delivery
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def registrations_expire(jobs: Jobs) -> None:
 TASKS: dict[str, Callable[..., None]] = {
     DELIVER_TASK: delivery.deliver,
     exports.BUILD_TASK: exports_builder.build_task,
+    sync_tasks.RUN_TASK: sync_tasks.run_task,
 }
 
 PERIODIC: dict[str, tuple[Callable[..., None], Callable[[Settings], str]]] = {
@@ -67,4 +69,5 @@ PERIODIC: dict[str, tuple[Callable[..., None], Callable[[Settings], str]]] = {
     "registrations.expire": (registrations_expire, lambda s: s.registration_expiry_cron),
     "housekeeping": (housekeeping, lambda _settings: HOUSEKEEPING_CRON),
     "exports.cleanup": (exports.cleanup_task, lambda s: s.export_cleanup_cron),
+    "sync.poll": (sync_tasks.poll, lambda s: s.sync_poll_cron),
 }

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+
 revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
@@ -111,7 +112,7 @@ def upgrade() -> None:
         "sync_links",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("connection_id", sa.Uuid(), nullable=False),
-        sa.Column("record_id", sa.Uuid(), nullable=False),
+        sa.Column("record_id", sa.Uuid(), nullable=True),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("remote_object", sa.String(length=80), nullable=False),
         sa.Column("remote_id", sa.String(length=120), nullable=True),
@@ -121,6 +122,7 @@ def upgrade() -> None:
         sa.Column("last_pushed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_pulled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -209,6 +211,7 @@ def upgrade() -> None:
         sa.Column("connection_id", sa.Uuid(), nullable=False),
         sa.Column("link_id", sa.Uuid(), nullable=False),
         sa.Column("record_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("field", sa.String(length=120), nullable=False),
         sa.Column("base_value", sa.JSON(), nullable=True),
         sa.Column("coterie_value", sa.JSON(), nullable=True),
