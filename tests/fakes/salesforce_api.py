@@ -53,6 +53,11 @@ from tests.fakes.salesforce_org import (
 
 INSTANCE = "coterie-test.my.salesforce.com"
 WRITE_METHODS = {"POST", "PATCH", "DELETE", "PUT"}
+ROLLED_BACK = (
+    "Record rolled back because not all records were valid and the request was using "
+    "AllOrNone header"
+)
+HALTED = "The transaction was rolled back since another operation in the same transaction failed."
 
 
 def sf_datetime(value: datetime) -> str:
@@ -67,11 +72,15 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
+        return (
+            int(value)
+            if value == value.to_integral_value() and "." not in str(value)
+            else float(value)
+        )
     return value
 
 
-class _Answer(Exception):
+class _AnswerNowError(Exception):
     """A finished HTTP answer, raised from deep inside a handler."""
 
     def __init__(self, status: int, body: Any = None, headers: Mapping[str, str] | None = None):
@@ -110,8 +119,8 @@ class FakeSalesforce(BaseAdapter):
         api_limit: int = 15000,
         multi_currency: bool = False,
         username: str = "integration@coterie.test",
-        password: str = "s3cret",
-        security_token: str = "TOKEN",
+        password: str = "s3cret",  # noqa: S107 (the fake org's own test login)
+        security_token: str = "TOKEN",  # noqa: S107
     ) -> None:
         super().__init__()
         self.org = Org(clock, multi_currency=multi_currency)
@@ -252,16 +261,34 @@ class FakeSalesforce(BaseAdapter):
             return self._soap_login(body)
         token = headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if token not in self.tokens:
-            return 401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}], {}
+            return (
+                401,
+                [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+                {},
+            )
         if self._throttle:
             retry_after = self._throttle.pop(0)
             return (
                 429,
-                [{"message": "Too many requests, retry later", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+                [
+                    {
+                        "message": "Too many requests, retry later",
+                        "errorCode": "REQUEST_LIMIT_EXCEEDED",
+                    }
+                ],
                 {"Retry-After": f"{retry_after:g}"},
             )
         if self.api_used >= self.api_limit:
-            return 403, [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}], {}
+            return (
+                403,
+                [
+                    {
+                        "message": "TotalRequests Limit exceeded.",
+                        "errorCode": "REQUEST_LIMIT_EXCEEDED",
+                    }
+                ],
+                {},
+            )
         self.api_used += 1
         is_write = method in WRITE_METHODS and "/services/data/" in path
         drop = self._drop.pop(0) if is_write and self._drop else None
@@ -269,14 +296,18 @@ class FakeSalesforce(BaseAdapter):
             raise requests.ConnectionError("Connection reset by peer (fake, before commit)")
         try:
             kind, status, payload, extra = self._route(method, path, query, headers, body)
-        except _Answer as answer:
+        except _AnswerNowError as answer:
             kind, status, payload, extra = "error", answer.status, answer.body, answer.headers
         except ApiError as error:
             kind, status, payload, extra = "error", error.status, error.body(), {}
         except soql.SoqlError as error:
             kind, status = "query", 400
-            payload = [{"message": f"ERROR at Row:1:Column:{error.position + 1}\n{error}",
-                        "errorCode": "MALFORMED_QUERY"}]
+            payload = [
+                {
+                    "message": f"ERROR at Row:1:Column:{error.position + 1}\n{error}",
+                    "errorCode": "MALFORMED_QUERY",
+                }
+            ]
             extra = {}
         self.calls[kind] += 1
         if is_write and drop:
@@ -284,10 +315,22 @@ class FakeSalesforce(BaseAdapter):
         if is_write and status < 300 and self._fail_after_commit:
             failure = self._fail_after_commit.pop(0)
             if failure == 503:
-                return 503, [{"message": "Server unavailable", "errorCode": "SERVER_UNAVAILABLE"}], {}
-            return failure, [{"message": "An unexpected error occurred. Please include this "
-                              "ErrorId if you contact support: 1234567890-12345 (-1234567890)",
-                              "errorCode": "UNKNOWN_EXCEPTION"}], {}
+                return (
+                    503,
+                    [{"message": "Server unavailable", "errorCode": "SERVER_UNAVAILABLE"}],
+                    {},
+                )
+            return (
+                failure,
+                [
+                    {
+                        "message": "An unexpected error occurred. Please include this "
+                        "ErrorId if you contact support: 1234567890-12345 (-1234567890)",
+                        "errorCode": "UNKNOWN_EXCEPTION",
+                    }
+                ],
+                {},
+            )
         return status, payload, extra
 
     # --- routing -------------------------------------------------------------------------------
@@ -296,12 +339,17 @@ class FakeSalesforce(BaseAdapter):
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: str
     ) -> tuple[str, int, Any, dict[str, str]]:
         if path.rstrip("/") == "/services/oauth2/userinfo":
-            return "userinfo", 200, {
-                "preferred_username": self.username,
-                "name": "Coterie Integration",
-                "user_id": API_USER,
-                "organization_id": "00D5g000004FakeEAA",
-            }, {}
+            return (
+                "userinfo",
+                200,
+                {
+                    "preferred_username": self.username,
+                    "name": "Coterie Integration",
+                    "user_id": API_USER,
+                    "organization_id": "00D5g000004FakeEAA",
+                },
+                {},
+            )
         prefix, _, rest = path.partition("/services/data/v")
         if prefix or not rest:
             raise not_found()
@@ -313,13 +361,22 @@ class FakeSalesforce(BaseAdapter):
         head = segments[0] if segments else ""
         if head in {"query", "queryAll"}:
             if method != "GET":
-                raise _Answer(405, [{"errorCode": "METHOD_NOT_ALLOWED", "message": method}])
+                raise _AnswerNowError(405, [{"errorCode": "METHOD_NOT_ALLOWED", "message": method}])
             if len(segments) == 2:
                 return "queryMore", 200, self._query_more(segments[1]), {}
             return head, 200, self._query(params.get("q", ""), head == "queryAll", headers), {}
         if head == "limits" and method == "GET":
-            return "limits", 200, {"DailyApiRequests": {"Max": self.api_limit,
-                                                         "Remaining": self.api_limit - self.api_used}}, {}
+            return (
+                "limits",
+                200,
+                {
+                    "DailyApiRequests": {
+                        "Max": self.api_limit,
+                        "Remaining": self.api_limit - self.api_used,
+                    }
+                },
+                {},
+            )
         if head == "sobjects" and len(segments) >= 2:
             return self._sobjects(method, segments[1], segments[2:], params, headers, data)
         if segments[:2] == ["composite", "sobjects"]:
@@ -371,7 +428,15 @@ class FakeSalesforce(BaseAdapter):
         if method == "DELETE":
             self.org.remove(record)
             return "delete", 204, None, {}
-        raise _Answer(405, [{"errorCode": "METHOD_NOT_ALLOWED", "message": f"HTTP Method '{method}' not allowed. Allowed are GET,PATCH,DELETE"}])
+        raise _AnswerNowError(
+            405,
+            [
+                {
+                    "errorCode": "METHOD_NOT_ALLOWED",
+                    "message": f"HTTP Method '{method}' not allowed. Allowed are GET,PATCH,DELETE",
+                }
+            ],
+        )
 
     def _by_external_id(
         self,
@@ -385,7 +450,7 @@ class FakeSalesforce(BaseAdapter):
         matches = self.org.by_external_id(sobject, field_name, value)
         if len(matches) > 1:
             urls = [self._url(r) for r in matches]
-            raise _Answer(300, urls)
+            raise _AnswerNowError(300, urls)
         existing = matches[0] if matches else None
         if method == "GET":
             if existing is None:
@@ -393,19 +458,29 @@ class FakeSalesforce(BaseAdapter):
             self._check_read(existing)
             return "get", 200, self._row(existing, None), {}
         if method != "PATCH":
-            raise _Answer(405, [{"errorCode": "METHOD_NOT_ALLOWED", "message": method}])
+            raise _AnswerNowError(405, [{"errorCode": "METHOD_NOT_ALLOWED", "message": method}])
         payload = dict(data or {})
         if existing is None:
             values = self.org.coerce(sobject, payload, creating=True)
             values[field_name] = value
             record = self.org.write(sobject, None, values)
-            return "upsert", 201, {"id": record.id, "success": True, "errors": [], "created": True}, {}
+            return (
+                "upsert",
+                201,
+                {"id": record.id, "success": True, "errors": [], "created": True},
+                {},
+            )
         self._check_write(existing)
         self._precondition(existing, headers)
         self.org.write(sobject, existing.id, self.org.coerce(sobject, payload, creating=False))
         if self.version < 46:
             return "upsert", 204, None, {}
-        return "upsert", 200, {"id": existing.id, "success": True, "errors": [], "created": False}, {}
+        return (
+            "upsert",
+            200,
+            {"id": existing.id, "success": True, "errors": [], "created": False},
+            {},
+        )
 
     def _check_read(self, record: Record) -> None:
         if record.id in self.org.denied:
@@ -427,16 +502,26 @@ class FakeSalesforce(BaseAdapter):
         try:
             since = parsedate_to_datetime(raw)
         except (TypeError, ValueError):
-            raise ApiError(400, "INVALID_HEADER_TYPE", f"Invalid If-Unmodified-Since: {raw}") from None
+            raise ApiError(
+                400, "INVALID_HEADER_TYPE", f"Invalid If-Unmodified-Since: {raw}"
+            ) from None
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
         # HTTP dates carry whole seconds: a change within the same second passes (weak validation)
         if record.values["LastModifiedDate"].replace(microsecond=0) > since:
-            raise _Answer(412, [{
-                "errorCode": "PRECONDITION_FAILED",
-                "message": "The requested resource has been modified since "
-                f"{format_datetime(since, usegmt=True)}",
-            }])
+            raise _AnswerNowError(
+                412,
+                [
+                    {
+                        "errorCode": "PRECONDITION_FAILED",
+                        "message": "The requested resource has been modified since "
+                        f"{format_datetime(since, usegmt=True)}",
+                    }
+                ],
+            )
+
+    def _base(self) -> str:
+        return f"/services/data/v{self.version:.1f}"
 
     def _url(self, record: Record) -> str:
         return f"/services/data/v{self.version:.1f}/sobjects/{record.sobject}/{record.id}"
@@ -448,36 +533,59 @@ class FakeSalesforce(BaseAdapter):
         for name in names:
             spec = next((f for f in schema.values() if f.name.lower() == name.lower()), None)
             if spec is None:
-                raise ApiError(400, "INVALID_FIELD",
-                               f"No such column '{name}' on entity '{record.sobject}'. If you are "
-                               "attempting to use a custom field, be sure to append the '__c' "
-                               "after the custom field name.")
+                raise ApiError(
+                    400,
+                    "INVALID_FIELD",
+                    f"No such column '{name}' on entity '{record.sobject}'. If you are "
+                    "attempting to use a custom field, be sure to append the '__c' "
+                    "after the custom field name.",
+                )
             row[spec.name] = record.values.get(spec.name)
         return row
 
     def _describe(self, sobject: str) -> dict[str, Any]:
         fields = []
         for spec in self.org.fields(sobject).values():
-            fields.append({
-                "name": spec.name,
-                "label": spec.label,
-                "type": spec.type,
-                "length": spec.length if spec.type in {"string", "textarea", "url", "email", "phone", "picklist", "id", "reference"} else 0,
-                "createable": spec.createable,
-                "updateable": spec.updateable,
-                "nillable": not spec.required and spec.type != "boolean",
-                "defaultedOnCreate": spec.default is not None or not spec.createable,
-                "custom": spec.name.endswith("__c"),
-                "externalId": spec.external_id,
-                "unique": spec.unique,
-                "idLookup": spec.name == "Id" or spec.external_id,
-                "referenceTo": [spec.reference_to] if spec.reference_to else [],
-                "restrictedPicklist": spec.restricted,
-                "picklistValues": [
-                    {"active": True, "defaultValue": value == spec.default, "label": value, "validFor": None, "value": value}
-                    for value in spec.picklist
-                ],
-            })
+            fields.append(
+                {
+                    "name": spec.name,
+                    "label": spec.label,
+                    "type": spec.type,
+                    "length": spec.length
+                    if spec.type
+                    in {
+                        "string",
+                        "textarea",
+                        "url",
+                        "email",
+                        "phone",
+                        "picklist",
+                        "id",
+                        "reference",
+                    }
+                    else 0,
+                    "createable": spec.createable,
+                    "updateable": spec.updateable,
+                    "nillable": not spec.required and spec.type != "boolean",
+                    "defaultedOnCreate": spec.default is not None or not spec.createable,
+                    "custom": spec.name.endswith("__c"),
+                    "externalId": spec.external_id,
+                    "unique": spec.unique,
+                    "idLookup": spec.name == "Id" or spec.external_id,
+                    "referenceTo": [spec.reference_to] if spec.reference_to else [],
+                    "restrictedPicklist": spec.restricted,
+                    "picklistValues": [
+                        {
+                            "active": True,
+                            "defaultValue": value == spec.default,
+                            "label": value,
+                            "validFor": None,
+                            "value": value,
+                        }
+                        for value in spec.picklist
+                    ],
+                }
+            )
         return {
             "name": sobject,
             "label": sobject,
@@ -497,16 +605,23 @@ class FakeSalesforce(BaseAdapter):
             start = soql.parse_datetime(params["start"]).replace(second=0, microsecond=0)
             end = soql.parse_datetime(params["end"]).replace(second=0, microsecond=0)
         except (KeyError, ValueError, soql.SoqlError):
-            raise ApiError(400, "INVALID_REPLICATION_DATE", "start and end are required ISO-8601 dates") from None
+            raise ApiError(
+                400, "INVALID_REPLICATION_DATE", "start and end are required ISO-8601 dates"
+            ) from None
         now = self.org.now()
         end = min(end, now.replace(second=0, microsecond=0))
         if start >= end:
-            raise ApiError(400, "INVALID_REPLICATION_DATE", "startDate must chronologically precede endDate")
+            raise ApiError(
+                400, "INVALID_REPLICATION_DATE", "startDate must chronologically precede endDate"
+            )
         if start < now - timedelta(days=30):
-            raise ApiError(400, "INVALID_REPLICATION_DATE", "startDate cannot be more than 30 days ago")
+            raise ApiError(
+                400, "INVALID_REPLICATION_DATE", "startDate cannot be more than 30 days ago"
+            )
         if which == "updated":
             ids = sorted(
-                r.id for r in self.org.rows(sobject, include_deleted=False)
+                r.id
+                for r in self.org.rows(sobject, include_deleted=False)
                 if start <= r.stamp < end
             )
             return {"ids": ids, "latestDateCovered": sf_datetime(end)}
@@ -523,31 +638,42 @@ class FakeSalesforce(BaseAdapter):
 
     # --- SOQL ----------------------------------------------------------------------------------
 
-    def _query(self, text: str, include_deleted: bool, headers: Mapping[str, str]) -> dict[str, Any]:
+    def _query(
+        self, text: str, include_deleted: bool, headers: Mapping[str, str]
+    ) -> dict[str, Any]:
         parsed = soql.parse(text)
         schema = self.org.fields(parsed.sobject)
         lowered = {name.lower(): name for name in schema}
         for name in parsed.referenced_fields():
             if name.lower() not in lowered:
-                raise ApiError(400, "INVALID_FIELD",
-                               f"\n{text[:200]}\n^\nERROR at Row:1:Column:1\nNo such column "
-                               f"'{name}' on entity '{parsed.sobject}'. If you are attempting "
-                               "to use a custom field, be sure to append the '__c' after the "
-                               "custom field name. Please reference your WSDL or the describe "
-                               "call for the appropriate names.")
+                raise ApiError(
+                    400,
+                    "INVALID_FIELD",
+                    f"\n{text[:200]}\n^\nERROR at Row:1:Column:1\nNo such column "
+                    f"'{name}' on entity '{parsed.sobject}'. If you are attempting "
+                    "to use a custom field, be sure to append the '__c' after the "
+                    "custom field name. Please reference your WSDL or the describe "
+                    "call for the appropriate names.",
+                )
         canonical = lambda name: lowered[name.lower()]  # noqa: E731
         rows = [r.values for r in self.org.rows(parsed.sobject, include_deleted)]
         case_sensitive = lambda name: schema[canonical(name)].type in {"id", "reference"}  # noqa: E731
         where = _canonical_condition(parsed.where, canonical)
         found = [row for row in rows if soql.matches(where, row, case_sensitive)]
-        order = [soql.OrderItem(canonical(o.field), o.descending, o.nulls_last) for o in parsed.order_by]
+        order = [
+            soql.OrderItem(canonical(o.field), o.descending, o.nulls_last) for o in parsed.order_by
+        ]
         found = soql.order_rows(found, order)
         if parsed.limit is not None:
             found = found[: parsed.limit]
         records = [
-            {"attributes": {"type": parsed.sobject,
-                            "url": f"/services/data/v{self.version:.1f}/sobjects/{parsed.sobject}/{row['Id']}"},
-             **{canonical(f): row.get(canonical(f)) for f in parsed.fields}}
+            {
+                "attributes": {
+                    "type": parsed.sobject,
+                    "url": f"{self._base()}/sobjects/{parsed.sobject}/{row['Id']}",
+                },
+                **{canonical(f): row.get(canonical(f)) for f in parsed.fields},
+            }
             for row in found
         ]
         batch = self.batch_size
@@ -560,7 +686,7 @@ class FakeSalesforce(BaseAdapter):
 
     def _page(self, locator: str, offset: int, total: int) -> dict[str, Any]:
         records, batch = self._locators[locator]
-        chunk = records[offset: offset + batch]
+        chunk = records[offset : offset + batch]
         done = offset + batch >= len(records)
         answer: dict[str, Any] = {"totalSize": total, "done": done, "records": chunk}
         if not done:
@@ -587,16 +713,35 @@ class FakeSalesforce(BaseAdapter):
         records = list((data or {}).get("records", []))
         all_or_none = bool((data or {}).get("allOrNone", False))
         if len(records) > 200:
-            raise ApiError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call")
+            raise ApiError(
+                400,
+                "EXCEEDED_ID_LIMIT",
+                "record limit reached. cannot submit more than 200 records into this call",
+            )
         if method == "POST" and not rest:
-            return "collections.create", 200, self._batch(records, all_or_none, self._create_one), {}
+            return (
+                "collections.create",
+                200,
+                self._batch(records, all_or_none, self._create_one),
+                {},
+            )
         if method == "PATCH" and not rest:
-            return "collections.update", 200, self._batch(records, all_or_none, self._update_one), {}
+            return (
+                "collections.update",
+                200,
+                self._batch(records, all_or_none, self._update_one),
+                {},
+            )
         if method == "PATCH" and len(rest) == 2:
             sobject, field_name = rest
             spec = self.org.fields(sobject).get(field_name)
             if spec is None or not spec.external_id:
-                raise ApiError(400, "INVALID_FIELD", f"Field name provided, {field_name} is not an External ID or indexed field for {sobject}")
+                raise ApiError(
+                    400,
+                    "INVALID_FIELD",
+                    f"Field name provided, {field_name} is not an External ID or indexed field "
+                    f"for {sobject}",
+                )
 
             def upsert_one(item: Any) -> dict[str, Any]:
                 return self._upsert_one(sobject, field_name, item)
@@ -613,15 +758,30 @@ class FakeSalesforce(BaseAdapter):
                 results.append({"success": True, "errors": [], **one(item)})
             except ApiError as error:
                 failed = True
-                results.append({"id": item if isinstance(item, str) else None, "success": False,
-                                "errors": [{"statusCode": error.code, "message": error.message,
-                                            "fields": error.fields or []}]})
+                results.append(
+                    {
+                        "id": item if isinstance(item, str) else None,
+                        "success": False,
+                        "errors": [
+                            {
+                                "statusCode": error.code,
+                                "message": error.message,
+                                "fields": error.fields or [],
+                            }
+                        ],
+                    }
+                )
         if failed and before is not None:
             self.org.restore(before)
-            rolled = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                      "message": "Record rolled back because not all records were valid and the request was using AllOrNone header",
-                      "fields": []}
-            results = [r if not r["success"] else {"id": None, "success": False, "errors": [rolled]} for r in results]
+            rolled = {
+                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                "message": ROLLED_BACK,
+                "fields": [],
+            }
+            results = [
+                r if not r["success"] else {"id": None, "success": False, "errors": [rolled]}
+                for r in results
+            ]
         return results
 
     def _create_one(self, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -639,7 +799,9 @@ class FakeSalesforce(BaseAdapter):
             raise ApiError(400, "ENTITY_IS_DELETED", "entity is deleted")
         self._check_write(record)
         values = {k: v for k, v in item.items() if k.lower() != "id"}
-        self.org.write(record.sobject, record.id, self.org.coerce(record.sobject, values, creating=False))
+        self.org.write(
+            record.sobject, record.id, self.org.coerce(record.sobject, values, creating=False)
+        )
         return {"id": record.id}
 
     def _upsert_one(self, sobject: str, field_name: str, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -648,7 +810,12 @@ class FakeSalesforce(BaseAdapter):
             raise ApiError(400, "MISSING_ARGUMENT", f"{field_name} not specified")
         matches = self.org.by_external_id(sobject, field_name, value)
         if len(matches) > 1:
-            raise ApiError(300, "DUPLICATE_EXTERNAL_ID", f"Provided external ID field exists on multiple records: {', '.join(r.id for r in matches)}")
+            raise ApiError(
+                300,
+                "DUPLICATE_EXTERNAL_ID",
+                "Provided external ID field exists on multiple records: "
+                + ", ".join(r.id for r in matches),
+            )
         if not matches:
             record = self.org.write(sobject, None, self.org.coerce(sobject, item, creating=True))
             return {"id": record.id, "created": True}
@@ -681,15 +848,26 @@ class FakeSalesforce(BaseAdapter):
                 body = json.loads(_substitute(json.dumps(body, default=_json_value), references))
             sub_headers = CaseInsensitiveDict({**dict(headers), **sub.get("httpHeaders", {})})
             if failed and all_or_none:
-                status, payload = 400, [{"errorCode": "PROCESSING_HALTED", "message": "The transaction was rolled back since another operation in the same transaction failed."}]
+                status, payload = (
+                    400,
+                    [
+                        {
+                            "errorCode": "PROCESSING_HALTED",
+                            "message": HALTED,
+                        }
+                    ],
+                )
             else:
                 parts = urlsplit(url)
                 try:
                     _, status, payload, _extra = self._route(
-                        str(sub.get("method", "GET")).upper(), parts.path, parts.query,
-                        sub_headers, json.dumps(body, default=_json_value) if body is not None else "",
+                        str(sub.get("method", "GET")).upper(),
+                        parts.path,
+                        parts.query,
+                        sub_headers,
+                        json.dumps(body, default=_json_value) if body is not None else "",
                     )
-                except _Answer as answer:
+                except _AnswerNowError as answer:
                     status, payload = answer.status, answer.body
                 except ApiError as error:
                     status, payload = error.status, error.body()
@@ -698,11 +876,22 @@ class FakeSalesforce(BaseAdapter):
                 failed = failed or status >= 400
                 if isinstance(payload, dict):
                     references[str(sub.get("referenceId"))] = payload
-            answers.append({"body": payload, "httpHeaders": {}, "httpStatusCode": status,
-                            "referenceId": sub.get("referenceId")})
+            answers.append(
+                {
+                    "body": payload,
+                    "httpHeaders": {},
+                    "httpStatusCode": status,
+                    "referenceId": sub.get("referenceId"),
+                }
+            )
         if failed and before is not None:
             self.org.restore(before)
-            halted = [{"errorCode": "PROCESSING_HALTED", "message": "The transaction was rolled back since another operation in the same transaction failed."}]
+            halted = [
+                {
+                    "errorCode": "PROCESSING_HALTED",
+                    "message": HALTED,
+                }
+            ]
             for answer in answers:
                 if answer["httpStatusCode"] < 400:
                     answer["httpStatusCode"], answer["body"] = 400, halted
@@ -713,7 +902,7 @@ class FakeSalesforce(BaseAdapter):
     def _soap_login(self, body: str) -> tuple[int, Any, dict[str, str]]:
         self.calls["login"] += 1
         try:
-            root = ElementTree.fromstring(body)
+            root = ElementTree.fromstring(body)  # noqa: S314 (our client's own request)
         except ElementTree.ParseError:
             root = None
         username = _xml_text(root, "username")
@@ -784,4 +973,7 @@ def signed_webhook(
     body = json.dumps({"events": list(events)}, default=_json_value).encode()
     stamp = int(timestamp if timestamp is not None else time.time())
     digest = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return {"Content-Type": "application/json", "X-Coterie-Signature": f"t={stamp},v1={digest}"}, body
+    return {
+        "Content-Type": "application/json",
+        "X-Coterie-Signature": f"t={stamp},v1={digest}",
+    }, body

@@ -97,8 +97,14 @@ LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Conver
 def default_schema(multi_currency: bool = False) -> dict[str, dict[str, FieldDef]]:
     account = [
         *_system_fields(),
-        FieldDef("MasterRecordId", "Master Record ID", "reference", reference_to="Account",
-                 createable=False, updateable=False),
+        FieldDef(
+            "MasterRecordId",
+            "Master Record ID",
+            "reference",
+            reference_to="Account",
+            createable=False,
+            updateable=False,
+        ),
         FieldDef("Name", "Account Name", "string", required=True),
         FieldDef("Website", "Website", "url"),
         FieldDef("Industry", "Industry", "picklist", picklist=INDUSTRIES),
@@ -115,31 +121,53 @@ def default_schema(multi_currency: bool = False) -> dict[str, dict[str, FieldDef
         FieldDef("AccountId", "Account ID", "reference", reference_to="Account", length=18),
         FieldDef("Amount", "Amount", "currency"),
         FieldDef("CloseDate", "Close Date", "date", required=True),
-        FieldDef("StageName", "Stage", "picklist", required=True, picklist=STAGES,
-                 restricted=True),
+        FieldDef("StageName", "Stage", "picklist", required=True, picklist=STAGES, restricted=True),
         FieldDef("Probability", "Probability (%)", "percent"),
-        FieldDef("ForecastCategoryName", "Forecast Category", "picklist", picklist=FORECAST,
-                 restricted=True),
+        FieldDef(
+            "ForecastCategoryName",
+            "Forecast Category",
+            "picklist",
+            picklist=FORECAST,
+            restricted=True,
+        ),
         FieldDef("NextStep", "Next Step", "string", length=255),
         FieldDef("Description", "Description", "textarea", length=32000),
         _coterie_id(),
     ]
     if multi_currency:
         opportunity.append(
-            FieldDef("CurrencyIsoCode", "Opportunity Currency", "picklist",
-                     picklist=("EUR", "GBP", "USD"), restricted=True, default="USD")
+            FieldDef(
+                "CurrencyIsoCode",
+                "Opportunity Currency",
+                "picklist",
+                picklist=("EUR", "GBP", "USD"),
+                restricted=True,
+                default="USD",
+            )
         )
     lead = [
         *_system_fields(),
-        FieldDef("MasterRecordId", "Master Record ID", "reference", reference_to="Lead",
-                 createable=False, updateable=False),
+        FieldDef(
+            "MasterRecordId",
+            "Master Record ID",
+            "reference",
+            reference_to="Lead",
+            createable=False,
+            updateable=False,
+        ),
         FieldDef("FirstName", "First Name", "string", length=40),
         FieldDef("LastName", "Last Name", "string", required=True, length=80),
         FieldDef("Company", "Company", "string", required=True),
         FieldDef("Email", "Email", "email", length=80),
         FieldDef("Website", "Website", "url"),
-        FieldDef("Status", "Lead Status", "picklist", picklist=LEAD_STATUSES, restricted=True,
-                 default="Open - Not Contacted"),
+        FieldDef(
+            "Status",
+            "Lead Status",
+            "picklist",
+            picklist=LEAD_STATUSES,
+            restricted=True,
+            default="Open - Not Contacted",
+        ),
         FieldDef("Industry", "Industry", "picklist", picklist=INDUSTRIES),
         FieldDef("Country", "Country", "string", length=80),
         FieldDef("Description", "Description", "textarea", length=32000),
@@ -381,7 +409,9 @@ class Org:
 
     def _validate(self, sobject: str, merged: dict[str, Any]) -> None:
         schema = self.fields(sobject)
-        missing = [f.name for f in schema.values() if f.required and merged.get(f.name) in (None, "")]
+        missing = [
+            f.name for f in schema.values() if f.required and merged.get(f.name) in (None, "")
+        ]
         if missing:
             raise ApiError(
                 400,
@@ -683,7 +713,9 @@ def _coerce_value(spec: FieldDef, value: Any) -> Any:
     if spec.type == "reference":
         if len(value) not in (15, 18) or not value.isalnum():
             raise ApiError(
-                400, "MALFORMED_ID", f"{spec.label}: id value of incorrect type: {value}",
+                400,
+                "MALFORMED_ID",
+                f"{spec.label}: id value of incorrect type: {value}",
                 [spec.name],
             )
         return _to18(value)

@@ -395,7 +395,9 @@ def sort_key(order: list[OrderItem]) -> Callable[[Mapping[str, Any]], tuple[Any,
         parts: list[Any] = []
         for item in order:
             value = row.get(item.field)
-            null_rank = (1 if item.nulls_last else 0) if value is None else (0 if item.nulls_last else 1)
+            null_rank = (
+                (1 if item.nulls_last else 0) if value is None else (0 if item.nulls_last else 1)
+            )
             if isinstance(value, str):
                 value = value if item.field == "Id" or item.field.endswith("Id") else value.lower()
             parts.append((null_rank, value if value is not None else 0))

@@ -34,7 +34,8 @@ def test_soql_strings_with_quotes_keywords_and_like_wildcards_parse_faithfully()
         "select Id, Name from Account where (Name = 'O\\'Brien AND sons' or Name like '50\\%%')"
         " and Id not in ('001A', '001B') order by SystemModstamp desc nulls first, Id limit 5"
     )
-    assert query.sobject == "Account" and query.limit == 5
+    assert query.sobject == "Account"
+    assert query.limit == 5
     assert soql.matches(query.where, {"Name": "o'brien and SONS", "Id": "001C"}, lambda f: False)
     assert soql.matches(query.where, {"Name": "50% off", "Id": "001C"}, lambda f: False)
     assert not soql.matches(query.where, {"Name": "500 off", "Id": "001C"}, lambda f: False)
@@ -46,9 +47,11 @@ def test_soql_strings_with_quotes_keywords_and_like_wildcards_parse_faithfully()
 def test_upsert_answers_201_then_200_or_204_before_api_46(fake: FakeSalesforce) -> None:
     sf = client(fake)
     created = sf.Opportunity.upsert("Coterie_Id__c/x-1", DEAL, raw_response=True)
-    assert created.status_code == 201 and created.json()["created"] is True
+    assert created.status_code == 201
+    assert created.json()["created"] is True
     updated = sf.Opportunity.upsert("Coterie_Id__c/x-1", {"Amount": 10}, raw_response=True)
-    assert updated.status_code == 200 and updated.json()["created"] is False
+    assert updated.status_code == 200
+    assert updated.json()["created"] is False
     assert client(fake, "45.0").Opportunity.upsert("Coterie_Id__c/x-1", {"Amount": 11}) == 204
     assert len(fake.records("Opportunity")) == 1
 
@@ -96,7 +99,8 @@ def test_a_late_commit_is_invisible_until_it_lands_with_its_earlier_stamp(
     assert [r["Name"] for r in sf.query("SELECT Name FROM Account")["records"]] == ["Fast"]
     fake.clock.advance(25)
     rows = sf.query("SELECT Id, Name FROM Account ORDER BY SystemModstamp, Id")["records"]
-    assert [r["Name"] for r in rows] == ["Slow", "Fast"] and rows[0]["Id"] == record_id
+    assert [r["Name"] for r in rows] == ["Slow", "Fast"]
+    assert rows[0]["Id"] == record_id
 
 
 def test_a_skewed_org_clock_stamps_its_records_and_its_date_header(fake: FakeSalesforce) -> None:
@@ -125,8 +129,13 @@ def test_get_updated_and_get_deleted_report_the_window(fake: FakeSalesforce) -> 
 
 def test_collections_all_or_none_rolls_every_record_back(fake: FakeSalesforce) -> None:
     sf = client(fake)
-    records = [{"attributes": {"type": "Account"}, "Name": "Good"}, {"attributes": {"type": "Account"}}]
-    answer = sf.restful("composite/sobjects", method="POST", json={"allOrNone": True, "records": records})
+    records = [
+        {"attributes": {"type": "Account"}, "Name": "Good"},
+        {"attributes": {"type": "Account"}},
+    ]
+    answer = sf.restful(
+        "composite/sobjects", method="POST", json={"allOrNone": True, "records": records}
+    )
     assert [a["success"] for a in answer] == [False, False]
     assert answer[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
     assert answer[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
@@ -139,5 +148,6 @@ def test_a_throttled_call_answers_429_with_retry_after(fake: FakeSalesforce) -> 
         f"{fake.instance_url}/services/data/v59.0/query/?q=SELECT+Id+FROM+Account",
         headers={"Authorization": f"Bearer {fake.access_token}"},
     )
-    assert answer.status_code == 429 and answer.headers["Retry-After"] == "7"
+    assert answer.status_code == 429
+    assert answer.headers["Retry-After"] == "7"
     assert fake.calls["query"] == 0

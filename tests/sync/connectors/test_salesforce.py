@@ -56,10 +56,14 @@ def test_the_entry_point_finds_the_connector_and_the_client_talks_to_the_fake(
     opportunity = next(o for o in crm.objects() if o.name == "Opportunity")
     assert opportunity.kinds == ("lead", "opportunity")
     account_id = opportunity.field("AccountId")
-    assert account_id is not None and account_id.references == "Account"
+    assert account_id is not None
+    assert account_id.references == "Account"
     stage = opportunity.field("StageName")
-    assert stage is not None and stage.required and "Closed Won" in stage.choices
-    assert crm.budget.used == fake.api_used and crm.budget.limit == 15000
+    assert stage is not None
+    assert stage.required
+    assert "Closed Won" in stage.choices
+    assert crm.budget.used == fake.api_used
+    assert crm.budget.limit == 15000
 
 
 def test_username_and_password_log_in_and_a_wrong_password_is_refused(
@@ -85,10 +89,12 @@ def test_upsert_creates_then_updates_by_external_id_and_reads_back_typed_values(
     assert created.values["AccountId"] == RemoteRef("Account", account)
     fake.clock.advance(5)
     updated = crm.upsert("Opportunity", EXT, {"StageName": "Qualification"})
-    assert not updated.created and updated.remote_id == created.remote_id
+    assert not updated.created
+    assert updated.remote_id == created.remote_id
     assert updated.version > created.version
     [stored] = fake.records("Opportunity")
-    assert stored["StageName"] == "Qualification" and stored["LastModifiedById"] == API_USER
+    assert stored["StageName"] == "Qualification"
+    assert stored["LastModifiedById"] == API_USER
 
 
 def test_a_write_that_committed_before_a_503_is_retried_into_the_same_record(
@@ -120,7 +126,8 @@ def test_a_conditional_write_on_a_record_changed_in_salesforce_is_a_conflict(
             expected_version=first.version,
         )
     current = raised.value.current
-    assert current is not None and current.values["StageName"] == "Negotiation/Review"
+    assert current is not None
+    assert current.values["StageName"] == "Negotiation/Review"
     assert current.modified_by == UI_USER
     assert fake.record(first.remote_id)["StageName"] == "Negotiation/Review"
     fake.clock.advance(60)
@@ -163,7 +170,8 @@ def test_read_changes_pages_through_equal_timestamps_without_losing_one(
         cursor = page.cursor
         if not page.more:
             break
-    assert sorted(seen) == sorted(ids) and len(seen) == 7
+    assert sorted(seen) == sorted(ids)
+    assert len(seen) == 7
     assert fake.calls["queryMore"] == 2  # pages of 3 rows, batches of 2
     fake.clock.advance(1)
     fake.ui_edit("Account", seen[0], Industry="Banking")
@@ -199,8 +207,10 @@ def test_deletes_merges_and_purges_come_back_as_tombstones(
     fake.clock.advance(120)
     page = crm.read_changes("Account", Cursor(since=start.since), limit=10)
     tombstones = {t.remote_id: t for t in page.tombstones}
-    assert tombstones[loser].merged_into == master and tombstones[loser].archived
-    assert tombstones[binned].archived and tombstones[binned].merged_into is None
+    assert tombstones[loser].merged_into == master
+    assert tombstones[loser].archived
+    assert tombstones[binned].archived
+    assert tombstones[binned].merged_into is None
     assert not tombstones[gone].archived  # emptied from the recycle bin: found by getDeleted
     assert [r.remote_id for r in page.records] == [master]
     fake.undelete(binned)
@@ -214,7 +224,8 @@ def test_429_with_retry_after_and_the_daily_budget(
     fake.throttle(1, retry_after=17)
     with pytest.raises(RateLimited) as raised:
         crm.read_changes("Account", Cursor(), limit=10)
-    assert raised.value.retry_after == 17 and not raised.value.daily
+    assert raised.value.retry_after == 17
+    assert not raised.value.daily
     crm.read_changes("Account", Cursor(), limit=10)
     fake.budget(limit=fake.api_used)
     with pytest.raises(RateLimited) as daily:
@@ -321,7 +332,8 @@ def test_a_signed_push_is_parsed(fake: FakeSalesforce, crm: SalesforceConnector)
         "Opportunity",
         "0065g00000000GAAA0",
     )
-    assert event.occurred_at == fake.clock.now() and not event.deleted
+    assert event.occurred_at == fake.clock.now()
+    assert not event.deleted
 
 
 def test_a_push_with_a_bad_or_missing_signature_is_refused(

@@ -19,6 +19,7 @@ engine builds the connector itself as `cls(credentials)`, by replacing the modul
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -28,12 +29,14 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 import requests
-from simple_salesforce import Salesforce, SalesforceError, format_soql
-from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+from simple_salesforce.api import Salesforce
+from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+from simple_salesforce.format import format_soql
 
 from coterie.sync.connectors.base import (
     AuthExpired,
@@ -173,10 +176,8 @@ class SalesforceConnector(Connector):
         retry = response.headers.get("Retry-After")
         self._retry_after = float(retry) if retry and retry.replace(".", "", 1).isdigit() else None
         if stamp := response.headers.get("Date"):
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 self.server_time = parsedate_to_datetime(stamp).astimezone(UTC)
-            except (TypeError, ValueError):
-                pass
 
     @property
     def sf(self) -> Salesforce:
@@ -223,9 +224,9 @@ class SalesforceConnector(Connector):
     def _translate(self, error: SalesforceError) -> SyncError:
         status = int(error.status or 0)
         content = error.content
-        first = content[0] if isinstance(content, list) and content else {}
-        if not isinstance(first, dict):
-            first = {}
+        first: dict[str, Any] = {}
+        if isinstance(content, list) and content and isinstance(content[0], dict):
+            first = content[0]
         code = str(first.get("errorCode") or first.get("statusCode") or "")
         message = str(first.get("message") or content)
         return self._error(status, code, message)
@@ -366,7 +367,7 @@ class SalesforceConnector(Connector):
             if result["done"]:
                 return
             next_url = result["nextRecordsUrl"]
-            result = self._call(lambda: self.sf.query_more(next_url, identifier_is_url=True))
+            result = self._call(partial(self.sf.query_more, next_url, identifier_is_url=True))
 
     def read_changes(self, obj: str, cursor: Cursor, limit: int) -> ChangePage:
         select = ", ".join(self._select(obj))
@@ -375,13 +376,12 @@ class SalesforceConnector(Connector):
             since = sf_datetime(cursor.since)
             if cursor.after_id:
                 where = format_soql(
-                    f"WHERE (SystemModstamp > {since} OR (SystemModstamp = {since} "
-                    "AND Id > {}))",
+                    f"(SystemModstamp > {since} OR (SystemModstamp = {since} AND Id > {{}}))",
                     cursor.after_id,
                 )
             else:
-                where = f"WHERE SystemModstamp >= {since}"
-        soql = f"SELECT {select} FROM {obj} {where} ORDER BY SystemModstamp, Id LIMIT {limit}"
+                where = f"SystemModstamp >= {since}"
+        soql = _soql(select, obj, where, f"ORDER BY SystemModstamp, Id LIMIT {limit}")
         rows = list(self._query(soql, include_deleted=True))
         records: list[RemoteRecord] = []
         tombstones: list[Tombstone] = []
@@ -430,7 +430,7 @@ class SalesforceConnector(Connector):
         master = ", MasterRecordId" if "MasterRecordId" in fields else ""
         in_bin: dict[str, dict[str, Any]] = {}
         for chunk in _chunks(unseen, 200):
-            soql = format_soql(f"SELECT Id{master} FROM {obj} WHERE Id IN {{}}", chunk)
+            soql = _soql(f"Id{master}", obj, format_soql("Id IN {}", chunk))
             in_bin.update({r["Id"]: r for r in self._query(soql, include_deleted=True)})
         return [
             Tombstone(
@@ -447,14 +447,14 @@ class SalesforceConnector(Connector):
         select = ", ".join(self._select(obj))
         found: dict[str, RemoteRecord] = {}
         for chunk in _chunks(list(remote_ids), 200):
-            soql = format_soql(f"SELECT {select} FROM {obj} WHERE Id IN {{}}", chunk)
+            soql = _soql(select, obj, format_soql("Id IN {}", chunk))
             for row in self._query(soql):
                 found[row["Id"]] = self._record(obj, row)
         for remote_id in remote_ids:
             if remote_id not in found:
                 # sharing hides a record from SOQL: ask for it to tell "denied" from "deleted"
                 try:
-                    self._call(lambda rid=remote_id: getattr(self.sf, obj).get(rid))
+                    self._call(partial(getattr(self.sf, obj).get, remote_id))
                 except RemoteNotFound:
                     continue
         return [found[i] for i in remote_ids if i in found]
@@ -517,7 +517,9 @@ class SalesforceConnector(Connector):
             current = self._record(obj, stored["body"]) if stored["httpStatusCode"] == 200 else None
             if current is not None and self._already(obj, values, current):
                 return WriteResult(current.remote_id, current.version, False, current.values)
-            raise RemoteConflict(f"Salesforce {obj} {remote_id} changed since {expected_version}", current)
+            raise RemoteConflict(
+                f"Salesforce {obj} {remote_id} changed since {expected_version}", current
+            )
         self._raise_for(wrote)
         self._raise_for(stored)
         record = self._record(obj, stored["body"])
@@ -543,7 +545,7 @@ class SalesforceConnector(Connector):
                 for ext, values in chunk
             ]
             payload = json.dumps({"allOrNone": False, "records": records})
-            answers = self._call(lambda: self.sf.restful(path, method="PATCH", data=payload))
+            answers = self._call(partial(self.sf.restful, path, method="PATCH", data=payload))
             ok = [a["id"] for a in answers if a.get("success")]
             stored = {r.remote_id: r for r in self.fetch(obj, ok)} if ok else {}
             for answer in answers:
@@ -551,7 +553,9 @@ class SalesforceConnector(Connector):
                     record = stored[answer["id"]]
                     results.append(
                         WriteResult(
-                            record.remote_id, record.version, bool(answer.get("created")),
+                            record.remote_id,
+                            record.version,
+                            bool(answer.get("created")),
                             record.values,
                         )
                     )
@@ -576,9 +580,7 @@ class SalesforceConnector(Connector):
         select = ", ".join(self._select(obj))
         fields = self._fields(obj)
         by_id = list(
-            self._query(
-                format_soql(f"SELECT {select} FROM {obj} WHERE {EXTERNAL_ID} = {{}}", probe.external_id)
-            )
+            self._query(_soql(select, obj, format_soql(f"{EXTERNAL_ID} = {{}}", probe.external_id)))
         )
         if by_id:
             return [self._record(obj, row) for row in by_id[:limit]]
@@ -591,13 +593,13 @@ class SalesforceConnector(Connector):
         if probe.account_remote_id and "AccountId" in fields:
             conditions.append(format_soql("AccountId = {}", probe.account_remote_id))
         if conditions:
-            soql = f"SELECT {select} FROM {obj} WHERE {' OR '.join(conditions)} LIMIT {limit}"
+            soql = _soql(select, obj, " OR ".join(conditions), f"LIMIT {limit}")
             found.update({row["Id"]: row for row in self._query(soql)})
         name_field = NAME_FIELD[obj]
         tokens = _name_tokens(probe.name)
         if tokens and len(found) < limit:
             likes = " OR ".join(format_soql(f"{name_field} LIKE '%{{:like}}%'", t) for t in tokens)
-            soql = f"SELECT {select} FROM {obj} WHERE {likes} LIMIT {limit * 5}"
+            soql = _soql(select, obj, likes, f"LIMIT {limit * 5}")
             named = list(self._query(soql))
 
             def score(row: Mapping[str, Any]) -> int:
@@ -656,6 +658,16 @@ class SalesforceConnector(Connector):
 
     def close(self) -> None:
         self.session.close()
+
+
+def _soql(select: str, obj: str, where: str = "", tail: str = "") -> str:
+    """One SOQL statement; every value inside `where` was quoted by `format_soql`."""
+    parts = ["SELECT", select, "FROM", obj]
+    if where:
+        parts += ["WHERE", where]
+    if tail:
+        parts.append(tail)
+    return " ".join(parts)
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
