@@ -145,7 +145,8 @@ def canonical(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, dict) and "value" in value:  # money as the API shows it
-        return canonical(value["value"])
+        amount = _as_decimal(value["value"])
+        return canonical(amount if amount is not None else value["value"])
     if isinstance(value, list | tuple):
         return [canonical(v) for v in value]
     return str(value)
