@@ -50,7 +50,7 @@ class Owner(StrEnum):
 class OnCrmDelete(StrEnum):
     """A CRM delete never deletes a shared record in Coterie: partners' data lives on it."""
 
-    UNLINK = "unlink"  # keep the Coterie record, forget the link (a restore is matched anew)
+    UNLINK = "unlink"  # keep the Coterie record, stop syncing it (even after a CRM restore)
     ARCHIVE = "archive"  # keep the record and a tombstoned link, shown as deleted in the CRM
 
 

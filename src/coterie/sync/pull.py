@@ -8,8 +8,9 @@
   none creates a record owned by my company (if the mapping creates in Coterie).
 - A linked record is reconciled field by field (`coterie.sync.reconcile`); whatever Coterie
   must send back is queued for the push.
-- A tombstone follows the mapping: unlink (forget the link) or archive (keep it, marked
-  deleted in the CRM; a restore relinks). Two CRM records merged: the loser's link moves to the
+- A tombstone follows the mapping: unlink (the record stays in Coterie and is no longer
+  synced, even if the CRM restores it; a person can relink it) or archive (the link is kept,
+  marked deleted in the CRM; a restore in the CRM relinks it). Two CRM records merged: the loser's link moves to the
   survivor when the survivor is not linked yet, else it is archived.
 """
 
@@ -241,11 +242,12 @@ def tombstone(
         link.state = LinkState.TOMBSTONED.value
         link.last_error = f"Merged into CRM record {gone.merged_into} in the CRM."
         return True
-    if mapping.on_crm_delete == OnCrmDelete.ARCHIVE.value or gone.archived:
+    if mapping.on_crm_delete == OnCrmDelete.ARCHIVE.value:
         link.state = LinkState.TOMBSTONED.value
         link.last_error = "Deleted in the CRM."
         return True
-    links.forget(session, [link.id])
+    link.state = LinkState.UNLINKED.value  # sticky: the push never re-creates it
+    link.last_error = "Deleted in the CRM: no longer synced."
     return True
 
 

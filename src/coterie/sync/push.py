@@ -282,10 +282,11 @@ def _write(
             {ref: Shadow(local.values.get(ref), value) for ref, value in sent.items()},
             result.version,
         )
+        expected = {ref: shadow.remote for ref, shadow in shadows.items()} | sent
         rewritten = any(
-            f.remote in result.values and canonical(result.values[f.remote]) != sent[f.local]
+            canonical(result.values[f.remote]) != expected.get(f.local)
             for f in fields
-            if f.local in sent
+            if f.remote in result.values
         )
         link.remote_id = result.remote_id
         # a CRM automation rewrote what we sent: leave the version unknown so the next pull
