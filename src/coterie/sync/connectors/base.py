@@ -195,7 +195,7 @@ class SyncError(Exception):
     """Base of what a connector raises; the message is shown to the company's admins."""
 
 
-class RateLimited(SyncError):
+class RateLimited(SyncError):  # noqa: N818 (the contract's names)
     """The CRM refused for rate (HTTP 429, REQUEST_LIMIT_EXCEEDED): wait, then retry."""
 
     def __init__(self, message: str, retry_after: float | None = None, daily: bool = False):
@@ -208,19 +208,19 @@ class TransientError(SyncError):
     """A timeout, a 5xx, a dropped connection: the call may or may not have committed."""
 
 
-class AuthExpired(SyncError):
+class AuthExpired(SyncError):  # noqa: N818 (the contract's names)
     """Credentials refused or expired: the connection pauses until an admin reconnects."""
 
 
-class PermissionDenied(SyncError):
+class PermissionDenied(SyncError):  # noqa: N818 (the contract's names)
     """The CRM user may not read or write this record (it exists, unlike RemoteNotFound)."""
 
 
-class RemoteNotFound(SyncError):
+class RemoteNotFound(SyncError):  # noqa: N818 (the contract's names)
     """The record is not (or no longer) in the CRM."""
 
 
-class RemoteConflict(SyncError):
+class RemoteConflict(SyncError):  # noqa: N818 (the contract's names)
     """A conditional write found the record changed since `expected_version`."""
 
     def __init__(self, message: str, current: RemoteRecord | None = None):
@@ -228,7 +228,7 @@ class RemoteConflict(SyncError):
         self.current = current
 
 
-class UnknownField(SyncError):
+class UnknownField(SyncError):  # noqa: N818 (the contract's names)
     """The CRM no longer has a mapped field (removed from its schema)."""
 
     def __init__(self, message: str, field_name: str):
@@ -236,7 +236,7 @@ class UnknownField(SyncError):
         self.field_name = field_name
 
 
-class BadSignature(SyncError):
+class BadSignature(SyncError):  # noqa: N818 (the contract's names)
     """A pushed webhook whose signature does not verify: refused, never processed."""
 
 

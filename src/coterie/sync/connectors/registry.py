@@ -18,7 +18,7 @@ from coterie.sync.connectors.base import Connector
 GROUP = "coterie.connectors"
 
 
-class UnknownConnector(LookupError):
+class UnknownConnector(LookupError):  # noqa: N818
     pass
 
 
