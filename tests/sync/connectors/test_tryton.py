@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from importlib.metadata import entry_points
 from typing import Any
@@ -87,6 +87,7 @@ def test_an_upsert_creates_the_opportunity_a_tryton_user_then_sees(
     connector: TrytonConnector, tryton_user: TrytonUser
 ) -> None:
     external_id = new_id()
+    close = date.today() + timedelta(days=90)
     result = connector.upsert(
         OPPORTUNITY,
         external_id,
@@ -94,7 +95,7 @@ def test_an_upsert_creates_the_opportunity_a_tryton_user_then_sees(
             "description": "Co-sell: data platform",
             "amount": Decimal("12500.00"),
             "currency": "eur",
-            "end_date": "2031-03-31",
+            "end_date": close.isoformat(),
             "conversion_probability": 0.3,
             "comment": "From Coterie",
             "party": "Umbrella Research",
@@ -107,7 +108,7 @@ def test_an_upsert_creates_the_opportunity_a_tryton_user_then_sees(
     assert row["description"] == "Co-sell: data platform"
     assert row["amount"] == Decimal("12500.00")
     assert row["currency."]["code"] == "EUR"
-    assert row["end_date"].isoformat() == "2031-03-31"
+    assert row["end_date"] == close
     assert row["party."]["name"] == "Umbrella Research"
     assert result.values["amount"] == Decimal("12500.00")
     assert result.values["currency"] == "EUR"
