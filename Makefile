@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := src/coterie/web/static/vendor
 
-.PHONY: run test test-deep fuzz lint fmt typecheck docs install assets migrate demo lock bench clean
+.PHONY: run test test-deep fuzz lint fmt typecheck docs install assets tryton migrate demo lock bench clean
 
 run: install assets ## create .venv, install, migrate, load the demo network if empty, serve :8000 with a job worker
 	$(BIN)/coterie serve --migrate --demo-if-empty --with-worker
@@ -31,6 +31,17 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	touch $@
 
+# Tryton 8.2, the real CRM the sync tests and benchmark run (tests/fixtures/tryton_peer.py): its
+# own virtualenv, so it never mixes with Coterie's dependencies
+TRYTON_VENV := .venv-tryton
+
+tryton: $(TRYTON_VENV)/.installed
+
+$(TRYTON_VENV)/.installed: requirements-tryton.lock
+	test -x $(TRYTON_VENV)/bin/python || $(PYTHON) -m venv $(TRYTON_VENV)
+	$(TRYTON_VENV)/bin/python -m pip install --quiet -r requirements-tryton.lock
+	touch $@
+
 lint: install ## ruff (lint + format check), mypy --strict on src/, bench/ and docs/hooks/, the import layers (lint-imports)
 	$(BIN)/ruff check src bench tests docs/hooks
 	$(BIN)/ruff format --check src bench tests docs/hooks
@@ -45,7 +56,7 @@ fmt: install
 	$(BIN)/ruff format src bench tests docs/hooks
 
 # then the date-sensitive tests (marker `clock`) again on SQLite with the clock a year ahead
-test: install assets lint ## lint, type-check, the docs site (strict), the whole suite on SQLite and PostgreSQL
+test: install assets tryton lint ## lint, type-check, the docs site (strict), the whole suite on SQLite and PostgreSQL
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 	COTERIE_TEST_CLOCK_SHIFT_DAYS=365 COTERIE_TEST_DATABASES=sqlite \
@@ -71,7 +82,7 @@ demo: install
 
 SCALE ?= smoke
 
-bench: install ## benchmarks against baselines (+ HTTP, load test, growth curves), then the outbox: SCALE=smoke|small|medium|large, BENCH_DATABASE_URL=...
+bench: install tryton ## benchmarks against baselines (+ HTTP, load test, growth curves), then the outbox: SCALE=smoke|small|medium|large, BENCH_DATABASE_URL=...
 	$(BIN)/python -m bench run --scale $(SCALE) $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 	$(BIN)/python -m bench outbox $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 
@@ -80,4 +91,4 @@ lock: install ## re-pin dependencies after editing pyproject.toml
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache site
+	rm -rf $(VENV) $(TRYTON_VENV) .cache/tryton node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache site
