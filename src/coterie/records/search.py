@@ -46,6 +46,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import (
     Integer,
+    Select,
     Text,
     and_,
     case,
@@ -534,6 +535,29 @@ def search(
         if i in records
     ]
     return items, next_cursor
+
+
+def core_word_matches(
+    dialect: str, principal: Principal, kind: str, words: Sequence[str], field_keys: Sequence[str]
+) -> Select[uuid.UUID]:
+    """Ids of records of `kind` the principal may read whose shared-core fields `field_keys`
+    (title, customer_name...) hold any of `words` (normalized as `search_terms` gives them; a
+    word of four letters or more also matches as a prefix). Answered by the index, not by a
+    scan: match-or-create (`coterie.sync.matching`) narrows its candidates with it."""
+    if not words or not field_keys:
+        return select(SearchEntry.record_id).where(false())
+    hits = [_match(dialect, Term(word, prefix=len(word) >= 4)) for word in words]
+    return (
+        select(SearchEntry.record_id)
+        .where(
+            SearchEntry.kind == kind,
+            SearchEntry.owner_company_id.is_(None),
+            SearchEntry.field_key.in_(list(field_keys)),
+            SearchEntry.record_id.in_(gate.visible_ids(principal, kind)),
+            or_(*hits),
+        )
+        .execution_options(**rls.as_company(principal.company_id))
+    )
 
 
 def snippet(content: str, terms: Sequence[Term]) -> str:
