@@ -258,6 +258,21 @@ class Settings(BaseSettings):
         description="How long a company export (Settings, Data export) can be downloaded after "
         "it is built; then its link answers 410 and its file is deleted.",
     )
+    import_max_bytes: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="A spreadsheet to import (CSV or XLSX) larger than this is refused. Keep it "
+        "below max_request_bytes, which every request body obeys.",
+    )
+    import_max_rows: int = Field(
+        default=5_000, ge=1, description="A spreadsheet with more data rows is refused."
+    )
+    import_background_rows: int = Field(
+        default=200,
+        ge=0,
+        description="A dry run or import of more rows than this runs as a background job (the "
+        "page shows its progress); smaller ones run within the request.",
+    )
     rule_grant_cap: int = Field(
         default=50_000,
         description="An access or auto-share rule that would share or grant more records at "

@@ -22,6 +22,7 @@ from coterie.db import session_scope, utcnow
 from coterie.outbox import claims
 from coterie.outbox.store import DELIVER_TASK
 from coterie.sync import tasks as sync_tasks
+from coterie.sync.imports import runner as imports
 from coterie.worker import delivery
 
 if TYPE_CHECKING:
@@ -50,6 +51,12 @@ def exports_sweep(jobs: Jobs) -> None:
         jobs.enqueue(exports.BUILD_TASK, (str(export_id),))
 
 
+def imports_sweep(jobs: Jobs) -> None:
+    """Queue again the spreadsheet imports whose wake-up or worker was lost (they resume)."""
+    for import_id in imports.stuck(jobs.session_factory, utcnow()):
+        jobs.enqueue(imports.RUN_TASK, (str(import_id),))
+
+
 def registrations_expire(jobs: Jobs) -> None:
     """Mark approved deal registrations past their expiry date as expired."""
     with session_scope(jobs.session_factory) as session:
@@ -60,11 +67,13 @@ TASKS: dict[str, Callable[..., None]] = {
     DELIVER_TASK: delivery.deliver,
     exports.BUILD_TASK: exports_builder.build_task,
     sync_tasks.RUN_TASK: sync_tasks.run_task,
+    imports.RUN_TASK: imports.run_task,
 }
 
 PERIODIC: dict[str, tuple[Callable[..., None], Callable[[Settings], str]]] = {
     "outbox.sweep": (delivery.sweep, lambda s: s.outbox_sweep_cron),
     "exports.sweep": (exports_sweep, lambda s: s.outbox_sweep_cron),
+    "imports.sweep": (imports_sweep, lambda s: s.outbox_sweep_cron),
     "notifications.digest": (digests, lambda s: s.digest_cron),
     "registrations.expire": (registrations_expire, lambda s: s.registration_expiry_cron),
     "housekeeping": (housekeeping, lambda _settings: HOUSEKEEPING_CRON),
