@@ -10,8 +10,8 @@
   must send back is queued for the push.
 - A tombstone follows the mapping: unlink (the record stays in Coterie and is no longer
   synced, even if the CRM restores it; a person can relink it) or archive (the link is kept,
-  marked deleted in the CRM; a restore in the CRM relinks it). Two CRM records merged: the loser's link moves to the
-  survivor when the survivor is not linked yet, else it is archived.
+  marked deleted in the CRM; a restore in the CRM relinks it). Two CRM records merged: the
+  loser's link moves to the survivor when the survivor is not linked yet, else it is archived.
 """
 
 from __future__ import annotations

@@ -104,7 +104,8 @@ def test_a_5xx_after_the_crm_committed_is_retried_without_a_duplicate(
     connected.fake.fail_after_commit(1)
     record_id = create_record(client, connected.admin, "Acme renewal", **DEAL)
     [row] = outbox_rows(app)
-    assert row.status == PENDING and "TransientError" in (row.last_error or "")
+    assert row.status == PENDING
+    assert "TransientError" in (row.last_error or "")
     assert len(connected.fake.records("Opportunity")) == 1  # it did commit
     assert deliver_later(app, timedelta(minutes=5)) == 1
     [row] = outbox_rows(app)
@@ -112,7 +113,8 @@ def test_a_5xx_after_the_crm_committed_is_retried_without_a_duplicate(
     [deal] = connected.fake.records("Opportunity")
     assert deal["Coterie_Id__c"] == record_id
     link = _link(app, record_id)
-    assert link is not None and link.remote_id == deal["Id"]
+    assert link is not None
+    assert link.remote_id == deal["Id"]
 
 
 def test_a_429_pauses_the_connection_until_retry_after_then_the_push_goes_through(
@@ -137,7 +139,8 @@ def test_a_spent_daily_budget_pauses_until_the_next_day(
     create_record(client, connected.admin, "Acme renewal", **DEAL)
     connection = _connection(app, connected)
     [row] = outbox_rows(app)
-    assert connection.paused_until is not None and row.created_at is not None
+    assert connection.paused_until is not None
+    assert row.created_at is not None
     assert connection.paused_until.date() > row.created_at.date()
     assert "REQUEST_LIMIT_EXCEEDED" in (connection.last_error or "")
 
@@ -147,7 +150,8 @@ def test_expired_credentials_put_the_connection_in_error_until_an_admin_reconnec
 ) -> None:
     connected.fake.expire_session()
     summary = run(app, connected.connection_id)
-    assert summary.error is not None and "Reconnect" in summary.error
+    assert summary.error is not None
+    assert "Reconnect" in summary.error
     assert _connection(app, connected).status == ConnectionStatus.ERROR.value
     create_record(client, connected.admin, "Acme renewal", **DEAL)
     assert outbox_rows(app) == []  # a connection in error queues nothing new
@@ -175,14 +179,16 @@ def test_a_delete_in_the_crm_archives_the_link_and_a_restore_relinks_it(
     connected.fake.org.delete(deal_id)
     run(app, connected.connection_id)
     link = _link(app, record_id)
-    assert link is not None and link.state == LinkState.TOMBSTONED.value
+    assert link is not None
+    assert link.state == LinkState.TOMBSTONED.value
     assert _record(client, connected, record_id)["title"] == "Acme renewal"  # still in Coterie
     fill_space(client, connected.admin, record_id, amount=2000)  # not pushed to a deleted record
     connected.fake.clock.advance(5)
     connected.fake.org.undelete(deal_id)
     run(app, connected.connection_id)
     link = _link(app, record_id)
-    assert link is not None and link.state == LinkState.LINKED.value
+    assert link is not None
+    assert link.state == LinkState.LINKED.value
     assert link.remote_id == deal_id
     assert len(connected.fake.records("Opportunity")) == 1
 
@@ -195,7 +201,8 @@ def test_a_delete_in_the_crm_unlinks_by_default_the_record_stays_and_is_not_recr
     connected.fake.org.delete(str(_deal(connected)["Id"]))
     run(app, connected.connection_id)
     link = _link(app, record_id)
-    assert link is not None and link.state == LinkState.UNLINKED.value
+    assert link is not None
+    assert link.state == LinkState.UNLINKED.value
     assert _record(client, connected, record_id)["title"] == "Acme renewal"
     fill_space(client, connected.admin, record_id, amount=2000)
     run(app, connected.connection_id)
@@ -241,7 +248,8 @@ def test_two_workers_pushing_the_same_new_record_make_one_crm_record_and_one_lin
     assert len(connected.fake.records("Opportunity")) == 1
     with app.state.session_factory() as session:
         links = list(session.scalars(select(SyncLink)))
-    assert len(links) == 1 and links[0].remote_id == _deal(connected)["Id"]
+    assert len(links) == 1
+    assert links[0].remote_id == _deal(connected)["Id"]
 
 
 def test_an_opportunity_s_account_is_pushed_before_it(
