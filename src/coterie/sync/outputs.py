@@ -9,8 +9,8 @@ from coterie.auth.principal import Actor
 from coterie.config import Settings
 from coterie.models.sync import SyncConnection, SyncMapping, SyncRun
 from coterie.sync import service, status
+from coterie.sync.connectors import registry
 from coterie.sync.connectors.base import CredentialField
-from coterie.sync.connectors.registry import installed
 from coterie.sync.schemas import (
     ConnectionOut,
     ConnectorOut,
@@ -39,7 +39,7 @@ def connectors() -> list[ConnectorOut]:
             webhooks=cls.capabilities.webhooks,
             credential_fields=[_field(f) for f in cls.credential_fields],
         )
-        for kind, cls in installed().items()
+        for kind, cls in registry.installed().items()
     ]
 
 

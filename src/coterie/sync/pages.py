@@ -18,8 +18,9 @@ from coterie.fields.kinds import KINDS, Kind
 from coterie.kit.problems import Problem, not_found
 from coterie.models.sync import SyncConnection, SyncMapping
 from coterie.sync import editor, localfields, service, status
+from coterie.sync.connectors import registry
 from coterie.sync.connectors.base import Connector, RemoteObject
-from coterie.sync.connectors.registry import UnknownConnector, connector_class, installed
+from coterie.sync.connectors.registry import UnknownConnector, connector_class
 from coterie.web import csrf
 from coterie.web.forms import FormFields, FormInput, errors_from_problem
 from coterie.web.paths import parse_id
@@ -69,7 +70,12 @@ def integrations(request: Request, session: DB, actor: PageActor) -> Response:
     return render(
         request,
         "settings/integrations.html",
-        {"nav": "settings", "tab": "integrations", "connectors": installed(), "rows": rows},
+        {
+            "nav": "settings",
+            "tab": "integrations",
+            "connectors": registry.installed(),
+            "rows": rows,
+        },
     )
 
 
