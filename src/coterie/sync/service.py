@@ -352,12 +352,12 @@ def update(
     conditional.claim_version(session, connection, expected_version, "connection")
     if name is not None:
         connection.name = name.strip()
-    if paused is not None:
-        wanted = ConnectionStatus.PAUSED if paused else ConnectionStatus.ACTIVE
-        if paused == (connection.status == ConnectionStatus.ACTIVE.value):
-            connection.status = wanted.value
-            if not paused:
-                jobs.after_commit(session, RUN_TASK, str(connection.id))
+    # only between active and paused: a connection in error stays so until it is reconnected
+    if paused is True and connection.status == ConnectionStatus.ACTIVE.value:
+        connection.status = ConnectionStatus.PAUSED.value
+    elif paused is False and connection.status == ConnectionStatus.PAUSED.value:
+        connection.status = ConnectionStatus.ACTIVE.value
+        jobs.after_commit(session, RUN_TASK, str(connection.id))
     session.flush()
     audit.record(session, actor, "sync.updated", "sync_connection", connection.id)
     return connection
