@@ -32,6 +32,7 @@ from coterie.policies.routes import ROUTES as POLICIES
 from coterie.records.routes import ROUTES as RECORDS
 from coterie.reports.routes import ROUTES as REPORTS
 from coterie.sync.imports.routes import ROUTES as IMPORTS
+from coterie.sync.routes import ROUTES as SYNC
 from coterie.worker.queue import Jobs
 from coterie.workflows.routes import ROUTES as WORKFLOWS
 
@@ -50,6 +51,7 @@ DOMAINS: tuple[DomainRoutes, ...] = (
     ACTIVITY,
     COMPANY_EXPORT,
     IMPORTS,
+    SYNC,
 )
 
 
