@@ -44,10 +44,9 @@ def installed() -> dict[str, type[Connector]]:
     return dict(sorted(found.items(), key=lambda item: item[1].label))
 
 
-@lru_cache(maxsize=16)
 def connector_class(kind: str) -> type[Connector]:
-    """The connector of `kind`, loading only its own entry point."""
-    points = entry_points(group=GROUP, name=kind)
-    if not points:
+    """The installed connector of `kind` (UnknownConnector when none is, or it failed to load)."""
+    found = installed().get(kind)
+    if found is None:
         raise UnknownConnector(kind)
-    return _load(next(iter(points)))
+    return found
