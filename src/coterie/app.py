@@ -31,6 +31,7 @@ from coterie.observability.middleware import ObservabilityMiddleware
 from coterie.policies.routes import ROUTES as POLICIES
 from coterie.records.routes import ROUTES as RECORDS
 from coterie.reports.routes import ROUTES as REPORTS
+from coterie.sync.inbox_routes import ROUTES as SYNC_INBOX
 from coterie.worker.queue import Jobs
 from coterie.workflows.routes import ROUTES as WORKFLOWS
 
@@ -48,6 +49,7 @@ DOMAINS: tuple[DomainRoutes, ...] = (
     WORKFLOWS,
     ACTIVITY,
     COMPANY_EXPORT,
+    SYNC_INBOX,
 )
 
 

@@ -288,9 +288,11 @@ class Settings(BaseSettings):
         return "json" if self.env == "production" else "text"
 
     @field_validator(
-        "outbox_sweep_cron", "digest_cron", "registration_expiry_cron", "export_cleanup_cron",
+        "outbox_sweep_cron",
+        "digest_cron",
+        "registration_expiry_cron",
+        "export_cleanup_cron",
         "sync_poll_cron",
-    
     )
     @classmethod
     def _cron(cls, value: str) -> str:
