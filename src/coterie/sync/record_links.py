@@ -155,7 +155,7 @@ def panel(
             )
             .where(SyncConnection.company_id == actor.company_id)
             .order_by(SyncConnection.name, SyncConnection.id)
-        ).tuples()
+        ).all()
     )
     if not rows:
         return []
@@ -220,7 +220,7 @@ def _link(
     ).first()
     if found is None:
         raise not_found(WHAT)
-    link, connection = found.tuple()
+    link, connection = found
     ours = link.record_id == record_id or (
         link.record_id is None and _names_record(link, record_id)
     )

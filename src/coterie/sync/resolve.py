@@ -100,7 +100,7 @@ def _titles(
             .with_only_columns(Record.id, Record.title)
             .where(Record.id.in_(ids))
         )
-        titles.update(dict(session.execute(statement).tuples()))
+        titles.update(dict(session.execute(statement).all()))
     return titles
 
 
@@ -210,7 +210,7 @@ def fields_in_conflict(
         select(SyncConflict.kind, SyncConflict.field)
         .where(SyncConflict.connection_id == connection_id, SyncConflict.status == OPEN)
         .distinct()
-    ).tuples()
+    ).all()
     presenter = _Presenter(session, actor)
     labels: dict[str, str] = {}
     for kind, ref in rows:
@@ -229,7 +229,7 @@ def _mine(
     ).first()
     if found is None:
         raise not_found("conflict")
-    row, connection = found.tuple()
+    row, connection = found
     try:
         gate.check(session, actor.principal, row.kind, row.record_id)
     except Problem as exc:
@@ -344,7 +344,7 @@ def keep_all(session: Session, actor: Actor, conflict_ids: Sequence[uuid.UUID]) 
                 SyncConflict.connection_id.in_(mine),
                 SyncConflict.status == OPEN,
             )
-        ).tuples()
+        ).all()
     )
     if not candidates:
         return 0
@@ -384,6 +384,6 @@ def records_in_conflict(
         select(SyncConflict.kind, SyncConflict.record_id)
         .where(SyncConflict.connection_id == connection_id, SyncConflict.status == OPEN)
         .distinct()
-    ).tuples()
+    ).all()
     titles = _titles(session, actor, pairs)  # through the gate: hidden records drop out
     return sorted(titles.items(), key=lambda item: item[1].lower())
