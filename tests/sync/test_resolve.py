@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.fixtures.builders import Member, make_colleague, make_company
+from tests.fixtures.builders import Member, make_colleague, make_company, make_partnership
 from tests.fixtures.records import create_record, fill_space, put_template, share_record
 from tests.fixtures.smtp import Inbox
 from tests.fixtures.versions import at_version
@@ -251,8 +251,6 @@ def test_a_conflict_on_a_record_the_viewer_may_no_longer_see_is_not_shown(
     # Globex takes part in Acme's opportunity and syncs it; then Acme removes Globex
     acme = make_company(client, "Acme")
     globex = make_company(client, "Globex")
-    from tests.fixtures.builders import make_partnership
-
     make_partnership(client, acme, globex)
     record = create_record(client, acme, "Initech renewal")
     share_record(client, acme, record, globex)
