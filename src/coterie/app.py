@@ -33,6 +33,7 @@ from coterie.records.routes import ROUTES as RECORDS
 from coterie.reports.routes import ROUTES as REPORTS
 from coterie.sync.imports.routes import ROUTES as IMPORTS
 from coterie.sync.routes import ROUTES as SYNC
+from coterie.sync.inbox_routes import ROUTES as SYNC_INBOX
 from coterie.worker.queue import Jobs
 from coterie.workflows.routes import ROUTES as WORKFLOWS
 
@@ -52,6 +53,7 @@ DOMAINS: tuple[DomainRoutes, ...] = (
     COMPANY_EXPORT,
     IMPORTS,
     SYNC,
+    SYNC_INBOX,
 )
 
 

@@ -185,6 +185,7 @@ def _push(
             session.rollback()
             _push(factory, connection_id, "account", account, connector, depth + 1)
             return _push(factory, connection_id, kind, record_id, connector, depth + 1)
+        merge_first = False
         if link is None:
             if not mapping.create_in_crm:
                 return "not created in the CRM (mapping)"
@@ -229,13 +230,37 @@ def _push(
             raise RetryLaterError(
                 "another worker holds the record", utcnow() + timedelta(seconds=10)
             )
+        else:
+            # a pair a person chose or relinked, or a record a CRM automation rewrote: merge the
+            # CRM record's current state first, so neither side is blindly overwritten
+            merge_first = link.remote_id is not None and link.remote_version is None
         session.commit()
         link_id = link.id
         try:
+            if merge_first:
+                local = _merge_first(session, connector, actor, connection_id, link, fields, local)
             return _write(session, connector, actor, connection_id, link, fields, local)
         finally:
             links.release(session, link_id)
             session.commit()
+
+
+def _merge_first(
+    session: Session,
+    connector: Connector,
+    actor: Any,
+    connection_id: uuid.UUID,
+    link: SyncLink,
+    fields: list[FieldMap],
+    local: localview.LocalRecord,
+) -> localview.LocalRecord:
+    current = connector.fetch(link.remote_object, [link.remote_id or ""])
+    if not current:
+        return local
+    reconcile(session, actor, connection_id, link, fields, local, current[0])
+    link.remote_version = current[0].version
+    session.commit()
+    return localview.read(session, actor, connection_id, local.record.kind, local.record.id, fields)
 
 
 def _write(

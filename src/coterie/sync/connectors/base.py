@@ -307,5 +307,11 @@ class Connector(abc.ABC):
         """Verify the signature of a pushed event and parse it (BadSignature if it fails)."""
         raise SyncError(f"{self.label} does not push events")
 
+    def record_url(self, obj: str, remote_id: str) -> str | None:
+        """A link that opens the record in the CRM's own pages (the record page's "In your
+        CRM" panel shows it), or None when the CRM has none. Built from the credentials alone:
+        no call to the CRM."""
+        return None
+
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Release connections (sessions, HTTP pools)."""
