@@ -32,8 +32,8 @@ from coterie.policies.routes import ROUTES as POLICIES
 from coterie.records.routes import ROUTES as RECORDS
 from coterie.reports.routes import ROUTES as REPORTS
 from coterie.sync.imports.routes import ROUTES as IMPORTS
-from coterie.sync.routes import ROUTES as SYNC
 from coterie.sync.inbox_routes import ROUTES as SYNC_INBOX
+from coterie.sync.routes import ROUTES as SYNC
 from coterie.worker.queue import Jobs
 from coterie.workflows.routes import ROUTES as WORKFLOWS
 
