@@ -41,6 +41,27 @@ def by_remote(
     )
 
 
+def claims_on(
+    session: Session, connection_id: uuid.UUID, remote_object: str, remote_ids: list[str]
+) -> tuple[set[str], dict[str, set[str]]]:
+    """Of these CRM records: those already linked to a Coterie record (any state), and those
+    waiting for a person to choose among Coterie records (with the candidates' ids)."""
+    if not remote_ids:
+        return set(), {}
+    rows = session.execute(
+        select(SyncLink.remote_id, SyncLink.record_id, SyncLink.candidates).where(
+            SyncLink.connection_id == connection_id,
+            SyncLink.remote_object == remote_object,
+            SyncLink.remote_id.in_(remote_ids),
+        )
+    ).all()
+    taken = {row[0] for row in rows if row[1] is not None}
+    waiting = {
+        row[0]: {str(c.get("record_id")) for c in row[2] or []} for row in rows if row[1] is None
+    }
+    return taken, waiting
+
+
 def create(
     session: Session,
     *,

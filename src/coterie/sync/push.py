@@ -190,9 +190,13 @@ def _push(
             if not mapping.create_in_crm:
                 return "not created in the CRM (mapping)"
             probe = _probe(local)
-            remote_id, ambiguous = choose(
-                probe, connector.find_candidates(mapping.remote_object, probe)
+            found = connector.find_candidates(mapping.remote_object, probe)
+            taken, waiting = links.claims_on(
+                session, connection_id, mapping.remote_object, [c.remote_id for c in found]
             )
+            if any(str(record_id) in ids for ids in waiting.values()):
+                return "a CRM record that may be this one waits for a person"
+            remote_id, ambiguous = choose(probe, [c for c in found if c.remote_id not in taken])
             if ambiguous:
                 links.create(
                     session,
