@@ -31,6 +31,7 @@ from tests.conftest import make_settings
 from tests.fixtures.databases import IN_CI, app_role_url, fresh_database, pg_available
 from tests.fixtures.live_server import free_port
 from tests.fixtures.smtp import SmtpServer
+from tests.fixtures.tryton import fresh_tryton as fresh_tryton
 
 CHROMIUM = os.environ.get("COTERIE_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -108,6 +108,26 @@ def _to_send(
     return values
 
 
+def _customer_for_a_required_account(
+    connector: Connector,
+    remote_object: str,
+    fields: list[FieldMap],
+    local: localview.LocalRecord,
+    values: dict[str, Any],
+) -> None:
+    """A new CRM record whose account the CRM requires (Tryton's party), for a deal with no
+    account in Coterie: the customer's name is sent instead, which the connector resolves to
+    the CRM's account of that name (found, or created). Asked of the CRM only in this case."""
+    account = next((f for f in fields if f.local == "record.account" and f.goes_out), None)
+    name = local.record.customer_name
+    if account is None or values.get(account.remote) is not None or not name:
+        return
+    described = next((o for o in connector.objects() if o.name == remote_object), None)
+    remote_field = described.field(account.remote) if described else None
+    if remote_field is not None and remote_field.required:
+        values[account.remote] = name
+
+
 def _remote_value(field: FieldMap, value: Any, currency: str | None) -> Any:
     if field.local == "record.account" and isinstance(value, str) and ":" in value:
         remote_object, remote_id = value.rsplit(":", 1)
@@ -279,6 +299,8 @@ def _write(
     for _ in range(MAX_CONFLICT_RETRIES):
         shadows = links.shadows(session, link.id)
         values = _to_send(fields, local, shadows, everything=link.remote_id is None)
+        if link.remote_id is None:
+            _customer_for_a_required_account(connector, link.remote_object, fields, local, values)
         if link.remote_id is not None and not values:
             return "up to date"
         try:

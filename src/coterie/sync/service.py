@@ -146,15 +146,18 @@ def try_credentials(actor: Actor, kind: str, given: Mapping[str, str]) -> str:
 
 
 def _object_kinds(objects: Sequence[RemoteObject]) -> list[tuple[RemoteObject, str]]:
-    """Each CRM object with the first of its record kinds no earlier object took."""
+    """Each CRM object with one record kind no other object took (a kind maps one object, and
+    an object one kind, or its records would be read twice). Objects holding a single kind
+    choose first (Salesforce's Lead is the lead); an object holding several takes the furthest
+    along the pipeline still free (Salesforce's or Tryton's opportunity: the opportunity)."""
     taken: set[str] = set()
-    pairs = []
-    for obj in objects:
-        kind = next((k for k in obj.kinds if k not in taken), None)
+    chosen: dict[str, str] = {}
+    for obj in sorted(objects, key=lambda o: len(o.kinds)):
+        kind = next((k for k in reversed(obj.kinds) if k not in taken), None)
         if kind is not None:
             taken.add(kind)
-            pairs.append((obj, kind))
-    return pairs
+            chosen[obj.name] = kind
+    return [(obj, chosen[obj.name]) for obj in objects if obj.name in chosen]
 
 
 def connect(

@@ -14,6 +14,7 @@ from coterie.sync.connectors import salesforce
 from tests.fakes.salesforce_api import FakeSalesforce
 from tests.fixtures.builders import Member, make_company
 from tests.fixtures.sync import SALESFORCE_ACCOUNT, SALESFORCE_OPPORTUNITY, connect
+from tests.fixtures.tryton import fresh_tryton as fresh_tryton
 
 
 @dataclass

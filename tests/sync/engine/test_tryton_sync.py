@@ -28,8 +28,7 @@ from tests.fixtures.holding_proxy import HoldingProxy
 from tests.fixtures.live_server import COTERIE
 from tests.fixtures.records import OPPS, fill_space, put_template, share_record
 from tests.fixtures.sync import TRYTON_OPPORTUNITY, connect, run
-from tests.fixtures.tryton import require_tryton
-from tests.fixtures.tryton_peer import TrytonServer, TrytonUser, start_server
+from tests.fixtures.tryton_peer import TrytonServer, TrytonUser
 from tests.fixtures.worker import env_of
 
 pytestmark = pytest.mark.slow
@@ -37,12 +36,8 @@ CLOSE = "2030-03-31"
 
 
 @pytest.fixture
-def tryton(tmp_path: Path) -> Iterator[TrytonServer]:
-    """A Tryton of its own for each test: the initial load sees only the test's records."""
-    require_tryton()
-    server = start_server(tmp_path / "tryton")
-    yield server
-    server.stop()
+def tryton(fresh_tryton: TrytonServer) -> TrytonServer:
+    return fresh_tryton
 
 
 @pytest.fixture
