@@ -138,6 +138,9 @@ def patch_connection(
         name=body.name,
         run_as_user_id=body.run_as_user_id,
         paused=body.paused,
+        poll_seconds=body.poll_seconds,
+        overlap_seconds=body.overlap_seconds,
+        daily_budget=body.daily_budget,
     )
     session.commit()
     set_etag(response, row.version)

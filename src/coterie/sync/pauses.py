@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coterie.db import utcnow, writing_session
 from coterie.models.sync import SyncConnection
-from coterie.sync.connectors.base import RateLimited
+from coterie.sync.connectors.base import Connector, RateLimited
 
 DEFAULT_WAIT = timedelta(seconds=60)
 
@@ -39,3 +39,15 @@ def pause_for(
         )
         session.commit()
     return resume
+
+
+def spend(connector: Connector, daily_budget: int | None) -> None:
+    """Past the connection's own daily budget of API calls (as the CRM counts them), stop as
+    the CRM itself would (RateLimited, daily): the rest of the day's calls are left to the
+    company's other integrations. No budget of ours, or a CRM that does not count: nothing."""
+    used = connector.budget.used
+    if daily_budget is not None and used is not None and used >= daily_budget:
+        raise RateLimited(
+            f"this connection's daily budget of {daily_budget} API calls is spent ({used} used)",
+            daily=True,
+        )

@@ -41,7 +41,7 @@ from coterie.sync.connectors.base import (
 )
 from coterie.sync.mapping import FieldMap, OnCoterieDelete, canonical, to_remote
 from coterie.sync.merge import Shadow
-from coterie.sync.pauses import pause_for
+from coterie.sync.pauses import pause_for, spend
 from coterie.sync.reconcile import reconcile
 
 log = logging.getLogger(__name__)
@@ -153,11 +153,13 @@ def deliver(
         connections.usable(connection)
         if connection.paused_until and connection.paused_until > utcnow():
             raise RetryLaterError("the CRM asked us to wait", connection.paused_until)
+        daily_budget = connection.daily_budget
         if connector is None:
             if settings is None:
                 raise ValueError("settings are needed to build the connector")
             connector = connections.build_connector(settings, connection)
     try:
+        spend(connector, daily_budget)
         return _push(factory, connection_id, kind, record_id, connector, depth=0)
     except RateLimited as exc:
         until = pause_for(factory, connection_id, exc)

@@ -43,7 +43,7 @@ from coterie.sync.connectors.base import (
     SyncError,
     Tombstone,
 )
-from coterie.sync.pauses import pause_for
+from coterie.sync.pauses import pause_for, spend
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class Summary:
     waiting: int = 0
     errors: int = 0
     error: str | None = None
+    budget_used: int | None = None  # API calls the CRM counts today, where it says
 
 
 def _claim(session: Session, connection_id: uuid.UUID) -> bool:
@@ -122,6 +123,7 @@ def run(
         summary.error = str(exc)
         summary.errors += 1
     finally:
+        summary.budget_used = connector.budget.used
         if own:
             connector.close()
     return _finish(factory, connection_id, run_id, summary)
@@ -157,6 +159,9 @@ def _finish(
             row.error = summary.error
         connection = session.get(SyncConnection, connection_id)
         values: dict[str, object] = {"lease_until": None}
+        if summary.budget_used is not None:
+            values["budget_used"] = summary.budget_used
+            values["budget_day"] = now.date().isoformat()
         if connection is not None:
             values["next_run_at"] = now + timedelta(seconds=connection.poll_seconds)
             if summary.error is None:
@@ -234,6 +239,7 @@ def _pull_feed(
 ) -> None:
     with writing_session(factory) as session:
         connection, mapping = _context(session, connection_id, mapping_id)
+        budget = connection.daily_budget
         remote_object = mapping.remote_object
         stored = session.get(SyncCursor, (connection_id, remote_object))
         cursor = Cursor.from_dict(stored.position if stored else None)
@@ -247,6 +253,7 @@ def _pull_feed(
             _apply_one(factory, connection_id, mapping_id, gone, summary)
         cursor = page.cursor
         _store_cursor(factory, connection_id, remote_object, cursor)
+        spend(connector, budget)
         if not page.more:
             break
 
@@ -354,6 +361,7 @@ def _push_unlinked(
     """The initial load's other half: records my company sees that have no link yet."""
     with writing_session(factory) as session:
         connection, mapping = _context(session, connection_id, mapping_id)
+        budget = connection.daily_budget
         if not mapping.create_in_crm:
             return
         actor = connections.actor_of(session, connection)
@@ -369,6 +377,7 @@ def _push_unlinked(
         )
         session.rollback()
     for record_id in ids:
+        spend(connector, budget)
         outcome = push.deliver(factory, None, connection_id, kind, record_id, connector)
         if outcome == "created in the CRM":
             summary.created_remote += 1

@@ -46,6 +46,17 @@ class ConnectionPatch(BaseModel):
         default=None, description="An active admin of my company the sync reads and writes as"
     )
     paused: bool | None = Field(default=None, description="true pauses the sync, false resumes")
+    poll_seconds: int | None = Field(
+        default=None, ge=60, le=86400, description="How often the CRM is asked for changes"
+    )
+    overlap_seconds: int | None = Field(
+        default=None, ge=0, le=3600,
+        description="How far back each run re-reads the change feed (late commits, clock skew)",
+    )  # fmt: skip
+    daily_budget: int | None = Field(
+        default=None, ge=0, le=100_000_000,
+        description="API calls a day the sync may spend (0: no budget of ours, only the CRM's)",
+    )  # fmt: skip
 
 
 class CredentialFieldOut(BaseModel):

@@ -347,6 +347,9 @@ def update(
     name: str | None = None,
     run_as_user_id: uuid.UUID | None = None,
     paused: bool | None = None,
+    poll_seconds: int | None = None,
+    overlap_seconds: int | None = None,
+    daily_budget: int | None = None,
 ) -> SyncConnection:
     """The API's PATCH: a conditional write at `expected_version` (412 when stale)."""
     connection = get(session, actor, connection_id)
@@ -355,6 +358,12 @@ def update(
     conditional.claim_version(session, connection, expected_version, "connection")
     if name is not None:
         connection.name = name.strip()
+    if poll_seconds is not None:
+        connection.poll_seconds = poll_seconds
+    if overlap_seconds is not None:
+        connection.overlap_seconds = overlap_seconds
+    if daily_budget is not None:
+        connection.daily_budget = daily_budget or None
     # only between active and paused: a connection in error stays so until it is reconnected
     if paused is True and connection.status == ConnectionStatus.ACTIVE.value:
         connection.status = ConnectionStatus.PAUSED.value

@@ -273,3 +273,32 @@ def test_an_opportunity_s_account_is_pushed_before_it(
     [crm_account] = connected.fake.records("Account")
     assert crm_account["Name"] == "Acme Corp"
     assert _deal(connected)["AccountId"] == crm_account["Id"]
+
+
+def test_the_connection_s_own_daily_budget_stops_the_run_and_waits_for_the_next_day(
+    app: FastAPI, client: TestClient, connected: Connected
+) -> None:
+    url = f"/api/v1/sync/connections/{connected.connection_id}"
+    current = client.get(url, headers=connected.admin.headers)
+    paused = client.patch(
+        url,
+        json={"paused": True},
+        headers={**connected.admin.headers, "If-Match": current.headers["ETag"]},
+    )
+    assert paused.status_code == 200, paused.text
+    for n in range(6):
+        create_record(client, connected.admin, f"Budget deal {n}", **DEAL)
+    budget = connected.fake.api_used + 8  # a few calls more than the run's reads need
+    resumed = client.patch(
+        url,
+        json={"paused": False, "daily_budget": budget},
+        headers={**connected.admin.headers, "If-Match": paused.headers["ETag"]},
+    )
+    assert resumed.status_code == 200, resumed.text  # resuming runs it at once
+    connection = _connection(app, connected)
+    assert connection.daily_budget == budget
+    assert "daily budget" in (connection.last_error or "")
+    assert connection.paused_until is not None
+    assert 0 < len(connected.fake.records("Opportunity")) < 6  # it stopped part way
+    assert connected.fake.api_used <= budget + 3  # the call that found it spent, and no more
+    assert connection.budget_used is not None
