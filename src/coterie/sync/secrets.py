@@ -3,8 +3,9 @@
 Keys come from `COTERIE_SYNC_KEYS` (comma-separated Fernet keys, newest first): values are
 encrypted with the first and decrypted with any, so a new key is added in front, then
 `coterie sync rotate-keys` re-encrypts every connection with it, then the old key is dropped.
-Unset, one key is derived from the signing secret with HKDF (so a fresh install works), which
-`coterie sync new-key` lets an operator replace.
+Unset, one key is derived from the signing secret with HKDF (so a fresh install works); it
+stays the last key tried for decrypting, so moving to configured keys is: set
+`COTERIE_SYNC_KEYS` to a key from `coterie sync new-key`, then run `coterie sync rotate-keys`.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ def cipher(settings: Settings) -> MultiFernet:
         keys = [k.strip() for k in settings.sync_keys.get_secret_value().split(",") if k.strip()]
     else:
         keys = []
-    if not keys:
-        keys = [_derived(settings.secret()).decode()]
+    # the key derived from the signing secret comes last: it encrypts only when no key is
+    # configured, and still decrypts what it encrypted once keys are (then rotate-keys)
+    keys.append(_derived(settings.secret()).decode())
     return MultiFernet([Fernet(k) for k in keys])
 
 
