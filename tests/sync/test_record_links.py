@@ -48,6 +48,12 @@ def _act(
     )
 
 
+def _push(client: TestClient, who: Member, record_id: str, connection: uuid.UUID) -> Any:
+    return client.post(
+        f"{_links(record_id)}/push", json={"connection_id": str(connection)}, headers=who.headers
+    )
+
+
 def _opportunity(client: TestClient, who: Member, record_id: str) -> dict[str, Any]:
     response = client.get(f"{OPPS}/{record_id}", headers=who.headers)
     assert response.status_code == 200, response.text
@@ -59,6 +65,12 @@ def _acme(client: TestClient) -> tuple[Member, str]:
     acme = make_company(client, "Acme")
     put_template(client, acme, NEXT_STEP)
     return acme, create_record(client, acme, "Initech renewal", next_step="Send the quote")
+
+
+def _acme_with_crm(app: FastAPI, client: TestClient) -> tuple[Member, str, uuid.UUID]:
+    """Acme's opportunity, and Acme's connection to the memory CRM mapping opportunities."""
+    acme, record = _acme(client)
+    return acme, record, make_connection(app, acme, kind=KIND)
 
 
 def test_no_panel_without_a_crm_and_a_linked_record_shows_its_crm_record(
@@ -79,11 +91,8 @@ def test_no_panel_without_a_crm_and_a_linked_record_shows_its_crm_record(
 def test_push_to_crm_creates_the_record_in_the_crm_and_links_it(
     app: FastAPI, client: TestClient, crm: MemoryCrm
 ) -> None:
-    acme, record = _acme(client)
-    connection = make_connection(app, acme, kind=KIND)
-    response = client.post(
-        f"{_links(record)}/push", json={"connection_id": str(connection)}, headers=acme.headers
-    )
+    acme, record, connection = _acme_with_crm(app, client)
+    response = _push(client, acme, record, connection)
     assert response.status_code == 202, response.text
     # the worker pushed it (at once in tests): the CRM has it, carrying Coterie's values
     [created] = crm.records.values()
@@ -96,10 +105,9 @@ def test_push_to_crm_creates_the_record_in_the_crm_and_links_it(
 def test_choosing_a_crm_candidate_links_it_and_the_push_merges_both_sides(
     app: FastAPI, client: TestClient, crm: MemoryCrm
 ) -> None:
-    acme, record = _acme(client)
+    acme, record, connection = _acme_with_crm(app, client)
     crm.put("Opportunity", "M1", {"Name": "Initech renewal (EMEA)", "NextStep": "Demo"})
     crm.put("Opportunity", "M2", {"Name": "Initech renewal (US)", "NextStep": "Demo"})
-    connection = make_connection(app, acme, kind=KIND)
     link = make_link(
         app,
         connection,
@@ -137,11 +145,10 @@ def test_choosing_a_crm_candidate_links_it_and_the_push_merges_both_sides(
 def test_a_waiting_crm_record_offers_only_records_the_viewer_may_see(
     app: FastAPI, client: TestClient, crm: MemoryCrm
 ) -> None:
-    acme, record = _acme(client)
+    acme, record, connection = _acme_with_crm(app, client)
     globex = make_company(client, "Globex")
     hidden = create_record(client, globex, "Initech renewal")  # Globex's: Acme cannot see it
     crm.put("Opportunity", "M3", {"Name": "Initech renewal", "NextStep": "Demo"})
-    connection = make_connection(app, acme, kind=KIND)
     link = make_link(
         app,
         connection,
@@ -167,9 +174,8 @@ def test_a_waiting_crm_record_offers_only_records_the_viewer_may_see(
 
 
 def test_unlink_is_sticky_until_relinked(app: FastAPI, client: TestClient, crm: MemoryCrm) -> None:
-    acme, record = _acme(client)
+    acme, record, connection = _acme_with_crm(app, client)
     crm.put("Opportunity", "M5", {"Name": "Initech renewal", "NextStep": "Send the quote"})
-    connection = make_connection(app, acme, kind=KIND)
     link = make_link(
         app,
         connection,
@@ -189,9 +195,7 @@ def test_unlink_is_sticky_until_relinked(app: FastAPI, client: TestClient, crm: 
     assert crm_pushes(app, record) >= 1  # the edit was queued, and the worker ran it...
     assert crm.records["M5"].values["NextStep"] == "Send the quote"  # ...sending nothing
     assert crm.writes == []
-    pushed = client.post(
-        f"{_links(record)}/push", json={"connection_id": str(connection)}, headers=acme.headers
-    )
+    pushed = _push(client, acme, record, connection)
     assert pushed.status_code == 409
     assert _panel(client, acme, record)[0]["links"][0]["state"] == "unlinked"
 
@@ -211,19 +215,10 @@ def test_another_companys_link_is_404_and_a_member_gets_403(
     link = make_link(app, connection, record, remote_id="M6")
     assert _panel(client, globex, record) == []
     assert _act(client, globex, record, link, "unlink").status_code == 404
-    assert (
-        client.post(
-            f"{_links(record)}/push",
-            json={"connection_id": str(connection)},
-            headers=globex.headers,
-        ).status_code
-        == 404
-    )
+    assert _push(client, globex, record, connection).status_code == 404
     member = make_colleague(client, acme, "member", inbox=inbox)
     assert _act(client, member, record, link, "unlink").status_code == 403
-    pushed = client.post(
-        f"{_links(record)}/push", json={"connection_id": str(connection)}, headers=member.headers
-    )
+    pushed = _push(client, member, record, connection)
     assert pushed.status_code == 403
     assert link_state(app, link).state == "linked"
     # a record nobody of Acme may see: 404, whatever the link
