@@ -19,7 +19,7 @@ from tests.browser.test_reports import _sign_in
 from tests.fixtures.builders import make_company
 from tests.fixtures.records import create_record, put_template
 from tests.sync.inbox_builders import NEXT_STEP, make_conflict, make_connection, make_link
-from tests.sync.store_crm import KIND, Store, memory_crm_fixture  # noqa: F401 (a fixture)
+from tests.sync.memory_crm import KIND, install_memory_crm
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -32,8 +32,9 @@ def visitor(browser: Browser, live_server: LiveServer, screenshots: Path) -> Ite
 
 
 def test_a_manager_resolves_a_conflict_and_links_records_from_the_record_page(
-    live_server: LiveServer, visitor: Visitor, memory_crm: Store
+    live_server: LiveServer, visitor: Visitor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    crm = install_memory_crm(monkeypatch)  # the live server runs in this process
     app: Any = live_server.server.config.app
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api
@@ -42,9 +43,9 @@ def test_a_manager_resolves_a_conflict_and_links_records_from_the_record_page(
         initech = create_record(client, acme, "Initech renewal", next_step="Send the quote")
         globex = create_record(client, acme, "Globex expansion", next_step="Workshop")
         umbrella = create_record(client, acme, "Umbrella pilot", next_step="Scope it")
-    memory_crm.put("Opportunity", "M1", {"Name": "Initech renewal", "NextStep": "Demo on site"})
-    memory_crm.put("Opportunity", "M2", {"Name": "Globex expansion (EMEA)", "NextStep": "Call"})
-    memory_crm.put("Opportunity", "M3", {"Name": "Globex expansion (US)", "NextStep": "Call"})
+    crm.put("Opportunity", "M1", {"Name": "Initech renewal", "NextStep": "Demo on site"})
+    crm.put("Opportunity", "M2", {"Name": "Globex expansion (EMEA)", "NextStep": "Call"})
+    crm.put("Opportunity", "M3", {"Name": "Globex expansion (US)", "NextStep": "Call"})
     connection = make_connection(app, acme, kind=KIND, name="Acme Memory CRM")
     link = make_link(
         app,
@@ -109,7 +110,7 @@ def test_a_manager_resolves_a_conflict_and_links_records_from_the_record_page(
     visitor.shot("crm-panel-candidates")
     visitor.click(panel.get_by_role("button", name="This one (Globex expansion (US))"))
     expect(panel).to_contain_text("Linked to Memory CRM record M3")
-    assert memory_crm.records["M3"].values["NextStep"] == "Workshop"  # merged: Coterie owns it
+    assert crm.records["M3"].values["NextStep"] == "Workshop"  # merged: Coterie owns it
 
     # a record not in the CRM yet
     page = visitor.go(f"/opportunities/{umbrella}")
@@ -118,4 +119,4 @@ def test_a_manager_resolves_a_conflict_and_links_records_from_the_record_page(
     visitor.click(panel.get_by_role("button", name="Push to CRM"))
     expect(panel).to_contain_text("Linked to Memory CRM record")
     visitor.shot("crm-panel-pushed")
-    assert any(r.values.get("Name") == "Umbrella pilot" for r in memory_crm.records.values())
+    assert any(r.values.get("Name") == "Umbrella pilot" for r in crm.records.values())

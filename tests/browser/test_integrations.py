@@ -19,8 +19,7 @@ from coterie.models.sync import SyncMapping
 from tests.browser.helpers import LiveServer, Visitor
 from tests.browser.test_reports import _sign_in
 from tests.fixtures.builders import make_company
-from tests.sync.conftest import install_memory_crm
-from tests.sync.memory_crm import PASSWORD
+from tests.sync.memory_crm import PASSWORD, install_memory_crm
 
 pytestmark = pytest.mark.xdist_group("browser")
 

@@ -5,18 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from coterie.sync.connectors import registry
-from tests.sync import memory_crm
-
-
-def install_memory_crm(monkeypatch: pytest.MonkeyPatch) -> memory_crm.MemoryCrm:
-    """Offer the in-memory CRM as the only installed connector (a fresh, empty one)."""
-    crm = memory_crm.MemoryCrm()
-    monkeypatch.setattr(memory_crm, "CRM", crm)
-    monkeypatch.setattr(registry, "installed", lambda: {"memcrm": memory_crm.MemoryConnector})
-    return crm
+from tests.sync.memory_crm import MemoryCrm, install_memory_crm
 
 
 @pytest.fixture
-def crm(monkeypatch: pytest.MonkeyPatch) -> memory_crm.MemoryCrm:
+def crm(monkeypatch: pytest.MonkeyPatch) -> MemoryCrm:
     return install_memory_crm(monkeypatch)

@@ -46,7 +46,6 @@ def make_connection(
     kind: str = "salesforce",
     name: str = "Acme Salesforce",
     fields: list[dict[str, Any]] | None = None,
-    store: str = "test",
 ) -> uuid.UUID:
     """A connection of the admin's company mapping opportunities to `Opportunity`."""
     settings = app.state.settings
@@ -55,7 +54,7 @@ def make_connection(
         company_id=uuid.UUID(admin.company_id),
         kind=kind,
         name=name,
-        credentials=secrets.seal(settings, {"store": store, "token": "t0ken"}),
+        credentials=secrets.seal(settings, {"token": "t0ken"}),
         run_as_user_id=uuid.UUID(admin.user_id),
         created_by_user_id=uuid.UUID(admin.user_id),
     )

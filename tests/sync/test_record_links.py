@@ -16,7 +16,7 @@ from tests.fixtures.records import create_record, fill_space, put_template, shar
 from tests.fixtures.smtp import Inbox
 from tests.fixtures.versions import at_version
 from tests.sync.inbox_builders import NEXT_STEP, crm_pushes, link_state, make_connection, make_link
-from tests.sync.store_crm import KIND, Store, memory_crm_fixture  # noqa: F401 (a fixture)
+from tests.sync.memory_crm import KIND, MemoryCrm
 
 OPPS = "/api/v1/opportunities"
 
@@ -48,6 +48,12 @@ def _act(
     )
 
 
+def _push(client: TestClient, who: Member, record_id: str, connection: uuid.UUID) -> Any:
+    return client.post(
+        f"{_links(record_id)}/push", json={"connection_id": str(connection)}, headers=who.headers
+    )
+
+
 def _opportunity(client: TestClient, who: Member, record_id: str) -> dict[str, Any]:
     response = client.get(f"{OPPS}/{record_id}", headers=who.headers)
     assert response.status_code == 200, response.text
@@ -61,8 +67,14 @@ def _acme(client: TestClient) -> tuple[Member, str]:
     return acme, create_record(client, acme, "Initech renewal", next_step="Send the quote")
 
 
+def _acme_with_crm(app: FastAPI, client: TestClient) -> tuple[Member, str, uuid.UUID]:
+    """Acme's opportunity, and Acme's connection to the memory CRM mapping opportunities."""
+    acme, record = _acme(client)
+    return acme, record, make_connection(app, acme, kind=KIND)
+
+
 def test_no_panel_without_a_crm_and_a_linked_record_shows_its_crm_record(
-    app: FastAPI, client: TestClient, memory_crm: Store
+    app: FastAPI, client: TestClient, crm: MemoryCrm
 ) -> None:
     acme, record = _acme(client)
     assert _panel(client, acme, record) == []  # no connection maps opportunities
@@ -77,16 +89,13 @@ def test_no_panel_without_a_crm_and_a_linked_record_shows_its_crm_record(
 
 
 def test_push_to_crm_creates_the_record_in_the_crm_and_links_it(
-    app: FastAPI, client: TestClient, memory_crm: Store
+    app: FastAPI, client: TestClient, crm: MemoryCrm
 ) -> None:
-    acme, record = _acme(client)
-    connection = make_connection(app, acme, kind=KIND)
-    response = client.post(
-        f"{_links(record)}/push", json={"connection_id": str(connection)}, headers=acme.headers
-    )
+    acme, record, connection = _acme_with_crm(app, client)
+    response = _push(client, acme, record, connection)
     assert response.status_code == 202, response.text
     # the worker pushed it (at once in tests): the CRM has it, carrying Coterie's values
-    [created] = memory_crm.records.values()
+    [created] = crm.records.values()
     assert created.values == {"NextStep": "Send the quote", "Name": "Initech renewal"}
     [shown] = _panel(client, acme, record)[0]["links"]
     assert (shown["state"], shown["remote_id"]) == ("linked", created.remote_id)
@@ -94,12 +103,11 @@ def test_push_to_crm_creates_the_record_in_the_crm_and_links_it(
 
 
 def test_choosing_a_crm_candidate_links_it_and_the_push_merges_both_sides(
-    app: FastAPI, client: TestClient, memory_crm: Store
+    app: FastAPI, client: TestClient, crm: MemoryCrm
 ) -> None:
-    acme, record = _acme(client)
-    memory_crm.put("Opportunity", "M1", {"Name": "Initech renewal (EMEA)", "NextStep": "Demo"})
-    memory_crm.put("Opportunity", "M2", {"Name": "Initech renewal (US)", "NextStep": "Demo"})
-    connection = make_connection(app, acme, kind=KIND)
+    acme, record, connection = _acme_with_crm(app, client)
+    crm.put("Opportunity", "M1", {"Name": "Initech renewal (EMEA)", "NextStep": "Demo"})
+    crm.put("Opportunity", "M2", {"Name": "Initech renewal (US)", "NextStep": "Demo"})
     link = make_link(
         app,
         connection,
@@ -124,9 +132,9 @@ def test_choosing_a_crm_candidate_links_it_and_the_push_merges_both_sides(
     assert response.status_code == 200, response.text
     assert link_state(app, link).state == "linked"
     # merged: Coterie owns the next step (sent to the CRM), the CRM owns the name (taken here)
-    assert memory_crm.records["M2"].values["NextStep"] == "Send the quote"
+    assert crm.records["M2"].values["NextStep"] == "Send the quote"
     assert _opportunity(client, acme, record)["title"] == "Initech renewal (US)"
-    assert memory_crm.records["M1"].values["NextStep"] == "Demo"  # the other one untouched
+    assert crm.records["M1"].values["NextStep"] == "Demo"  # the other one untouched
     # both sides had changed each field: the losers wait in the inbox
     conflicts = client.get("/api/v1/sync/conflicts", headers=acme.headers).json()["items"]
     assert sorted(c["field_label"] for c in conflicts) == ["Next step", "Title"]
@@ -135,13 +143,12 @@ def test_choosing_a_crm_candidate_links_it_and_the_push_merges_both_sides(
 
 
 def test_a_waiting_crm_record_offers_only_records_the_viewer_may_see(
-    app: FastAPI, client: TestClient, memory_crm: Store
+    app: FastAPI, client: TestClient, crm: MemoryCrm
 ) -> None:
-    acme, record = _acme(client)
+    acme, record, connection = _acme_with_crm(app, client)
     globex = make_company(client, "Globex")
     hidden = create_record(client, globex, "Initech renewal")  # Globex's: Acme cannot see it
-    memory_crm.put("Opportunity", "M3", {"Name": "Initech renewal", "NextStep": "Demo"})
-    connection = make_connection(app, acme, kind=KIND)
+    crm.put("Opportunity", "M3", {"Name": "Initech renewal", "NextStep": "Demo"})
     link = make_link(
         app,
         connection,
@@ -163,15 +170,12 @@ def test_a_waiting_crm_record_offers_only_records_the_viewer_may_see(
     assert response.status_code == 200, response.text
     chosen = link_state(app, link)
     assert (chosen.state, chosen.record_id) == ("linked", uuid.UUID(record))
-    assert memory_crm.records["M3"].values["NextStep"] == "Send the quote"
+    assert crm.records["M3"].values["NextStep"] == "Send the quote"
 
 
-def test_unlink_is_sticky_until_relinked(
-    app: FastAPI, client: TestClient, memory_crm: Store
-) -> None:
-    acme, record = _acme(client)
-    memory_crm.put("Opportunity", "M5", {"Name": "Initech renewal", "NextStep": "Send the quote"})
-    connection = make_connection(app, acme, kind=KIND)
+def test_unlink_is_sticky_until_relinked(app: FastAPI, client: TestClient, crm: MemoryCrm) -> None:
+    acme, record, connection = _acme_with_crm(app, client)
+    crm.put("Opportunity", "M5", {"Name": "Initech renewal", "NextStep": "Send the quote"})
     link = make_link(
         app,
         connection,
@@ -189,21 +193,19 @@ def test_unlink_is_sticky_until_relinked(
 
     fill_space(client, acme, record, next_step="Sign on Friday")
     assert crm_pushes(app, record) >= 1  # the edit was queued, and the worker ran it...
-    assert memory_crm.records["M5"].values["NextStep"] == "Send the quote"  # ...sending nothing
-    assert memory_crm.writes == []
-    pushed = client.post(
-        f"{_links(record)}/push", json={"connection_id": str(connection)}, headers=acme.headers
-    )
+    assert crm.records["M5"].values["NextStep"] == "Send the quote"  # ...sending nothing
+    assert crm.writes == []
+    pushed = _push(client, acme, record, connection)
     assert pushed.status_code == 409
     assert _panel(client, acme, record)[0]["links"][0]["state"] == "unlinked"
 
     relinked = _act(client, acme, record, link, "relink", version=2)
     assert relinked.status_code == 200, relinked.text
-    assert memory_crm.records["M5"].values["NextStep"] == "Sign on Friday"
+    assert crm.records["M5"].values["NextStep"] == "Sign on Friday"
 
 
 def test_another_companys_link_is_404_and_a_member_gets_403(
-    app: FastAPI, client: TestClient, memory_crm: Store, inbox: Inbox
+    app: FastAPI, client: TestClient, crm: MemoryCrm, inbox: Inbox
 ) -> None:
     acme, record = _acme(client)
     globex = make_company(client, "Globex")
@@ -213,19 +215,10 @@ def test_another_companys_link_is_404_and_a_member_gets_403(
     link = make_link(app, connection, record, remote_id="M6")
     assert _panel(client, globex, record) == []
     assert _act(client, globex, record, link, "unlink").status_code == 404
-    assert (
-        client.post(
-            f"{_links(record)}/push",
-            json={"connection_id": str(connection)},
-            headers=globex.headers,
-        ).status_code
-        == 404
-    )
+    assert _push(client, globex, record, connection).status_code == 404
     member = make_colleague(client, acme, "member", inbox=inbox)
     assert _act(client, member, record, link, "unlink").status_code == 403
-    pushed = client.post(
-        f"{_links(record)}/push", json={"connection_id": str(connection)}, headers=member.headers
-    )
+    pushed = _push(client, member, record, connection)
     assert pushed.status_code == 403
     assert link_state(app, link).state == "linked"
     # a record nobody of Acme may see: 404, whatever the link

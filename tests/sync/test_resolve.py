@@ -35,9 +35,16 @@ def _next_step(client: TestClient, who: Member, record_id: str) -> Any:
 
 
 def _setup(
-    app: FastAPI, client: TestClient, *, holding: str, shadow: tuple[Any, Any], winner: str
+    app: FastAPI,
+    client: TestClient,
+    *,
+    holding: str = "Send the quote",
+    shadow: tuple[Any, Any] = ("Call the CFO", "Demo on site"),
+    winner: str = "coterie",
 ) -> tuple[Member, str, uuid.UUID, uuid.UUID, uuid.UUID]:
-    """Acme's opportunity whose next step both sides changed from "Call the CFO"."""
+    """Acme's opportunity whose next step both sides changed from "Call the CFO" ("Send the
+    quote" in Coterie, "Demo on site" in the CRM). By default Coterie won, and the push has not
+    sent its value yet: my space holds it, the CRM still holds its own."""
     acme = make_company(client, "Acme")
     put_template(client, acme, NEXT_STEP)
     record = create_record(client, acme, "Initech renewal", next_step=holding)
@@ -56,6 +63,15 @@ def _setup(
     return acme, record, connection, link, conflict
 
 
+def _crm_won(
+    app: FastAPI, client: TestClient
+) -> tuple[Member, str, uuid.UUID, uuid.UUID, uuid.UUID]:
+    """The same conflict, but the CRM won: its value overwrote Coterie's in my space."""
+    return _setup(
+        app, client, holding="Demo on site", shadow=("Demo on site", "Demo on site"), winner="crm"
+    )
+
+
 def _resolve(
     client: TestClient, who: Member, conflict: uuid.UUID, choice: str, version: int = 1
 ) -> Any:
@@ -67,13 +83,7 @@ def _resolve(
 def test_the_inbox_lists_a_conflict_with_the_field_label_and_the_three_values(
     app: FastAPI, client: TestClient
 ) -> None:
-    acme, record, connection, _, conflict = _setup(
-        app,
-        client,
-        holding="Send the quote",
-        shadow=("Call the CFO", "Demo on site"),
-        winner="coterie",
-    )
+    acme, record, connection, _, conflict = _setup(app, client)
     response = client.get(
         CONFLICTS, params={"connection_id": str(connection)}, headers=acme.headers
     )
@@ -104,13 +114,7 @@ def test_the_inbox_lists_a_conflict_with_the_field_label_and_the_three_values(
 def test_keep_confirms_the_winner_and_changes_nothing_on_the_record(
     app: FastAPI, client: TestClient
 ) -> None:
-    acme, record, _, _, conflict = _setup(
-        app,
-        client,
-        holding="Send the quote",
-        shadow=("Call the CFO", "Demo on site"),
-        winner="coterie",
-    )
+    acme, record, _, _, conflict = _setup(app, client)
     response = _resolve(client, acme, conflict, "keep")
     assert response.status_code == 200, response.text
     assert (response.json()["status"], response.json()["resolution"]) == ("resolved", "kept")
@@ -123,13 +127,7 @@ def test_switching_to_the_crm_value_shows_it_in_my_space_and_the_shadow_agrees(
     app: FastAPI, client: TestClient
 ) -> None:
     # Coterie won, and the push has not sent Coterie's value yet: the CRM still holds its own
-    acme, record, _, link, conflict = _setup(
-        app,
-        client,
-        holding="Send the quote",
-        shadow=("Call the CFO", "Demo on site"),
-        winner="coterie",
-    )
+    acme, record, _, link, conflict = _setup(app, client)
     response = _resolve(client, acme, conflict, "switch")
     assert response.status_code == 200, response.text
     assert response.json()["resolution"] == "switched"
@@ -143,13 +141,7 @@ def test_switching_to_the_crm_value_after_the_push_overwrote_it_sends_it_back(
     app: FastAPI, client: TestClient
 ) -> None:
     # the push already sent "Send the quote" to the CRM: the CRM needs its value back
-    acme, record, _, _, conflict = _setup(
-        app,
-        client,
-        holding="Send the quote",
-        shadow=("Send the quote", "Send the quote"),
-        winner="coterie",
-    )
+    acme, record, _, _, conflict = _setup(app, client, shadow=("Send the quote", "Send the quote"))
     assert _resolve(client, acme, conflict, "switch").status_code == 200
     assert _next_step(client, acme, record) == "Demo on site"
     assert crm_pushes(app, record) == 1
@@ -159,13 +151,7 @@ def test_switching_to_coteries_value_writes_it_back_and_queues_exactly_one_push(
     app: FastAPI, client: TestClient
 ) -> None:
     # the CRM won: its value overwrote Coterie's in my space
-    acme, record, _, _, conflict = _setup(
-        app,
-        client,
-        holding="Demo on site",
-        shadow=("Demo on site", "Demo on site"),
-        winner="crm",
-    )
+    acme, record, _, _, conflict = _crm_won(app, client)
     assert crm_pushes(app, record) == 0
     response = _resolve(client, acme, conflict, "switch")
     assert response.status_code == 200, response.text
@@ -176,13 +162,7 @@ def test_switching_to_coteries_value_writes_it_back_and_queues_exactly_one_push(
 def test_two_admins_deciding_at_once_one_wins_the_other_gets_412(
     app: FastAPI, client: TestClient, inbox: Inbox
 ) -> None:
-    acme, record, _, _, conflict = _setup(
-        app,
-        client,
-        holding="Demo on site",
-        shadow=("Demo on site", "Demo on site"),
-        winner="crm",
-    )
+    acme, record, _, _, conflict = _crm_won(app, client)
     other_admin = make_colleague(client, acme, "admin", inbox=inbox)
     first = _resolve(client, acme, conflict, "switch", version=1)
     second = _resolve(client, other_admin, conflict, "keep", version=1)
@@ -201,13 +181,7 @@ def test_two_admins_deciding_at_once_one_wins_the_other_gets_412(
 def test_a_switch_never_overwrites_an_edit_made_since_the_conflict(
     app: FastAPI, client: TestClient
 ) -> None:
-    acme, record, _, _, conflict = _setup(
-        app,
-        client,
-        holding="Send the quote",
-        shadow=("Call the CFO", "Demo on site"),
-        winner="coterie",
-    )
+    acme, record, _, _, conflict = _setup(app, client)
     fill_space(client, acme, record, next_step="Sign on Friday")
     response = _resolve(client, acme, conflict, "switch")
     assert response.status_code == 409
@@ -219,13 +193,7 @@ def test_a_switch_never_overwrites_an_edit_made_since_the_conflict(
 def test_another_companys_conflict_is_404_and_a_member_gets_403(
     app: FastAPI, client: TestClient, inbox: Inbox
 ) -> None:
-    acme, _, connection, _, conflict = _setup(
-        app,
-        client,
-        holding="Demo on site",
-        shadow=("Demo on site", "Demo on site"),
-        winner="crm",
-    )
+    acme, _, connection, _, conflict = _crm_won(app, client)
     globex = make_company(client, "Globex")
     for response in (
         client.get(f"{CONFLICTS}/{conflict}", headers=globex.headers),
@@ -270,13 +238,7 @@ def test_a_conflict_on_a_record_the_viewer_may_no_longer_see_is_not_shown(
 
 
 def test_keep_all_resolves_the_listed_open_conflicts_once(app: FastAPI, client: TestClient) -> None:
-    acme, record, connection, link, first = _setup(
-        app,
-        client,
-        holding="Send the quote",
-        shadow=("Call the CFO", "Demo on site"),
-        winner="coterie",
-    )
+    acme, record, connection, link, first = _setup(app, client)
     second = make_conflict(
         app,
         connection,

@@ -13,6 +13,7 @@ from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB, AppSettings
 from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
 from coterie.kit.problems import not_found
+from coterie.models.sync import SyncMapping
 from coterie.sync import outputs, service, webhooks
 from coterie.sync.schemas import (
     ConnectionIn,
@@ -242,10 +243,12 @@ def list_mappings(connection_id: uuid.UUID, actor: ApiActor, session: DB) -> lis
 
 def _mapping_of(
     session: DB, actor: ApiActor, connection_id: uuid.UUID, mapping_id: uuid.UUID
-) -> None:
+) -> SyncMapping:
+    """The connection's mapping; 404 for a mapping of another connection."""
     mapping, _ = service.get_mapping(session, actor, mapping_id)
     if mapping.connection_id != connection_id:
         raise not_found("mapping")
+    return mapping
 
 
 @router.get(
@@ -261,8 +264,7 @@ def get_mapping(
     session: DB,
     response: Response,
 ) -> MappingOut:
-    _mapping_of(session, actor, connection_id, mapping_id)
-    mapping, _ = service.get_mapping(session, actor, mapping_id)
+    mapping = _mapping_of(session, actor, connection_id, mapping_id)
     set_etag(response, mapping.version)
     return outputs.mapping(mapping)
 

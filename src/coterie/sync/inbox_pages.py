@@ -10,6 +10,7 @@ the state as it stands with the reason.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -30,7 +31,7 @@ from coterie.web import csrf
 from coterie.web.forms import FormFields, FormInput
 from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
-from coterie.web.submit import raise_on, submit
+from coterie.web.submit import flash_back, flash_done, raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -121,21 +122,18 @@ def resolve_page(
             request, back, "This form is incomplete; reload the page and retry.", "error"
         )
 
-    def done(_: object) -> Response:
-        message = (
-            "Kept. The record keeps the value that won."
-            if choice == Choice.KEEP
-            else "Switched. The record now holds the other value; the CRM gets it if it lacks it."
-        )
-        return redirect(request, back, message)
-
+    message = (
+        "Kept. The record keeps the value that won."
+        if choice == Choice.KEEP
+        else "Switched. The record now holds the other value; the CRM gets it if it lacks it."
+    )
     return submit(
         session,
         lambda: resolve.resolve(
             session, actor, parse_id(conflict_id, "conflict"), version, Choice(choice)
         ),
-        done=done,
-        refused=lambda problem: redirect(request, back, _refusal(problem), "error"),
+        done=flash_done(request, back, message),
+        refused=flash_back(request, back, _refusal),
     )
 
 
@@ -154,7 +152,7 @@ def keep_all_page(
         session,
         lambda: resolve.keep_all(session, actor, ids[:500]),
         done=done,
-        refused=lambda problem: redirect(request, back, _refusal(problem), "error"),
+        refused=flash_back(request, back, _refusal),
     )
 
 
@@ -191,42 +189,41 @@ def _panel(
     )
 
 
-def _after(
+def _panel_submit(
     request: Request,
     session: Session,
     actor: Actor,
     settings: Settings,
     info: KindInfo,
     record_id: uuid.UUID,
+    use_case: Callable[[], object],
     message: str,
 ) -> Response:
-    if is_htmx(request):
-        return _panel(request, session, actor, settings, info, record_id, notice=message)
-    return redirect(request, f"/{info.plural}/{record_id}", message)
+    """Run one of the panel's actions: the panel again with `message` or the refusal (htmx), or
+    the record page with it as a flash."""
+    record_page = f"/{info.plural}/{record_id}"
 
+    def done(_: object) -> Response:
+        if is_htmx(request):
+            return _panel(request, session, actor, settings, info, record_id, notice=message)
+        return redirect(request, record_page, message)
 
-def _refused(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    settings: Settings,
-    info: KindInfo,
-    record_id: uuid.UUID,
-    problem: Problem,
-) -> Response:
-    if is_htmx(request):
-        status = 409 if problem.status == 412 else problem.status
-        return _panel(
-            request,
-            session,
-            actor,
-            settings,
-            info,
-            record_id,
-            error=_refusal(problem),
-            status_code=status,
-        )
-    return redirect(request, f"/{info.plural}/{record_id}", _refusal(problem), "error")
+    def refused(problem: Problem) -> Response:
+        if is_htmx(request):
+            status = 409 if problem.status == 412 else problem.status
+            return _panel(
+                request,
+                session,
+                actor,
+                settings,
+                info,
+                record_id,
+                error=_refusal(problem),
+                status_code=status,
+            )
+        return redirect(request, record_page, _refusal(problem), "error")
+
+    return submit(session, use_case, done=done, refused=refused, passes=raise_on(404))
 
 
 def _routes(info: KindInfo) -> APIRouter:
@@ -254,22 +251,17 @@ def _routes(info: KindInfo) -> APIRouter:
     ) -> Response:
         rid = parse_id(record_id, kind)
         connection = _uuid_or_none(form.text("connection_id"))
-        return submit(
+        return _panel_submit(
+            request,
             session,
+            actor,
+            settings,
+            info,
+            rid,
             lambda: record_links.push_to_crm(
                 session, actor, kind, rid, connection or uuid.UUID(int=0)
             ),
-            done=lambda _: _after(
-                request,
-                session,
-                actor,
-                settings,
-                info,
-                rid,
-                "Queued: it reaches the CRM in a moment (matched there, or created).",
-            ),
-            refused=lambda p: _refused(request, session, actor, settings, info, rid, p),
-            passes=raise_on(404),
+            "Queued: it reaches the CRM in a moment (matched there, or created).",
         )
 
     def link_action(action: str, message: str) -> None:
@@ -295,13 +287,7 @@ def _routes(info: KindInfo) -> APIRouter:
                     return record_links.unlink(session, actor, kind, rid, lid, version)
                 return record_links.relink(session, actor, kind, rid, lid, version)
 
-            return submit(
-                session,
-                run,
-                done=lambda _: _after(request, session, actor, settings, info, rid, message),
-                refused=lambda p: _refused(request, session, actor, settings, info, rid, p),
-                passes=raise_on(404),
-            )
+            return _panel_submit(request, session, actor, settings, info, rid, run, message)
 
         routes.add_api_route(f"{base}/{{link_id}}/{action}", act, methods=["POST"])
 

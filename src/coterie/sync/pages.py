@@ -6,6 +6,7 @@ editor (`coterie.sync.editor`), which re-draws itself with htmx as selects chang
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -25,7 +26,7 @@ from coterie.web import csrf
 from coterie.web.forms import FormFields, FormInput, errors_from_problem
 from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
-from coterie.web.submit import flash_back, flash_done, problem_detail, submit
+from coterie.web.submit import flash_back, flash_done, problem_detail, raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -303,63 +304,63 @@ def _action(
     request: Request,
     session: Session,
     connection_id: str,
-    use_case: Any,
+    use_case: Callable[[uuid.UUID], object],
     message: str,
+    *,
+    back: str | None = None,
 ) -> Response:
-    back = f"{PAGE}/{connection_id}"
+    """Run one of the connection's buttons: a flash on the connection's page (or `back`)."""
+    target = parse_id(connection_id, "connection")
+    back = back or f"{PAGE}/{connection_id}"
     return submit(
         session,
-        use_case,
+        lambda: use_case(target),
         done=flash_done(request, back, message),
         refused=flash_back(request, back, problem_detail),
-        passes=lambda problem: problem.status in (403, 404),
+        passes=raise_on(403, 404),
     )
 
 
 @router.post(PAGE + "/{connection_id}/sync-now")
 def sync_now(request: Request, session: DB, actor: PageActor, connection_id: str) -> Response:
-    target = parse_id(connection_id, "connection")
     return _action(
         request,
         session,
         connection_id,
-        lambda: service.sync_now(session, actor, target),
+        lambda target: service.sync_now(session, actor, target),
         "The sync is running: refresh this page in a moment to see its counts.",
     )
 
 
 @router.post(PAGE + "/{connection_id}/pause")
 def pause(request: Request, session: DB, actor: PageActor, connection_id: str) -> Response:
-    target = parse_id(connection_id, "connection")
     return _action(
         request,
         session,
         connection_id,
-        lambda: service.set_paused(session, actor, target, True),
+        lambda target: service.set_paused(session, actor, target, True),
         "Paused: nothing is read from or written to the CRM until you resume.",
     )
 
 
 @router.post(PAGE + "/{connection_id}/resume")
 def resume(request: Request, session: DB, actor: PageActor, connection_id: str) -> Response:
-    target = parse_id(connection_id, "connection")
     return _action(
         request,
         session,
         connection_id,
-        lambda: service.set_paused(session, actor, target, False),
+        lambda target: service.set_paused(session, actor, target, False),
         "Resumed: the sync catches up with what changed meanwhile.",
     )
 
 
 @router.post(PAGE + "/{connection_id}/retry-dead")
 def retry_dead(request: Request, session: DB, actor: PageActor, connection_id: str) -> Response:
-    target = parse_id(connection_id, "connection")
     return _action(
         request,
         session,
         connection_id,
-        lambda: service.retry_dead(session, actor, target),
+        lambda target: service.retry_dead(session, actor, target),
         "The failed pushes are queued again.",
     )
 
@@ -368,26 +369,25 @@ def retry_dead(request: Request, session: DB, actor: PageActor, connection_id: s
 def run_as(
     request: Request, session: DB, actor: PageActor, form: FormInput, connection_id: str
 ) -> Response:
-    target = parse_id(connection_id, "connection")
-    user_id = parse_id(form.text("run_as_user_id"), "user")
+    chosen = form.text("run_as_user_id")
     return _action(
         request,
         session,
         connection_id,
-        lambda: service.set_run_as(session, actor, target, user_id),
+        lambda target: service.set_run_as(session, actor, target, parse_id(chosen, "user")),
         "The sync now reads and writes as the admin you chose.",
     )
 
 
 @router.post(PAGE + "/{connection_id}/delete")
 def delete(request: Request, session: DB, actor: PageActor, connection_id: str) -> Response:
-    target = parse_id(connection_id, "connection")
-    return submit(
+    return _action(
+        request,
         session,
-        lambda: service.delete(session, actor, target),
-        done=flash_done(request, PAGE, "The connection is deleted; records stay on both sides."),
-        refused=flash_back(request, PAGE, problem_detail),
-        passes=lambda problem: problem.status in (403, 404),
+        connection_id,
+        lambda target: service.delete(session, actor, target),
+        "The connection is deleted; records stay on both sides.",
+        back=PAGE,
     )
 
 
@@ -417,7 +417,7 @@ def reconnect(
             errors=_field_errors(problem),
             status_code=problem.status,
         ),
-        passes=lambda problem: problem.status in (403, 404),
+        passes=raise_on(403, 404),
     )
 
 
@@ -494,5 +494,5 @@ def save_mapping(
             request, f"{PAGE}/{connection.id}#mapping-{mapping.id}", f"{kind} mapping saved."
         ),
         refused=lambda problem: again(errors_from_problem(problem), problem.status),
-        passes=lambda problem: problem.status in (403, 404),
+        passes=raise_on(403, 404),
     )

@@ -212,7 +212,9 @@ class _Found:
 def _link(
     session: Session, actor: Actor, kind: str, record_id: uuid.UUID, link_id: uuid.UUID
 ) -> _Found:
-    """My company's link of this record (or a waiting CRM record naming it); 404 otherwise."""
+    """My company's link of this record (or a waiting CRM record naming it), for an action on it
+    (403 for an actor who may not act); 404 otherwise."""
+    _may_act(actor)
     found = session.execute(
         select(SyncLink, SyncConnection)
         .join(SyncConnection, SyncConnection.id == SyncLink.connection_id)
@@ -250,6 +252,14 @@ def _push(session: Session, found: _Found, record_id: uuid.UUID, because: str) -
     )
 
 
+def _audit(
+    session: Session, actor: Actor, action: str, kind: str, record_id: uuid.UUID, link: SyncLink
+) -> None:
+    audit.record(
+        session, actor, action, kind, record_id, link_id=str(link.id), remote_id=link.remote_id
+    )
+
+
 def choose(
     session: Session,
     actor: Actor,
@@ -260,7 +270,6 @@ def choose(
     remote_id: str | None,
 ) -> CrmLinkOut:
     """Link the pair a person picked among a candidate link's candidates."""
-    _may_act(actor)
     found = _link(session, actor, kind, record_id, link_id)
     link = found.link
     if link.state != LinkState.CANDIDATE.value:
@@ -281,15 +290,7 @@ def choose(
     link.last_error = None
     _saved(session, taken)
     _push(session, found, record_id, f"choose:{link.id}:{link.version}")
-    audit.record(
-        session,
-        actor,
-        "sync.link.chosen",
-        kind,
-        record_id,
-        link_id=str(link.id),
-        remote_id=link.remote_id,
-    )
+    _audit(session, actor, "sync.link.chosen", kind, record_id, link)
     return _out(link, "record", None, [])
 
 
@@ -302,7 +303,6 @@ def unlink(
     expected: int,
 ) -> CrmLinkOut:
     """Stop syncing this pair (sticky: neither the pull nor the push touches it again)."""
-    _may_act(actor)
     found = _link(session, actor, kind, record_id, link_id)
     link = found.link
     if link.state == LinkState.UNLINKED.value:
@@ -310,15 +310,7 @@ def unlink(
     _claim(session, link, expected)
     link.state = LinkState.UNLINKED.value
     link.last_error = None
-    audit.record(
-        session,
-        actor,
-        "sync.link.unlinked",
-        kind,
-        record_id,
-        link_id=str(link.id),
-        remote_id=link.remote_id,
-    )
+    _audit(session, actor, "sync.link.unlinked", kind, record_id, link)
     session.flush()
     return _out(link, "record" if link.record_id else "crm", None, [])
 
@@ -333,21 +325,12 @@ def relink(
 ) -> CrmLinkOut | None:
     """Sync an unlinked pair again; None when the link was forgotten for the push to match the
     record anew (it never reached a CRM record)."""
-    _may_act(actor)
     found = _link(session, actor, kind, record_id, link_id)
     link = found.link
     if link.state != LinkState.UNLINKED.value:
         raise conflict("sync-link-not-unlinked", f"This link is {link.state}, not unlinked.")
     _claim(session, link, expected)
-    audit.record(
-        session,
-        actor,
-        "sync.link.relinked",
-        kind,
-        record_id,
-        link_id=str(link.id),
-        remote_id=link.remote_id,
-    )
+    _audit(session, actor, "sync.link.relinked", kind, record_id, link)
     if link.remote_id is not None and link.record_id is not None:
         link.state = LinkState.LINKED.value
         link.remote_version = None  # merge what changed on either side meanwhile

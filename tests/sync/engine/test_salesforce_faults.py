@@ -42,9 +42,18 @@ def _record(client: TestClient, connected: Connected, record_id: str) -> dict[st
     return dict(response.json())
 
 
-def _link(app: FastAPI, record_id: str) -> SyncLink | None:
+def _link(app: FastAPI, record_id: str) -> SyncLink:
     with app.state.session_factory() as session:
-        return session.scalar(select(SyncLink).where(SyncLink.record_id == uuid.UUID(record_id)))
+        link = session.scalar(select(SyncLink).where(SyncLink.record_id == uuid.UUID(record_id)))
+        assert link is not None
+        return link
+
+
+def _set_status(app: FastAPI, connected: Connected, status: ConnectionStatus) -> None:
+    with app.state.session_factory.begin() as session:
+        connection = session.get(SyncConnection, connected.connection_id)
+        assert connection is not None
+        connection.status = status.value
 
 
 def _connection(app: FastAPI, connected: Connected) -> SyncConnection:
@@ -113,7 +122,6 @@ def test_a_5xx_after_the_crm_committed_is_retried_without_a_duplicate(
     [deal] = connected.fake.records("Opportunity")
     assert deal["Coterie_Id__c"] == record_id
     link = _link(app, record_id)
-    assert link is not None
     assert link.remote_id == deal["Id"]
 
 
@@ -179,7 +187,6 @@ def test_a_delete_in_the_crm_archives_the_link_and_a_restore_relinks_it(
     connected.fake.org.delete(deal_id)
     run(app, connected.connection_id)
     link = _link(app, record_id)
-    assert link is not None
     assert link.state == LinkState.TOMBSTONED.value
     assert _record(client, connected, record_id)["title"] == "Acme renewal"  # still in Coterie
     fill_space(client, connected.admin, record_id, amount=2000)  # not pushed to a deleted record
@@ -187,7 +194,6 @@ def test_a_delete_in_the_crm_archives_the_link_and_a_restore_relinks_it(
     connected.fake.org.undelete(deal_id)
     run(app, connected.connection_id)
     link = _link(app, record_id)
-    assert link is not None
     assert link.state == LinkState.LINKED.value
     assert link.remote_id == deal_id
     assert len(connected.fake.records("Opportunity")) == 1
@@ -201,7 +207,6 @@ def test_a_delete_in_the_crm_unlinks_by_default_the_record_stays_and_is_not_recr
     connected.fake.org.delete(str(_deal(connected)["Id"]))
     run(app, connected.connection_id)
     link = _link(app, record_id)
-    assert link is not None
     assert link.state == LinkState.UNLINKED.value
     assert _record(client, connected, record_id)["title"] == "Acme renewal"
     fill_space(client, connected.admin, record_id, amount=2000)
@@ -212,15 +217,9 @@ def test_a_delete_in_the_crm_unlinks_by_default_the_record_stays_and_is_not_recr
 def test_two_workers_pushing_the_same_new_record_make_one_crm_record_and_one_link(
     app: FastAPI, client: TestClient, connected: Connected
 ) -> None:
-    with app.state.session_factory.begin() as session:
-        connection = session.get(SyncConnection, connected.connection_id)
-        assert connection is not None
-        connection.status = ConnectionStatus.PAUSED.value  # queue nothing while we create
+    _set_status(app, connected, ConnectionStatus.PAUSED)  # queue nothing while we create
     record_id = create_record(client, connected.admin, "Acme renewal", **DEAL)
-    with app.state.session_factory.begin() as session:
-        connection = session.get(SyncConnection, connected.connection_id)
-        assert connection is not None
-        connection.status = ConnectionStatus.ACTIVE.value
+    _set_status(app, connected, ConnectionStatus.ACTIVE)
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
 

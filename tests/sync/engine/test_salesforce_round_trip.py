@@ -16,6 +16,22 @@ def _opportunities(connected: Connected) -> list[dict[str, object]]:
     return connected.fake.records("Opportunity")
 
 
+def _deal(
+    client: TestClient, connected: Connected, amount: int = 1000
+) -> tuple[str, dict[str, object]]:
+    """Acme renewal created in Coterie, and the Salesforce opportunity the push made of it."""
+    record_id = create_record(
+        client,
+        connected.admin,
+        "Acme renewal",
+        amount=amount,
+        close_date="2030-03-31",
+        stage="Qualify",
+    )
+    [deal] = _opportunities(connected)
+    return record_id, deal
+
+
 def _my_fields(client: TestClient, connected: Connected, record_id: str) -> dict[str, object]:
     body = client.get(f"{OPPS}/{record_id}", headers=connected.admin.headers).json()
     return next(s for s in body["spaces"] if s["is_mine"])["fields"]
@@ -24,15 +40,7 @@ def _my_fields(client: TestClient, connected: Connected, record_id: str) -> dict
 def test_a_deal_created_in_coterie_appears_once_in_salesforce(
     app: FastAPI, client: TestClient, connected: Connected
 ) -> None:
-    record_id = create_record(
-        client,
-        connected.admin,
-        "Acme renewal",
-        amount=120000,
-        close_date="2030-03-31",
-        stage="Qualify",
-    )
-    [deal] = _opportunities(connected)
+    record_id, deal = _deal(client, connected, amount=120000)
     assert deal["Name"] == "Acme renewal"
     assert deal["Coterie_Id__c"] == record_id
     assert float(deal["Amount"]) == 120000  # type: ignore[arg-type]
@@ -46,15 +54,7 @@ def test_a_deal_created_in_coterie_appears_once_in_salesforce(
 def test_an_edit_in_salesforce_reaches_my_space(
     app: FastAPI, client: TestClient, connected: Connected
 ) -> None:
-    record_id = create_record(
-        client,
-        connected.admin,
-        "Acme renewal",
-        amount=1000,
-        close_date="2030-03-31",
-        stage="Qualify",
-    )
-    [deal] = _opportunities(connected)
+    record_id, deal = _deal(client, connected)
     connected.fake.org.ui_edit(
         "Opportunity", str(deal["Id"]), Amount=2500, StageName="Proposal/Price Quote"
     )
@@ -73,15 +73,7 @@ def test_an_edit_in_salesforce_reaches_my_space(
 def test_both_sides_edit_different_fields_and_both_are_kept(
     app: FastAPI, client: TestClient, connected: Connected, engine: object
 ) -> None:
-    record_id = create_record(
-        client,
-        connected.admin,
-        "Acme renewal",
-        amount=1000,
-        close_date="2030-03-31",
-        stage="Qualify",
-    )
-    [deal] = _opportunities(connected)
+    record_id, deal = _deal(client, connected)
     connected.fake.org.ui_edit("Opportunity", str(deal["Id"]), Amount=3000)
     fill_space(client, connected.admin, record_id, close_date="2030-06-30")
     run(app, connected.connection_id)
@@ -95,15 +87,7 @@ def test_both_sides_edit_different_fields_and_both_are_kept(
 def test_both_sides_edit_the_same_field_the_owner_wins_and_the_loser_is_kept(
     app: FastAPI, client: TestClient, connected: Connected
 ) -> None:
-    record_id = create_record(
-        client,
-        connected.admin,
-        "Acme renewal",
-        amount=1000,
-        close_date="2030-03-31",
-        stage="Qualify",
-    )
-    [deal] = _opportunities(connected)
+    record_id, deal = _deal(client, connected)
     # the CRM edit lands while Coterie's edit is on its way: the push meets a changed record
     connected.fake.clock.advance(5)
     connected.fake.org.ui_edit("Opportunity", str(deal["Id"]), Amount=4000)
