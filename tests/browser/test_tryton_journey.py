@@ -86,6 +86,8 @@ def test_an_admin_connects_tryton_and_a_deal_edited_there_reaches_coterie_and_th
     page = visitor.go(f"/opportunities/{record_id}")
     expect(page.get_by_text("USD 2,500.00", exact=True)).to_be_visible()
     expect(page.get_by_text("Linked to Tryton")).to_be_visible()
+    # the change log credits the CRM, beside the admin the sync writes as
+    expect(page.locator(".timeline-text").filter(has_text="(from Tryton) changed")).to_have_count(1)
     visitor.shot("tryton-deal-updated")
 
     with httpx.Client(base_url=live_server.url, timeout=30) as api:
@@ -93,3 +95,9 @@ def test_an_admin_connects_tryton_and_a_deal_edited_there_reaches_coterie_and_th
     theirs = next(s for s in seen["spaces"] if s["company_id"] == me.company_id)
     assert Decimal(str(theirs["fields"]["amount"]["value"])) == Decimal("2500")
     assert "margin_note" not in theirs["fields"]  # private values stay home
+    with httpx.Client(base_url=live_server.url, timeout=30) as api:
+        timeline = api.get(f"{OPPS}/{record_id}/timeline", headers=partner.headers)
+    assert timeline.status_code == 200, timeline.text
+    texts = [item["text"] for item in timeline.json()["items"]]
+    assert any("changed" in t and "Amount" in t for t in texts)  # the partner sees the change...
+    assert "Tryton" not in timeline.text  # ...not which CRM my company uses

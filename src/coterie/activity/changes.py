@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from coterie.auth.principal import Actor
 from coterie.db import utcnow
 from coterie.fields.definitions import STANDARD_FIELDS
+from coterie.kit import origin
 from coterie.models import Record, Space
 from coterie.models.activity import RecordChange
 
@@ -66,6 +67,7 @@ def _add(
             new_value=new,
             actor_user_id=actor.user_id,
             actor_company_id=actor.company_id,
+            via=origin.via(session),
             at=utcnow(),
         )
     )

@@ -108,11 +108,12 @@ class _FieldChange:
     field_key: str
     old_value: Any
     new_value: Any
+    via: str | None = None  # the CRM whose sync made it, for the actor's own company only
 
     @classmethod
     def of(cls, item: RecordChange | moves.Moved) -> _FieldChange:
         if isinstance(item, RecordChange):
-            return cls(item.company_id, item.field_key, item.old_value, item.new_value)
+            return cls(item.company_id, item.field_key, item.old_value, item.new_value, item.via)
         company_id, key = moves.driven_field(item.definition)
         return cls(company_id, key, item.move.from_stage, item.move.to_stage)
 
@@ -274,11 +275,19 @@ def _present(
                 type="change",
                 at=entry.at,
                 actor=actor_ref,
-                text=_change_text(who, change),
+                text=_change_text(_by(who, item, field_change, principal.company_id), change),
                 change=change,
             )
         )
     return items
+
+
+def _by(who: str, item: object, change: _FieldChange, viewer: uuid.UUID) -> str:
+    """`who`, and the CRM the change came from when the viewer's own company made it (another
+    company's CRM is that company's business)."""
+    if change.via and isinstance(item, RecordChange) and item.actor_company_id == viewer:
+        return f"{who} (from {change.via})"
+    return who
 
 
 def _change_text(who: str, change: ChangeOut) -> str:

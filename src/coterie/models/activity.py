@@ -42,6 +42,8 @@ class RecordChange(Base):
     actor_company_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("companies.id", ondelete="SET NULL")
     )
+    # the CRM whose sync made the change as the actor ("Tryton"), shown to the actor's company
+    via: Mapped[str | None] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

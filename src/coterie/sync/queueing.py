@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.authz import gate
+from coterie.kit import origin
 from coterie.models.sync import ConnectionStatus, SyncConnection, SyncMapping
 from coterie.outbox import store
 from coterie.records import hooks
+from coterie.sync.connectors.registry import UnknownConnector, connector_class
 
 CHANNEL = "crm"
 TOPIC = "crm.push"
@@ -28,11 +30,22 @@ _ORIGIN = "coterie.sync.origin"
 
 
 def set_origin(session: Session, connection_id: uuid.UUID | None) -> None:
-    """Mark the session's writes as made by this connection's pull (None: by a person)."""
+    """Mark the session's writes as made by this connection's pull (None: by a person); the
+    change log then names the CRM beside the admin the sync writes as."""
     if connection_id is None:
         session.info.pop(_ORIGIN, None)
-    else:
-        session.info[_ORIGIN] = connection_id
+        origin.set_via(session, None)
+        return
+    session.info[_ORIGIN] = connection_id
+    connection = session.get(SyncConnection, connection_id)
+    origin.set_via(session, _label(connection.kind) if connection else None)
+
+
+def _label(kind: str) -> str:
+    try:
+        return connector_class(kind).label
+    except UnknownConnector:
+        return kind
 
 
 def _connections(session: Session, kind: str) -> list[tuple[uuid.UUID, uuid.UUID]]:
