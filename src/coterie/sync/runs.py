@@ -13,6 +13,7 @@ run with its message and the next run starts again from the last stored page.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,10 +21,8 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from coterie.authz import gate
 from coterie.config import Settings
 from coterie.db import utcnow, writing_session
-from coterie.models import RecordAccess
 from coterie.models.sync import (
     ConnectionStatus,
     LinkState,
@@ -34,7 +33,7 @@ from coterie.models.sync import (
     SyncMapping,
     SyncRun,
 )
-from coterie.sync import connections, pull, push
+from coterie.sync import bulk, connections, pull
 from coterie.sync.connectors.base import (
     AuthExpired,
     Connector,
@@ -49,7 +48,6 @@ log = logging.getLogger(__name__)
 
 PAGE = 200
 RUN_LEASE = timedelta(minutes=10)
-PUSH_PER_RUN = 2000
 PROBE_BATCH = 100
 
 
@@ -351,31 +349,14 @@ def _push_unlinked(
     connector: Connector,
     summary: Summary,
 ) -> None:
-    """The initial load's other half: records my company sees that have no link yet."""
-    with writing_session(factory) as session:
-        connection, mapping = _context(session, connection_id, mapping_id)
-        if not mapping.create_in_crm:
-            return
-        actor = connections.actor_of(session, connection)
-        linked = select(SyncLink.record_id).where(
-            SyncLink.connection_id == connection_id, SyncLink.record_id.is_not(None)
-        )
-        ids = list(
-            session.scalars(
-                gate.visible_ids(actor.principal, kind)
-                .where(RecordAccess.record_id.not_in(linked))
-                .limit(PUSH_PER_RUN)
-            )
-        )
-        session.rollback()
-    for record_id in ids:
-        outcome = push.deliver(factory, None, connection_id, kind, record_id, connector)
-        if outcome == "created in the CRM":
-            summary.created_remote += 1
-        if outcome.startswith(("created", "sent")):
-            summary.pushed += 1
-        if outcome.startswith("several"):
-            summary.waiting += 1
+    """The initial load's other half: records my company sees that have no link yet, in
+    chunks (`coterie.sync.bulk`), for at most half the run's lease."""
+    deadline = time.monotonic() + RUN_LEASE.total_seconds() / 2
+    counts = bulk.push_unlinked(factory, connection_id, mapping_id, kind, connector, deadline)
+    summary.pushed += counts.pushed
+    summary.created_remote += counts.created_remote
+    summary.waiting += counts.waiting
+    summary.errors += counts.errors
 
 
 def due(session: Session) -> list[uuid.UUID]:

@@ -611,6 +611,32 @@ class SalesforceConnector(Connector):
                 found.setdefault(row["Id"], row)
         return [self._record(obj, row) for row in list(found.values())[:limit]]
 
+    def find_candidates_many(
+        self, obj: str, probes: Sequence[MatchProbe], limit: int = 10
+    ) -> dict[str, list[RemoteRecord]]:
+        """By external id for the whole batch (one query per 200); then, only when the org
+        holds records without a Coterie id (the only ones a name or domain may match), each
+        remaining probe as `find_candidates` does."""
+        found: dict[str, list[RemoteRecord]] = {probe.external_id: [] for probe in probes}
+        by_lower = {key.lower(): key for key in found}
+        select = ", ".join(self._select(obj))
+        for chunk in _chunks(list(found), 200):
+            soql = _soql(select, obj, format_soql(f"{EXTERNAL_ID} IN {{}}", chunk))
+            for row in self._query(soql):
+                key = by_lower.get(str(row.get(EXTERNAL_ID) or "").lower())
+                if key is not None and len(found[key]) < limit:
+                    found[key].append(self._record(obj, row))
+        rest = [probe for probe in probes if not found[probe.external_id]]
+        if rest and self._holds_unclaimed(obj):
+            for probe in rest:
+                found[probe.external_id] = self.find_candidates(obj, probe, limit)
+        return found
+
+    def _holds_unclaimed(self, obj: str) -> bool:
+        """Whether any live record of `obj` carries no Coterie id."""
+        soql = _soql("Id", obj, f"{EXTERNAL_ID} = null", "LIMIT 1")
+        return any(True for _ in self._query(soql))
+
     # --- pushes ------------------------------------------------------------------------------
 
     def parse_webhook(
