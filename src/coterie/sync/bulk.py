@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -277,31 +277,29 @@ def _create_links(
 ) -> list[tuple[LocalRecord, uuid.UUID]]:
     """Leased links for the records, committed before the remote write; a record linked
     meanwhile (a worker pushing it) is left to that worker."""
-    lease = utcnow() + links.LEASE
-    made = [
-        (
-            local,
-            SyncLink(
-                id=uuid.uuid4(),
-                connection_id=connection_id,
-                record_id=local.record.id,
-                kind=kind,
-                remote_object=remote_object,
-                remote_id=None,
-                state=LinkState.LINKED.value,
-                candidates=[],
-                lease_until=lease,
-            ),
-        )
+    now = utcnow()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "connection_id": connection_id,
+            "record_id": local.record.id,
+            "kind": kind,
+            "remote_object": remote_object,
+            "remote_id": None,
+            "state": LinkState.LINKED.value,
+            "candidates": [],
+            "lease_until": now + links.LEASE,
+            "version": 1,
+            "created_at": now,
+        }
         for local in fresh
     ]
     with writing_session(factory) as session:
         try:
             with session.begin_nested():
-                session.add_all([link for _, link in made])
-                session.flush()
-            claimed = [(local, link.id) for local, link in made]
-        except IntegrityError:
+                session.connection().execute(insert(SyncLink.__table__), rows)
+            claimed = [(local, row["id"]) for local, row in zip(fresh, rows, strict=True)]
+        except IntegrityError:  # some record was linked meanwhile: one at a time, as push does
             claimed = []
             for local in fresh:
                 link = links.create(
@@ -339,50 +337,75 @@ def _save(
     counts: Counts,
 ) -> None:
     """Remote ids, versions and shadows of the chunk, and the leases released, in one
-    transaction (as `push._write` saves them for one record)."""
+    transaction (what `push._write` saves for one record). The links are ours while leased,
+    so they are updated by id without reading them first."""
     now = utcnow()
     fatal: SyncError | None = None
+    done: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    shadows: list[dict[str, Any]] = []
+    for (local, link_id), (_, values), result in zip(claimed, rows, results, strict=True):
+        if isinstance(result, RateLimited | AuthExpired | TransientError):
+            fatal = fatal or result  # the outcome is unknown: the next run completes it
+            failed.append({"link_id": link_id, "error": None})
+            continue
+        if isinstance(result, SyncError):
+            failed.append({"link_id": link_id, "error": str(result)})
+            counts.errors += 1
+            continue
+        sent = {f.local: canonical(values[f.remote]) for f in fields if f.remote in values}
+        shadows += [
+            {
+                "link_id": link_id,
+                "field": ref,
+                "local_value": local.values.get(ref),
+                "remote_value": value,
+                "remote_version": result.version,
+                "synced_at": now,
+            }
+            for ref, value in sent.items()
+        ]
+        rewritten = any(
+            canonical(result.values[f.remote]) != sent.get(f.local)
+            for f in fields
+            if f.remote in result.values
+        )
+        done.append(
+            {
+                "link_id": link_id,
+                "remote_id": result.remote_id,
+                # a CRM automation rewrote what we sent: the next pull merges it (push._write)
+                "remote_version": None if rewritten else result.version,
+            }
+        )
+        counts.pushed += 1
+        counts.created_remote += int(result.created)
+    links_table = SyncLink.__table__
     with writing_session(factory) as session:
-        by_id = {
-            link.id: link
-            for link in session.scalars(
-                select(SyncLink).where(SyncLink.id.in_([link_id for _, link_id in claimed]))
+        connection = session.connection()
+        if done:
+            connection.execute(
+                update(links_table)
+                .where(links_table.c.id == bindparam("link_id"))
+                .values(
+                    remote_id=bindparam("remote_id"),
+                    remote_version=bindparam("remote_version"),
+                    last_pushed_at=now,
+                    last_error=None,
+                    lease_until=None,
+                    version=links_table.c.version + 1,
+                ),
+                done,
             )
-        }
-        for (local, link_id), (_, values), result in zip(claimed, rows, results, strict=True):
-            link = by_id[link_id]
-            link.lease_until = None
-            if isinstance(result, RateLimited | AuthExpired | TransientError):
-                fatal = fatal or result  # the outcome is unknown: the next run completes it
-                continue
-            if isinstance(result, SyncError):
-                link.last_error = str(result)
-                counts.errors += 1
-                continue
-            sent = {f.local: canonical(values[f.remote]) for f in fields if f.remote in values}
-            session.add_all(
-                SyncShadow(
-                    link_id=link_id,
-                    field=ref,
-                    local_value=local.values.get(ref),
-                    remote_value=value,
-                    remote_version=result.version,
-                    synced_at=now,
-                )
-                for ref, value in sent.items()
+        if failed:
+            connection.execute(
+                update(links_table)
+                .where(links_table.c.id == bindparam("link_id"))
+                .values(last_error=bindparam("error"), lease_until=None),
+                failed,
             )
-            rewritten = any(
-                canonical(result.values[f.remote]) != sent.get(f.local)
-                for f in fields
-                if f.remote in result.values
-            )
-            link.remote_id = result.remote_id
-            # a CRM automation rewrote what we sent: the next pull merges it (see push._write)
-            link.remote_version = None if rewritten else result.version
-            link.last_pushed_at = now
-            link.last_error = None
-            counts.pushed += 1
-            counts.created_remote += int(result.created)
+        if shadows:
+            connection.execute(insert(SyncShadow.__table__), shadows)
         session.commit()
     if fatal is not None:
         raise fatal

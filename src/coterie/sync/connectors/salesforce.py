@@ -614,20 +614,28 @@ class SalesforceConnector(Connector):
     def find_candidates_many(
         self, obj: str, probes: Sequence[MatchProbe], limit: int = 10
     ) -> dict[str, list[RemoteRecord]]:
-        """By external id for the whole batch (one query per 200); then, only when the org
-        holds records without a Coterie id (the only ones a name or domain may match), each
-        remaining probe as `find_candidates` does."""
+        """By external id for the whole batch; then, only when the org holds records without
+        a Coterie id (the only ones a name or domain may match), each remaining probe as
+        `find_candidates` does. One query per 200 probes answers both: the records carrying
+        these ids, then (nulls last) one without an id, if there is one."""
         found: dict[str, list[RemoteRecord]] = {probe.external_id: [] for probe in probes}
         by_lower = {key.lower(): key for key in found}
         select = ", ".join(self._select(obj))
+        unclaimed = False
         for chunk in _chunks(list(found), 200):
-            soql = _soql(select, obj, format_soql(f"{EXTERNAL_ID} IN {{}}", chunk))
-            for row in self._query(soql):
+            where = format_soql(f"{EXTERNAL_ID} IN {{}} OR {EXTERNAL_ID} = null", chunk)
+            tail = f"ORDER BY {EXTERNAL_ID} NULLS LAST LIMIT {len(chunk) + 1}"
+            rows = list(self._query(_soql(select, obj, where, tail)))
+            for row in rows:
                 key = by_lower.get(str(row.get(EXTERNAL_ID) or "").lower())
-                if key is not None and len(found[key]) < limit:
+                if key is None:
+                    unclaimed = True
+                elif len(found[key]) < limit:
                     found[key].append(self._record(obj, row))
+            if len(rows) > len(chunk) and not unclaimed:  # duplicates of our ids filled it
+                unclaimed = self._holds_unclaimed(obj)
         rest = [probe for probe in probes if not found[probe.external_id]]
-        if rest and self._holds_unclaimed(obj):
+        if rest and unclaimed:
             for probe in rest:
                 found[probe.external_id] = self.find_candidates(obj, probe, limit)
         return found
