@@ -36,10 +36,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi.testclient import TestClient
-from simple_salesforce.api import Salesforce
+from simple_salesforce.api import Salesforce, SFType
 from simple_salesforce.format import format_soql
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -403,9 +403,11 @@ def _salesforce_bare(deals: Sequence[Deal]) -> dict[str, float]:
     with _fake_org() as fake:
         sf = _client(fake)
 
+        opportunity = cast(SFType, sf.Opportunity)
+
         def one_by_one() -> None:
             for deal in deals:
-                sf.Opportunity.upsert(f"{EXTERNAL_ID}/{deal.record_id}", deal.salesforce())
+                opportunity.upsert(f"{EXTERNAL_ID}/{deal.record_id}", deal.salesforce())
 
         rates["`sf.Opportunity.upsert` per record"] = _timed(one_by_one, len(deals))
     with _fake_org() as fake:
@@ -431,7 +433,7 @@ def _salesforce_bare(deals: Sequence[Deal]) -> dict[str, float]:
                 answers = sf.restful(
                     path, method="PATCH", data=json.dumps({"allOrNone": False, "records": records})
                 )
-                ids = [a["id"] for a in answers]
+                ids = [a["id"] for a in answers or []]
                 soql = format_soql("SELECT {:literal} FROM Opportunity WHERE Id IN {}", select, ids)
                 sf.query_all(soql)
 

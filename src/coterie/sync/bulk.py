@@ -26,9 +26,9 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,6 +53,8 @@ from coterie.sync.localview import LocalRecord
 from coterie.sync.mapping import FieldMap, canonical
 
 CHUNK = 200
+LINKS = cast(Table, SyncLink.__table__)
+SHADOWS = cast(Table, SyncShadow.__table__)
 PER_RECORD_CAP = 2000  # records sent through `push.deliver` in one run (matches, resumes)
 
 
@@ -278,9 +280,10 @@ def _create_links(
     """Leased links for the records, committed before the remote write; a record linked
     meanwhile (a worker pushing it) is left to that worker."""
     now = utcnow()
-    rows = [
+    link_ids = [uuid.uuid4() for _ in fresh]
+    rows: list[dict[str, Any]] = [
         {
-            "id": uuid.uuid4(),
+            "id": link_id,
             "connection_id": connection_id,
             "record_id": local.record.id,
             "kind": kind,
@@ -292,13 +295,13 @@ def _create_links(
             "version": 1,
             "created_at": now,
         }
-        for local in fresh
+        for local, link_id in zip(fresh, link_ids, strict=True)
     ]
     with writing_session(factory) as session:
         try:
             with session.begin_nested():
-                session.connection().execute(insert(SyncLink.__table__), rows)
-            claimed = [(local, row["id"]) for local, row in zip(fresh, rows, strict=True)]
+                session.connection().execute(insert(LINKS), rows)
+            claimed = list(zip(fresh, link_ids, strict=True))
         except IntegrityError:  # some record was linked meanwhile: one at a time, as push does
             claimed = []
             for local in fresh:
@@ -380,32 +383,31 @@ def _save(
         )
         counts.pushed += 1
         counts.created_remote += int(result.created)
-    links_table = SyncLink.__table__
     with writing_session(factory) as session:
         connection = session.connection()
         if done:
             connection.execute(
-                update(links_table)
-                .where(links_table.c.id == bindparam("link_id"))
+                update(LINKS)
+                .where(LINKS.c.id == bindparam("link_id"))
                 .values(
                     remote_id=bindparam("remote_id"),
                     remote_version=bindparam("remote_version"),
                     last_pushed_at=now,
                     last_error=None,
                     lease_until=None,
-                    version=links_table.c.version + 1,
+                    version=LINKS.c.version + 1,
                 ),
                 done,
             )
         if failed:
             connection.execute(
-                update(links_table)
-                .where(links_table.c.id == bindparam("link_id"))
+                update(LINKS)
+                .where(LINKS.c.id == bindparam("link_id"))
                 .values(last_error=bindparam("error"), lease_until=None),
                 failed,
             )
         if shadows:
-            connection.execute(insert(SyncShadow.__table__), shadows)
+            connection.execute(insert(SHADOWS), shadows)
         session.commit()
     if fatal is not None:
         raise fatal
