@@ -335,6 +335,7 @@ def _round_trips(
     edits: int,
     edit: Callable[[str, int], None],
     before_edit: Callable[[], None],
+    first_amount: int,
 ) -> tuple[float, list[float]]:
     """The first run after the load (it reads the load back once: the overlap window), then
     E times: edit an amount in the CRM, run at once, check Coterie has it. Milliseconds."""
@@ -345,12 +346,12 @@ def _round_trips(
     started = time.perf_counter()
     _run(coterie, connection_id)
     first_run_ms = (time.perf_counter() - started) * 1000
-    edit(targets[-1][1], 499_999)  # the cursor moves past the load; not measured
+    edit(targets[-1][1], first_amount - 1)  # the cursor moves past the load; not measured
     _run(coterie, connection_id)
     elapsed: list[float] = []
     for n in range(edits):
         record_id, remote_id = targets[n % len(targets)]
-        amount = 500_000 + n
+        amount = first_amount + n  # a value the record never had (each peer has its own)
         before_edit()
         started = time.perf_counter()
         edit(remote_id, amount)
@@ -463,7 +464,9 @@ def bench_salesforce(coterie: Coterie, edits: int, poll_seconds: int) -> PeerRes
         def time_passes() -> None:
             fake.clock.advance(poll_seconds)
 
-        first_run, trips = _round_trips(coterie, connection_id, edits, edit, time_passes)
+        first_run, trips = _round_trips(
+            coterie, connection_id, edits, edit, time_passes, first_amount=500_000
+        )
     bare = _salesforce_bare(coterie.deals)
     batch_loop = next(label for label in bare if label.startswith("the engine's calls"))
     return PeerResult(
@@ -554,7 +557,9 @@ def bench_tryton(coterie: Coterie, edits: int, poll_seconds: int, workdir: Path)
             # makes each run re-read the load; with a poll of P >= the window it never is
             time.sleep(max(0.0, loaded_at + OVERLAP_SECONDS - time.monotonic()))
 
-        first_run, trips = _round_trips(coterie, connection_id, edits, edit, after_the_overlap)
+        first_run, trips = _round_trips(
+            coterie, connection_id, edits, edit, after_the_overlap, first_amount=700_000
+        )
         user.close()
     bare = _tryton_bare(coterie.deals, workdir)
     batch_loop = next(label for label in bare if label.startswith("the engine's calls"))
