@@ -85,6 +85,7 @@ SCALE ?= smoke
 bench: install tryton ## benchmarks against baselines (+ HTTP, load test, growth curves), then the outbox: SCALE=smoke|small|medium|large, BENCH_DATABASE_URL=...
 	$(BIN)/python -m bench run --scale $(SCALE) $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 	$(BIN)/python -m bench outbox $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
+	$(BIN)/python -m bench sync $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 
 lock: install ## re-pin dependencies after editing pyproject.toml
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml

@@ -4,6 +4,7 @@
     python -m bench generate --scale ... (only build or check the data set)
     python -m bench http --scale ... (end-to-end HTTP figures against the framework floor)
     python -m bench load --scale ... [--duration S] (the load test, on a copy of the data set)
+    python -m bench outbox (outbox throughput); sync [--records N] (CRM sync load, round trip)
 
 Run it from the repository root (the `bench` package lives there, outside the installed `coterie`
 runtime package); `make bench SCALE=...` does.
@@ -322,3 +323,41 @@ def outbox(
 
     result = outbox_bench.run(database_url, messages, threads, requests, results_dir)
     console.print(result.markdown())
+
+
+class PeerOption(StrEnum):
+    SALESFORCE = "salesforce"
+    TRYTON = "tryton"
+
+
+@app.command("sync")
+def sync(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="A database to migrate and use (a new company each run); default a temporary "
+            "SQLite file."
+        ),
+    ] = None,
+    records: Annotated[
+        int, typer.Option(min=1, help="Opportunities in Coterie for the initial load.")
+    ] = 10_000,
+    edits: Annotated[int, typer.Option(min=2, help="CRM edits for the round trip.")] = 50,
+    poll: Annotated[
+        int, typer.Option(min=1, help="Seconds between a connection's runs (the stated poll).")
+    ] = 300,
+    peer: Annotated[
+        list[PeerOption] | None,
+        typer.Option(help="Peers to measure (repeat the option); default both."),
+    ] = None,
+    results_dir: Annotated[
+        Path, typer.Option(help="Where sync-<date>-<dialect>.json and .md are written.")
+    ] = Path("bench/results"),
+) -> None:
+    """CRM sync: the initial load of N opportunities into the Salesforce fake and a real
+    Tryton, against bare loops of the same client, and the round trip of a CRM edit."""
+    from bench import sync as sync_bench
+
+    peers = [p.value for p in peer] if peer else [p.value for p in PeerOption]
+    result = sync_bench.run(database_url, records, edits, poll, peers, results_dir)
+    console.print(result.markdown(), soft_wrap=True)

@@ -10,9 +10,7 @@ import uuid
 from typing import Annotated
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
 from coterie.config import get_settings
 
@@ -96,36 +94,19 @@ def sync_status() -> None:
     if not rows:
         console.print("No CRM connection. An admin connects one on Settings > Integrations.")
         return
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in (
-        "Id",
-        "Company",
-        "CRM",
-        "Status",
-        "Last run",
-        "Linked",
-        "Waiting",
-        "Conflicts",
-        "Queued",
-        "Dead",
-        "Last error",
-    ):
-        table.add_column(column)
     for row in rows:
-        table.add_row(
-            str(row.id),
-            row.company_name,
-            row.label,
-            row.status_text,
-            row.last_run_text,
-            str(row.linked),
-            str(row.waiting),
-            str(row.open_conflicts),
-            str(row.queued),
-            str(row.dead),
-            row.last_error or "",
+        console.print(
+            f"[bold]{row.name}[/bold] ({row.label}) of {row.company_name}: {row.status_text}",
+            soft_wrap=True,
         )
-    console.print(table)
+        console.print(
+            f"  id {row.id}; last run {row.last_run_text}; {row.linked} linked, "
+            f"{row.waiting} waiting for a person, {row.open_conflicts} open conflicts, "
+            f"{row.queued} pushes queued, {row.dead} dead",
+            soft_wrap=True,
+        )
+        if row.last_error:
+            console.print(f"  last error: {row.last_error}", soft_wrap=True)
 
 
 @sync_app.command("new-key")

@@ -16,6 +16,7 @@ MALFORMED_QUERY with the row and column, like Salesforce.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -360,7 +361,11 @@ def matches(
         found = value is not None and bool(like_to_regex(cond.value).fullmatch(str(value)))
         return found if cond.op == "LIKE" else not found
     if cond.op in {"IN", "NOT IN"}:
-        inside = any(_equal(value, item, sensitive) for item in cond.value)
+        texts = _text_set(cond.value, sensitive)  # Salesforce answers IN from an index
+        if texts is not None and isinstance(value, str):
+            inside = (value if sensitive else value.lower()) in texts
+        else:
+            inside = any(_equal(value, item, sensitive) for item in cond.value)
         return inside if cond.op == "IN" else not inside
     if cond.op == "=":
         return _equal(value, cond.value, sensitive)
@@ -379,6 +384,14 @@ def matches(
         return bool(left >= right)
     except TypeError:
         raise SoqlError(f"value of incorrect type for field {cond.field}", 0) from None
+
+
+@functools.lru_cache(maxsize=64)
+def _text_set(literals: tuple[Any, ...], case_sensitive: bool) -> frozenset[str] | None:
+    """The literals of an IN list of strings, as compared (None when not all are strings)."""
+    if not all(isinstance(item, str) for item in literals):
+        return None
+    return frozenset(item if case_sensitive else item.lower() for item in literals)
 
 
 def _equal(value: Any, literal: Any, case_sensitive: bool) -> bool:

@@ -13,17 +13,16 @@ run with its message and the next run starts again from the last stored page.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from coterie.authz import gate
 from coterie.config import Settings
 from coterie.db import utcnow, writing_session
-from coterie.models import RecordAccess
 from coterie.models.sync import (
     ConnectionStatus,
     LinkState,
@@ -34,12 +33,13 @@ from coterie.models.sync import (
     SyncMapping,
     SyncRun,
 )
-from coterie.sync import connections, pull, push
+from coterie.sync import bulk, connections, pull
 from coterie.sync.connectors.base import (
     AuthExpired,
     Connector,
     Cursor,
     RateLimited,
+    RemoteRecord,
     SyncError,
     Tombstone,
 )
@@ -49,8 +49,9 @@ log = logging.getLogger(__name__)
 
 PAGE = 200
 RUN_LEASE = timedelta(minutes=10)
-PUSH_PER_RUN = 2000
 PROBE_BATCH = 100
+PROBE_EVERY = timedelta(hours=1)
+PROBED_AT = "probed_at"  # kept in the cursor's position beside the feed's own keys
 
 
 @dataclass
@@ -247,7 +248,10 @@ def _pull_feed(
             cursor = Cursor(since=cursor.since - timedelta(seconds=connection.overlap_seconds))
     while True:
         page = connector.read_changes(remote_object, cursor, PAGE)
+        seen = _seen_versions(factory, connection_id, remote_object, page.records)
         for remote in page.records:
+            if remote.version and seen.get(remote.remote_id) == remote.version:
+                continue  # our own write coming back, or the overlap re-reading it
             _apply_one(factory, connection_id, mapping_id, remote, summary)
         for gone in page.tombstones:
             _apply_one(factory, connection_id, mapping_id, gone, summary)
@@ -256,6 +260,28 @@ def _pull_feed(
         spend(connector, budget)
         if not page.more:
             break
+
+
+def _seen_versions(
+    factory: sessionmaker[Session],
+    connection_id: uuid.UUID,
+    remote_object: str,
+    records: list[RemoteRecord],
+) -> dict[str, str | None]:
+    """The version last seen of each linked record of a page, in one query: a page of echoes
+    (the first run after an initial load reads back everything it wrote) costs one statement."""
+    if not records:
+        return {}
+    with factory() as session:
+        rows = session.execute(
+            select(SyncLink.remote_id, SyncLink.remote_version).where(
+                SyncLink.connection_id == connection_id,
+                SyncLink.remote_object == remote_object,
+                SyncLink.state == LinkState.LINKED.value,
+                SyncLink.remote_id.in_([r.remote_id for r in records]),
+            )
+        ).all()
+    return {str(row[0]): row[1] for row in rows}
 
 
 def _store_cursor(
@@ -272,7 +298,7 @@ def _store_cursor(
                 )
             )
         else:
-            row.position = cursor.as_dict()
+            row.position = {**cursor.as_dict(), PROBED_AT: row.position.get(PROBED_AT)}
             row.updated_at = utcnow()
         session.commit()
 
@@ -326,10 +352,27 @@ def _probe_deletes(
     connector: Connector,
     summary: Summary,
 ) -> None:
-    """A CRM that reports no deletes: ask for every linked record; the missing ones are gone."""
+    """A CRM that reports no deletes: ask for every linked record (at most every `PROBE_EVERY`:
+    that is a call per `PROBE_BATCH` links); the missing ones are gone."""
+    now = utcnow()
     with writing_session(factory) as session:
         _, mapping = _context(session, connection_id, mapping_id)
         remote_object = mapping.remote_object
+        stored = session.get(SyncCursor, (connection_id, remote_object))
+        last = (stored.position or {}).get(PROBED_AT) if stored else None
+        if last is not None and datetime.fromisoformat(last) > now - PROBE_EVERY:
+            return
+        if stored is None:
+            session.add(
+                SyncCursor(
+                    connection_id=connection_id,
+                    remote_object=remote_object,
+                    position={PROBED_AT: now.isoformat()},
+                )
+            )
+        else:
+            stored.position = {**stored.position, PROBED_AT: now.isoformat()}
+        session.commit()
         linked = list(
             session.scalars(
                 select(SyncLink.remote_id).where(
@@ -358,33 +401,14 @@ def _push_unlinked(
     connector: Connector,
     summary: Summary,
 ) -> None:
-    """The initial load's other half: records my company sees that have no link yet."""
-    with writing_session(factory) as session:
-        connection, mapping = _context(session, connection_id, mapping_id)
-        budget = connection.daily_budget
-        if not mapping.create_in_crm:
-            return
-        actor = connections.actor_of(session, connection)
-        linked = select(SyncLink.record_id).where(
-            SyncLink.connection_id == connection_id, SyncLink.record_id.is_not(None)
-        )
-        ids = list(
-            session.scalars(
-                gate.visible_ids(actor.principal, kind)
-                .where(RecordAccess.record_id.not_in(linked))
-                .limit(PUSH_PER_RUN)
-            )
-        )
-        session.rollback()
-    for record_id in ids:
-        spend(connector, budget)
-        outcome = push.deliver(factory, None, connection_id, kind, record_id, connector)
-        if outcome == "created in the CRM":
-            summary.created_remote += 1
-        if outcome.startswith(("created", "sent")):
-            summary.pushed += 1
-        if outcome.startswith("several"):
-            summary.waiting += 1
+    """The initial load's other half: records my company sees that have no link yet, in
+    chunks (`coterie.sync.bulk`), for at most half the run's lease."""
+    deadline = time.monotonic() + RUN_LEASE.total_seconds() / 2
+    counts = bulk.push_unlinked(factory, connection_id, mapping_id, kind, connector, deadline)
+    summary.pushed += counts.pushed
+    summary.created_remote += counts.created_remote
+    summary.waiting += counts.waiting
+    summary.errors += counts.errors
 
 
 def due(session: Session) -> list[uuid.UUID]:

@@ -150,7 +150,11 @@ def test_a_delete_in_tryton_unlinks_the_deal_which_stays_in_coterie(
     run(app, connection)
     [row] = _in_tryton(person, record_id)
     person.delete_opportunity(row["id"])
-    run(app, connection)  # Tryton reports no deletes: the run asks for the linked records
+    run(app, connection)
+    with app.state.session_factory() as session:  # Tryton reports no deletes: runs ask for
+        assert session.scalars(select(SyncLink)).one().state == LinkState.LINKED.value
+    with time_machine.travel(utcnow() + timedelta(minutes=61), tick=True):
+        run(app, connection)  # the linked records, once an hour: the missing one is gone
     with app.state.session_factory() as session:
         link = session.scalars(select(SyncLink)).one()
     assert link.state == LinkState.UNLINKED.value

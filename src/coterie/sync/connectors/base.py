@@ -17,6 +17,8 @@ a dead item or a paused connection.
 - `read_changes` pages through what changed since a `Cursor`, ordered by (modified_at,
   remote_id) so equal timestamps never straddle a page boundary unseen; the engine widens the
   starting point by the connection's overlap window and drops versions it has already seen.
+- `upsert_many` and `find_candidates_many` are optional batch forms for the initial load; their
+  defaults loop `upsert` and `find_candidates`.
 """
 
 from __future__ import annotations
@@ -300,6 +302,33 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def find_candidates(self, obj: str, probe: MatchProbe, limit: int = 10) -> list[RemoteRecord]:
         """Records that may be the probe's: by external id, then domain, then similar name."""
+
+    # --- optional batch calls (the initial load); the defaults loop the calls above --------
+
+    def upsert_many(
+        self, obj: str, rows: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[WriteResult | SyncError]:
+        """Create or update by external id, unconditionally, each row `(external_id, values)`;
+        one result per row, in order: the write, or the error that refused that row. Errors
+        that concern the whole call (RateLimited, AuthExpired, TransientError: the outcome is
+        unknown) are raised instead. Idempotent like `upsert`."""
+        results: list[WriteResult | SyncError] = []
+        for external_id, values in rows:
+            try:
+                results.append(self.upsert(obj, external_id, values))
+            except (RateLimited, AuthExpired, TransientError):
+                raise
+            except SyncError as error:
+                results.append(error)
+        return results
+
+    def find_candidates_many(
+        self, obj: str, probes: Sequence[MatchProbe], limit: int = 10
+    ) -> dict[str, list[RemoteRecord]]:
+        """`find_candidates` for each probe, keyed by its external id. A connector may answer
+        in fewer calls, and may leave out records carrying another external id (the engine
+        never links to those by name or domain)."""
+        return {probe.external_id: self.find_candidates(obj, probe, limit) for probe in probes}
 
     def parse_webhook(
         self, headers: Mapping[str, str], body: bytes, secret: str

@@ -611,6 +611,40 @@ class SalesforceConnector(Connector):
                 found.setdefault(row["Id"], row)
         return [self._record(obj, row) for row in list(found.values())[:limit]]
 
+    def find_candidates_many(
+        self, obj: str, probes: Sequence[MatchProbe], limit: int = 10
+    ) -> dict[str, list[RemoteRecord]]:
+        """By external id for the whole batch; then, only when the org holds records without
+        a Coterie id (the only ones a name or domain may match), each remaining probe as
+        `find_candidates` does. One query per 200 probes answers both: the records carrying
+        these ids, then (nulls last) one without an id, if there is one."""
+        found: dict[str, list[RemoteRecord]] = {probe.external_id: [] for probe in probes}
+        by_lower = {key.lower(): key for key in found}
+        select = ", ".join(self._select(obj))
+        unclaimed = False
+        for chunk in _chunks(list(found), 200):
+            where = format_soql(f"{EXTERNAL_ID} IN {{}} OR {EXTERNAL_ID} = null", chunk)
+            tail = f"ORDER BY {EXTERNAL_ID} NULLS LAST LIMIT {len(chunk) + 1}"
+            rows = list(self._query(_soql(select, obj, where, tail)))
+            for row in rows:
+                key = by_lower.get(str(row.get(EXTERNAL_ID) or "").lower())
+                if key is None:
+                    unclaimed = True
+                elif len(found[key]) < limit:
+                    found[key].append(self._record(obj, row))
+            if len(rows) > len(chunk) and not unclaimed:  # duplicates of our ids filled it
+                unclaimed = self._holds_unclaimed(obj)
+        rest = [probe for probe in probes if not found[probe.external_id]]
+        if rest and unclaimed:
+            for probe in rest:
+                found[probe.external_id] = self.find_candidates(obj, probe, limit)
+        return found
+
+    def _holds_unclaimed(self, obj: str) -> bool:
+        """Whether any live record of `obj` carries no Coterie id."""
+        soql = _soql("Id", obj, f"{EXTERNAL_ID} = null", "LIMIT 1")
+        return any(True for _ in self._query(soql))
+
     # --- pushes ------------------------------------------------------------------------------
 
     def parse_webhook(

@@ -55,6 +55,7 @@ from coterie.sync.connectors.base import (
     RemoteObject,
     RemoteRecord,
     RemoteRef,
+    SyncError,
     UnknownField,
     WriteResult,
 )
@@ -384,6 +385,58 @@ class TrytonConnector(Connector):
             ) from error
         return self._result(obj, int(current.remote_id), created=False)
 
+    def upsert_many(
+        self, obj: str, rows: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[WriteResult | SyncError]:
+        """Opportunities no Tryton record carries yet are created in one `create` call (one
+        Tryton transaction: all or none) and read back in one search; the others, parties,
+        and a batch Tryton refuses as a whole, go one by one through `upsert`."""
+        if obj != OPPORTUNITY or not rows:
+            return super().upsert_many(obj, rows)
+        wanted_ids = [external_id for external_id, _ in rows]
+        taken = {r.external_id for r in self._search(obj, [("reference", "in", wanted_ids)])}
+        results: dict[int, WriteResult | SyncError] = {}
+        fresh: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+        for index, (external_id, values) in enumerate(rows):
+            if external_id in taken:
+                continue
+            try:
+                wanted = self._writable(obj, values)
+                payload = {**self._to_tryton(obj, wanted), "reference": external_id}
+            except PermanentError as error:
+                results[index] = error
+                continue
+            fresh.append((index, wanted, payload))
+        if fresh:
+            try:
+                created = self._call_write(obj, "create", [payload for *_, payload in fresh])
+            except TrytonUserError:
+                created = None  # one row is refused: each row alone tells which
+            if created is not None:
+                for (index, wanted, _), new_id in zip(fresh, created, strict=True):
+                    if wanted.get("state") not in (None, "lead"):
+                        try:
+                            self._move(int(new_id), "lead", str(wanted["state"]))
+                        except PermanentError as error:
+                            results[index] = error
+                stored = {
+                    int(r.remote_id): r for r in self._search(obj, [("id", "in", list(created))])
+                }
+                for (index, _, _), new_id in zip(fresh, created, strict=True):
+                    if index in results:
+                        continue
+                    record = stored.get(int(new_id))
+                    results[index] = (
+                        WriteResult(record.remote_id, record.version, True, dict(record.values))
+                        if record is not None
+                        else RemoteNotFound(f"{obj} {new_id} vanished right after the write")
+                    )
+        pending = [(i, row) for i, row in enumerate(rows) if i not in results]
+        done = super().upsert_many(obj, [row for _, row in pending])
+        for (index, _), result in zip(pending, done, strict=True):
+            results[index] = result
+        return [results[index] for index in range(len(rows))]
+
     def _writable(self, obj: str, values: Mapping[str, Any]) -> dict[str, Any]:
         described = self._fields(obj)
         for name in values:
@@ -554,6 +607,25 @@ class TrytonConnector(Connector):
         if len(found) < limit:
             add(self._by_name(obj, probe, limit))
         return list(found.values())
+
+    def find_candidates_many(
+        self, obj: str, probes: Sequence[MatchProbe], limit: int = 10
+    ) -> dict[str, list[RemoteRecord]]:
+        """Opportunities: by external id in one search; then, only when Tryton holds
+        opportunities without a Coterie reference (the only ones a name or domain may match),
+        each remaining probe as `find_candidates` does."""
+        if obj != OPPORTUNITY:
+            return super().find_candidates_many(obj, probes, limit)
+        found: dict[str, list[RemoteRecord]] = {probe.external_id: [] for probe in probes}
+        for record in self._search(obj, [("reference", "in", list(found))]):
+            if record.external_id in found and len(found[record.external_id]) < limit:
+                found[record.external_id].append(record)
+        rest = [probe for probe in probes if not found[probe.external_id]]
+        unclaimed = ["OR", ("reference", "=", None), ("reference", "=", "")]
+        if rest and self.rpc.call(obj, "search", [unclaimed], 0, 1, None, active_test=False):
+            for probe in rest:
+                found[probe.external_id] = self.find_candidates(obj, probe, limit)
+        return found
 
     def _by_domain(self, obj: str, domain: str, limit: int) -> list[RemoteRecord]:
         domain = domain.lower().removeprefix("www.")

@@ -1,0 +1,56 @@
+"""`python -m bench sync` end to end at a tiny size, in its own process, on the Salesforce fake:
+every figure is produced and the result files are written. Never a timing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.slow]
+
+
+def test_the_sync_benchmark_loads_every_record_and_reports_its_figures(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    outcome = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "sync",
+            "--records",
+            "20",
+            "--edits",
+            "3",
+            "--peer",
+            "salesforce",
+            "--results-dir",
+            str(results),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert outcome.returncode == 0, outcome.stdout + outcome.stderr
+    (written,) = results.glob("sync-*-sqlite.json")
+    data = json.loads(written.read_text())
+    assert data["records"] == 20
+    [peer] = data["peers"]
+    assert peer["created_remote"] == 20
+    assert peer["engine_per_second"] > 0
+    assert peer["ratio"] > 0
+    assert len(peer["bare"]) == 2
+    assert peer["edits"] == 3
+    assert peer["run_median_ms"] > 0
+    report = written.with_suffix(".md").read_text()
+    assert "initial load by the engine" in report
+    assert "Round trip" in report
