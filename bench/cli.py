@@ -350,6 +350,10 @@ def sync(
         list[PeerOption] | None,
         typer.Option(help="Peers to measure (repeat the option); default both."),
     ] = None,
+    repeat: Annotated[
+        int,
+        typer.Option(min=1, help="Runs of the engine and of the batch loop, alternated (medians)."),
+    ] = 3,
     results_dir: Annotated[
         Path, typer.Option(help="Where sync-<date>-<dialect>.json and .md are written.")
     ] = Path("bench/results"),
@@ -359,5 +363,5 @@ def sync(
     from bench import sync as sync_bench
 
     peers = [p.value for p in peer] if peer else [p.value for p in PeerOption]
-    result = sync_bench.run(database_url, records, edits, poll, peers, results_dir)
+    result = sync_bench.run(database_url, records, edits, poll, peers, results_dir, repeat)
     console.print(result.markdown(), soft_wrap=True)

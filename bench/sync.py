@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -135,6 +136,8 @@ class PeerResult:
     run_median_ms: float
     run_p95_ms: float
     first_run_ms: float  # the first run after the load, with nothing new
+    engine_samples: list[float]  # seconds of each repetition (the table gives the median)
+    batch_samples: list[float]
     notes: list[str] = field(default_factory=list)
 
 
@@ -144,13 +147,16 @@ class SyncResult:
     database: str
     records: int
     poll_seconds: int
+    repeat: int
     peers: list[PeerResult]
 
     def markdown(self) -> str:
         lines = [
             f"# CRM sync benchmark, {self.started_at}",
             "",
-            f"Database: {self.database}; {self.records:,} opportunities in one company.",
+            f"Database: {self.database}; {self.records:,} opportunities in one company. The "
+            f"engine and the batch loop ran {self.repeat} times each, alternated (medians); the "
+            "per-record loop once.",
             "",
             "| peer | initial load by the engine (one run) | bare loop | bare rate "
             "| engine / same calls |",
@@ -401,7 +407,7 @@ def _client(fake: FakeSalesforce) -> Salesforce:
     )
 
 
-def _salesforce_bare(deals: Sequence[Deal]) -> dict[str, float]:
+def _salesforce_bare(deals: Sequence[Deal], per_record: bool) -> dict[str, float]:
     rates: dict[str, float] = {}
     with _fake_org() as fake:
         sf = _client(fake)
@@ -412,7 +418,8 @@ def _salesforce_bare(deals: Sequence[Deal]) -> dict[str, float]:
             for deal in deals:
                 opportunity.upsert(f"{EXTERNAL_ID}/{deal.record_id}", deal.salesforce())
 
-        rates["`sf.Opportunity.upsert` per record"] = _timed(one_by_one, len(deals))
+        if per_record:
+            rates["`sf.Opportunity.upsert` per record"] = _timed(one_by_one, len(deals))
     with _fake_org() as fake:
         sf = _client(fake)
         path = f"composite/sobjects/Opportunity/{EXTERNAL_ID}"
@@ -446,42 +453,74 @@ def _salesforce_bare(deals: Sequence[Deal]) -> dict[str, float]:
     return rates
 
 
-def bench_salesforce(coterie: Coterie, edits: int, poll_seconds: int) -> PeerResult:
-    with _fake_org() as fake:
-        credentials = {"instance_url": fake.instance_url, "access_token": fake.access_token}
-        connection_id = connect(
-            coterie, "salesforce", credentials, "Opportunity", SALESFORCE_FIELDS
-        )
-        seconds, summary = _initial_load(coterie, connection_id)
-        stored = fake.records("Opportunity")
-        external = {str(r[EXTERNAL_ID]) for r in stored}
-        if len(stored) != len(coterie.deals) or len(external) != len(stored):
-            raise RuntimeError(f"Salesforce holds {len(stored)} opportunities, not one per deal")
+def bench_salesforce(coterie: Coterie, edits: int, poll_seconds: int, repeat: int) -> PeerResult:
+    engine: list[float] = []
+    bare: list[dict[str, float]] = []
+    for attempt in range(repeat):  # alternated: the machine's load drifts
+        bare.append(_salesforce_bare(coterie.deals, per_record=attempt == 0))
+        with _fake_org() as fake:
+            credentials = {"instance_url": fake.instance_url, "access_token": fake.access_token}
+            connection_id = connect(
+                coterie, "salesforce", credentials, "Opportunity", SALESFORCE_FIELDS
+            )
+            seconds, summary = _initial_load(coterie, connection_id)
+            engine.append(seconds)
+            stored = fake.records("Opportunity")
+            external = {str(r[EXTERNAL_ID]) for r in stored}
+            if len(stored) != len(coterie.deals) or len(external) != len(stored):
+                raise RuntimeError(f"Salesforce holds {len(stored)} opportunities, not one each")
+            if attempt < repeat - 1:
+                continue
 
-        def edit(remote_id: str, amount: int) -> None:
-            fake.org.ui_edit("Opportunity", remote_id, Amount=amount)
+            def edit(remote_id: str, amount: int) -> None:
+                fake.org.ui_edit("Opportunity", remote_id, Amount=amount)
 
-        def time_passes() -> None:
-            fake.clock.advance(poll_seconds)
+            def time_passes() -> None:
+                fake.clock.advance(poll_seconds)
 
-        first_run, trips = _round_trips(
-            coterie, connection_id, edits, edit, time_passes, first_amount=500_000
-        )
-    bare = _salesforce_bare(coterie.deals)
-    batch_loop = next(label for label in bare if label.startswith("the engine's calls"))
+            first_run, trips = _round_trips(
+                coterie, connection_id, edits, edit, time_passes, first_amount=500_000
+            )
+    return _result(
+        "Salesforce (fake, simple-salesforce)", coterie, engine, bare, summary, trips, first_run
+    )
+
+
+def _result(
+    peer: str,
+    coterie: Coterie,
+    engine: list[float],
+    bare: list[dict[str, float]],
+    summary: runs.Summary,
+    trips: list[float],
+    first_run: float,
+    notes: list[str] | None = None,
+) -> PeerResult:
+    """Medians over the repetitions; the per-record loop ran once (the first)."""
+    records = len(coterie.deals)
+    batch_loop = next(label for label in bare[0] if label.startswith("the engine's calls"))
+    batch = [records / sample[batch_loop] for sample in bare]
+    rates = {
+        label: records / statistics.median(batch) if label == batch_loop else rate
+        for label, rate in bare[0].items()
+    }
+    seconds = statistics.median(engine)
     return PeerResult(
-        peer="Salesforce (fake, simple-salesforce)",
-        records=len(coterie.deals),
+        peer=peer,
+        records=records,
         engine_seconds=seconds,
-        engine_per_second=len(coterie.deals) / seconds,
+        engine_per_second=records / seconds,
         created_remote=summary.created_remote,
-        bare=bare,
+        bare=rates,
         batch_loop=batch_loop,
-        ratio=seconds / (len(coterie.deals) / bare[batch_loop]),
-        edits=edits,
+        ratio=seconds / statistics.median(batch),
+        edits=len(trips),
         run_median_ms=statistics.median(trips),
         run_p95_ms=_p95(trips),
         first_run_ms=first_run,
+        engine_samples=engine,
+        batch_samples=batch,
+        notes=notes or [],
     )
 
 
@@ -497,7 +536,7 @@ def _tryton(workdir: Path) -> Iterator[TrytonServer]:
         server.stop()
 
 
-def _tryton_bare(deals: Sequence[Deal], workdir: Path) -> dict[str, float]:
+def _tryton_bare(deals: Sequence[Deal], workdir: Path, per_record: bool) -> dict[str, float]:
     rates: dict[str, float] = {}
     with _tryton(workdir / "bare-create") as server:
         connector = TrytonConnector(server.credentials())
@@ -510,9 +549,10 @@ def _tryton_bare(deals: Sequence[Deal], workdir: Path) -> dict[str, float]:
             for payload in payloads:
                 connector.rpc.call(OPPORTUNITY, "create", [payload])
 
-        rates["JSON-RPC `model.sale.opportunity.create` per record"] = _timed(
-            one_by_one, len(deals)
-        )
+        if per_record:
+            rates["JSON-RPC `model.sale.opportunity.create` per record"] = _timed(
+                one_by_one, len(deals)
+            )
         connector.close()
     with _tryton(workdir / "bare-batch") as server:
         connector = TrytonConnector(server.credentials())
@@ -536,46 +576,57 @@ def _tryton_bare(deals: Sequence[Deal], workdir: Path) -> dict[str, float]:
     return rates
 
 
-def bench_tryton(coterie: Coterie, edits: int, poll_seconds: int, workdir: Path) -> PeerResult:
-    with _tryton(workdir / "engine") as server:
-        connection_id = connect(coterie, "tryton", server.credentials(), OPPORTUNITY, TRYTON_FIELDS)
-        seconds, summary = _initial_load(coterie, connection_id)
-        user = TrytonUser(server)
-        stored = user.search_opportunities([])
-        if len(stored) != len(coterie.deals) or len({r["reference"] for r in stored}) != len(
-            stored
-        ):
-            raise RuntimeError(f"Tryton holds {len(stored)} opportunities, not one per deal")
+def _tryton_edit(user: TrytonUser, remote_id: str, amount: int) -> None:
+    user.write_opportunity(int(remote_id), amount=Decimal(amount))
 
-        def edit(remote_id: str, amount: int) -> None:
-            user.write_opportunity(int(remote_id), amount=Decimal(amount))
 
-        loaded_at = time.monotonic()
+def _sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.monotonic()))
 
-        def after_the_overlap() -> None:
+
+def bench_tryton(
+    coterie: Coterie, edits: int, poll_seconds: int, workdir: Path, repeat: int
+) -> PeerResult:
+    engine: list[float] = []
+    bare: list[dict[str, float]] = []
+    for attempt in range(repeat):  # alternated: the machine's load drifts
+        bare.append(_tryton_bare(coterie.deals, workdir / f"bare-{attempt}", attempt == 0))
+        with _tryton(workdir / f"engine-{attempt}") as server:
+            connection_id = connect(
+                coterie, "tryton", server.credentials(), OPPORTUNITY, TRYTON_FIELDS
+            )
+            seconds, summary = _initial_load(coterie, connection_id)
+            engine.append(seconds)
+            loaded_at = time.monotonic()
+            user = TrytonUser(server)
+            stored = user.search_opportunities([])
+            if len(stored) != len(coterie.deals) or len({r["reference"] for r in stored}) != len(
+                stored
+            ):
+                raise RuntimeError(f"Tryton holds {len(stored)} opportunities, not one per deal")
+            if attempt < repeat - 1:
+                user.close()
+                continue
+
             # Tryton runs on the real clock: an edit made within the overlap window of the load
             # makes each run re-read the load; with a poll of P >= the window it never is
-            time.sleep(max(0.0, loaded_at + OVERLAP_SECONDS - time.monotonic()))
-
-        first_run, trips = _round_trips(
-            coterie, connection_id, edits, edit, after_the_overlap, first_amount=700_000
-        )
-        user.close()
-    bare = _tryton_bare(coterie.deals, workdir)
-    batch_loop = next(label for label in bare if label.startswith("the engine's calls"))
-    return PeerResult(
-        peer="Tryton 8.2 (JSON-RPC, SQLite backend)",
-        records=len(coterie.deals),
-        engine_seconds=seconds,
-        engine_per_second=len(coterie.deals) / seconds,
-        created_remote=summary.created_remote,
-        bare=bare,
-        batch_loop=batch_loop,
-        ratio=seconds / (len(coterie.deals) / bare[batch_loop]),
-        edits=edits,
-        run_median_ms=statistics.median(trips),
-        run_p95_ms=_p95(trips),
-        first_run_ms=first_run,
+            first_run, trips = _round_trips(
+                coterie,
+                connection_id,
+                edits,
+                partial(_tryton_edit, user),
+                partial(_sleep_until, loaded_at + OVERLAP_SECONDS),
+                first_amount=700_000,
+            )
+            user.close()
+    return _result(
+        "Tryton 8.2 (JSON-RPC, SQLite backend)",
+        coterie,
+        engine,
+        bare,
+        summary,
+        trips,
+        first_run,
         notes=[
             "Tryton keeps no tombstones: every run also asks for all linked ids (100 per "
             "call) to notice deletes, so a Tryton run grows with the number of linked records."
@@ -593,6 +644,7 @@ def run(
     poll_seconds: int,
     peers: Sequence[str],
     results_dir: Path,
+    repeat: int = 3,
 ) -> SyncResult:
     with tempfile.TemporaryDirectory(prefix="coterie-bench-sync-") as tmp:
         data_dir = Path(tmp)
@@ -607,14 +659,15 @@ def run(
         coterie = build_coterie(settings, records)
         measured: list[PeerResult] = []
         if "salesforce" in peers:
-            measured.append(bench_salesforce(coterie, edits, poll_seconds))
+            measured.append(bench_salesforce(coterie, edits, poll_seconds, repeat))
         if "tryton" in peers:
-            measured.append(bench_tryton(coterie, edits, poll_seconds, data_dir / "tryton"))
+            measured.append(bench_tryton(coterie, edits, poll_seconds, data_dir / "tryton", repeat))
         result = SyncResult(
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
             database=make_engine(url).url.render_as_string(hide_password=True).split("@")[-1],
             records=records,
             poll_seconds=poll_seconds,
+            repeat=repeat,
             peers=measured,
         )
     results_dir.mkdir(parents=True, exist_ok=True)
