@@ -356,7 +356,7 @@ def sync(
     ] = 3,
     results_dir: Annotated[
         Path, typer.Option(help="Where sync-<date>-<dialect>.json and .md are written.")
-    ] = Path("bench/results"),
+    ] = Path(__file__).resolve().parent / "results",
 ) -> None:
     """CRM sync: the initial load of N opportunities into the Salesforce fake and a real
     Tryton, against bare loops of the same client, and the round trip of a CRM edit."""

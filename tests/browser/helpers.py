@@ -168,6 +168,17 @@ class Visitor:
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
+    def shots(self, name: str, widths: tuple[int, ...] = (1440, 1024)) -> list[Path]:
+        """Full-page screenshots at each width (`<name>-<width>.png`), then back to the
+        visitor's own viewport."""
+        before = self.page.viewport_size or {"width": 1280, "height": 900}
+        paths = []
+        for width in widths:
+            self.page.set_viewport_size({"width": width, "height": 900})
+            paths.append(self.shot(f"{name}-{width}"))
+        self.page.set_viewport_size(before)
+        return paths
+
     def close(self) -> None:
         self.context.close()
 

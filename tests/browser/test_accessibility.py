@@ -1,0 +1,52 @@
+"""axe-core over the main pages in Chromium: no serious or critical violation, at 1440 px and
+1024 px, with a screenshot of each page at both widths in the CI artefacts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser
+
+from tests.browser.axe import serious_violations
+from tests.browser.helpers import LiveServer, Visitor
+from tests.browser.test_reports import _sign_in
+from tests.fixtures.builders import make_company
+
+pytestmark = pytest.mark.xdist_group("browser")
+
+PUBLIC_PAGES = {"login": "/login", "signup": "/signup"}
+
+
+@pytest.fixture
+def visitor(browser: Browser, live_server: LiveServer, screenshots: Path) -> Iterator[Visitor]:
+    opened = Visitor("accessibility", browser, live_server.url, screenshots)
+    yield opened
+    opened.close()
+
+
+def _check(visitor: Visitor, name: str, path: str) -> list[str]:
+    visitor.go(path)
+    found = []
+    for width in (1440, 1024):
+        visitor.page.set_viewport_size({"width": width, "height": 900})
+        found += [f"{path} at {width} px: {line}" for line in serious_violations(visitor.page)]
+    visitor.shots(f"a11y-{name}")
+    return found
+
+
+def test_the_sign_in_and_sign_up_pages_pass_axe(visitor: Visitor) -> None:
+    found = [line for name, path in PUBLIC_PAGES.items() for line in _check(visitor, name, path)]
+    assert found == []
+
+
+def test_a_new_companys_home_passes_axe(live_server: LiveServer, visitor: Visitor) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=10) as api:
+        client: Any = api
+        acme = make_company(client, f"Axe Acme {uuid.uuid4().hex[:6]}")
+    _sign_in(visitor, acme)
+    assert _check(visitor, "home", "/") == []
