@@ -4,16 +4,12 @@ benchmark's SMTP server through a real worker, and the report names every figure
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.bench.runner import run_bench
 from tests.fixtures.worker import require_redis
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.slow]
 
@@ -23,25 +19,8 @@ def test_the_outbox_benchmark_delivers_every_message_and_reports_its_figures(
 ) -> None:
     require_redis()
     results = tmp_path / "results"
-    outcome = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "outbox",
-            "--messages",
-            "60",
-            "--requests",
-            "20",
-            "--results-dir",
-            str(results),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    outcome = run_bench(
+        "outbox", "--messages", "60", "--requests", "20", "--results-dir", str(results)
     )
     assert outcome.returncode == 0, outcome.stdout + outcome.stderr
     (written,) = results.glob("outbox-*-sqlite.json")

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,10 +19,9 @@ from bench import database
 from bench.cli import app as bench_cli
 from bench.dataset import Generator
 from bench.scales import SCALES
+from tests.bench.runner import run_bench
 from tests.fixtures.databases import IN_CI, PG_ADMIN_URL
 from tests.fixtures.databases import pg_available as _pg_available
-
-ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED_FIGURES = {
     *(
@@ -70,27 +67,15 @@ def test_smoke_run_produces_every_figure_and_the_result_files(
     bench_url: str, tmp_path: Path
 ) -> None:
     results = tmp_path / "results"
-    # as `make bench` runs it: its own process, which must set up what the runtime needs itself
-    # (in this test process, tests/conftest.py already installed the record hooks)
-    outcome = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "run",
-            "--scale",
-            "smoke",
-            "--database-url",
-            bench_url,
-            "--results-dir",
-            str(results),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
+    outcome = run_bench(
+        "run",
+        "--scale",
+        "smoke",
+        "--database-url",
+        bench_url,
+        "--results-dir",
+        str(results),
         timeout=900,
-        check=False,
     )
     assert outcome.returncode == 0, outcome.stdout + outcome.stderr
 

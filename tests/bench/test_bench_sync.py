@@ -4,41 +4,27 @@ every figure is produced and the result files are written. Never a timing."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.runner import run_bench
 
 pytestmark = [pytest.mark.slow]
 
 
 def test_the_sync_benchmark_loads_every_record_and_reports_its_figures(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    outcome = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "sync",
-            "--records",
-            "20",
-            "--edits",
-            "3",
-            "--peer",
-            "salesforce",
-            "--results-dir",
-            str(results),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    outcome = run_bench(
+        "sync",
+        "--records",
+        "20",
+        "--edits",
+        "3",
+        "--peer",
+        "salesforce",
+        "--results-dir",
+        str(results),
     )
     assert outcome.returncode == 0, outcome.stdout + outcome.stderr
     (written,) = results.glob("sync-*-sqlite.json")

@@ -12,7 +12,7 @@ shared records in the same request calls `refresh_principal()` first.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from coterie.auth.preferences import read as read_preferences
 from coterie.authz.principal import Principal, per_user_kinds
 from coterie.kit.problems import forbidden
 from coterie.models import AuthToken, Company, User
-from coterie.models.vocabulary import Role
+from coterie.models.vocabulary import Role, TokenKind
 
 _RANK = {Role.MEMBER: 0, Role.MANAGER: 1, Role.ADMIN: 2}
 
@@ -78,3 +78,19 @@ def principal_of(session: Session, user: User) -> Principal:
         is_admin=user.role == Role.ADMIN.value,
         per_user=per_user_kinds(session, user.company_id),
     )
+
+
+def background_actor(
+    session: Session, user: User, purpose: str, *, show_private: bool = False
+) -> Actor:
+    """`user` as a background task (an export, a sync run, an import) acts for them.
+
+    A task is no signed-in request: its token is a transient placeholder named `purpose`, never
+    added to the session (no credential is created). `show_private` turns "hide private
+    fields" off for a task that must read the company's own private values (they are its own
+    data), whatever the user's display preference."""
+    placeholder = AuthToken(user_id=user.id, kind=TokenKind.PERSONAL.value, name=purpose)
+    actor = Actor(user=user, token=placeholder, session=session)
+    if show_private:
+        actor.__dict__["principal"] = replace(principal_of(session, user), hide_private=False)
+    return actor

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import uuid
 import zipfile
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,14 +21,14 @@ from typing import Any, Protocol
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from coterie.auth.principal import Actor, principal_of
+from coterie.auth.principal import Actor, background_actor
 from coterie.company_export import contents, links, storage, zipfile_writer
 from coterie.config import Settings
 from coterie.db import session_scope, utcnow
 from coterie.mail import delivery, messages
-from coterie.models import AuthToken, Company, CompanyExport, User
+from coterie.models import Company, CompanyExport, User
 from coterie.models.company_export import UNFINISHED, ExportStatus
-from coterie.models.vocabulary import Role, TokenKind
+from coterie.models.vocabulary import Role
 
 log = logging.getLogger(__name__)
 FAILED_UNEXPECTEDLY = (
@@ -149,12 +148,7 @@ def _reader_actor(session: Session, row: CompanyExport) -> Actor:
             "The admin who asked for this export no longer is one: it was not built. Another "
             "admin can ask for a new one."
         )
-    # a background task is no signed-in request: the token is a transient placeholder, never
-    # added to the session (no credential is created), as the demo loader does
-    placeholder = AuthToken(user_id=user.id, kind=TokenKind.PERSONAL.value, name="export")
-    actor = Actor(user=user, token=placeholder, session=session)
-    actor.__dict__["principal"] = replace(principal_of(session, user), hide_private=False)
-    return actor
+    return background_actor(session, user, "export", show_private=True)
 
 
 def _write(

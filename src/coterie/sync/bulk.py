@@ -32,14 +32,13 @@ from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.db import utcnow, writing_session
 from coterie.models import Record, RecordAccess
 from coterie.models.sync import LinkState, SyncConnection, SyncLink, SyncShadow
 from coterie.records import service
 from coterie.records.schemas import RecordOut
-from coterie.sync import connections, links, push
+from coterie.sync import connections, links, localview, push
 from coterie.sync.connectors.base import (
     AuthExpired,
     Connector,
@@ -172,7 +171,7 @@ def _read_chunk(
         )
         shown = service.present(session, actor, principal, kind, records)
         accounts = _linked_accounts(session, connection_id, shown)
-        locals_ = [_local(actor, record, fields, accounts) for record in shown]
+        locals_ = [localview.present(actor, record, fields, accounts.get) for record in shown]
         session.rollback()
     return _Chunk(locals_, ids[-1])
 
@@ -193,35 +192,6 @@ def _linked_accounts(
         )
     )
     return {record_id: f"{obj}:{remote_id}" for record_id, obj, remote_id in rows if record_id}
-
-
-def _local(
-    actor: Actor, record: RecordOut, fields: list[FieldMap], accounts: dict[uuid.UUID, str]
-) -> LocalRecord:
-    """The mapped values of a presented record (as `localview.read` gives them)."""
-    mine = next((s for s in record.spaces if s.is_mine), None)
-    spaces = {s.company_id: s for s in record.spaces if not s.is_mine}
-    values: dict[str, Any] = {}
-    for field_map in fields:
-        ref = field_map.local
-        if ref == "record.account":
-            values[ref] = accounts.get(record.account_id) if record.account_id else None
-        elif field_map.is_core:
-            values[ref] = canonical(getattr(record, ref.removeprefix("record.")))
-        elif field_map.is_partner:
-            _, company, key = ref.split(".")
-            space = spaces.get(uuid.UUID(company))
-            values[ref] = canonical(space.fields.get(key)) if space else None
-        else:
-            values[ref] = canonical(mine.fields.get(field_map.space_key or "")) if mine else None
-    currency = mine.fields.get("currency") if mine else None
-    return LocalRecord(
-        record=record,
-        values=values,
-        space_version=mine.version if mine else None,
-        currency=str(currency) if currency else None,
-        owned=record.owner_company_id == actor.company_id,
-    )
 
 
 def _probe(local: LocalRecord) -> MatchProbe:
@@ -264,7 +234,7 @@ def _push_chunk(
     if not claimed:
         return
     rows = [
-        (str(local.record.id), push._to_send(fields, local, {}, everything=True))
+        (str(local.record.id), push.values_to_send(fields, local, {}, everything=True))
         for local, _ in claimed
     ]
     try:

@@ -11,16 +11,14 @@ alone written into my CRM.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coterie.auth.principal import Actor, principal_of
+from coterie.auth.principal import Actor, background_actor
 from coterie.config import Settings
-from coterie.models import AuthToken, User
+from coterie.models import User
 from coterie.models.sync import ConnectionStatus, SyncConnection, SyncMapping
-from coterie.models.vocabulary import TokenKind
 from coterie.sync import secrets
 from coterie.sync.connectors.base import Connector, SyncError
 from coterie.sync.connectors.registry import connector_class
@@ -44,11 +42,7 @@ def actor_of(session: Session, connection: SyncConnection) -> Actor:
             "The user this connection runs as is no longer active in your company: choose "
             "another on Settings > Integrations."
         )
-    # a task is no signed-in request: a transient token, never added to the session
-    placeholder = AuthToken(user_id=user.id, kind=TokenKind.PERSONAL.value, name="sync")
-    actor = Actor(user=user, token=placeholder, session=session)
-    actor.__dict__["principal"] = replace(principal_of(session, user), hide_private=False)
-    return actor
+    return background_actor(session, user, "sync", show_private=True)
 
 
 def usable(connection: SyncConnection) -> None:

@@ -11,6 +11,7 @@ record. Nothing here commits.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,17 +60,26 @@ def read(
 ) -> LocalRecord:
     """Raises a 404 Problem when the principal may not see the record (any more)."""
     record = service.read(session, actor, kind, record_id)
+    return present(
+        actor, record, fields, lambda account_id: _linked_remote(session, connection_id, account_id)
+    )
+
+
+def present(
+    actor: Actor,
+    record: RecordOut,
+    fields: list[FieldMap],
+    account_of: Callable[[uuid.UUID], Any],
+) -> LocalRecord:
+    """The mapped values of a record as `actor` was shown it (`record.account` is the account's
+    CRM reference, given by `account_of`)."""
     mine = next((s for s in record.spaces if s.is_mine), None)
     spaces = {s.company_id: s for s in record.spaces if not s.is_mine}
     values: dict[str, Any] = {}
     for field in fields:
         ref = field.local
         if ref == "record.account":
-            values[ref] = (
-                _linked_remote(session, connection_id, record.account_id)
-                if record.account_id
-                else None
-            )
+            values[ref] = account_of(record.account_id) if record.account_id else None
         elif field.is_core:
             values[ref] = canonical(getattr(record, ref.removeprefix("record.")))
         elif field.is_partner:

@@ -88,13 +88,15 @@ def _name_score(name: str, candidate: RemoteRecord) -> float:
     return max((fuzz.token_sort_ratio(normalised(name), normalised(n)) for n in names), default=0)
 
 
-def _to_send(
+def values_to_send(
     fields: list[FieldMap],
     local: localview.LocalRecord,
     shadows: dict[str, Any],
     *,
     everything: bool,
 ) -> dict[str, Any]:
+    """The values one write sends to the CRM: every outgoing field (`everything`, a record's
+    first write) or those whose value differs from its shadow (the last value synced)."""
     values: dict[str, Any] = {}
     for field in fields:
         if not field.goes_out:
@@ -300,7 +302,7 @@ def _write(
 ) -> str:
     for _ in range(MAX_CONFLICT_RETRIES):
         shadows = links.shadows(session, link.id)
-        values = _to_send(fields, local, shadows, everything=link.remote_id is None)
+        values = values_to_send(fields, local, shadows, everything=link.remote_id is None)
         if link.remote_id is None:
             _customer_for_a_required_account(connector, link.remote_object, fields, local, values)
         if link.remote_id is not None and not values:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -28,6 +28,7 @@ from coterie.sync.connectors.base import (
     RemoteRef,
     TransientError,
     UnknownField,
+    WriteResult,
 )
 from coterie.sync.connectors.registry import GROUP
 from coterie.sync.connectors.tryton import OPPORTUNITY, PARTY, TrytonConnector
@@ -169,6 +170,45 @@ def test_an_update_writes_only_what_changed_and_moves_the_state(
     assert lost.values["state"] == "lost"
     with pytest.raises(PermanentError, match="won"):
         connector.upsert(OPPORTUNITY, external_id, {"state": "won"})
+
+
+def test_upsert_many_creates_new_opportunities_in_one_batch_and_keeps_the_order(
+    connector: TrytonConnector, tryton_user: TrytonUser
+) -> None:
+    """A batch mixes a record Tryton already carries, new ones (one moved past "lead") and a
+    value Tryton refuses: the refusal is that row's own error, every other row is written
+    once, and the results come back in the rows' order."""
+    existing = new_id()
+    first = connector.upsert(OPPORTUNITY, existing, {"description": "Already there"})
+    fresh = [new_id() for _ in range(3)]
+    refused = new_id()
+    rows = [
+        (fresh[0], {"description": "Batch one", "amount": Decimal("100")}),
+        (existing, {"description": "Already there"}),
+        (refused, {"description": "Bad", "conversion_probability": 7}),
+        (fresh[1], {"description": "Batch two", "state": "opportunity", "party": "Acme Rockets"}),
+        (fresh[2], {"description": "Batch three", "party": "Wayne Enterprises"}),
+    ]
+    results = connector.upsert_many(OPPORTUNITY, rows)
+    assert isinstance(results[2], PermanentError)
+    written = [r for i, r in enumerate(results) if i != 2]
+    assert all(isinstance(r, WriteResult) for r in written), [
+        f"{type(r).__name__}: {r}" for r in results if not isinstance(r, WriteResult)
+    ]
+    one, there, two, three = cast(list[WriteResult], written)
+    assert (one.created, there.created, two.created, three.created) == (True, False, True, True)
+    assert there.remote_id == first.remote_id
+    for external_id, result, description in (
+        (fresh[0], one, "Batch one"),
+        (fresh[1], two, "Batch two"),
+        (fresh[2], three, "Batch three"),
+    ):
+        (found,) = tryton_user.search_opportunities([("reference", "=", external_id)])
+        assert (found["id"], found["description"]) == (int(result.remote_id), description)
+    state = tryton_user.read_opportunity(int(two.remote_id))
+    assert state is not None
+    assert state["state"] == "opportunity"
+    assert tryton_user.search_opportunities([("reference", "=", refused)]) == []
 
 
 def test_tryton_refusing_a_value_is_a_permanent_error_with_its_message(

@@ -110,12 +110,6 @@ def test_a_late_commit_and_a_skewed_clock_are_caught_by_the_overlap_window(
     clock.advance(5)
     org.create("Opportunity", Name="Visible deal", **SF_DEAL)
     run(app, connected.connection_id)  # the cursor passes the late one's stamp, unseen
-    import sys
-
-    sys.path.insert(0, "/tmp")
-    import dbg2
-
-    dbg2.dump(app, connected.fake)
     assert "Long transaction deal" not in _titles(client, connected)
     clock.advance(40)
     run(app, connected.connection_id)  # visible now, stamped before the cursor: the overlap

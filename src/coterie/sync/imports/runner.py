@@ -32,7 +32,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from coterie import audit
-from coterie.auth.principal import Actor
+from coterie.auth.principal import Actor, background_actor
 from coterie.authz import gate
 from coterie.config import Settings
 from coterie.cosell.pipeline.duplicates import normalize_domain, normalize_name
@@ -40,9 +40,8 @@ from coterie.db import session_scope, utcnow
 from coterie.fields import templates
 from coterie.fields.definitions import STANDARD_FIELDS
 from coterie.kit.problems import Problem
-from coterie.models import AuthToken, Record, Space, SpreadsheetImport, User
+from coterie.models import Record, Space, SpreadsheetImport, User
 from coterie.models.imports import UNFINISHED, ImportMode, ImportStatus
-from coterie.models.vocabulary import TokenKind
 from coterie.records import service as records
 from coterie.records.schemas import RecordCreate, RecordPatch
 from coterie.sync import matching
@@ -413,10 +412,7 @@ def importer_actor(session: Session, row: SpreadsheetImport) -> Actor | None:
     user = session.get(User, row.user_id)
     if user is None or not user.is_active or user.company_id != row.company_id:
         return None
-    # a background task is no signed-in request: the token is a transient placeholder, never
-    # added to the session (no credential is created), as company exports do
-    placeholder = AuthToken(user_id=user.id, kind=TokenKind.PERSONAL.value, name="import")
-    return Actor(user=user, token=placeholder, session=session)
+    return background_actor(session, user, "import")
 
 
 def run_task(context: JobContext, import_id: str) -> None:
