@@ -24,6 +24,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+RESULTS_DIR = Path(__file__).resolve().parent / "results"  # wherever the command runs from
+
 if TYPE_CHECKING:
     from bench.dataset import Landmarks
 
@@ -82,7 +84,7 @@ def run(
     regenerate: RegenerateArg = False,
     results_dir: Annotated[
         Path, typer.Option(help="Where <scale>-<date>.json and .md are written.")
-    ] = Path("bench/results"),
+    ] = RESULTS_DIR,
     http: Annotated[
         bool | None,
         typer.Option(
@@ -315,7 +317,7 @@ def outbox(
     ] = 500,
     results_dir: Annotated[
         Path, typer.Option(help="Where outbox-<date>-<dialect>.json and .md are written.")
-    ] = Path("bench/results"),
+    ] = RESULTS_DIR,
 ) -> None:
     """Outbox throughput (N e-mails delivered to a local SMTP server by a worker) and the latency
     a request adds by queuing an e-mail."""
@@ -356,7 +358,7 @@ def sync(
     ] = 3,
     results_dir: Annotated[
         Path, typer.Option(help="Where sync-<date>-<dialect>.json and .md are written.")
-    ] = Path(__file__).resolve().parent / "results",
+    ] = RESULTS_DIR,
 ) -> None:
     """CRM sync: the initial load of N opportunities into the Salesforce fake and a real
     Tryton, against bare loops of the same client, and the round trip of a CRM edit."""

@@ -15,7 +15,7 @@ from bench.figure import Figure, display
 from bench.timing import Stats
 from bench.verify import Check
 
-RESULTS_DIR = Path("bench/results")
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 FORMAT_VERSION = 1
 
 
