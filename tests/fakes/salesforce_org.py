@@ -281,6 +281,11 @@ class OrgState:
     records: dict[str, Record] = field(default_factory=dict)
     deletions: list[Deletion] = field(default_factory=list)
     next_number: int = 1000
+    # (sobject, field, lower-cased text) -> ids of records that held that text in that field at
+    # some write: Salesforce indexes external id fields, so a lookup by one does not scan the
+    # org (a scan per row made a 10,000-record load quadratic). Entries may be stale: a lookup
+    # checks each candidate's current value.
+    text_index: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
 
 
 class Org:
@@ -332,9 +337,11 @@ class Org:
         return record
 
     def by_external_id(self, sobject: str, field_name: str, value: str) -> list[Record]:
+        ids = self.state.text_index.get((sobject, field_name, value.lower()), set())
+        candidates = [self.state.records[record_id] for record_id in sorted(ids)]
         return [
             r
-            for r in self.state.records.values()
+            for r in candidates
             if r.sobject == sobject
             and not r.deleted
             and not r.purged
@@ -507,10 +514,17 @@ class Org:
         else:
             previous.values = merged
             record = previous
+        self._index(record)
         self.record_writes[USER_NAMES.get(user, user)] += 1
         if run_automations and user != AUTOMATION_USER:
             self._run_automations(record)
         return record
+
+    def _index(self, record: Record) -> None:
+        for name, value in record.values.items():
+            if isinstance(value, str):
+                key = (record.sobject, name, value.lower())
+                self.state.text_index.setdefault(key, set()).add(record.id)
 
     def _run_automations(self, record: Record) -> None:
         for rule in self.automations:
