@@ -65,15 +65,20 @@ def _open_details(stage: Locator) -> None:
 
 
 def _drag(page: Page, source: Locator, target: Locator) -> None:
-    """Drag `source`'s handle to the upper half of `target` with the mouse, as a person does."""
+    """Drag `source` by its handle onto the upper part of `target` with the mouse, as a person
+    does (SortableJS follows the pointer: a press, a few moves, a release)."""
     handle = source.locator(".wd-handle").bounding_box()
     box = target.bounding_box()
     assert handle is not None
     assert box is not None
-    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(x, y)
     page.mouse.down()
-    page.mouse.move(box["x"] + 40, box["y"] + box["height"] / 2, steps=12)
-    page.mouse.move(box["x"] + 40, box["y"] + 6, steps=6)
+    page.mouse.move(x, y - 8, steps=4)
+    page.wait_for_timeout(100)
+    for fraction in (0.75, 0.5, 0.3, 0.15):
+        page.mouse.move(x, box["y"] + box["height"] * fraction, steps=6)
+        page.wait_for_timeout(60)
     page.mouse.up()
 
 
@@ -215,7 +220,7 @@ def test_an_admin_designs_a_workflow_without_json(
         _stage_at(page, 2).get_by_label("Stage name").fill("qualify")
         visitor.click(page.get_by_role("button", name="Save workflow"))
         error = _stage_at(page, 2).locator(".field-error")
-        expect(error).to_have_text("Stage 1 is already called “qualify”.")
+        expect(error).to_have_text("Stage 1 is already called “Qualify”.")
         expect(_stage_at(page, 2).get_by_label("Stage name")).to_have_attribute(
             "aria-invalid", "true"
         )

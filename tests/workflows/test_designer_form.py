@@ -92,7 +92,7 @@ def test_every_mistake_is_named_on_its_field_and_nothing_is_translated() -> None
         "stages": "Mark one stage as won and one as lost: where records end when they succeed "
         "and when they are lost.",
         "stages-0-criteria-0-field": "Choose a field from the list.",
-        "stages-1-label": "Stage 1 is already called “qualify”.",
+        "stages-1-label": "Stage 1 is already called “Qualify”.",
         "stages-1-steps-0-title": "Say what the step is.",
         "stages-1-steps-0-owner": "Choose who does the step.",
         "stages-2-label": "Give this stage a name.",

@@ -123,7 +123,7 @@ def test_two_stages_with_one_name_are_refused_inline_and_nothing_is_saved(
     refused = browser.submit(f"{NEW}?kind=opportunity", NEW, data)
     assert refused.status_code == 422
     page = parse(refused.text)
-    assert page.errors()["stages-1-label"] == "Stage 1 is already called “open”."
+    assert page.errors()["stages-1-label"] == "Stage 1 is already called “Open”."
     labels = _inputs(page, "label")
     assert labels == ["Open", "open", "Lost"]  # what was typed stays on the page
     assert _workflows(client, acme) == []

@@ -189,7 +189,11 @@ def _keys(stages: list[StageRow]) -> list[str]:
 
 
 def _check_stage(
-    i: int, stage: StageRow, seen: dict[str, int], choices: Choices, errors: dict[str, str]
+    i: int,
+    stage: StageRow,
+    seen: dict[str, tuple[int, str]],
+    choices: Choices,
+    errors: dict[str, str],
 ) -> None:
     p = f"stages-{i}"
     name = stage.label.casefold()
@@ -198,9 +202,10 @@ def _check_stage(
     elif len(stage.label) > 80:
         errors[f"{p}-label"] = "Keep the name to 80 characters."
     elif name in seen:
-        errors[f"{p}-label"] = f"Stage {seen[name] + 1} is already called “{stage.label}”."
+        earlier, label = seen[name]
+        errors[f"{p}-label"] = f"Stage {earlier + 1} is already called “{label}”."
     else:
-        seen[name] = i
+        seen[name] = (i, stage.label)
     if stage.category not in CATEGORIES:
         errors[f"{p}-category"] = "Choose open, won or lost."
     chosen: set[str] = set()
@@ -308,7 +313,7 @@ def translate(design: Design, choices: Choices) -> Translation:
         has = {s.category for s in design.stages}
         if not {"won", "lost"} <= has:
             errors["stages"] = _ENDINGS[("won" in has, "lost" in has)]
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     for i, stage in enumerate(design.stages[:MAX_STAGES]):
         _check_stage(i, stage, seen, choices, errors)
     if errors:

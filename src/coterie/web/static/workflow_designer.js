@@ -20,6 +20,16 @@
   const categoryOf = (stage) => stage.querySelector("[data-k='category']").value;
   const uidOf = (stage) => stage.dataset.uid;
 
+  /* Writes only what changed: a drag starting while a blurred name's change event redraws must
+     find its stage untouched. */
+  function setAttr(element, name, value) {
+    if (element.getAttribute(name) !== value) element.setAttribute(name, value);
+  }
+
+  function setText(element, text) {
+    if (element.textContent !== text) element.textContent = text;
+  }
+
   function say(text) {
     if (announce) announce.textContent = text;
   }
@@ -34,15 +44,15 @@
       const field = control.closest(".wd-field");
       if (field && field.closest("[data-item]") === scope) {
         const label = field.querySelector("label");
-        if (label) label.htmlFor = id;
+        if (label) setAttr(label, "for", id);
         const error = field.querySelector(".field-error");
         if (error) {
-          error.id = `${id}-error`;
-          control.setAttribute("aria-describedby", error.id);
+          setAttr(error, "id", `${id}-error`);
+          setAttr(control, "aria-describedby", `${id}-error`);
         }
       }
-      control.name = name;
-      if (control.type !== "hidden") control.id = id;
+      setAttr(control, "name", name);
+      if (control.type !== "hidden") setAttr(control, "id", id);
     });
   }
 
@@ -57,14 +67,14 @@
         });
       });
       const name = labelOf(stage) || "this stage";
-      stage.querySelector(".wd-stage-number").textContent = String(i + 1);
+      setText(stage.querySelector(".wd-stage-number"), String(i + 1));
       const up = stage.querySelector("[data-move='-1']");
       const down = stage.querySelector("[data-move='1']");
-      up.disabled = i === 0;
-      down.disabled = i === all.length - 1;
-      up.setAttribute("aria-label", `Move ${name} up`);
-      down.setAttribute("aria-label", `Move ${name} down`);
-      stage.querySelector("[data-remove-stage]").setAttribute("aria-label", `Remove ${name}`);
+      if (up.disabled !== (i === 0)) up.disabled = i === 0;
+      if (down.disabled !== (i === all.length - 1)) down.disabled = i === all.length - 1;
+      setAttr(up, "aria-label", `Move ${name} up`);
+      setAttr(down, "aria-label", `Move ${name} down`);
+      setAttr(stage.querySelector("[data-remove-stage]"), "aria-label", `Remove ${name}`);
       const counts = [
         ["criteria", "criterion", "criteria"],
         ["steps", "step", "steps"],
@@ -76,11 +86,19 @@
         })
         .filter(Boolean)
         .join(" · ");
-      stage.querySelector("[data-counts]").textContent = counts ? `(${counts})` : "";
-      stage.classList.remove("wd-cat-open", "wd-cat-won", "wd-cat-lost");
-      stage.classList.add(`wd-cat-${categoryOf(stage)}`);
+      setText(stage.querySelector("[data-counts]"), counts ? `(${counts})` : "");
+      const modeBox = stage.querySelector("[data-mode-box]");
+      const several = stage.querySelector("[data-list='approvals']").children.length > 1;
+      if (modeBox.hidden === several) modeBox.hidden = !several;
+      ["open", "won", "lost"].forEach((category) => {
+        const wanted = category === categoryOf(stage);
+        if (stage.classList.contains(`wd-cat-${category}`) !== wanted) {
+          stage.classList.toggle(`wd-cat-${category}`, wanted);
+        }
+      });
     });
-    form.querySelector("[data-no-stages]").hidden = all.length > 0;
+    const empty = form.querySelector("[data-no-stages]");
+    if (empty.hidden !== all.length > 0) empty.hidden = all.length > 0;
   }
 
   /* -- the board preview ----------------------------------------------------------------- */
@@ -327,7 +345,6 @@
     window.Sortable.create(list, {
       handle: ".wd-handle",
       animation: 150,
-      forceFallback: true, // mouse and touch events: the same drag on every browser
       onEnd: () => {
         refresh();
       },
