@@ -99,13 +99,14 @@ def _program_of_partners(api: Any) -> tuple[Member, Member, str, str]:
 
 
 def test_an_admin_designs_a_workflow_without_json(
-    live_server: LiveServer, visitor: Visitor
+    browser: Browser, live_server: LiveServer, visitor: Visitor, screenshots: Path
 ) -> None:
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api
         host, partner, partner_name, program = _program_of_partners(client)
         _sign_in(visitor, host)
         page = visitor.go("/settings/workflows")
+        _no_violations(page)
         page.get_by_label("For records of kind").first.select_option(label="Opportunity")
         page.locator("#design-program").select_option(value=program)
         visitor.click(page.get_by_role("button", name="Open the designer"))
@@ -229,3 +230,47 @@ def test_an_admin_designs_a_workflow_without_json(
         stored = client.get(f"{API}/workflows/{workflow_id}", headers=host.headers).json()
         assert [s["name"] for s in stored["stages"]] == ORDER
         assert stored["version"] == 1
+
+        # only the moves ticked: forward moves are offered, one is unticked, saved as such
+        _stage_at(page, 2).get_by_label("Stage name").fill("Negotiation")
+        expect(error).to_have_count(0)  # the message went with the name it was about
+        page.get_by_label("Only the moves I tick").check()
+        forward = page.get_by_role("checkbox", name="From Qualify to Proposal sent", exact=True)
+        expect(forward).to_be_checked()
+        expect(
+            page.get_by_role("checkbox", name="From Won to Qualify", exact=True)
+        ).not_to_be_checked()
+        page.get_by_role("checkbox", name="From Qualify to Negotiation", exact=True).uncheck()
+        _no_violations(page)
+        visitor.shots("designer-moves")
+        visitor.click(page.get_by_role("button", name="Save workflow"))
+        expect(visitor.flash()).to_contain_text("Workflow saved.")
+        stored = client.get(f"{API}/workflows/{workflow_id}", headers=host.headers).json()
+        pairs = {(t["from"], t["to"]) for t in stored["transitions"]}
+        assert ("qualify", "proposal_sent") in pairs
+        assert ("*", "lost") in pairs
+        assert ("qualify", "negotiation") not in pairs
+        assert ("won", "qualify") not in pairs
+        assert all(t["approvals"] for t in stored["transitions"] if t["to"] == "won")
+        visitor.go(workflow_url)
+        expect(page.get_by_label("Only the moves I tick")).to_be_checked()
+        expect(forward).to_be_checked()
+        expect(
+            page.get_by_role("checkbox", name="From Qualify to Negotiation", exact=True)
+        ).not_to_be_checked()
+
+        # the partner on the program reads it, with labels, and cannot edit it
+        reader = Visitor("designer-partner", browser, live_server.url, screenshots)
+        try:
+            _sign_in(reader, partner)
+            shown = reader.go(workflow_url)
+            expect(shown.get_by_role("heading", level=1)).to_have_text("Cloud deals")
+            expect(shown.locator("[data-preview] .wd-col-name")).to_have_text(ORDER)
+            expect(shown.locator("main table")).to_contain_text("Amount")
+            expect(shown.locator("main table")).to_contain_text(partner_name)
+            expect(shown.locator("main table")).not_to_contain_text("mine.amount")
+            expect(shown.get_by_role("button", name="Save workflow")).to_have_count(0)
+            _no_violations(shown)
+            reader.shots("designer-readonly")
+        finally:
+            reader.close()

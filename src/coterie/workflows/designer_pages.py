@@ -123,6 +123,7 @@ def _page(
             "company_labels": dict(choices.companies),
             "categories": designer_choices.CATEGORIES,
             "roles": designer_choices.ROLES,
+            "role_labels": dict(designer_choices.ROLES),
             "modes": designer_choices.MODES,
             "errors": errors or {},
             "values": {},

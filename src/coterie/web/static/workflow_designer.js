@@ -306,7 +306,19 @@
     }
   });
 
+  /* an edited field's error is the server's answer to the old value: it goes with it */
+  function clearError(control) {
+    const field = control.closest(".wd-field.has-error");
+    if (!field) return;
+    field.classList.remove("has-error");
+    const error = field.querySelector(".field-error");
+    if (error) error.remove();
+    control.removeAttribute("aria-invalid");
+    control.removeAttribute("aria-describedby");
+  }
+
   form.addEventListener("input", (event) => {
+    if (event.target.matches("[data-k]")) clearError(event.target);
     if (event.target.matches("[data-k='label']")) {
       renumber();
       drawPreview();
@@ -315,6 +327,7 @@
 
   form.addEventListener("change", (event) => {
     const target = event.target;
+    if (target.matches("[data-k]")) clearError(target);
     if (target.matches("[data-k='label'], [data-k='category']")) {
       refresh();
     } else if (target.name === "moves_mode") {
