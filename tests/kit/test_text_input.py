@@ -144,12 +144,14 @@ def test_pages_refuse_json_text_holding_a_lone_surrogate(client: TestClient, acm
     )
     assert saved.status_code == 422
     assert "Broken" not in browser.page("/opportunities").text
-    # a workflow's stages as JSON: the field says why, nothing saved
-    created = browser.submit(
-        "/settings/workflows", "/settings/workflows", {"template": "standard_pipeline"}
-    )
-    edit_url = created.url.path
+    # a workflow file (the designer's import) with one in a stage name: the file field says
+    # why, nothing is read into the designer (the designer itself takes no JSON text)
+    new = "/settings/workflows/new"
+    fields = browser.page(new).form(f"{new}/import").fields()
     stages = _raw([{"key": "new", "name": f"N{MARK}", "category": "open"}], LONE)
-    refused = browser.submit(edit_url, edit_url, {"stages": stages})
+    body = f'{{"name": "Lone", "stages": {stages}}}'.encode()
+    refused = browser.client.post(
+        f"{new}/import", data=dict(fields), files={"file": ("w.json", body, "application/json")}
+    )
     assert refused.status_code == 422
-    assert "stages.0.name" in parse(refused.text).errors()["stages"]
+    assert "not a workflow exported from Coterie" in parse(refused.text).errors()["file"]

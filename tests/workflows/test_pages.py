@@ -195,19 +195,22 @@ def test_the_approvals_inbox_and_the_settings_page(
     edit_url = created.url.path
     edit = parse(created.text)
     assert "Standard pipeline" in edit.h1
-    # a transition JSON that is not valid is shown next to the field, nothing saved
-    bad = browser.submit(edit_url, edit_url, {"transitions": "[{"})
+    # the designer, not JSON: a stage left without a name is refused next to it, nothing saved
+    assert edit.root.find("textarea") is None
+    bad = browser.submit(edit_url, edit_url, {"stages-1-label": ""})
     assert bad.status_code == 422
-    assert "Is not valid JSON" in parse(bad.text).errors()["transitions"]
-    gated = (
-        '[{"from": "negotiate", "to": "won", "approvals": [{"company": "host", "role": "admin"}]}]'
-    )
-    saved = browser.submit(edit_url, edit_url, {"transitions": gated})
+    assert parse(bad.text).errors()["stages-1-label"] == "Give this stage a name."
+    # moving into "Closed won" (the fifth stage) needs an admin of the company to approve
+    gated = {"stages-4-approvals-0-company": "host", "stages-4-approvals-0-role": "admin"}
+    saved = browser.submit(edit_url, edit_url, gated)
     assert saved.status_code == 200
     assert "Workflow saved." in " ".join(parse(saved.text).flashes())
     wf_id = edit_url.rsplit("/", 1)[-1]
     wf = client.get(f"{API}/workflows/{wf_id}", headers=acme.headers).json()
-    assert wf["transitions"][0]["to"] == "won"
+    into_won = [t for t in wf["transitions"] if t["to"] == "won"]
+    assert into_won
+    assert all(t["approvals"] == [{"company": "host", "role": "admin"}] for t in into_won)
+    assert not any(t["approvals"] for t in wf["transitions"] if t["to"] != "won")
 
     rid = record(
         client,

@@ -9,7 +9,6 @@ shown inline next to what was tried, never as an error page.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -52,7 +51,6 @@ from coterie.workflows.schemas import (
     TaskIn,
     TaskPatch,
     WorkflowIn,
-    WorkflowUpdate,
 )
 from coterie.workflows.stages import infos
 
@@ -486,116 +484,6 @@ def create_from_template(
             status_code=problem.status,
         ),
     )
-
-
-def _edit_page(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    workflow_id: uuid.UUID,
-    *,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    definition = definitions.get(session, actor, workflow_id)
-    out = definitions.out(session, definition)
-    defaults = {
-        "name": out.name,
-        "active": out.active,
-        "stages": json.dumps(out.stages, indent=2),
-        "transitions": json.dumps(out.transitions, indent=2),
-        "version": out.version,
-    }
-    return render(
-        request,
-        "workflows/settings_edit.html",
-        {
-            "nav": "settings",
-            "tab": "workflows",
-            "workflow": out,
-            "values": defaults | (values or {}),
-            "errors": errors or {},
-            "may_write": out.company_id == actor.company_id and actor.has_role(Role.MANAGER),
-        },
-        status_code=status_code,
-    )
-
-
-@router.get("/settings/workflows/{workflow_id}")
-def edit_page(request: Request, session: DB, actor: PageActor, workflow_id: str) -> Response:
-    return _edit_page(request, session, actor, parse_id(workflow_id, "workflow"))
-
-
-@router.post("/settings/workflows/{workflow_id}")
-def save_workflow(
-    request: Request, session: DB, actor: PageActor, form: FormInput, workflow_id: str
-) -> Response:
-    wid = parse_id(workflow_id, "workflow")
-    values: dict[str, Any] = {
-        "name": form.text("name"),
-        "active": form.flag("active"),
-        "stages": form.text("stages", strip=False),
-        "transitions": form.text("transitions", strip=False),
-        "version": form.text("version"),
-    }
-
-    def again(errors: dict[str, str], status_code: int = 422) -> Response:
-        return _edit_page(
-            request, session, actor, wid, values=values, errors=errors, status_code=status_code
-        )
-
-    parsed: dict[str, Any] = {}
-    for key in ("stages", "transitions"):
-        try:
-            parsed[key] = json.loads(values[key] or "[]")
-        except ValueError as exc:
-            return again({key: f"Is not valid JSON: {exc}"})
-    try:
-        data = WorkflowUpdate.model_validate(
-            {"name": values["name"], "active": values["active"], **parsed}
-        )
-    except ValidationError as exc:
-        return again(_json_errors(exc))
-
-    def refused(problem: Problem) -> Response:
-        if is_stale(problem):
-            message = (
-                "Someone saved this workflow since you opened it, so nothing was saved. Your "
-                "text is still below: copy it, reload the page to see their version, then "
-                "make your change again."
-            )
-            return again({FORM_ERROR: message}, 409)
-        return again(_json_errors_from_problem(problem), problem.status)
-
-    return submit(
-        session,
-        lambda: definitions.update(session, actor, wid, data, form.version()),
-        done=flash_done(request, f"/settings/workflows/{wid}", "Workflow saved."),
-        refused=refused,
-        passes=raise_on(404),
-    )
-
-
-def _json_errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for error in exc.errors():
-        location = [str(part) for part in error["loc"]]
-        key = (
-            location[0]
-            if location and location[0] in {"stages", "transitions", "name"}
-            else FORM_ERROR
-        )
-        errors.setdefault(key, f"{'.'.join(location)}: {error['msg']}")
-    return errors
-
-
-def _json_errors_from_problem(problem: Problem) -> dict[str, str]:
-    if problem.errors:
-        path = str(problem.errors[0].get("path", "")).removeprefix("body.")
-        key = path.split(".")[0] if path.split(".")[0] in {"stages", "transitions"} else FORM_ERROR
-        return {key: f"{path}: {problem.errors[0].get('message', '')}"}
-    return {FORM_ERROR: problem.detail}
 
 
 @router.post("/settings/workflows/{workflow_id}/delete")

@@ -1,9 +1,9 @@
 """Every router of workflows: definitions, moves, tasks, saved filters (API), the board,
-approvals, workflow settings and the record panels (pages)."""
+approvals, workflow settings, the workflow designer and the record panels (pages)."""
 
 from __future__ import annotations
 
 from coterie.kit.routing import DomainRoutes
-from coterie.workflows import api, pages
+from coterie.workflows import api, designer_pages, pages
 
-ROUTES = DomainRoutes(api=(api.router,), pages=(pages.router,))
+ROUTES = DomainRoutes(api=(api.router,), pages=(designer_pages.router, pages.router))
