@@ -60,7 +60,7 @@ def goal_view(goal: GoalOut, today: date | None = None) -> dict[str, Any]:
 @dataclass(frozen=True)
 class PlanRow:
     plan: PlanSummary
-    partners: list[str]  # the other companies actively on the plan, by name
+    partners: list[str]  # other companies on the plan by name, "… (invited)" until they accept
     goals: list[dict[str, Any]]
     standing: str | None
     standing_label: str
@@ -71,11 +71,12 @@ def plan_rows(
 ) -> list[PlanRow]:
     """`plans` (the program's plans the viewer sees) with their partners and goals."""
     principal = actor.principal
-    on_plan: dict[uuid.UUID, list[uuid.UUID]] = {}
+    on_plan: dict[uuid.UUID, list[tuple[uuid.UUID, bool]]] = {}  # (company, still invited)
     for p in gate.participants(session, principal, "plan", [plan.id for plan in plans]):
-        if p.status == ParticipantStatus.ACTIVE.value:
-            on_plan.setdefault(p.record_id, []).append(p.company_id)
-    names = company_names(session, [c for ids in on_plan.values() for c in ids])
+        if p.status in (ParticipantStatus.ACTIVE.value, ParticipantStatus.INVITED.value):
+            invited = p.status == ParticipantStatus.INVITED.value
+            on_plan.setdefault(p.record_id, []).append((p.company_id, invited))
+    names = company_names(session, [c for pairs in on_plan.values() for c, _ in pairs])
     rows = []
     for plan in plans:
         views = [goal_view(g, today) for g in goals.list_goals(session, actor, plan.id)]
@@ -83,12 +84,14 @@ def plan_rows(
             standing.Standing(v["standing"]) for v in views if v["standing"] is not None
         )
         partners = sorted(
-            names.get(c, "") for c in on_plan.get(plan.id, []) if c != plan.owner_company_id
+            names.get(c, "") + (" (invited)" if invited else "")
+            for c, invited in on_plan.get(plan.id, [])
+            if c != plan.owner_company_id and names.get(c)
         )
         rows.append(
             PlanRow(
                 plan=plan,
-                partners=[n for n in partners if n],
+                partners=partners,
                 goals=views,
                 standing=worst.value if worst else None,
                 standing_label=standing.LABELS[worst] if worst else "No goals with a period",
