@@ -11,7 +11,9 @@ forgotten entry point fails at once instead of skipping the change log or a work
 from __future__ import annotations
 
 from coterie.activity import subscriptions as activity_subscriptions
+from coterie.cosell.planning import new_forms as planning_new_forms
 from coterie.sync import queueing as sync_queueing
+from coterie.workflows import stage_choices as workflow_stage_choices
 from coterie.workflows import subscriptions as workflow_subscriptions
 
 
@@ -19,3 +21,5 @@ def install() -> None:
     activity_subscriptions.install()
     workflow_subscriptions.install()
     sync_queueing.install()
+    workflow_stage_choices.install()  # the stage select of my space's forms
+    planning_new_forms.install()  # a new program's or plan's own inputs

@@ -12,7 +12,7 @@ from tests.fixtures.pipeline import make_lead, nominate
 from tests.web.conftest import Browser
 from tests.web.html import Element, Page, parse
 
-STEPS = ["colleagues", "partner", "plan", "opportunity", "lead"]
+STEPS = ["colleagues", "partner", "program", "plan", "opportunity", "lead"]
 
 
 def signed_in(new_browser: Callable[[], Browser], member: Member) -> Browser:
@@ -63,13 +63,16 @@ def test_get_started_ticks_each_step_as_the_company_does_it(
 
     home = browser.page("/")
     assert ticked(home) == set()
-    assert progress(home) == ("0", "5", "0 of 5 steps done")
+    assert progress(home) == ("0", "6", "0 of 6 steps done")
     steps = panel(home)
     assert steps is not None
     assert [li.attrs["data-step"] for li in steps.find_all("li")] == STEPS
     links = {li.attrs["data-step"]: li.find("a") for li in steps.find_all("li")}
     assert links["colleagues"].attrs["href"] == "/settings/users#invite"  # type: ignore[union-attr]
     assert links["partner"].attrs["href"] == "/directory"  # type: ignore[union-attr]
+    # "New program" and "New plan" open the list's "New …" dialog at once
+    assert links["program"].attrs["href"] == "/programs#new-record"  # type: ignore[union-attr]
+    assert links["plan"].attrs["href"] == "/plans#new-record"  # type: ignore[union-attr]
 
     invited = client.post(
         "/api/v1/invitations",
@@ -84,8 +87,10 @@ def test_get_started_ticks_each_step_as_the_company_does_it(
     accepted = client.post(f"/api/v1/partnerships/{partnership}/accept", headers=partner.headers)
     assert accepted.status_code == 200, accepted.text
 
+    record(client, me, "program", "Our partner program")
+    assert ticked(browser.page("/")) == {"colleagues", "partner", "program"}
     record(client, me, "plan", "Our first joint plan")
-    assert ticked(browser.page("/")) == {"colleagues", "partner", "plan"}
+    assert ticked(browser.page("/")) == {"colleagues", "partner", "program", "plan"}
 
     deal = record(client, me, "opportunity", "A deal")
     assert "opportunity" not in ticked(browser.page("/"))  # not shared with anyone yet
@@ -96,8 +101,8 @@ def test_get_started_ticks_each_step_as_the_company_does_it(
     )
     assert invite.status_code == 201, invite.text  # invited (not yet accepted) counts
     home = browser.page("/")
-    assert ticked(home) == {"colleagues", "partner", "plan", "opportunity"}
-    assert progress(home) == ("4", "5", "4 of 5 steps done")
+    assert ticked(home) == {"colleagues", "partner", "program", "plan", "opportunity"}
+    assert progress(home) == ("5", "6", "5 of 6 steps done")
 
     lead = make_lead(client, me, "A lead")
     assert "lead" not in ticked(browser.page("/"))

@@ -7,11 +7,17 @@ from coterie.cosell.pipeline import api as pipeline_api
 from coterie.cosell.pipeline import pages as pipeline_pages
 from coterie.cosell.planning import api as planning_api
 from coterie.cosell.planning import pages as planning_pages
+from coterie.cosell.planning import rates_pages
 from coterie.cosell.review import api as review_api
 from coterie.cosell.review import pages as review_pages
 from coterie.kit.routing import DomainRoutes
 
 ROUTES = DomainRoutes(
     api=(pipeline_api.router, planning_api.router, review_api.router),
-    pages=(pipeline_pages.router, review_pages.router, planning_pages.router),
+    pages=(
+        pipeline_pages.router,
+        review_pages.router,
+        planning_pages.router,
+        rates_pages.router,
+    ),
 )

@@ -70,6 +70,10 @@ def _partner_invited(session: Session, actor: Actor) -> bool:
     return False
 
 
+def _program_created(session: Session, principal: Principal) -> bool:
+    return session.scalar(gate.visible_ids(principal, Kind.PROGRAM.value).limit(1)) is not None
+
+
 def _plan_created(session: Session, principal: Principal) -> bool:
     return session.scalar(gate.visible_ids(principal, Kind.PLAN.value).limit(1)) is not None
 
@@ -121,6 +125,14 @@ def for_actor(session: Session, actor: Actor) -> GetStarted:
             "/directory",
             "Browse the directory",
             _partner_invited(session, actor),
+        ),
+        Step(
+            "program",
+            "Start a partner program",
+            "Set up the program your partners join: its type, region and dates.",
+            "/programs#new-record",
+            "New program",
+            _program_created(session, principal),
         ),
         Step(
             "plan",

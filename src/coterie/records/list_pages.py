@@ -1,6 +1,6 @@
 """Record lists (accounts, leads, opportunities, ...): the table of what
 `coterie.records.service.list_visible` returns (columns, filters, sort, a cursor), my saved
-views of a list, and creating a record from the list page.
+views of a list, and the list page's "New …" dialog (`coterie.records.new_record`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from coterie.fields.kinds import KindInfo
 from coterie.kit import text_input
 from coterie.kit.problems import Problem
 from coterie.models.workflow import SavedFilter
-from coterie.network.companies import names as company_names
 from coterie.records import (
     admission,
+    new_record,
     participants,
     presenters,
     query,
@@ -30,8 +30,8 @@ from coterie.records import (
     service,
     table,
 )
-from coterie.records.record_page import CORE_FIELDS, OPEN_STATUSES, _mine, _owner_name, _url
-from coterie.records.schemas import RecordCreate, RecordOut, SavedFilterIn
+from coterie.records.record_page import OPEN_STATUSES, _mine, _owner_name, _url
+from coterie.records.schemas import RecordOut, SavedFilterIn
 from coterie.web.forms import FORM_ERROR, FormFields, errors_from_validation
 from coterie.web.paths import parse_id
 from coterie.web.submit import flash_back, raise_on, submit
@@ -215,8 +215,7 @@ def _list_page(
     info: KindInfo,
     *,
     cursor: str = "",
-    new_inputs: dict[str, Any] | None = None,
-    new_errors: dict[str, str] | None = None,
+    new_dialog: new_record.NewForm | None = None,
     status_code: int = 200,
     state: TableState | None = None,
     view_errors: dict[str, str] | None = None,
@@ -284,13 +283,6 @@ def _list_page(
         return render(
             request, "records/_table.html", context, status_code=status_code, headers=headers
         )
-    new_fields = presenters.my_fields(
-        template,
-        None,
-        hide_private=False,
-        user_names={},
-        company_names=company_names(session, presenters.audience_ids(template)),
-    )
     invitations = [i for i in participants.my_invitations(session, actor) if i.kind == kind]
     proposals = [p for p in admission.awaiting_my_decision(session, actor) if p.kind == kind]
     return render(
@@ -301,12 +293,7 @@ def _list_page(
             "nav": info.plural,
             "invitations": invitations,
             "proposals": proposals,
-            "new_fields": new_fields,
-            "new_open": bool(new_errors),
-            "values": new_inputs or {},
-            "errors": new_errors or {},
-            "motions": presenters.motion_choices(),
-            "colleagues": presenters.colleague_choices(session, actor),
+            "nf": new_dialog or new_record.new_form(session, actor, info),
         },
         status_code=status_code,
     )
@@ -432,45 +419,4 @@ def _delete_view(
         done=deleted,
         refused=flash_back(request, f"{_url(info)}?view={vid}"),
         passes=raise_on(404),
-    )
-
-
-def _create(
-    request: Request, session: Session, actor: Actor, info: KindInfo, form: FormFields
-) -> Response:
-    kind = info.kind.value
-    template = templates.load(session, actor.company_id, kind)
-    views = presenters.my_fields(
-        template, None, hide_private=False, user_names={}, company_names={}
-    )
-    fields, inputs = presenters.new_values(views, form)
-    core = {key: form.text(key) for key in CORE_FIELDS if key != "description"}
-    core["description"] = presenters.multiline(form, "description")
-    shown: dict[str, Any] = {**core, **inputs}
-
-    def again(errors: dict[str, str]) -> Response:
-        return _list_page(
-            request, session, actor, info, new_inputs=shown, new_errors=errors, status_code=422
-        )
-
-    try:
-        data = RecordCreate.model_validate(
-            {
-                "title": core["title"],
-                "customer_name": core["customer_name"],
-                "customer_domain": core["customer_domain"] or None,
-                "motion": core["motion"] or None,
-                "description": core["description"],
-                "fields": fields,
-            }
-        )
-    except ValidationError as exc:
-        return again(errors_from_validation(exc))
-    return submit(
-        session,
-        lambda: service.create(session, actor, kind, data),
-        done=lambda record: redirect(
-            request, _url(info, record.id), f"{info.label} “{data.title}” created."
-        ),
-        refused=lambda problem: again(presenters.field_errors(problem, inputs)),
     )

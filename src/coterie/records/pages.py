@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from coterie.deps import DB
 from coterie.fields.kinds import KINDS, KindInfo
-from coterie.records import export, query
-from coterie.records.list_pages import _create, _delete_view, _list_page, _save_view
+from coterie.records import export, new_record, query
+from coterie.records.list_pages import _delete_view, _list_page, _save_view
 from coterie.records.record_page import (
     Panel,
     _fragment,
@@ -46,7 +46,12 @@ def _routes(info: KindInfo) -> APIRouter:
 
     @routes.post(base)
     def create(request: Request, session: DB, actor: PageActor, form: FormInput) -> Response:
-        return _create(request, session, actor, info, form)
+        def page(dialog: new_record.NewForm, status_code: int) -> Response:
+            return _list_page(
+                request, session, actor, info, new_dialog=dialog, status_code=status_code
+            )
+
+        return new_record.create(request, session, actor, info, form, page)
 
     @routes.post(base + "/views")
     def save_view(request: Request, session: DB, actor: PageActor, form: FormInput) -> Response:

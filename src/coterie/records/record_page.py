@@ -23,7 +23,7 @@ from coterie.fields.kinds import KindInfo, ParticipantStatus
 from coterie.kit.preconditions import version_in
 from coterie.kit.problems import Problem
 from coterie.network.companies import names as company_names
-from coterie.records import admission, presenters, service
+from coterie.records import admission, forms, presenters, service
 from coterie.records.presenters import FieldView, Inputs
 from coterie.records.schemas import RecordOut, RecordPatch, SpaceOut
 from coterie.web.forms import FORM_ERROR, FormFields, errors_from_validation
@@ -61,8 +61,9 @@ class RecordView:
     info: KindInfo
     record: RecordOut
     template: templates.CompanyTemplate
-    fields: list[FieldView]
+    fields: list[FieldView]  # my template's fields this kind shows (`records.forms`)
     user_names: dict[str, str]
+    currencies: list[tuple[str, str]]
 
     @property
     def mine(self) -> SpaceOut | None:
@@ -78,6 +79,9 @@ class RecordView:
             "mine": self.mine,
             "my_fields": self.fields,
             "hidden_count": sum(1 for f in self.fields if f.hidden),
+            "currencies": self.currencies,
+            "core_inputs": forms.kind_form(self.info.kind.value).core,
+            "motions": presenters.motion_choices(),
             "partners": [
                 (s, presenters.partner_fields(s, self.user_names))
                 for s in record.spaces
@@ -98,7 +102,11 @@ def _view(session: Session, actor: Actor, info: KindInfo, record_id: uuid.UUID) 
         user_names=user_names,
         company_names=company_names(session, presenters.audience_ids(template)),
     )
-    return RecordView(info, record, template, fields, user_names)
+    fields = forms.with_stage_choices(
+        session, actor.company_id, kind, forms.space_fields(kind, fields)
+    )
+    currencies = forms.currency_choices(actor.company.currency)
+    return RecordView(info, record, template, fields, user_names, currencies)
 
 
 def _core_inputs(record: RecordOut) -> dict[str, str]:
@@ -252,8 +260,10 @@ def _save_core(
     rid = parse_id(record_id, kind)
     view = _view(session, actor, info, rid)
     before = _core_inputs(view.record)
-    submitted = {key: form.text(key) for key in CORE_FIELDS if key != "description"}
-    submitted["description"] = presenters.multiline(form, "description")
+    editable = (*forms.kind_form(kind).core_names, "joint_stage")  # what this kind's form shows
+    submitted = {key: form.text(key) for key in editable if key != "description"}
+    if "description" in editable:
+        submitted["description"] = presenters.multiline(form, "description")
     changed = {
         key: (value or None) if key in NULLABLE_CORE else value
         for key, value in submitted.items()

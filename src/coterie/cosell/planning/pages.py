@@ -1,4 +1,5 @@
-"""Pages of programs, plans, goals and account plans, and the exchange-rates settings page.
+"""Pages of programs, plans, goals and account plans (the exchange-rates settings page is
+`rates_pages`).
 
 The record page of a program, plan or account loads one co-selling panel with htmx
 (`/{plural}/{id}/cosell`): the program's profile and plans, the plan's profile, goals with
@@ -12,8 +13,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -23,26 +22,26 @@ from sqlalchemy.orm import Session
 from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.authz.principal import Principal
-from coterie.cosell.planning import accounts, goals, plans, programs, rates
+from coterie.cosell.planning import accounts, goals, plans, programs
+from coterie.cosell.planning.labels import METRIC_LABELS, PROGRAM_TYPES, STATUSES
+from coterie.cosell.planning.program_page import goal_view, money, plan_rows
 from coterie.cosell.schemas import (
     AccountPlanIn,
     GoalIn,
-    GoalOut,
     LinkOut,
-    Metric,
     PlanProfileIn,
     ProgramProfileIn,
     ProgramType,
-    RateIn,
     Role,
     Status,
 )
+from coterie.db import utcnow
 from coterie.deps import DB
 from coterie.fields.kinds import KINDS, Kind
 from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Industry, Region
-from coterie.records import presenters
+from coterie.records import new_record, presenters
 from coterie.records.schemas import RecordOut
 from coterie.web import csrf
 from coterie.web.forms import (
@@ -56,26 +55,13 @@ from coterie.web.forms import (
 )
 from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
-from coterie.web.submit import flash_back, flash_done, problem_detail, raise_on, submit
+from coterie.web.submit import raise_on, submit
 from coterie.web.templating import is_htmx, options, redirect, render
+from coterie.workflows import stages
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
 CHOICE_LIMIT = 200
-METRIC_LABELS = {
-    Metric.PIPELINE_VALUE.value: "Pipeline value",
-    Metric.CLOSED_REVENUE.value: "Closed revenue",
-    Metric.OPPORTUNITY_COUNT.value: "Number of opportunities",
-    Metric.LEAD_COUNT.value: "Number of leads",
-}
-PROGRAM_TYPES = {
-    "co-sell": "Co-sell",
-    "resell": "Resell",
-    "oem": "OEM",
-    "marketplace": "Marketplace",
-    "services": "Services",
-}
-STATUSES = [(s.value, s.value.capitalize()) for s in Status]
 
 
 # -- shared helpers ----------------------------------------------------------------------------
@@ -108,12 +94,6 @@ def _validation(exc: ValidationError, prefix: str) -> dict[str, str]:
         (key if key == FORM_ERROR else prefix + key.split(".")[0]): message
         for key, message in errors_from_validation(exc).items()
     }
-
-
-def _money(value: Decimal | None, currency: str | None) -> str:
-    if value is None:
-        return "—"
-    return presenters.money_text({"value": f"{value:.2f}", "currency": currency or ""})
 
 
 def _mine(record: RecordOut) -> dict[str, Any]:
@@ -158,11 +138,24 @@ def _program_panel(
         "ends_on": profile.ends_on.isoformat() if profile.ends_on else "",
         "status": profile.status,
     }
+    on_program = any(
+        p.company_id == actor.company_id and p.status == "active" for p in overview.participants
+    )
     return render(
         request,
         "cosell/_program_panel.html",
         {
             "overview": overview,
+            "plan_rows": plan_rows(session, actor, overview.plans, utcnow().date()),
+            "nf": new_record.new_form(
+                session,
+                actor,
+                KINDS[Kind.PLAN],
+                dialog_id="new-plan",
+                preset={"program_id": str(program_id)},
+            )
+            if on_program
+            else None,
             "profile": profile,
             "program_types": list(PROGRAM_TYPES.items()),
             "type_label": PROGRAM_TYPES.get(profile.program_type, profile.program_type),
@@ -214,34 +207,20 @@ def _save_program(
 # -- plan panel --------------------------------------------------------------------------------
 
 
-def _goal_view(goal: GoalOut) -> dict[str, Any]:
-    p = goal.progress
-    value_metric = p.currency is not None
-    return {
-        "goal": goal,
-        "label": METRIC_LABELS.get(goal.metric, goal.metric),
-        "scope": goal.company_name or "Joint",
-        "slice": f"{goal.breakdown_dimension}: {goal.breakdown_value}"
-        if goal.breakdown_dimension
-        else "",
-        "target": _money(p.target, p.currency) if value_metric else f"{p.target or 0:,.0f}",
-        "achieved": _money(p.achieved, p.currency) if value_metric else f"{p.achieved:,.0f}",
-        "bar": min(100.0, p.percent or 0.0),
-        "unconverted": [_money(u.amount, u.currency) for u in p.unconverted],
-        "own_target": _money(goal.target, goal.currency) if value_metric else "",
-    }
-
-
-def _link_view(link: LinkOut) -> dict[str, Any]:
+def _link_view(link: LinkOut, stage_names: dict[str, str]) -> dict[str, Any]:
+    """A linked record's row: my amount, my stage by its label, my close date as a date."""
     mine = _mine(link.record)
     info = KINDS[Kind(link.kind)]
+    stage = mine.get("stage")
     return {
         "link": link,
         "url": f"/{info.plural}/{link.record_id}",
         "kind_label": info.label,
         "amount": presenters.money_text(mine["amount"]) if "amount" in mine else "—",
-        "stage": mine.get("stage") or "—",
-        "close_date": mine.get("close_date") or "—",
+        "stage": stage_names.get(str(stage), str(stage)) if stage else "—",
+        "close_date": presenters.display(
+            mine.get("close_date"), presenters.definition_for(None, "close_date")
+        ),
     }
 
 
@@ -258,6 +237,10 @@ def _plan_panel(
     links = plans.list_links(session, actor, plan_id)
     goal_list = goals.list_goals(session, actor, plan_id)
     linked = {link.record_id for link in links}
+    names = {  # my stages' labels, per kind of linked record
+        kind: {s.key: s.name for s in stages.stages_for(session, actor.company_id, kind)}
+        for kind in plans.LINKABLE_KINDS
+    }
     is_owner = profile.owner_company_id == actor.company_id
     profile_values = {
         "program_id": str(profile.program_id or ""),
@@ -274,10 +257,16 @@ def _plan_panel(
             "profile": profile,
             "is_owner": is_owner,
             "currency": goals.viewer_currency(session, actor),
-            "goals": [_goal_view(g) for g in goal_list],
-            "pipeline": [_link_view(link) for link in links if link.role == Role.PIPELINE.value],
+            "goals": [goal_view(g) for g in goal_list],
+            "pipeline": [
+                _link_view(link, names[link.kind])
+                for link in links
+                if link.role == Role.PIPELINE.value
+            ],
             "targets": [
-                _link_view(link) for link in links if link.role == Role.TARGET_ACCOUNT.value
+                _link_view(link, names[link.kind])
+                for link in links
+                if link.role == Role.TARGET_ACCOUNT.value
             ],
             "pipeline_choices": [
                 (value, f"{text} (opportunity)")
@@ -473,8 +462,8 @@ def _account_panel(
         {
             "plan": account_plan,
             "rollup": rollup,
-            "money": lambda value: _money(value, rollup.currency),
-            "unconverted": [_money(u.amount, u.currency) for u in rollup.my_unconverted],
+            "money": lambda value: money(value, rollup.currency),
+            "unconverted": [money(u.amount, u.currency) for u in rollup.my_unconverted],
             "colleagues": presenters.colleague_choices(session, actor),
             "outcome": outcome,
             "errors": outcome.errors,
@@ -636,78 +625,3 @@ def account_plan(
     request: Request, session: DB, actor: PageActor, form: FormInput, record_id: str
 ) -> Response:
     return _save_account_plan(request, session, actor, parse_id(record_id, "account"), form)
-
-
-# -- settings: exchange rates ------------------------------------------------------------------
-
-
-def _rates_page(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    *,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "cosell/exchange_rates.html",
-        {
-            "tab": "exchange-rates",
-            "rates": rates.list_rates(session, actor.company_id),
-            "own_currency": actor.company.currency,
-            "today": date.today().isoformat(),
-            "values": values or {},
-            "errors": errors or {},
-        },
-        status_code=status_code,
-    )
-
-
-@router.get("/settings/exchange-rates")
-def exchange_rates_page(request: Request, session: DB, actor: PageActor) -> Response:
-    return _rates_page(request, session, actor)
-
-
-@router.post("/settings/exchange-rates")
-def save_exchange_rate(
-    request: Request, session: DB, actor: PageActor, form: FormInput
-) -> Response:
-    inputs = {key: form.text(key) for key in ("currency", "rate", "valid_from")}
-    try:
-        entry = RateIn.model_validate(inputs | {"currency": inputs["currency"].upper()})
-    except ValidationError as exc:
-        return _rates_page(
-            request, session, actor, values=inputs, errors=_validation(exc, ""), status_code=422
-        )
-
-    def refused(problem: Problem) -> Response:
-        errors = {
-            str(e.get("path", "")).split(".")[-1]: str(e.get("message", ""))
-            for e in problem.errors or []
-        } or {FORM_ERROR: problem.detail}
-        return _rates_page(
-            request, session, actor, values=inputs, errors=errors, status_code=problem.status
-        )
-
-    return submit(
-        session,
-        lambda: rates.save_rates(session, actor, [entry]),
-        done=lambda _: redirect(
-            request,
-            "/settings/exchange-rates",
-            f"1 {entry.currency} = {entry.rate} {actor.company.currency} from {entry.valid_from}.",
-        ),
-        refused=refused,
-    )
-
-
-@router.post("/settings/exchange-rates/{rate_id}/delete")
-def delete_exchange_rate(request: Request, session: DB, actor: PageActor, rate_id: str) -> Response:
-    return submit(
-        session,
-        lambda: rates.delete_rate(session, actor, parse_id(rate_id, "exchange rate")),
-        done=flash_done(request, "/settings/exchange-rates", "Rate deleted."),
-        refused=flash_back(request, "/settings/exchange-rates", problem_detail),
-    )
