@@ -41,7 +41,7 @@
   function valueScale(unit, currency, labels, extra) {
     var scale = {
       beginAtZero: true,
-      ticks: { callback: formatter(unit, currency) },
+      ticks: { callback: formatter(unit, currency), maxTicksLimit: 6 },
       title: { display: true, text: axisTitle(unit, currency, labels) },
     };
     if (unit === "count") scale.ticks.precision = 0; // whole numbers: no 0.2, 0.4
