@@ -216,6 +216,10 @@ def test_a_dashboard_has_one_currency_note_and_charts_plot_every_measure_in_orde
     # the report page shows the note once too; a report of counts only needs none
     report = browser.page(f"/reports/{ids[0]}")
     assert len(_notes(report)) == 1
+    [table] = [t for t in report.root.find_all("table") if "report-table" in t.classes()]
+    body = table.find("tbody")
+    assert body is not None
+    assert [th.text.strip() for th in body.find_all("th")] == PIPELINE_ORDER
     counts = client.post(
         "/api/v1/reports",
         json={"name": "Counts", "definition": {"group_by": ["stage"]}, "chart_type": "bar"},
