@@ -226,3 +226,42 @@ def test_a_dashboard_has_one_currency_note_and_charts_plot_every_measure_in_orde
         headers=acme.headers,
     ).json()["id"]
     assert not _notes(browser.page(f"/reports/{counts}"))
+
+
+def test_joint_stages_follow_the_program_workflow_of_a_program_the_viewer_sees(
+    client: TestClient,
+) -> None:
+    host = make_company(client, "Host")
+    program_id = record(client, host, "program", "Co-sell program")
+    workflow(
+        client,
+        host,
+        program_id=program_id,
+        kind="opportunity",
+        name="Joint pipeline",
+        stages=[
+            {"key": "sourced", "name": "Sourced"},
+            {"key": "negotiation", "name": "In negotiation"},
+            {"key": "closed", "name": "Closed", "category": "won"},
+        ],
+    )
+    for title, stage in (
+        ("C", "closed"),
+        ("Unknown", "zz-custom"),
+        ("N", "negotiation"),
+        ("None", None),
+        ("S", "sourced"),
+    ):
+        record(client, host, "opportunity", title, core={"joint_stage": stage} if stage else None)
+    result = _run(client, host, group_by=["joint_stage"])
+    assert _labels(result, "joint_stage") == [
+        "Sourced",
+        "In negotiation",
+        "Closed",
+        "zz-custom",  # no workflow names it: as stored
+        "No stage",
+    ]
+    # a company that cannot see the program gets no names from it
+    other = make_company(client, "Other")
+    record(client, other, "opportunity", "Theirs", core={"joint_stage": "negotiation"})
+    assert _labels(_run(client, other, group_by=["joint_stage"]), "joint_stage") == ["negotiation"]
