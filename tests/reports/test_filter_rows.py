@@ -6,12 +6,14 @@ offered and is refused when posted anyway."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from coterie.reports.filter_rows import FilterField, FilterRow, Rows, compile_rows, rows_of
+from coterie.reports.saved.builder import quarter_choices
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.cosell import fill, join, record, template
 from tests.web.conftest import Browser
@@ -313,3 +315,14 @@ def test_the_builder_saves_filter_rows_reopens_them_and_marks_a_bad_row(
     assert fields["filter.0.value"] == globex.company_id
     assert fields["filter.1.op"] == "between"
     assert (fields["filter.1.value"], fields["filter.1.to"]) == ("2026-03-01", "2026-05-31")
+
+
+def test_the_builder_offers_quarters_by_name_around_the_given_day() -> None:
+    found = quarter_choices(date(2026, 12, 7), "")
+    assert found[0] == ("2027-Q4", "Q4 2027")  # four ahead
+    assert ("2026-Q4", "Q4 2026") in found
+    assert found[-1] == ("2024-Q4", "Q4 2024")  # eight back
+    assert len(found) == 13
+    # a saved report's older quarter stays choosable; a malformed one is left to the form
+    assert quarter_choices(date(2026, 12, 7), "2019-Q2")[0] == ("2019-Q2", "Q2 2019")
+    assert quarter_choices(date(2026, 12, 7), "soon") == found

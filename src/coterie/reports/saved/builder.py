@@ -11,6 +11,7 @@ marked too, never a 500.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,6 +23,7 @@ from coterie.authz import gate
 from coterie.authz.partners import partner_ids
 from coterie.fields.kinds import Kind
 from coterie.kit.problems import Problem
+from coterie.kit.quarters import Quarter
 from coterie.models import User
 from coterie.network.companies import names as company_names
 from coterie.reports import engine, filter_rows
@@ -115,6 +117,26 @@ def values_of(report: SavedReportIn) -> dict[str, Any]:
     for i in range(GROUP_SLOTS):
         values[f"group_by.{i}"] = definition.group_by[i] if i < len(definition.group_by) else ""
     return values
+
+
+def quarter_choices(today: date, current: str) -> list[tuple[str, str]]:
+    """The quarters the builder offers, newest first: the next four, this one and the eight
+    before it ("Q3 2026"), plus the report's own quarter when it is older or further ahead."""
+    newest = Quarter.of(today)
+    for _ in range(4):
+        newest = Quarter.of(newest.last_day + timedelta(days=1))
+    found: list[tuple[str, str]] = []
+    quarter = newest
+    for _ in range(13):
+        found.append((str(quarter), f"Q{quarter.number} {quarter.year}"))
+        quarter = quarter.previous()
+    if current and current not in dict(found):
+        try:
+            own = Quarter.parse(current)
+        except ValueError:
+            return found  # not a quarter: the form's error says so
+        found.insert(0, (current, f"Q{own.number} {own.year}"))
+    return found
 
 
 def filter_fields(session: Session, actor: Actor, kind: str) -> list[FilterField]:

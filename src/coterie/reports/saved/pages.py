@@ -10,6 +10,7 @@ while "hide private fields" is on.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -71,6 +72,7 @@ def builder_page(
             "errors": errors or {},
             "choices": builder.choices(session, actor),
             "filter_fields": fields,
+            "quarters": builder.quarter_choices(date.today(), str(values.get("quarter") or "")),
             "known": filter_rows.by_name(fields),
             "rows": values.get("filter_rows") or filter_rows.Rows(),
             "report": report,
