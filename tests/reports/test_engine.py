@@ -125,7 +125,7 @@ def test_partner_groups_count_a_record_in_each_but_totals_once(client: TestClien
     assert rows[beta.company_id]["group"]["partner"]["label"] == "Beta"
     assert rows[beta.company_id]["measures"] == {"count": 2, "sum(mine.amount)": "30.00"}
     assert rows[gamma.company_id]["measures"] == {"count": 1, "sum(mine.amount)": "10.00"}
-    assert rows[None]["group"]["partner"]["label"] == "(no partner)"
+    assert rows[None]["group"]["partner"]["label"] == "No partner"
     assert rows[None]["measures"] == {"count": 2, "sum(mine.amount)": "70.00"}
     assert result["totals"]["measures"] == {"count": 4, "sum(mine.amount)": "100.00"}
 
@@ -219,9 +219,9 @@ def test_core_owner_stage_and_custom_enum_dimensions_have_labels(client: TestCli
     assert [
         tuple((g["value"], g["label"]) for g in row["group"].values()) for row in result["rows"]
     ] == [
-        (("co-sell", "co-sell"), owner, ("propose", "Propose")),
-        (("resell", "resell"), owner, ("propose", "Propose")),
-        ((None, "(none)"), owner, ("propose", "Propose")),
+        (("co-sell", "Co-sell"), owner, ("propose", "Propose")),
+        (("resell", "Resell"), owner, ("propose", "Propose")),
+        ((None, "Not set"), owner, ("propose", "Propose")),
     ]
     tiers = by_group(report(client, acme, group_by=["mine.tier"]), "mine.tier")
     assert {k: v["measures"]["count"] for k, v in tiers.items()} == {"gold": 2, None: 1}

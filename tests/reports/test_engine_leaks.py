@@ -70,7 +70,7 @@ def test_partner_fields_not_shared_are_refused_and_shared_ones_masked(client: Te
     )
     # one record, one group: only the shared region and the shared amount show
     assert [row["group"] for row in result["rows"]] == [
-        {f"{beta.company_id}.region": {"value": "emea", "label": "emea"}}
+        {f"{beta.company_id}.region": {"value": "emea", "label": "EMEA"}}  # a label, not the key
     ]
     assert result["totals"]["measures"][f"sum({beta.company_id}.amount)"] == "700.00"
     assert "secret-stage" not in str(result)

@@ -238,6 +238,7 @@ def test_the_report_builder_preview_runs_a_multi_enum_filter(
     me = make_company(client, "Preview filters")
     _seed(client, me, _fields(me))
     browser = signed_in(new_browser, me)
+    # (filter rows, not JSON typed into a box: the builder no longer has one)
     for condition, count in (
         ({"field": "mine.tags", "op": "contains_any", "value": ["a", "c"]}, 2),
         ({"field": "mine.tags", "op": "is_null"}, 1),
@@ -248,7 +249,10 @@ def test_the_report_builder_preview_runs_a_multi_enum_filter(
             "kind": "opportunity",
             "chart_type": "table",
             "measures": ["count"],
-            "filters": json.dumps(condition),
+            "filter_row": "0",
+            "filter.0.field": condition["field"],
+            "filter.0.op": condition["op"],
+            "filter.0.value": condition.get("value", ""),
         }
         preview = browser.client.post(
             "/reports/preview", data=form, headers=htmx(browser, "/reports/new")

@@ -21,16 +21,17 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.authz import fields, gate
-from coterie.fields.definitions import FieldType
+from coterie.fields.definitions import FieldDefinition, FieldType
 from coterie.fields.kinds import ParticipantStatus
 from coterie.kit.problems import invalid
 from coterie.models import Participant, Record, RecordAccess
 from coterie.records.query import MINE, FieldResolver, ResolvedField
 from coterie.reports.schemas import GroupValue
 
-NONE_LABEL = "(none)"
+NONE_LABEL = "Not set"
+NO_STAGE_LABEL = "No stage"
 NOT_VISIBLE_LABEL = "Not visible"
-NO_PARTNER_LABEL = "(no partner)"
+NO_PARTNER_LABEL = "No partner"
 HIDDEN_ACCOUNT = "not-visible"  # the group value of accounts the viewer may not see
 
 # bare names of the viewer's own space fields
@@ -54,8 +55,11 @@ Labeler = Callable[[Session, list[str]], dict[str, str]]
 class Dimension:
     name: str
     column: Any  # the masked group key (a column expression)
-    label_kind: str  # "text", "company", "user", "account", "stage", "partner"
+    # "text", "company", "user", "account", "stage", "joint_stage", "option" (an enum field's
+    # options: `definition`), "motion", "bool"; option-like kinds sort in their own order
+    label_kind: str
     joins_partners: bool = False  # the `partner` dimension: one row per active partner
+    definition: FieldDefinition | None = None  # "option": the enum field, for its options
 
 
 def quarter_of(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
@@ -97,9 +101,9 @@ def resolve(resolver: FieldResolver, name: str, path: str) -> Dimension:
     if name == "partner":
         return Dimension(name, PARTNER.c.company_id, "company", joins_partners=True)
     if name == "joint_stage":
-        return Dimension(name, Record.joint_stage, "text")
+        return Dimension(name, Record.joint_stage, "joint_stage")
     if name == "motion":
-        return Dimension(name, Record.motion, "text")
+        return Dimension(name, Record.motion, "motion")
     if name == "source_company":
         return Dimension(name, Record.source_company_id, "company")
     if name == "account":
@@ -131,13 +135,20 @@ def _space_dimension(resolver: FieldResolver, name: str, field_name: str, path: 
             raise invalid(path, f"'{name}' (money) cannot be grouped by")
     elif definition.type not in GROUPABLE_CUSTOM:
         raise invalid(path, f"'{name}' ({definition.type}) cannot be grouped by")
+    mine = field.owner == resolver.principal.company_id
+    options: FieldDefinition | None = None
     if field.key == "owner":
         label = "user"
-    elif field.key == "stage" and field.owner == resolver.principal.company_id:
+    elif field.key == "stage" and mine:
         label = "stage"
+    elif definition.type == FieldType.ENUM and (mine or definition.is_standard):
+        # a partner's own options are the partner's: its custom enums show their keys
+        label, options = "option", definition
+    elif definition.type == FieldType.BOOL:
+        label = "bool"
     else:
         label = "text"
-    return Dimension(name, visible_value(resolver, field), label)
+    return Dimension(name, visible_value(resolver, field), label, definition=options)
 
 
 def key_of(value: Any) -> str | None:
@@ -164,9 +175,11 @@ def group_value(
     dimension: Dimension, value: str | None, labels: dict[str, dict[str, str]]
 ) -> GroupValue:
     if value is None:
-        return GroupValue(
-            value=None, label=NO_PARTNER_LABEL if dimension.joins_partners else NONE_LABEL
-        )
+        if dimension.joins_partners:
+            return GroupValue(value=None, label=NO_PARTNER_LABEL)
+        if dimension.label_kind in ("stage", "joint_stage"):
+            return GroupValue(value=None, label=NO_STAGE_LABEL)
+        return GroupValue(value=None, label=NONE_LABEL)
     if dimension.label_kind == "account" and value == HIDDEN_ACCOUNT:
         return GroupValue(value=HIDDEN_ACCOUNT, label=NOT_VISIBLE_LABEL)
     if dimension.label_kind == "account":

@@ -15,27 +15,28 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, exists, func, not_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
-from coterie.fields.kinds import Kind
+from coterie.fields.kinds import Kind, ParticipantStatus
 from coterie.kit import quarters
 from coterie.kit.problems import Problem, invalid
 from coterie.kit.quarters import Quarter
-from coterie.models import Company, Record, RecordAccess, User
+from coterie.models import Company, Participant, Record, RecordAccess, User
 from coterie.models.cosell import PlanRecord
 from coterie.network.companies import names as company_names
 from coterie.records.query import MINE, FieldResolver, parse_filter
-from coterie.reports import attainment, dimensions, measures
+from coterie.reports import attainment, dimensions, measures, ordering
 from coterie.reports.dimensions import Dimension
 from coterie.reports.measures import Plan
 from coterie.reports.schemas import (
@@ -56,6 +57,9 @@ RATE_POLICY = (
 )
 
 GroupKey = tuple[str | None, ...]
+PARTNER_FILTER = "partner"  # a filter leaf on the companies taking part in a record
+MAX_PARTNER_VALUES = 200
+PARTNER_TAKES_PART = Participant.__table__.alias("report_partner_filter")
 
 
 def run(session: Session, actor: Actor, report: ReportIn) -> ReportOut:
@@ -138,7 +142,7 @@ class _Report:
         totals = self._row(total_row)
         if any(total_row[len(columns) :]):
             self._unconverted(where, keys, grouped, totals)
-        labels = self._labels(list(grouped))
+        labels, orders = self._labels(list(grouped))
         rows: list[ReportRow] = []
         for key, row in grouped.items():
             row.group = {
@@ -146,12 +150,21 @@ class _Report:
                 for d, value in zip(self.dims, key, strict=True)
             }
             rows.append(row)
-        rows.sort(
-            key=lambda r: tuple(
-                (g.value is None, g.value == dimensions.HIDDEN_ACCOUNT, g.label.casefold())
-                for g in r.group.values()
+
+        def place(row: ReportRow) -> tuple[tuple[bool, bool, int, str], ...]:
+            # the empty group last, then hidden accounts; options in their own order (stages
+            # as the workflow has them), the rest by name
+            return tuple(
+                (
+                    g.value is None,
+                    g.value == dimensions.HIDDEN_ACCOUNT,
+                    orders[name].position(g.value) if name in orders else 0,
+                    g.label.casefold(),
+                )
+                for name, g in row.group.items()
             )
-        )
+
+        rows.sort(key=place)
         return rows, totals
 
     def _row(self, values: Sequence[Any]) -> ReportRow:
@@ -208,9 +221,13 @@ class _Report:
                 if key in by_group:
                     row.unconverted[p.name] = sorted(by_group[key], key=lambda u: u.currency)
 
-    def _labels(self, keys: list[GroupKey]) -> dict[str, dict[str, str]]:
-        """Names for group values: companies, users, visible accounts, stages."""
+    def _labels(
+        self, keys: list[GroupKey]
+    ) -> tuple[dict[str, dict[str, str]], dict[str, ordering.Options]]:
+        """Names for group values (companies, users, visible accounts, stages, options) and,
+        for option-like dimensions, the order of their values."""
         labels: dict[str, dict[str, str]] = {}
+        orders: dict[str, ordering.Options] = {}
         options = rls.as_company(self.principal.company_id)
         for index, d in enumerate(self.dims):
             values = {v for k in keys if (v := k[index]) is not None}
@@ -229,11 +246,21 @@ class _Report:
                 )
                 rows = self.session.execute(statement, execution_options=options)
                 found = {str(i): t for i, t in rows}
-            elif d.label_kind == "stage":
-                stages = stages_for(self.session, self.principal.company_id, self.kind)
-                found = {s.key: s.name for s in stages}
+            elif d.label_kind in _OPTION_KINDS:
+                known = _OPTION_KINDS[d.label_kind](self, d)
+                orders[d.name] = known
+                found = {v: known.labels.get(v, v) for v in values}  # unknown: as stored
             labels[d.name] = found
-        return labels
+        return labels, orders
+
+
+_OPTION_KINDS: dict[str, Callable[[_Report, Dimension], ordering.Options]] = {
+    "stage": lambda r, d: ordering.stages(r.session, r.principal, r.kind),
+    "joint_stage": lambda r, d: ordering.joint_stages(r.session, r.principal, r.kind),
+    "option": lambda r, d: ordering.enum_options(d.definition),
+    "motion": lambda r, d: ordering.motions(),
+    "bool": lambda r, d: ordering.booleans(),
+}
 
 
 def _reads_records(expressions: Sequence[Any]) -> bool:
@@ -288,10 +315,48 @@ def _filters(resolver: FieldResolver, report: ReportIn) -> list[ColumnElement[bo
     else:
         items = [(leaf, f"body.filters.{i}") for i, leaf in enumerate(report.filters)]
     for condition, path in items:
+        if isinstance(condition, dict) and condition.get("field") == PARTNER_FILTER:
+            found.append(_partner_filter(resolver.principal, condition, path))
+            continue
         where = parse_filter(resolver, json.dumps(condition), path)
         if where is not None:
             found.append(where)
     return found
+
+
+def _partner_filter(
+    principal: Principal, condition: dict[str, Any], path: str
+) -> ColumnElement[bool]:
+    """`{"field": "partner", "op": "eq"|"ne"|"in"|"not_in", "value": company id(s)}`: records
+    one of those companies takes part in (an active participant other than the viewer's
+    company), or none of them does. Read inside the gate's statement, on records the viewer
+    already sees, whose participants it sees too."""
+    for key in condition:
+        if key not in ("field", "op", "value"):
+            raise invalid(f"{path}.{key}", "unknown key; expected field/op/value")
+    op = condition.get("op")
+    if op not in ("eq", "ne", "in", "not_in"):
+        raise invalid(f"{path}.op", "'partner' takes eq, ne, in or not_in")
+    raw = condition.get("value")
+    values = raw if op in ("in", "not_in") else [raw]
+    if not isinstance(values, list) or not values or len(values) > MAX_PARTNER_VALUES:
+        raise invalid(f"{path}.value", f"must be a list of 1 to {MAX_PARTNER_VALUES} company ids")
+    ids: list[uuid.UUID] = []
+    for index, value in enumerate(values):
+        at = f"{path}.value.{index}" if op in ("in", "not_in") else f"{path}.value"
+        try:
+            ids.append(uuid.UUID(str(value)))
+        except ValueError:
+            raise invalid(at, "must be a company id") from None
+    taking_part = exists(
+        select(PARTNER_TAKES_PART.c.record_id).where(
+            PARTNER_TAKES_PART.c.record_id == RecordAccess.record_id,
+            PARTNER_TAKES_PART.c.company_id.in_(ids),
+            PARTNER_TAKES_PART.c.company_id != principal.company_id,
+            PARTNER_TAKES_PART.c.status == ParticipantStatus.ACTIVE.value,
+        )
+    )
+    return taking_part if op in ("eq", "in") else not_(taking_part)
 
 
 def run_for(session: Session, principal: Principal, report: ReportIn) -> ReportOut:

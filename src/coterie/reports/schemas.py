@@ -10,7 +10,9 @@ viewer's company). Measures: `count`; `sum`/`avg`/`min`/`max` of `mine.amount` o
 `opportunity_count`, `lead_count`), only in a report scoped to one plan with `plan_id`: the
 plan's goals' live progress over their targets, as the viewer sees it (`coterie.reports.
 attainment`). Money values are strings with two decimals, in `currency` (the viewer's company
-currency).
+currency). Rows come in the groups' order: stages as the workflow orders them, enum options
+as the template does, other values by name; the empty group ("Not set", "No stage") last
+(`coterie.reports.ordering`).
 """
 
 from __future__ import annotations
@@ -86,8 +88,10 @@ class ReportIn(BaseModel):
     )
     filters: list[dict[str, Any]] | dict[str, Any] | None = Field(
         default=None,
-        description="The records filter language: one condition object, or a list of leaves "
-        "(ANDed).",
+        description="The records filter language: one condition object, or a list of "
+        "conditions (ANDed). A top-level leaf may also name the field `partner` (op `eq`, `ne`, "
+        "`in` or `not_in`, value partner company id(s)): records that company takes part in "
+        "(an active participant), or that none of them does.",
     )
     quarter: QuarterText | None = Field(
         default=None,
@@ -115,7 +119,7 @@ class ReportIn(BaseModel):
 
 class GroupValue(BaseModel):
     value: str | None  # the raw key (an id, a stage key, "2026-Q3"); None: empty
-    label: str  # what to show: a name, "(none)", "Not visible"
+    label: str  # what to show: a name, an option's label, "Not set", "No stage", "Not visible"
 
 
 class Unconverted(BaseModel):

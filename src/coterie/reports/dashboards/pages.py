@@ -16,19 +16,17 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.deps import DB
+from coterie.fields.definitions import STANDARD_FIELDS
 from coterie.kit import conditional
 from coterie.kit.problems import Problem
+from coterie.records import presenters
+from coterie.reports.currency_note import note as currency_note
 from coterie.reports.dashboards import service as dashboards
 from coterie.reports.dashboards.service import DashboardIn, DashboardRunOut, FilterBar, PanelOut
+from coterie.reports.presenting import CHART_LABELS, Presented, present
 from coterie.reports.saved import service as saved
-from coterie.reports.saved.pages import (
-    CHART_LABELS,
-    Presented,
-    addable_reports,
-    builder_choices,
-    index_page,
-    present,
-)
+from coterie.reports.saved.builder import choices as builder_choices
+from coterie.reports.saved.pages import addable_reports, index_page
 from coterie.reports.saved.service import SharedWith
 from coterie.web import csrf
 from coterie.web.forms import (
@@ -44,6 +42,9 @@ from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.submit import answer_only, flash_back, flash_done, raise_on, submit
 from coterie.web.templating import redirect, render
+
+# the filter bar's regions, by label
+REGIONS = [(key, presenters.humanize(key)) for key in STANDARD_FIELDS["region"].options]
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
@@ -138,7 +139,12 @@ def _dashboard_page(
         for i, p in enumerate(run.panels)
     ]
     editor = _editor(session, actor, board, run) if board is not None and board.can_edit else None
+    money = next((v.result for v in panels if v.result is not None and v.result.has_money), None)
     context = {
+        # one note for the whole dashboard, only when some panel shows amounts
+        "currency_note": currency_note(session, actor.company_id, money.currency)
+        if money is not None
+        else None,
         "nav": "reports",
         "run": run,
         "board": board,
@@ -146,6 +152,7 @@ def _dashboard_page(
         "choices": builder_choices(session, actor),
         "action": action,
         "bar": run.filters,
+        "regions": REGIONS,
         "editor": editor,
         "errors": errors or {},
         "values": values if values is not None else (_board_values(board) if board else {}),

@@ -29,6 +29,7 @@ from coterie.auth.principal import Actor
 from coterie.network.companies import names as company_names
 from coterie.reports.dashboards.service import DashboardRunOut, PanelOut
 from coterie.reports.exports import spreadsheets as exports
+from coterie.reports.presenting import chart_rows
 from coterie.reports.schemas import ReportOut, Value
 
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -71,26 +72,30 @@ def _number(value: Value) -> float | None:
 
 
 def series(result: ReportOut, chart_type: str, labels: list[str]) -> Series:
-    """The chart's categories and series, the same numbers as the report page's chart."""
+    """The chart's categories and series, the same numbers as the report page's chart
+    (`coterie.reports.presenting.chart_data`): every measure (a pie: the first), a stacked bar
+    one stack per measure, no empty group on a pie or a line over time."""
     dims, names = result.group_by, result.measures
+    rows = chart_rows(result, chart_type)
     if not dims:
         out = [(labels[i], [_number(result.totals.measures.get(n))]) for i, n in enumerate(names)]
         categories = ["Total"]
     elif chart_type == "stacked_bar" and len(dims) >= 2:
-        first = list(dict.fromkeys(r.group[dims[0]].label for r in result.rows))
-        second = list(dict.fromkeys(r.group[dims[1]].label for r in result.rows))
-        values = {
-            (r.group[dims[0]].label, r.group[dims[1]].label): _number(r.measures.get(names[0]))
-            for r in result.rows
-        }
+        first = list(dict.fromkeys(r.group[dims[0]].label for r in rows))
+        second = list(dict.fromkeys(r.group[dims[1]].label for r in rows))
         categories = first
-        out = [(s, [values.get((f, s)) for f in first]) for s in second]
+        out = []
+        for i, n in enumerate(names):
+            values = {
+                (r.group[dims[0]].label, r.group[dims[1]].label): _number(r.measures.get(n))
+                for r in rows
+            }
+            for s in second:
+                label = f"{labels[i]}: {s}" if len(names) > 1 else s
+                out.append((label, [values.get((f, s)) for f in first]))
     else:
-        categories = [" / ".join(r.group[d].label for d in dims) for r in result.rows]
-        out = [
-            (labels[i], [_number(r.measures.get(n)) for r in result.rows])
-            for i, n in enumerate(names)
-        ]
+        categories = [" / ".join(r.group[d].label for d in dims) for r in rows]
+        out = [(labels[i], [_number(r.measures.get(n)) for r in rows]) for i, n in enumerate(names)]
     if chart_type == "pie":
         out = out[:1]
     return Series(categories=categories, series=out)
@@ -180,7 +185,15 @@ def _panel_slide(
         return
     data = exports.table(session, actor, result)
     names = data.measures
-    if panel.chart_type == "table" or panel.chart_type not in CHART_TYPES:
+    drawn = (
+        series(result, panel.chart_type, data.measure_headers)
+        if panel.chart_type in CHART_TYPES
+        else None
+    )
+    # a table when asked, or when the chart would have no category (a pie or a line of the
+    # empty group alone: it is no slice and no quarter)
+    as_table = drawn is None or not drawn.categories
+    if as_table:
         header = [*(data.group_headers or [""]), *data.measure_headers]
         rows = [
             [*groups, *(_display(n, v) for n, v in zip(names, values, strict=True))]
@@ -191,8 +204,7 @@ def _panel_slide(
             [*total_label, *(_display(n, v) for n, v in zip(names, data.total, strict=True))]
         )
         _table(slide, 0.5, 1.4, 12.3, header, rows)
-    else:
-        drawn = series(result, panel.chart_type, data.measure_headers)
+    elif drawn is not None:
         chart_data = _ChartData()  # type: ignore[no-untyped-call]
         chart_data.categories = drawn.categories
         for label, values in drawn.series:
@@ -216,7 +228,7 @@ def _panel_slide(
         ]
         _table(slide, 9.1, 1.4, 3.8, [f"Total ({data.currency})", ""], totals)
     note = "\n".join(f"{label}: {text}" for label, text in data.about)
-    if panel.chart_type in CHART_TYPES:  # beside the chart, under the totals
+    if not as_table:  # beside the chart, under the totals
         top = min(1.4 + 0.4 * (len(names) + 1) + 0.2, 5.2)
         _text(slide, 9.1, top, 3.8, 7.2 - top, note, size=8)
     else:  # under the table

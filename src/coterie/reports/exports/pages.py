@@ -14,9 +14,10 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from coterie.deps import DB, reads_only
 from coterie.kit.problems import Problem
+from coterie.reports import filter_rows
 from coterie.reports.dashboards import service as dashboards
 from coterie.reports.exports.api import deck_response, export_definition, export_saved
-from coterie.reports.saved import pages
+from coterie.reports.saved import builder, pages
 from coterie.reports.saved import service as saved
 from coterie.web import csrf
 from coterie.web.forms import FormInput
@@ -37,25 +38,32 @@ def export_report(request: Request, session: DB, actor: PageActor, report_id: st
 def export_preview(request: Request, session: DB, actor: PageActor, form: FormInput) -> Response:
     """The builder's report as CSV or XLSX without saving it, run as the signed-in user."""
     fmt = "xlsx" if form.text("export") == "xlsx" else "csv"
-    values, data, errors = pages.read_builder_form(form)
+    built = builder.read(session, actor, form)
     report = None
     try:  # the saved report being edited, to show its page again on an error
         report_id = uuid.UUID(form.text("report_id"))
         report = saved.to_out(session, actor, saved.get(session, actor, report_id))
     except (ValueError, Problem):
         report = None
+    data = built.data
     if data is None:
         return pages.builder_page(
-            request, session, actor, values=values, errors=errors, report=report, status_code=422
-        )
+            request, session, actor, values=built.values, errors=built.errors, report=report,
+            status_code=422,
+        )  # fmt: skip
     name = data.name if form.text("name") else "report"
     try:
         return export_definition(session, actor, data.definition, name, fmt, False)
     except Problem as problem:
         if problem.status not in (400, 422):
             raise
+        if filter_rows.refusal(problem, built.row_of, built.rows):  # next to its filter row
+            return pages.builder_page(
+                request, session, actor, values=built.values, errors=built.rows.errors(),
+                report=report, status_code=422,
+            )  # fmt: skip
         return pages.builder_page(
-            request, session, actor, values=values, report=report, run_error=problem.detail,
+            request, session, actor, values=built.values, report=report, run_error=problem.detail,
             status_code=422,
         )  # fmt: skip
 
