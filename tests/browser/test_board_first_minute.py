@@ -210,6 +210,7 @@ def test_the_joint_solution_board_opens_on_the_program_workflow(
     expect(page.locator("main")).to_contain_text("Approval → Partner Approval")
     assert serious_violations(page) == []
     _no_raw_keys(page)
+    visitor.shots("board-approvals")
 
     page = visitor.go(f"/solutions/{ids[0]}")
     panel = page.locator("#workflow-panel")
