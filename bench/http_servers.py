@@ -227,6 +227,8 @@ def serve(target: Target, owner_url: str, app_url: str, *, workers: int = 1) -> 
                 "COTERIE_HOST": "127.0.0.1",
                 "COTERIE_PORT": str(port),
                 "COTERIE_BENCH_FLOOR_DATABASE_URL": owner_url,
+                # the load and the race tests define the workflows they drive, as before
+                "COTERIE_STANDARD_WORKFLOW_AT_SIGNUP": "false",
             }
         )
         factory = "coterie.app:create_app" if target == "app" else "bench.floor:create_floor"

@@ -161,6 +161,10 @@ def make_settings(
         # jobs run at once in the process that asks (the outbox's deliveries at commit); the
         # tests of the worker itself (tests/worker) run a real queue and consumer
         "jobs_immediate": True,
+        # a company that signs up starts without the standard pipeline workflow here, so tests
+        # build the workflows they need; tests/workflows/test_standard_workflow.py and the
+        # board's browser journey turn it on as it ships
+        "standard_workflow_at_signup": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         "turns on Secure cookies.",
     )
     signup_enabled: bool = Field(default=True, description="Whether new companies may sign up.")
+    standard_workflow_at_signup: bool = Field(
+        default=True,
+        description="Whether a company that signs up gets the standard pipeline workflow for "
+        "its opportunities (stages chosen from a list, new opportunities in Qualify). Off: "
+        "stages stay free text until an admin sets a workflow up.",
+    )
 
     smtp_host: str = Field(
         default="", description="SMTP server; empty: no SMTP delivery (mail files only)."

@@ -402,7 +402,7 @@ def journey_f_hide_private_fields_takes_the_canaries_off_the_owners_pages(story:
         assert not _field_canaries_on(a), f"{path} shows a private value while they are hidden"
         if name == "board":  # the card reads "closes …", with no separator left dangling
             card = a.page.locator(f"[data-record-id='{_record_id(story.opportunity_url)}']")
-            expect(card).to_contain_text("closes 2027-03-31")
+            expect(card).to_contain_text("closes 31 Mar 2027")
             expect(card).not_to_contain_text("· closes")
         a.shot(f"17-private-hidden-{name}-owner")
     expect(a.page.get_by_role("button", name="Show private fields")).to_be_visible()

@@ -59,12 +59,13 @@ def test_counts_and_totals_equal_a_hand_computation(client: TestClient) -> None:
     legacy = record(
         client, acme, "opportunity", "Legacy", stage="legacy", amount=_money("7", "EUR")
     )
+    # before the workflow: a record without a stage (a new one would enter Qualify)
+    record(client, acme, "opportunity", "No stage", amount=50)
     wf = workflow(client, acme, template="standard_pipeline")
     q1 = record(client, acme, "opportunity", "Q1", stage="qualify", amount=1000)
     q2 = record(client, acme, "opportunity", "Q2", stage="qualify", amount=_money("500", "EUR"))
     p1 = record(client, acme, "opportunity", "P1", stage="propose", amount=_money("200", "GBP"))
     record(client, acme, "opportunity", "P2", stage="propose", amount=300)
-    record(client, acme, "opportunity", "No stage", amount=50)
     record(client, acme, "opportunity", "Won, no amount", stage="won", close_date="2026-01-01")
     # a partner's deal Acme joined: Acme's own space decides its column and amount
     theirs = record(client, partner, "opportunity", "Partner deal", amount=424242)

@@ -38,9 +38,9 @@ def _my_stage(client: TestClient, who: Member, rid: str) -> Any:
 
 def test_entry_criteria_name_each_missing_field_path(client: TestClient) -> None:
     acme = make_company(client, "Acme")
+    rid = record(client, acme, "opportunity", "Big deal")  # before the workflow: no stage yet
     wf = workflow(client, acme, template="standard_pipeline")
     assert (wf["scope"], wf["kind"]) == ("company", "opportunity")
-    rid = record(client, acme, "opportunity", "Big deal")
     move(client, acme, "opportunity", rid, wf["id"], "qualify")
     refused = try_move(client, acme, "opportunity", rid, wf["id"], "negotiate")
     assert refused.status_code == 422, refused.text
@@ -184,8 +184,8 @@ def test_partners_never_see_a_company_workflow_nor_its_private_tasks(
     acme = make_company(client, "Acme")
     partner = make_company(client, "Partner")
     make_partnership(client, acme, partner)
+    rid = record(client, acme, "opportunity", "Shared deal", amount=900)  # no stage yet
     wf = workflow(client, acme, template="standard_pipeline")
-    rid = record(client, acme, "opportunity", "Shared deal", amount=900)
     join(client, acme, "opportunity", rid, partner)
     move(client, acme, "opportunity", rid, wf["id"], "qualify")  # a step makes a private task
     private = client.post(
@@ -270,8 +270,8 @@ def test_tasks_done_owner_due_date_with_versions(client: TestClient, inbox: Inbo
 def test_a_company_not_on_the_record_gets_404_on_every_route(client: TestClient) -> None:
     acme = make_company(client, "Acme")
     stranger = make_company(client, "Stranger")
+    rid = record(client, acme, "opportunity", "Secret", amount=1)  # no stage yet
     wf = workflow(client, acme, template="standard_pipeline")
-    rid = record(client, acme, "opportunity", "Secret", amount=1)
     move(client, acme, "opportunity", rid, wf["id"], "qualify")
     task = client.post(
         f"{OPPS}/{rid}/tasks", json={"title": "t", "shared": True}, headers=acme.headers
@@ -285,8 +285,7 @@ def test_a_company_not_on_the_record_gets_404_on_every_route(client: TestClient)
         stages=[{"key": "a", "name": "A"}, {"key": "b", "name": "B"}],
         transitions=[{"from": "a", "to": "b", "approvals": [{"company": "host"}]}],
     )
-    lead = record(client, acme, "lead", "Lead")
-    move(client, acme, "lead", lead, gated["id"], "a")
+    lead = record(client, acme, "lead", "Lead")  # enters A, the first stage
     approval_id = move(client, acme, "lead", lead, gated["id"], "b")["move"]["approvals"][0]["id"]
     h = stranger.headers
     w = at_version(stranger, 1)  # conditional writes carry a version: refused for who they are

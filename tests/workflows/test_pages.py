@@ -98,6 +98,7 @@ def test_the_record_panel_moves_approves_and_keeps_tasks(
     acme = make_company(client, "Acme")
     partner = make_company(client, "Partner")
     make_partnership(client, acme, partner)
+    rid = record(client, acme, "opportunity", "Panel deal")  # before the workflow: no stage
     workflow(
         client,
         acme,
@@ -111,7 +112,6 @@ def test_the_record_panel_moves_approves_and_keeps_tasks(
             {"from": "open", "to": "signed", "approvals": [{"company": "host", "role": "admin"}]}
         ],
     )
-    rid = record(client, acme, "opportunity", "Panel deal")
     join(client, acme, "opportunity", rid, partner)
     browser = signed_in(new_browser, acme)
     page_url = f"/opportunities/{rid}"
@@ -253,10 +253,10 @@ def test_load_more_renders_the_next_cards_of_a_column_with_their_amounts(
     client: TestClient, new_browser: Callable[[], Browser]
 ) -> None:
     acme = make_company(client, "Acme")
-    workflow(client, acme, template="standard_pipeline")
-    for n in range(21):
+    for n in range(21):  # before the workflow: the unstaged ones stay without a stage
         record(client, acme, "opportunity", f"Propose {n:02}", stage="propose", amount=100 + n)
         record(client, acme, "opportunity", f"Unstaged {n:02}", amount=500 + n)
+    workflow(client, acme, template="standard_pipeline")
     browser = signed_in(new_browser, acme)
     headers = htmx(browser, "/board")
 

@@ -97,12 +97,14 @@ def _scene(client: TestClient) -> Scene:
             },
         ],
     )
-    private_flow = workflow(client, acme, template="standard_pipeline", name=PRIVATE_FLOW)
-    plan_id = plan(client, acme, "Joint plan", bolt, crux)
-    program_on_plan(client, acme, program_id, plan_id)
+    # the deal comes before Acme's workflow, so it has no stage yet (a new one would enter
+    # Qualify at once): the tests move it there
     record_id = record(
         client, acme, "opportunity", "Shared deal", amount=5000, close_date="2031-06-30"
     )
+    private_flow = workflow(client, acme, template="standard_pipeline", name=PRIVATE_FLOW)
+    plan_id = plan(client, acme, "Joint plan", bolt, crux)
+    program_on_plan(client, acme, program_id, plan_id)
     join(client, acme, "opportunity", record_id, bolt, crux)
     link(client, acme, plan_id, record_id)
     return Scene(acme, bolt, crux, program_id, plan_id, record_id, program_flow, private_flow)

@@ -1,4 +1,6 @@
-"""Signup: a new company joins the network with its first admin.
+"""Signup: a new company joins the network with its first admin (and, announced on
+`network.hooks.company_created`, whatever the packages above set up for a new company: the
+standard pipeline workflow).
 
 The e-mail address and the domain are checked before anything is written, and again when the
 insert meets a signup that committed them in between (PostgreSQL runs concurrent signups side
@@ -18,7 +20,7 @@ from coterie.config import Settings
 from coterie.kit.problems import Problem, conflict
 from coterie.models import Company, User
 from coterie.models.vocabulary import Role
-from coterie.network import companies, members
+from coterie.network import companies, hooks, members
 from coterie.network.schemas import SignupIn
 
 
@@ -58,6 +60,7 @@ def signup(session: Session, settings: Settings, data: SignupIn) -> tuple[Compan
         subject_type="company",
         subject_id=company.id,
     )
+    hooks.company_created.announce(hooks.CompanyCreated(session, settings, company, user))
     return company, user
 
 

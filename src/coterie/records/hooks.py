@@ -5,7 +5,10 @@
 event is announced synchronously in the write's session and transaction, at the point of the
 write where the subscriber used to be called, so behaviour and statements are unchanged:
 
-- `record_creating`: the creator's space holds its first values, not yet added to the session.
+- `record_creating`: the record is flushed; the creator's space holds its first values, not yet
+  added to the session (a subscriber may still set them: the workflow's first stage).
+- `record_created`: the record, its creator's participation and space are written and its grants
+  computed (the creator's company sees it), nothing committed.
 - `core_changing`: the owner is about to set these core fields (old values still on the record).
 - `core_changed`: the core fields are set in memory, nothing flushed yet.
 - `space_applied`: `values.apply` just wrote these keys into the space, nothing flushed (the
@@ -35,6 +38,16 @@ class RecordCreating:
     session: Session
     actor: Actor
     kind: str
+    space: Space
+    record: Record
+
+
+@dataclass(frozen=True)
+class RecordCreated:
+    session: Session
+    actor: Actor
+    kind: str
+    record: Record
     space: Space
 
 
@@ -95,6 +108,7 @@ class Notice:
 
 
 record_creating: Hook[RecordCreating] = Hook("records.record_creating")
+record_created: Hook[RecordCreated] = Hook("records.record_created")
 core_changing: Hook[CoreChanging] = Hook("records.core_changing")
 core_changed: Hook[CoreChanged] = Hook("records.core_changed")
 space_applied: Hook[SpaceApplied] = Hook("records.space_applied")

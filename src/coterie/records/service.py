@@ -101,10 +101,11 @@ def create(session: Session, actor: Actor, kind: str, data: RecordCreate) -> Rec
         default_currency=actor.company.currency,
         creating=True,
     )
-    hooks.record_creating.announce(hooks.RecordCreating(session, actor, kind, space))
+    hooks.record_creating.announce(hooks.RecordCreating(session, actor, kind, space, record))
     session.add(space)
     search.index_record(session, record, space)
     grants.after_write(session, record.id, kind, acting_user_id=actor.user_id)
+    hooks.record_created.announce(hooks.RecordCreated(session, actor, kind, record, space))
     audit.record(session, actor, "record.created", record.kind, record.id)
     return record
 

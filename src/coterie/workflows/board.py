@@ -24,20 +24,21 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.auth.principal import Actor
-from coterie.authz import gate, rls
+from coterie.authz import gate, rls, workflows
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.fields import templates
 from coterie.fields.kinds import ParticipantStatus
 from coterie.kit.problems import Problem, invalid, not_found
-from coterie.models import Record, RecordAccess
+from coterie.models import Record, RecordAccess, User
 from coterie.models.cosell import PlanDetails, PlanRecord
 from coterie.models.workflow import RecordWorkflow, WorkflowDefinition
 from coterie.network.companies import names as company_names
 from coterie.network.currency import CENT, Converter
 from coterie.records import query, saved_filters
-from coterie.workflows import definitions
+from coterie.workflows import definitions, tasks
 from coterie.workflows.applicability import is_joint, summary
+from coterie.workflows.labels import NOT_STAGED, names_of, stage_label
 from coterie.workflows.schemas import BoardOut, BoardStage, Card, Money
 from coterie.workflows.stages import StageInfo, company_definition, default_stages, infos
 
@@ -74,6 +75,53 @@ def _workflow(
     if definition.kind != kind:
         raise invalid("query.workflow_id", f"is a workflow of {definition.kind}, not {kind}")
     return definition
+
+
+def _applies_to(session: Session, principal: Principal, definition: WorkflowDefinition) -> int:
+    """How many records of its kind that the principal sees a program workflow applies to:
+    attached to it (a state row), or linked by a visible plan of its program."""
+    attached = select(RecordWorkflow.record_id).where(RecordWorkflow.workflow_id == definition.id)
+    linked = (
+        select(PlanRecord.record_id)
+        .join(PlanDetails, PlanDetails.record_id == PlanRecord.plan_id)
+        .where(
+            PlanDetails.program_id == definition.program_id,
+            PlanRecord.plan_id.in_(gate.visible_ids(principal, "plan")),
+        )
+    )
+    statement = (
+        gate.visible_ids(principal, definition.kind)
+        .where(or_(RecordAccess.record_id.in_(attached), RecordAccess.record_id.in_(linked)))
+        .with_only_columns(func.count(RecordAccess.record_id))
+    )
+    return int(session.scalar(statement) or 0)
+
+
+def preferred_workflow(session: Session, actor: Actor, kind: str) -> WorkflowDefinition | None:
+    """The workflow a board of `kind` opens on: the one that applies to most of the records
+    the viewer sees (a program workflow applies to the records attached to it or in its
+    program's plans; the company's own to every record), the company's own on a tie or when
+    no program workflow applies (None: the built-in stages)."""
+    principal = actor.principal
+    own = company_definition(session, actor.company_id, kind)
+    programs = [
+        d
+        for d in definitions.list_readable(session, actor, kind=kind, include_inactive=False)
+        if d.program_id is not None
+    ]
+    if not programs:
+        return own
+    best, best_count = own, 0
+    if own is not None:
+        every = gate.visible_ids(principal, kind).with_only_columns(
+            func.count(RecordAccess.record_id)
+        )
+        best_count = int(session.scalar(every) or 0)
+    for definition in programs:
+        count = _applies_to(session, principal, definition)
+        if count > best_count:
+            best, best_count = definition, count
+    return best
 
 
 def _scope_condition(
@@ -168,6 +216,7 @@ def build(
             return or_(stage_value.is_(None), stage_value.not_in(keys))
         return stage_value == key
 
+    joint_names = _joint_names(session, principal, kind)
     base = query.ListQuery(resolver, where, sort)
     converter = Converter.for_company(session, principal.company_id)
     counts, totals, unconverted = _aggregate(
@@ -181,7 +230,7 @@ def build(
         records = [row[0] for row in rows]
         return BoardStage(
             key=info.key if info is not None else None,
-            name=info.name if info is not None else "No stage",
+            name=info.name if info is not None else NOT_STAGED,
             category=info.category.value if info is not None else None,
             count=counts.get(key, 0),
             total=None
@@ -193,7 +242,7 @@ def build(
                 Money(amount=f"{value.quantize(CENT)}", currency=code)
                 for code, value in sorted(unconverted.get(key, {}).items())
             ],
-            cards=_cards(session, principal, kind, definition, records),
+            cards=_cards(session, principal, kind, definition, records, joint_names),
             next_cursor=next_cursor,
         )
 
@@ -272,12 +321,46 @@ def _aggregate(
     return counts, totals, unconverted
 
 
+def _joint_names(session: Session, principal: Principal, kind: str) -> dict[str, str]:
+    """Joint stage key → name, from the program workflows of the kind the principal sees."""
+    statement = (
+        select(WorkflowDefinition)
+        .where(
+            WorkflowDefinition.program_id.is_not(None),
+            WorkflowDefinition.kind == kind,
+            workflows.visible_condition(principal),
+        )
+        .order_by(WorkflowDefinition.active.desc(), WorkflowDefinition.created_at.desc())
+        .execution_options(**rls.as_company(principal.company_id))
+    )
+    names: dict[str, str] = {}
+    for definition in session.scalars(statement):
+        for key, name in names_of(definition.stages).items():
+            names.setdefault(key, name)
+    return names
+
+
+def _user_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    return {row[0]: row[1] for row in rows}
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 def _cards(
     session: Session,
     principal: Principal,
     kind: str,
     definition: WorkflowDefinition | None,
     records: list[Record],
+    joint_names: dict[str, str],
 ) -> list[Card]:
     if not records:
         return []
@@ -299,10 +382,17 @@ def _cards(
             .execution_options(**rls.as_company(principal.company_id))
         )
         versions = {row[0]: row[1] for row in session.execute(statement)}
+    owners = {r.id: _as_uuid(mine[r.id].standard.get("owner")) for r in records if r.id in mine}
+    owner_names = _user_names(session, {o for o in owners.values() if o is not None})
+    steps = tasks.next_open(session, principal, ids)
+    today = utcnow().date()
     cards = []
     for r in records:
         space = mine.get(r.id)
         standard = space.standard if space is not None else {}
+        owner = owners.get(r.id)
+        step = steps.get(r.id)
+        due = step.due_date if step is not None else None
         cards.append(
             Card(
                 id=r.id,
@@ -313,8 +403,15 @@ def _cards(
                 close_date=standard.get("close_date"),
                 stage=standard.get("stage"),
                 joint_stage=r.joint_stage,
+                joint_stage_name=stage_label(joint_names, r.joint_stage, "")
+                if r.joint_stage
+                else None,
                 participants=sorted(by_record.get(r.id, [])),
                 state_version=versions.get(r.id, 0),
+                owner_name=owner_names.get(owner) if owner is not None else None,
+                next_step=step.title if step is not None else None,
+                next_step_due=due,
+                next_step_overdue=due is not None and due < today,
             )
         )
     return cards

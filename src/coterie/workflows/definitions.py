@@ -116,6 +116,11 @@ TEMPLATES: dict[str, dict[str, Any]] = {
 }
 
 
+# what every new company starts with (`install_standard`); leads keep the built-in stages
+STANDARD_TEMPLATE = "standard_pipeline"
+STANDARD_KIND = "opportunity"
+
+
 # -- validation -----------------------------------------------------------------------------
 
 
@@ -202,6 +207,52 @@ def validate(
         [s.model_dump(mode="json") for s in stages],
         [t.model_dump(mode="json", by_alias=True) for t in transitions],
     )
+
+
+def install_standard(
+    session: Session, company_id: uuid.UUID, user_id: uuid.UUID | None
+) -> WorkflowDefinition | None:
+    """Give a company the standard pipeline workflow for its opportunities, unless it already
+    has an active company workflow for them (None then). Its stages are the template's, so
+    there is nothing to validate against the company's own field template."""
+    existing = session.scalars(
+        select(WorkflowDefinition.id).where(
+            WorkflowDefinition.company_id == company_id,
+            WorkflowDefinition.program_id.is_(None),
+            WorkflowDefinition.kind == STANDARD_KIND,
+            WorkflowDefinition.active.is_(True),
+        )
+    ).first()
+    if existing is not None:
+        return None
+    stages, transitions = _parse_template(STANDARD_TEMPLATE)
+    now = utcnow()
+    definition = WorkflowDefinition(
+        company_id=company_id,
+        program_id=None,
+        kind=STANDARD_KIND,
+        name=str(TEMPLATES[STANDARD_TEMPLATE]["name"]),
+        stages=[s.model_dump(mode="json") for s in stages],
+        transitions=[t.model_dump(mode="json", by_alias=True) for t in transitions],
+        active=True,
+        version=1,
+        created_by_user_id=user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(definition)
+    session.flush()
+    audit.record_as(
+        session,
+        company_id=company_id,
+        actor_user_id=user_id,
+        action="workflow.created",
+        subject_type="workflow",
+        subject_id=definition.id,
+        **_described(definition),
+        template=STANDARD_TEMPLATE,
+    )
+    return definition
 
 
 # -- reading --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from coterie.models import Company, Record, User
 from coterie.models.workflow import WorkflowApproval, WorkflowDefinition, WorkflowMove
 from coterie.workflows.applicability import PENDING
 from coterie.workflows.approvals import _RANK
+from coterie.workflows.labels import names_of, stage_label
 from coterie.workflows.presenters import _approval_out, _names
 from coterie.workflows.schemas import InboxItem
 
@@ -61,6 +62,7 @@ def inbox(session: Session, actor: Actor, status: str = PENDING) -> list[InboxIt
     for approval, moved, definition, record in rows:
         if status == PENDING and _RANK[actor.role.value] < _RANK[approval.role]:
             continue
+        names = names_of(definition.stages)
         items.append(
             InboxItem(
                 approval=_approval_out(approval, users, companies, actor.company_id, actor.role),
@@ -71,6 +73,8 @@ def inbox(session: Session, actor: Actor, status: str = PENDING) -> list[InboxIt
                 workflow_name=definition.name,
                 from_stage=moved.from_stage,
                 to_stage=moved.to_stage,
+                from_stage_name=stage_label(names, moved.from_stage) if moved.from_stage else None,
+                to_stage_name=stage_label(names, moved.to_stage),
                 requested_by_name=users.get(moved.requested_by_user_id)
                 if moved.requested_by_user_id
                 else None,

@@ -42,7 +42,7 @@ from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
 from coterie.web.submit import flash_back, flash_done, problem_detail, raise_on, submit
 from coterie.web.templating import is_htmx, redirect, render
-from coterie.workflows import approvals, board, definitions, inbox, moves, tasks
+from coterie.workflows import approvals, board, definitions, inbox, labels, moves, tasks
 from coterie.workflows import presenters as workflow_presenters
 from coterie.workflows.definitions import TEMPLATES
 from coterie.workflows.schemas import (
@@ -100,6 +100,9 @@ class BoardQuery:
             kind = Kind.OPPORTUNITY.value
         return cls(kind, workflow_id, scope, stage)
 
+    def with_workflow(self, workflow_id: str) -> BoardQuery:
+        return BoardQuery(self.kind, workflow_id, self.scope, self.stage)
+
     def service_scope(self) -> board.Scope:
         what, _, ident = self.scope.partition(":")
         try:
@@ -115,6 +118,7 @@ class BoardQuery:
         return board.Scope()
 
     def workflow_uuid(self) -> uuid.UUID | None:
+        """The chosen workflow; None for my company's stages."""
         try:
             return uuid.UUID(self.workflow_id) if self.workflow_id else None
         except ValueError:
@@ -156,7 +160,20 @@ def _sees_workflow(session: Session, actor: Actor, workflow_id: uuid.UUID) -> bo
 
 # what workflows/_cards.html and _load_more.html use besides the board: for the whole board and
 # for one column's next page alike
-_CARD_HELPERS: dict[str, Any] = {"money": presenters.money_text, "unstaged_key": board.UNSTAGED}
+def _as_date(value: str | None) -> date | None:
+    """A card's ISO date as a date (for the `date` filter); None when empty or not a date."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+_CARD_HELPERS: dict[str, Any] = {
+    "money": presenters.money_text,
+    "as_date": _as_date,
+    "unstaged_key": board.UNSTAGED,
+    **labels.helpers(),
+}
 
 
 def _board_context(
@@ -167,7 +184,10 @@ def _board_context(
     message: str | None = None,
     error: str | None = None,
     error_record: str | None = None,
+    pick: bool = False,
 ) -> dict[str, Any]:
+    """The board as `q` asks; with `pick` (no workflow asked for), on the workflow that applies
+    to most of the records I see: a program's, or else my company's stages."""
     workflow_id = q.workflow_uuid()
     if workflow_id is not None and not _sees_workflow(session, actor, workflow_id):
         # a link to a workflow I do not (or no longer) see: my own stages, not a dead end
@@ -176,6 +196,13 @@ def _board_context(
             session, actor, mine, message=message, error=error, error_record=error_record
         )
         return context | {"notice": NOT_VISIBLE_WORKFLOW}
+    if workflow_id is not None and definitions.get(session, actor, workflow_id).kind != q.kind:
+        pick = True  # the kind changed under a workflow of another kind
+    if pick:
+        preferred = board.preferred_workflow(session, actor, q.kind)
+        joint = preferred is not None and preferred.program_id is not None
+        q = q.with_workflow(str(preferred.id) if preferred is not None and joint else "")
+        workflow_id = q.workflow_uuid()
     data: BoardOut | None = None
     problem: str | None = None
     try:
@@ -191,8 +218,11 @@ def _board_context(
         session.rollback()  # PostgreSQL aborts a failed transaction
         problem = exc.detail
     columns = []
+    unstaged = None
     if data is not None:
-        columns = [*data.stages, *([data.unstaged] if data.unstaged is not None else [])]
+        # records on no stage of this workflow (legacy data) come first, and only when any
+        unstaged = data.unstaged if data.unstaged is not None and data.unstaged.count else None
+        columns = [*([unstaged] if unstaged is not None else []), *data.stages]
     summary_stages = []
     if data is not None and q.stage:  # the chevrons keep every stage while one is open
         try:
@@ -205,6 +235,7 @@ def _board_context(
                 limit=1,
             )
             summary_stages = full.stages
+            unstaged = full.unstaged if full.unstaged is not None and full.unstaged.count else None
         except Problem:
             session.rollback()  # PostgreSQL aborts a failed transaction
     elif data is not None:
@@ -215,6 +246,7 @@ def _board_context(
         "problem": problem,
         "columns": columns,
         "chevrons": summary_stages,
+        "unstaged_chevron": unstaged,
         "stage_names": {s.key: s.name for s in (data.workflow.stages if data else [])},
         "message": message,
         "move_error": error,
@@ -230,17 +262,19 @@ def board_page(
     session: DB,
     actor: PageActor,
     kind: Text = "opportunity",
-    workflow_id: Text = "",
+    workflow_id: Annotated[str | None, Query(max_length=8000)] = None,
     scope: Text = "",
     stage: Text = "",
 ) -> Response:
-    q = BoardQuery.of(kind, workflow_id, scope, stage)
+    """The board; without a workflow asked for, on the one most of my records are on."""
+    q = BoardQuery.of(kind, workflow_id or "", scope, stage)
+    pick = workflow_id is None
     if is_htmx(request) and request.headers.get("HX-Target") == "board":  # a chevron's click
-        context = _board_context(session, actor, q)
+        context = _board_context(session, actor, q, pick=pick)
         shown: BoardQuery = context["q"]
         headers = {"HX-Push-Url": f"/board?{shown.params()}" if shown.params() else "/board"}
         return render(request, "workflows/_board.html", context, headers=headers)
-    context = _board_context(session, actor, q) | _choices(session, actor, q.kind)
+    context = _board_context(session, actor, q, pick=pick) | _choices(session, actor, q.kind)
     return render(request, "workflows/board.html", context | {"nav": "board"})
 
 
@@ -360,7 +394,7 @@ def board_move(request: Request, session: DB, actor: PageActor, form: FormInput)
         moves.move(session, actor, q.kind, record_id, workflow_id, MoveIn(to=to), version)
 
     def moved(_: None) -> Response:
-        message = f"Moved to {to}."
+        message = "Moved."
         title = _card_title(session, actor, q.kind, record_id)
         states = workflow_presenters.record_states(session, actor, q.kind, record_id)
         state = next((s for s in states if s.workflow.id == workflow_id), None)
@@ -528,6 +562,7 @@ def _panel(
             "message": message,
             "panel_error": error,
             "colleagues": presenters.colleague_choices(session, actor),
+            **labels.helpers(),
             "today": date.today().isoformat(),
             "may_define": actor.has_role(Role.MANAGER),
         },
@@ -698,7 +733,7 @@ def approvals_page(request: Request, session: DB, actor: PageActor) -> Response:
     return render(
         request,
         "workflows/approvals.html",
-        {"nav": "approvals", "items": items, "plurals": plurals},
+        {"nav": "approvals", "items": items, "plurals": plurals, **labels.helpers()},
     )
 
 

@@ -203,6 +203,8 @@ class InboxItem(BaseModel):
     workflow_name: str
     from_stage: str | None
     to_stage: str
+    from_stage_name: str | None = None
+    to_stage_name: str = ""
     requested_by_name: str | None
     requested_by_company_name: str | None
     requested_at: datetime
@@ -267,8 +269,17 @@ class Card(BaseModel):
     close_date: str | None
     stage: str | None
     joint_stage: str | None
+    joint_stage_name: str | None = Field(
+        default=None, description="The joint stage's label (from the program workflow)"
+    )
     participants: list[str]
     state_version: int
+    owner_name: str | None = Field(default=None, description="My own space's owner, by name")
+    next_step: str | None = Field(
+        default=None, description="The next open task on the record I see (earliest due)"
+    )
+    next_step_due: date | None = None
+    next_step_overdue: bool = False
 
 
 class BoardStage(BaseModel):

@@ -1,6 +1,7 @@
 """The guard the record core calls when a stage is edited outside the move route (PATCH of my
 space's `stage`, or of the joint stage): refused when it would need approvals, skip a
-transition or skip entry criteria; otherwise recorded as a move (history, state, steps).
+transition or skip entry criteria; otherwise recorded as a move (history, state, steps). And
+the entry of a new record without a stage into its workflow's first stage.
 """
 
 from __future__ import annotations
@@ -82,6 +83,46 @@ def guard_stage_edit(
     _complete(session, principal, actor, record, definition, moved, state, apply_stage=False)
     audit.record(
         session, actor, "workflow.moved", record.kind, record.id, **_moved(definition, moved)
+    )
+
+
+def first_stage(
+    session: Session, actor: Actor, record: Record, definition: WorkflowDefinition, space: Space
+) -> str | None:
+    """Where a record created without a stage starts: the workflow's first stage, when the
+    record meets its entry criteria (None otherwise: it stays without a stage)."""
+    stages = infos(definition.stages)
+    if not stages:
+        return None
+    first = stages[0].key
+    if missing_fields(session, actor.principal, record, _stage_def(definition, first), space):
+        return None
+    return first
+
+
+def record_entry(
+    session: Session, actor: Actor, record: Record, definition: WorkflowDefinition, stage: str
+) -> None:
+    """A new record placed in `stage` (its space already says so, its grants are written):
+    recorded as a move from no stage, with the state and the stage's steps as tasks."""
+    state = _advance_state(session, actor.principal, record.id, definition.id)
+    entered = WorkflowMove(
+        record_id=record.id,
+        workflow_id=definition.id,
+        from_stage=None,
+        to_stage=stage,
+        status=DONE,
+        requested_by_user_id=actor.user_id,
+        requested_by_company_id=actor.company_id,
+        requested_at=utcnow(),
+        note="",
+    )
+    session.add(entered)
+    _complete(
+        session, actor.principal, actor, record, definition, entered, state, apply_stage=False
+    )
+    audit.record(
+        session, actor, "workflow.moved", record.kind, record.id, **_moved(definition, entered)
     )
 
 

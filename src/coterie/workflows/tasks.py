@@ -115,6 +115,29 @@ def for_record(session: Session, actor: Actor, kind: str, record_id: uuid.UUID) 
     return out(session, principal, list(session.scalars(statement)))
 
 
+def next_open(
+    session: Session, principal: Principal, record_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, RecordTask]:
+    """Per record (all admitted by the gate), the open task the principal sees that is due
+    first (tasks without a due date last): the record's next step."""
+    if not record_ids:
+        return {}
+    statement = (
+        select(RecordTask)
+        .where(
+            RecordTask.record_id.in_(record_ids),
+            RecordTask.done.is_(False),
+            _visible_to(principal),
+        )
+        .order_by(RecordTask.due_date.is_(None), RecordTask.due_date, RecordTask.id)
+        .execution_options(**rls.as_company(principal.company_id))
+    )
+    found: dict[uuid.UUID, RecordTask] = {}
+    for task in session.scalars(statement):
+        found.setdefault(task.record_id, task)
+    return found
+
+
 def _check_owner(session: Session, company_id: uuid.UUID, user_id: uuid.UUID | None) -> None:
     if user_id is None:
         return

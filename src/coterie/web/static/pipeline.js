@@ -1,4 +1,5 @@
-// The pipeline: drag-and-drop on the board (SortableJS), and the record table's open panels.
+// The pipeline: drag-and-drop on the board (SortableJS), chevrons that scroll to their column,
+// and the record table's open panels.
 // Dropping a card on another column posts the same move as its "Move to…" form, with the state
 // version as If-Match; the server answers the re-rendered board (counts and totals included)
 // and a message for the live region. A refused move re-renders the card where it was.
@@ -76,6 +77,46 @@
       });
     });
   }
+
+  // A chevron scrolls the board to its column (inside the board's own scrolling box) when every
+  // column is shown; its link (filter the board to that stage) still works without script, and
+  // when the board shows one stage.
+  document.addEventListener("click", function (event) {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    var link = event.target.closest && event.target.closest(".chevrons a[data-column]");
+    if (!link) return;
+    var column = document.getElementById(link.getAttribute("data-column"));
+    var box = document.getElementById("kanban-scroll");
+    if (!column || !box || box.querySelectorAll(".kanban-column").length < 2) return;
+    event.preventDefault();
+    event.stopPropagation();  // in the capture phase: htmx's own click handler never runs
+    var delta = column.getBoundingClientRect().left - box.getBoundingClientRect().left;
+    box.scrollLeft += delta - 4;
+    box.scrollTop = 0;
+    if (box.getBoundingClientRect().top < 0) box.scrollIntoView({ block: "start" });
+    Array.prototype.forEach.call(box.querySelectorAll(".kanban-column.is-target"), function (c) {
+      c.classList.remove("is-target");
+    });
+    column.classList.add("is-target");
+    var title = column.querySelector(".kanban-title");
+    if (title) title.focus({ preventScroll: true });
+  }, true);
+
+  // The board keeps its scroll position when a move re-renders it.
+  var boardScroll = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var box = document.getElementById("kanban-scroll");
+    var target = event.detail && event.detail.target;
+    if (!box || !target || target.id !== "board") return;
+    boardScroll = { left: box.scrollLeft, top: box.scrollTop };
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var box = document.getElementById("kanban-scroll");
+    if (!box || !boardScroll) return;
+    box.scrollLeft = boardScroll.left;
+    box.scrollTop = boardScroll.top;
+    boardScroll = null;
+  });
 
   // The table's column chooser stays open across htmx swaps of the table.
   var openPanels = [];
