@@ -149,7 +149,7 @@ def test_hide_private_fields_hides_my_own_private_amounts_on_home(
     after = browser.page("/").main_text
     for value in ("5,300", "5,000", "300", "9,000"):
         assert value not in after, value
-    assert "Your amounts are private" in after
+    assert "Your amounts are hidden while private fields are hidden." in after
 
 
 def _task(client: TestClient, who: Member, record_id: str, title: str, **body: Any) -> None:

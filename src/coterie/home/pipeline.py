@@ -27,10 +27,11 @@ from coterie.auth.principal import Actor
 from coterie.fields import templates
 from coterie.fields.kinds import Kind
 from coterie.records import service as records
+from coterie.records.presenters import humanize
 from coterie.records.schemas import RecordOut
 from coterie.reports import engine
 from coterie.reports.schemas import Measure, ReportIn, ReportOut
-from coterie.workflows.stages import StageCategory, stages_for
+from coterie.workflows.stages import StageCategory, default_stages, stages_for
 
 OPPORTUNITY = Kind.OPPORTUNITY.value
 TOP_DEALS = 5
@@ -139,7 +140,10 @@ def _partner_id(value: str | None) -> uuid.UUID | None:
 def _top_deals(
     session: Session, actor: Actor, seen: _Visibility, open_filter: dict[str, Any] | None
 ) -> list[Deal]:
-    names = {s.key: s.name for s in stages_for(session, actor.company_id, OPPORTUNITY)}
+    # a stage kept from before the company's workflow changed is named as the built-in
+    # pipeline names it, or humanized: a label, never a key
+    names = {s.key: s.name for s in default_stages(OPPORTUNITY)}
+    names |= {s.key: s.name for s in stages_for(session, actor.company_id, OPPORTUNITY)}
     found, _ = records.list_visible(
         session,
         actor,
@@ -165,7 +169,7 @@ def _deal(record: RecordOut, me: uuid.UUID, stage_names: dict[str, str]) -> Deal
         amount=money_text(Decimal(str(amount["value"])), str(amount["currency"]))
         if isinstance(amount, dict) and amount.get("value") is not None
         else "—",
-        stage=stage_names.get(str(stage), str(stage)) if stage else None,
+        stage=stage_names.get(str(stage)) or humanize(str(stage)) if stage else None,
         partners=[
             p.company_name
             for p in record.participants
