@@ -6,12 +6,18 @@ first, then workflows, as the calls were written before the hooks). Every entry 
 `install()`: the app factory, the CLI, the demo loader, `python -m bench`, the tests. It is
 idempotent, and a hook announced before it ran raises (`kit.hooks.HooksNotInstalledError`), so a
 forgotten entry point fails at once instead of skipping the change log or a workflow check.
+
+It also registers the record page's panels that live above `records` (`records.page_panels`):
+the workflow panel and the activity panel, rendered with the page rather than fetched after it.
 """
 
 from __future__ import annotations
 
+from coterie.activity import pages as activity_pages
 from coterie.activity import subscriptions as activity_subscriptions
+from coterie.records import page_panels
 from coterie.sync import queueing as sync_queueing
+from coterie.workflows import pages as workflow_pages
 from coterie.workflows import subscriptions as workflow_subscriptions
 
 
@@ -19,3 +25,5 @@ def install() -> None:
     activity_subscriptions.install()
     workflow_subscriptions.install()
     sync_queueing.install()
+    page_panels.provide("workflow", workflow_pages.record_panel)
+    page_panels.provide("activity", activity_pages.record_panel)

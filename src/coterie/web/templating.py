@@ -2,7 +2,13 @@
 
 Every HTML response of the web shell goes through `render` (or `redirect`), which adds the
 signed-in actor and their company, the CSRF token, the "hide private fields" flag, pending
-flash messages, and the security headers of an HTML page.
+flash messages, and the security headers of an HTML page. `render_fragment` renders a panel
+template with the same shared context into a page being built (the record page puts its
+workflow and activity panels in its first response this way).
+
+The filters every template uses to show values as words: `label` (a vocabulary key as a
+label), `date` / `datetime` (one format everywhere: "21 Jan 2027", in the viewer's time zone),
+`possessive` ("Acme's", "Orbit Analytics'").
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup
 
 from coterie import __version__
 from coterie.auth import preferences
@@ -104,6 +111,17 @@ def format_date(context: Any, value: datetime | date | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def possessive(name: object) -> str:
+    """`name` as an English possessive: "Acme" -> "Acme's", "Orbit Analytics" -> "Orbit Analytics'".
+
+    A name ending in "s" takes an apostrophe alone; an empty name stays empty.
+    """
+    text = str(name or "").strip()
+    if not text:
+        return ""
+    return f"{text}'" if text[-1] in "sS" else f"{text}'s"
+
+
 def external_url(value: str | None) -> str | None:
     """`value` if it is an http(s) URL safe to put in a link, else None (no javascript: links)."""
     if not value:
@@ -131,6 +149,7 @@ def _environment() -> jinja2.Environment:
     env.filters["date"] = format_date
     env.filters["external_url"] = external_url
     env.filters["options"] = options
+    env.filters["possessive"] = possessive
     env.globals["asset_version"] = __version__
     return env
 
@@ -216,6 +235,24 @@ def render(
     if request.cookies.get(FLASH_COOKIE):
         response.delete_cookie(FLASH_COOKIE, path="/", httponly=True, samesite="lax")
     return response
+
+
+def render_fragment(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    actor: Actor | None = None,
+) -> Markup:
+    """`template` rendered to HTML with the shared context plus `context`, to put in a page.
+
+    The fragment gets a context of its own (its `errors` and `values` never mix with the page's),
+    as it would when its route answers an htmx request.
+    """
+    if actor is None:
+        actor = getattr(request.state, "actor", None)
+    full = base_context(request, actor) | {"flashes": []} | context
+    return Markup(templates.env.get_template(template).render(full))  # noqa: S704
 
 
 def redirect(
