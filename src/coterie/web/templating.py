@@ -31,6 +31,7 @@ from coterie import __version__
 from coterie.auth import preferences
 from coterie.auth.principal import Actor
 from coterie.config import Settings
+from coterie.kit.words import possessive
 from coterie.models.vocabulary import Role
 from coterie.web import csrf
 
@@ -109,17 +110,6 @@ def format_date(context: Any, value: datetime | date | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(_zone(context)).date()
     return f"{value.day} {value:%b %Y}"
-
-
-def possessive(name: object) -> str:
-    """`name` as an English possessive: "Acme" -> "Acme's", "Orbit Analytics" -> "Orbit Analytics'".
-
-    A name ending in "s" takes an apostrophe alone; an empty name stays empty.
-    """
-    text = str(name or "").strip()
-    if not text:
-        return ""
-    return f"{text}'" if text[-1] in "sS" else f"{text}'s"
 
 
 def external_url(value: str | None) -> str | None:
