@@ -8,13 +8,15 @@ idempotent, and a hook announced before it ran raises (`kit.hooks.HooksNotInstal
 forgotten entry point fails at once instead of skipping the change log or a workflow check.
 
 It also registers the record page's panels that live above `records` (`records.page_panels`):
-the workflow panel and the activity panel, rendered with the page rather than fetched after it.
+the workflow, activity and pipeline (lead nominations, deal registrations) panels, rendered with
+the page rather than fetched after it.
 """
 
 from __future__ import annotations
 
 from coterie.activity import pages as activity_pages
 from coterie.activity import subscriptions as activity_subscriptions
+from coterie.cosell.pipeline import pages as pipeline_pages
 from coterie.records import page_panels
 from coterie.sync import queueing as sync_queueing
 from coterie.workflows import pages as workflow_pages
@@ -27,3 +29,4 @@ def install() -> None:
     sync_queueing.install()
     page_panels.provide("workflow", workflow_pages.record_panel)
     page_panels.provide("activity", activity_pages.record_panel)
+    page_panels.provide("pipeline", pipeline_pages.record_panel)

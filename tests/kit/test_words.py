@@ -26,6 +26,6 @@ def test_a_name_ending_in_s_takes_an_apostrophe_alone(name: str | None, expected
 
 def test_templates_write_possessives_with_the_filter_and_escape_the_name() -> None:
     page = templates.env.from_string("{{ name | possessive }} space")
-    assert page.render(name="Orbit Analytics") == "Orbit Analytics' space"
+    assert page.render(name="Orbit Analytics") == "Orbit Analytics&#39; space"
     assert page.render(name="Acme") == "Acme&#39;s space"
     assert page.render(name="<b>Bolt</b>") == "&lt;b&gt;Bolt&lt;/b&gt;&#39;s space"

@@ -44,7 +44,7 @@ def test_the_record_page_arrives_with_its_workflow_and_activity(
     elapsed = time.perf_counter() - started
     print(f"record page with workflow and activity: {elapsed * 1000:.0f} ms")
     assert response.status_code == 200
-    assert "Loading" not in response.text
+    assert "Loading" not in response.text  # no panel of this opportunity waits for htmx
     page = browser.page(f"/opportunities/{rid}")
     panel = page.root.by_id("workflow-panel")
     activity = page.root.by_id("activity")

@@ -29,7 +29,8 @@ class PanelContent:
     context: dict[str, Any]
 
 
-PanelSource = Callable[[Session, Actor, KindInfo, uuid.UUID], PanelContent]
+# None: this panel has nothing for records of this kind
+PanelSource = Callable[[Session, Actor, KindInfo, uuid.UUID], PanelContent | None]
 
 _sources: dict[str, PanelSource] = {}
 
@@ -43,4 +44,5 @@ def collect(
     session: Session, actor: Actor, info: KindInfo, record_id: uuid.UUID
 ) -> dict[str, PanelContent]:
     """Every registered panel of this record, by name, as the viewer may see it."""
-    return {name: source(session, actor, info, record_id) for name, source in _sources.items()}
+    found = {name: source(session, actor, info, record_id) for name, source in _sources.items()}
+    return {name: content for name, content in found.items() if content is not None}

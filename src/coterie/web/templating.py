@@ -13,6 +13,7 @@ label), `date` / `datetime` (one format everywhere: "21 Jan 2027", in the viewer
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -82,9 +83,18 @@ LABELS = {
 }
 
 
+_KEY = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+
+
 def label(value: object) -> str:
+    """A vocabulary key as words ("it-services" -> "IT services", "partner_approval" ->
+    "Partner approval"); text that is not a key (spaces, capitals) is shown as it is."""
     text = str(value)
-    return LABELS.get(text) or text.replace("-", " ").capitalize()
+    if text in LABELS:
+        return LABELS[text]
+    if not _KEY.fullmatch(text):
+        return text
+    return text.replace("-", " ").replace("_", " ").capitalize()
 
 
 def _zone(context: Any) -> ZoneInfo:
