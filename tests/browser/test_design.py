@@ -5,6 +5,7 @@ button, and the record page shows its workflow and activity without loading them
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,8 +128,11 @@ def test_settings_tabs_fit_one_line_at_1440_and_scroll_at_1024(
     assert first is not None
     assert last is not None
     assert abs(first["y"] - last["y"]) < 1  # still one row: it scrolls instead of wrapping
+    expect(nav).to_have_class(re.compile(r"\bhas-more\b"))  # the hidden end fades out
     tabs.last.scroll_into_view_if_needed()
     expect(tabs.last).to_be_in_viewport()
+    expect(nav).not_to_have_class(re.compile(r"\bhas-more\b"))
+    visitor.shots("design-settings-tabs-scrolled", widths=(1024,))
 
 
 def test_the_filter_builder_opens_from_its_button(

@@ -13,6 +13,9 @@
 // a toast too. A server response to an htmx request shows one with a header:
 //   HX-Trigger: {"toast": {"message": "Saved.", "level": "success"}}
 // (level: success, info or error; default success).
+//
+// Tabs (`.tabs`, the `tabs` macro) never wrap: when they do not fit they scroll sideways, the
+// current tab scrolled into view and the hidden end faded out.
 (function () {
   if (window.coterieShell) return;
   window.coterieShell = true;
@@ -172,10 +175,34 @@
 
   window.coterieToast = showToast;
 
+  // Tabs that do not fit scroll sideways: the current tab is scrolled into view, and while more
+  // tabs hide past the right edge the row fades out there (class has-more), so none looks cut.
+  function setUpTabs() {
+    var rows = document.querySelectorAll(".tabs");
+    if (!rows.length) return;
+    function mark(row) {
+      var more = row.scrollLeft + row.clientWidth < row.scrollWidth - 1;
+      row.classList.toggle("has-more", more);
+    }
+    Array.prototype.forEach.call(rows, function (row) {
+      var current = row.querySelector("[aria-current=page]");
+      if (current && row.scrollWidth > row.clientWidth) {
+        var right = current.offsetLeft + current.offsetWidth;
+        if (right > row.clientWidth) row.scrollLeft = right - row.clientWidth + 48;
+      }
+      mark(row);
+      row.addEventListener("scroll", function () { mark(row); }, { passive: true });
+    });
+    window.addEventListener("resize", function () {
+      Array.prototype.forEach.call(rows, mark);
+    });
+  }
+
   function start() {
     setUp();
     setUpDialogs();
     setUpToasts();
+    setUpTabs();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
