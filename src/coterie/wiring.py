@@ -6,13 +6,21 @@ first, then workflows, as the calls were written before the hooks). Every entry 
 `install()`: the app factory, the CLI, the demo loader, `python -m bench`, the tests. It is
 idempotent, and a hook announced before it ran raises (`kit.hooks.HooksNotInstalledError`), so a
 forgotten entry point fails at once instead of skipping the change log or a workflow check.
+
+It also registers the record page's panels that live above `records` (`records.page_panels`):
+the workflow, activity and pipeline (lead nominations, deal registrations) panels, rendered with
+the page rather than fetched after it.
 """
 
 from __future__ import annotations
 
+from coterie.activity import pages as activity_pages
 from coterie.activity import subscriptions as activity_subscriptions
+from coterie.cosell.pipeline import pages as pipeline_pages
 from coterie.cosell.planning import new_forms as planning_new_forms
+from coterie.records import page_panels
 from coterie.sync import queueing as sync_queueing
+from coterie.workflows import pages as workflow_pages
 from coterie.workflows import stage_choices as workflow_stage_choices
 from coterie.workflows import subscriptions as workflow_subscriptions
 
@@ -23,3 +31,6 @@ def install() -> None:
     sync_queueing.install()
     workflow_stage_choices.install()  # the stage select of my space's forms
     planning_new_forms.install()  # a new program's or plan's own inputs
+    page_panels.provide("workflow", workflow_pages.record_panel)
+    page_panels.provide("activity", activity_pages.record_panel)
+    page_panels.provide("pipeline", pipeline_pages.record_panel)

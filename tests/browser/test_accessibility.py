@@ -1,5 +1,9 @@
 """axe-core over the main pages in Chromium: no serious or critical violation, at 1440 px and
-1024 px, with a screenshot of each page at both widths in the CI artefacts."""
+1024 px, with a screenshot of each page at both widths in the CI artefacts (`a11y-<page>`).
+
+The signed-in pages are those of a company with one partner and one shared opportunity: the
+record lists of every kind, a record page, the settings tabs, notifications, network,
+directory and reports."""
 
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ from playwright.sync_api import Browser
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import LiveServer, Visitor
 from tests.browser.test_reports import _sign_in
-from tests.fixtures.builders import make_company
+from tests.fixtures.activity import comment
+from tests.fixtures.builders import Member, make_company, make_partnership
+from tests.fixtures.cosell import join, record
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -50,3 +56,54 @@ def test_a_new_companys_home_passes_axe(live_server: LiveServer, visitor: Visito
         acme = make_company(client, f"Axe Acme {uuid.uuid4().hex[:6]}")
     _sign_in(visitor, acme)
     assert _check(visitor, "home", "/") == []
+
+
+# -- every main page of a company with one partner and one shared opportunity ------------------
+
+SIGNED_IN_PAGES = [
+    *[(f"list-{plural}", f"/{plural}") for plural in ("opportunities", "leads", "accounts")],
+    *[(f"list-{plural}", f"/{plural}") for plural in ("solutions", "programs", "plans")],
+    ("record", "/opportunities/{deal}"),
+    *[
+        (f"settings-{tab}", f"/settings/{tab}")
+        for tab in (
+            "company",
+            "users",
+            "teams",
+            "templates",
+            "rules",
+            "preferences",
+            "tokens",
+            "integrations",
+            "data-export",
+        )
+    ],
+    ("notifications", "/notifications"),
+    ("network", "/network"),
+    ("directory", "/directory"),
+    ("reports", "/reports"),
+]
+
+
+@pytest.fixture(scope="module")
+def partnered(live_server: LiveServer) -> tuple[Member, str]:
+    """A company with one partner and one opportunity shared with it (and a comment on it)."""
+    suffix = uuid.uuid4().hex[:6]
+    with httpx.Client(base_url=live_server.url, timeout=10) as api:
+        client: Any = api
+        acme = make_company(client, f"Axe Partnered {suffix}")
+        globex = make_company(client, f"Axe Globex {suffix}")
+        make_partnership(client, acme, globex)
+        deal = record(client, acme, "opportunity", "Axe joint deal", amount=1000)
+        join(client, acme, "opportunity", deal, globex)
+        comment(client, globex, deal, "Looks good to us")
+    return acme, deal
+
+
+@pytest.mark.parametrize(("name", "path"), SIGNED_IN_PAGES, ids=[n for n, _ in SIGNED_IN_PAGES])
+def test_every_main_page_passes_axe(
+    partnered: tuple[Member, str], visitor: Visitor, name: str, path: str
+) -> None:
+    member, deal = partnered
+    _sign_in(visitor, member)
+    assert _check(visitor, name, path.format(deal=deal)) == []

@@ -1,7 +1,8 @@
 """Pages of comments, the timeline and notifications.
 
-The record page loads its activity panel (comment form + timeline) with one `hx-get` of
-`/{plural}/{id}/activity`; everything here reads through `coterie.activity`'s services, which
+The record page renders its activity panel (comment form + timeline) in its own response
+(`record_panel`, registered with `coterie.records.page_panels`) and refreshes it with `hx-get`
+of `/{plural}/{id}/activity`; everything here reads through `coterie.activity`'s services, which
 go through the gate, so the panel shows exactly what the JSON timeline shows the same user.
 Forms work with htmx (the panel is swapped in place) and without it (POST-redirect-GET).
 The header's bell loads `/notifications/bell` the same way, so every page stays cheap.
@@ -23,6 +24,7 @@ from coterie.auth.principal import Actor
 from coterie.deps import DB
 from coterie.fields.kinds import KINDS, KindInfo
 from coterie.kit.problems import Problem
+from coterie.records.page_panels import PanelContent
 from coterie.records.presenters import multiline
 from coterie.web import csrf
 from coterie.web.forms import FORM_ERROR, FormInput, errors_from_validation, problem_message
@@ -55,11 +57,23 @@ def _panel(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    content = record_panel(session, actor, info, record_id)
+    context = content.context | {
+        "values": values or content.context["values"],
+        "errors": errors or {},
+        "notice": notice,
+    }
+    return render(request, content.template, context, status_code=status_code)
+
+
+def record_panel(
+    session: Session, actor: Actor, info: KindInfo, record_id: uuid.UUID
+) -> PanelContent:
+    """The activity panel (comment form and the first page of the timeline) of a record."""
     items, next_cursor = timeline.timeline(
         session, actor, info.kind.value, record_id, limit=TIMELINE_PAGE, cursor=None
     )
-    return render(
-        request,
+    return PanelContent(
         "activity/_panel.html",
         {
             "info": info,
@@ -67,11 +81,10 @@ def _panel(
             "items": items,
             "next_cursor": next_cursor,
             "audiences": AUDIENCES,
-            "values": values or {"audience": "participants"},
-            "errors": errors or {},
-            "notice": notice,
+            "values": {"audience": "participants"},
+            "errors": {},
+            "notice": None,
         },
-        status_code=status_code,
     )
 
 

@@ -35,6 +35,7 @@ from coterie.fields import templates
 from coterie.fields.definitions import STANDARD_FIELDS
 from coterie.fields.kinds import ParticipantStatus
 from coterie.kit.pagination import check_limit
+from coterie.kit.words import possessive
 from coterie.models import FieldShare, Participant, User
 from coterie.models.activity import Comment, RecordChange
 from coterie.models.workflow import WorkflowDefinition, WorkflowMove
@@ -297,7 +298,7 @@ def _change_text(who: str, change: ChangeOut) -> str:
     if change.scope == "core":
         return f"{who} changed {change.label}: {change.old_display} → {change.new_display}"
     return (
-        f"{who} changed {change.company_name}'s {change.label}: "
+        f"{who} changed {possessive(change.company_name)} {change.label}: "
         f"{change.old_display} → {change.new_display}"
     )
 

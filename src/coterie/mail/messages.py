@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from coterie.kit.words import possessive
 from coterie.mail.delivery import OutgoingMail
 
 
@@ -64,8 +65,8 @@ def company_export_ready(
 ) -> OutgoingMail:
     lines = [
         f"Hello {name},",
-        f"the export of {company_name}'s data you asked for is ready ({size}, a zip of JSON and "
-        "CSV files).",
+        f"the export of {possessive(company_name)} data you asked for is ready ({size}, a zip of "
+        "JSON and CSV files).",
         f"Download it by {expires} (UTC), signed in as a {company_name} admin; the link stops "
         "working then and the file is deleted:",
     ]

@@ -1,13 +1,15 @@
-"""Network pages: home (with "Get started"), the directory, company profiles, my network (with
-the collaboration graph), partnership actions.
+"""Network pages: home's "Get started" switch, the directory, company profiles, my network (with
+the collaboration graph), partnership actions. The home page itself is `coterie.home`.
 
 Reads and writes go through the network services (`companies`, `partnerships`, `members`);
 nothing here queries other companies' data itself. Partnership buttons work as plain forms
-(POST-redirect-GET) and, with htmx, update their card in place.
+(POST-redirect-GET) and, with htmx, update their card in place, and an `HX-Trigger` event
+that carries the page's partner and invitation counters (`_counts_trigger`).
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Annotated
 from urllib.parse import urlencode
@@ -57,25 +59,6 @@ def _partnerships(
 
 
 # -- home -------------------------------------------------------------------------------------
-
-
-@router.get("/")
-def home(request: Request, session: DB, actor: PageActor) -> Response:
-    active, _ = _partnerships(session, actor, PartnershipStatus.ACTIVE)
-    pending, _ = _partnerships(session, actor, PartnershipStatus.PENDING)
-    company = actor.company
-    return render(
-        request,
-        "network/home.html",
-        {
-            "nav": "home",
-            "profile": companies.to_out(company, actor.company_id, {}),
-            "partners": active,
-            "incoming": [p for p in pending if p.direction == "incoming"],
-            "outgoing": [p for p in pending if p.direction == "outgoing"],
-            "start": get_started.for_actor(session, actor),
-        },
-    )
 
 
 @router.post("/home/get-started")
@@ -265,6 +248,24 @@ def invite_partner(
     )
 
 
+COUNTS_EVENT = "partnership-counts"
+
+
+def _counts_trigger(session: Session, actor: Actor) -> dict[str, str]:
+    """An `HX-Trigger` header carrying my company's partnership counters, fresh, by the id of
+    the element that shows each (`<span class="count" id="partners-count">`): network.js
+    updates those the page has (home: partners, invitations waiting and sent; /network: those
+    and history), so "My partners 5" never stays stale after an answer."""
+    now = partnerships.counts(session, actor)
+    counts = {
+        "partners-count": now.active,
+        "incoming-count": now.incoming,
+        "outgoing-count": now.outgoing,
+        "history-count": now.ended,
+    }
+    return {"HX-Trigger": json.dumps({COUNTS_EVENT: counts})}
+
+
 PARTNERSHIP_ACTIONS = {
     "accept": partnerships.accept,
     "decline": partnerships.decline,
@@ -300,7 +301,12 @@ def partnership_action(
         out = partnerships.to_out(partnership, actor.company_id)
         message = _done_message(action, out)
         if is_htmx(request):
-            return render(request, "network/_partnership.html", {"p": out, "notice": message})
+            return render(
+                request,
+                "network/_partnership.html",
+                {"p": out, "notice": message},
+                headers=_counts_trigger(session, actor),
+            )
         return redirect(request, back, message)
 
     return submit(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -251,3 +251,31 @@ def revoke(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partner
         partner_id=str(partnership.other_company(actor.company_id).id),
     )
     return partnership
+
+
+class Counts(NamedTuple):
+    """The partnership counters pages show for one company."""
+
+    active: int  # partners
+    incoming: int  # invitations waiting for its answer
+    outgoing: int  # invitations it sent, waiting for the other side
+    ended: int  # declined, withdrawn or ended
+
+
+def counts(session: Session, actor: Actor) -> Counts:
+    """My company's partnership counters, in one statement."""
+    me = actor.company_id
+    pending = Partnership.status == PartnershipStatus.PENDING.value
+    row = session.execute(
+        select(
+            func.count().filter(Partnership.status == PartnershipStatus.ACTIVE.value),
+            func.count().filter(pending & (Partnership.recipient_company_id == me)),
+            func.count().filter(pending & (Partnership.requester_company_id == me)),
+            func.count().filter(
+                Partnership.status.in_(
+                    [PartnershipStatus.DECLINED.value, PartnershipStatus.REVOKED.value]
+                )
+            ),
+        ).where(involving(me))
+    ).one()
+    return Counts(*(int(value or 0) for value in row))

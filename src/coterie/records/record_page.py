@@ -5,6 +5,8 @@ fields and, with "hide private fields" on, my own company's private values never
 The shared core and my space edit in place with htmx (the handlers answer a fragment) and work
 as plain forms without it (POST-redirect-GET, or the full page with the form open on errors).
 A stale version answers 409 with the latest values and what the refused save tried to change.
+The panels of the packages above `records` (workflow, activity: `page_panels`) are rendered
+into the same response, so the page never shows "Loading…" for what the server already has.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from coterie.fields.kinds import KindInfo, ParticipantStatus
 from coterie.kit.preconditions import version_in
 from coterie.kit.problems import Problem
 from coterie.network.companies import names as company_names
-from coterie.records import admission, forms, presenters, service
+from coterie.records import admission, forms, page_panels, presenters, service
 from coterie.records.presenters import FieldView, Inputs
 from coterie.records.schemas import RecordOut, RecordPatch, SpaceOut
 from coterie.web.forms import FORM_ERROR, FormFields, errors_from_validation
 from coterie.web.paths import parse_id
 from coterie.web.submit import raise_on, submit
-from coterie.web.templating import is_htmx, redirect, render
+from coterie.web.templating import is_htmx, redirect, render, render_fragment
 
 CORE_FIELDS = ("title", "customer_name", "customer_domain", "motion", "joint_stage", "description")
 NULLABLE_CORE = frozenset({"customer_domain", "motion", "joint_stage"})
@@ -166,12 +168,17 @@ def _record_page(
         for cid, name in presenters.partner_choices(session, actor)
         if uuid.UUID(cid) not in on_record
     ]
+    panels = {
+        name: render_fragment(request, content.template, content.context, actor=actor)
+        for name, content in page_panels.collect(session, actor, view.info, record.id).items()
+    }
     return render(
         request,
         "records/record.html",
         _panel_context(view, core or Panel(), space or Panel())
         | {
             "nav": view.info.plural,
+            "panels": panels,
             "invitable": invitable,
             "admits": admitting.admits,
             "proposals": admitting.proposals,

@@ -2,11 +2,18 @@
 
 Every HTML response of the web shell goes through `render` (or `redirect`), which adds the
 signed-in actor and their company, the CSRF token, the "hide private fields" flag, pending
-flash messages, and the security headers of an HTML page.
+flash messages, and the security headers of an HTML page. `render_fragment` renders a panel
+template with the same shared context into a page being built (the record page puts its
+workflow and activity panels in its first response this way).
+
+The filters every template uses to show values as words: `label` (a vocabulary key as a
+label), `date` / `datetime` (one format everywhere: "21 Jan 2027", in the viewer's time zone),
+`possessive` ("Acme's", "Orbit Analytics'").
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -19,11 +26,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup
 
 from coterie import __version__
 from coterie.auth import preferences
 from coterie.auth.principal import Actor
 from coterie.config import Settings
+from coterie.kit.words import possessive
 from coterie.models.vocabulary import Role
 from coterie.web import csrf
 
@@ -74,9 +83,18 @@ LABELS = {
 }
 
 
+_KEY = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+
+
 def label(value: object) -> str:
+    """A vocabulary key as words ("it-services" -> "IT services", "partner_approval" ->
+    "Partner approval"); text that is not a key (spaces, capitals) is shown as it is."""
     text = str(value)
-    return LABELS.get(text) or text.replace("-", " ").capitalize()
+    if text in LABELS:
+        return LABELS[text]
+    if not _KEY.fullmatch(text):
+        return text
+    return text.replace("-", " ").replace("_", " ").capitalize()
 
 
 def _zone(context: Any) -> ZoneInfo:
@@ -131,6 +149,7 @@ def _environment() -> jinja2.Environment:
     env.filters["date"] = format_date
     env.filters["external_url"] = external_url
     env.filters["options"] = options
+    env.filters["possessive"] = possessive
     env.globals["asset_version"] = __version__
     return env
 
@@ -216,6 +235,24 @@ def render(
     if request.cookies.get(FLASH_COOKIE):
         response.delete_cookie(FLASH_COOKIE, path="/", httponly=True, samesite="lax")
     return response
+
+
+def render_fragment(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    actor: Actor | None = None,
+) -> Markup:
+    """`template` rendered to HTML with the shared context plus `context`, to put in a page.
+
+    The fragment gets a context of its own (its `errors` and `values` never mix with the page's),
+    as it would when its route answers an htmx request.
+    """
+    if actor is None:
+        actor = getattr(request.state, "actor", None)
+    full = base_context(request, actor) | {"flashes": []} | context
+    return Markup(templates.env.get_template(template).render(full))  # noqa: S704
 
 
 def redirect(

@@ -30,6 +30,7 @@ from coterie.models import Record
 from coterie.models.vocabulary import Role
 from coterie.records import presenters, saved_filters
 from coterie.records import service as records_service
+from coterie.records.page_panels import PanelContent
 from coterie.web import csrf
 from coterie.web.forms import (
     FORM_ERROR,
@@ -548,25 +549,32 @@ def _panel(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    content = record_panel(session, actor, info, record_id)
+    context = content.context | {"message": message, "panel_error": error}
+    return render(request, content.template, context, status_code=status_code)
+
+
+def record_panel(
+    session: Session, actor: Actor, info: KindInfo, record_id: uuid.UUID
+) -> PanelContent:
+    """The workflow panel of a record: its stage in each workflow, approvals, tasks."""
     kind = info.kind.value
     states = workflow_presenters.record_states(session, actor, kind, record_id)  # 404 when hidden
     record_tasks = tasks.for_record(session, actor, kind, record_id)
-    return render(
-        request,
+    return PanelContent(
         "workflows/_panel.html",
         {
             "info": info,
             "record_id": record_id,
             "states": states,
             "tasks": record_tasks,
-            "message": message,
-            "panel_error": error,
+            "message": None,
+            "panel_error": None,
             "colleagues": presenters.colleague_choices(session, actor),
             **labels.helpers(),
             "today": date.today().isoformat(),
             "may_define": actor.has_role(Role.MANAGER),
         },
-        status_code=status_code,
     )
 
 

@@ -67,7 +67,9 @@ def test_the_lead_panel_nominates_and_shows_reasons_to_the_nominator_only(
 
     browser = signed_in(new_browser, acme)
     headers = htmx(browser, f"/leads/{lead}")
-    assert 'hx-get="/leads/' + lead + '/pipeline"' in browser.page(f"/leads/{lead}").html
+    page = browser.page(f"/leads/{lead}")  # the panel is in the page's own response
+    assert 'hx-get="/leads/' + lead + '/pipeline"' not in page.html
+    assert page.form(f"/leads/{lead}/nominate") is not None
     panel = parse(browser.get(f"/leads/{lead}/pipeline", headers=headers).text)
     nominate_form = panel.form(f"/leads/{lead}/nominate")
     assert "Beta" in nominate_form.text

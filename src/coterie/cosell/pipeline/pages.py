@@ -34,11 +34,13 @@ from coterie.cosell.pipeline.schemas import (
     RejectReason,
 )
 from coterie.deps import DB
+from coterie.fields.kinds import KindInfo
 from coterie.kit.problems import Problem, invalid
 from coterie.models import Record
 from coterie.models.vocabulary import Role
 from coterie.records import presenters
 from coterie.records import service as records
+from coterie.records.page_panels import PanelContent
 from coterie.web import csrf
 from coterie.web.forms import (
     FORM_ERROR,
@@ -136,6 +138,12 @@ def _lead_panel(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    content = _lead_content(session, actor, lead_id)
+    context = content.context | {"notice": notice}
+    return render(request, content.template, context, status_code=status_code)
+
+
+def _lead_content(session: Session, actor: Actor, lead_id: uuid.UUID) -> PanelContent:
     record = records.read(session, actor, "lead", lead_id)  # 404 when hidden
     on_lead = {p.company_id for p in record.participants if p.status in ("invited", "active")}
     partners = [
@@ -144,8 +152,7 @@ def _lead_panel(
         if uuid.UUID(cid) not in on_lead
     ]
     converted = leads.converted_to(session, actor, lead_id)
-    return render(
-        request,
+    return PanelContent(
         "cosell/leads_panel.html",
         {
             "record": record,
@@ -156,9 +163,8 @@ def _lead_panel(
             "is_converted": record.joint_stage == leads.CONVERTED,
             "motions": presenters.motion_choices(),
             "reason_labels": REJECT_REASON_LABELS,
-            "notice": notice,
+            "notice": None,
         },
-        status_code=status_code,
     )
 
 
@@ -171,21 +177,39 @@ def _registrations_panel(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    content = _registrations_content(session, actor, opportunity_id)
+    context = content.context | {"notice": notice, "error": error}
+    return render(request, content.template, context, status_code=status_code)
+
+
+def _registrations_content(
+    session: Session, actor: Actor, opportunity_id: uuid.UUID
+) -> PanelContent:
     record = records.read(session, actor, "opportunity", opportunity_id)  # 404 when hidden
-    return render(
-        request,
+    return PanelContent(
         "cosell/registrations_panel.html",
         {
             "record": record,
             "registrations": registrations.for_opportunity(session, actor, opportunity_id),
             "partners": presenters.partner_choices(session, actor),
             "can_decide": actor.has_role(Role.MANAGER),
-            "notice": notice,
-            "error": error,
+            "notice": None,
+            "error": None,
             "back": f"/opportunities/{opportunity_id}",
         },
-        status_code=status_code,
     )
+
+
+def record_panel(
+    session: Session, actor: Actor, info: KindInfo, record_id: uuid.UUID
+) -> PanelContent | None:
+    """The record page's pipeline panel: a lead's nominations and conversion, an opportunity's
+    deal registrations; nothing for other kinds."""
+    if info.kind.value == "lead":
+        return _lead_content(session, actor, record_id)
+    if info.kind.value == "opportunity":
+        return _registrations_content(session, actor, record_id)
+    return None
 
 
 def _panel_route(plural: str) -> Any:

@@ -149,3 +149,49 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
+
+// "More" menus (`<details class="menu">`) on the home and network pages: choosing an item that
+// opens a confirmation dialog folds the menu; a click elsewhere or Escape folds an open menu.
+(function () {
+  if (window.coterieMenus) return;
+  window.coterieMenus = true;
+
+  function fold(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var menu = event.target.closest ? event.target.closest("details.menu") : null;
+    if (menu && event.target.closest("[data-dialog-open]")) {
+      menu.removeAttribute("open");
+      return;
+    }
+    fold(menu);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = document.querySelector("details.menu[open]");
+    if (!open) return;
+    open.removeAttribute("open");
+    var summary = open.querySelector("summary");
+    if (summary) summary.focus();
+  });
+})();
+
+// Partnership counters: an answer (accept, decline, withdraw, end) comes back with an
+// `HX-Trigger: {"partnership-counts": {"partners-count": 2, ...}}` header; each counter the page
+// shows (`<span class="count" id="partners-count">`) takes its fresh value, without a reload.
+(function () {
+  if (window.coterieCounts) return;
+  window.coterieCounts = true;
+  document.addEventListener("partnership-counts", function (event) {
+    var counts = event.detail || {};
+    Object.keys(counts).forEach(function (id) {
+      if (!/-count$/.test(id)) return;
+      var counter = document.getElementById(id);
+      if (counter) counter.textContent = String(counts[id]);
+    });
+  });
+})();
