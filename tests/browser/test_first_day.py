@@ -387,6 +387,7 @@ def step_e_a_deal_is_dragged_on_the_board(story: Story) -> None:
     expect(count).to_have_text("2")
     expect(page.locator("#board-status")).to_contain_text(f"Moved to {RENAMED}")
     a.settle()
+    expect(page.locator(".lead")).to_contain_text(f"totals in {A_COMPANY}' currency")
     _check(a, story)
     a.shots("firstday-e-board")
     _go(a, story, story.deals[DEAL_ONE])
@@ -403,6 +404,10 @@ def step_f_a_report_is_built_shared_and_put_on_a_dashboard(story: Story) -> None
     page.get_by_label("Group by").select_option(label="Stage")
     page.get_by_label("Count", exact=True).check()
     page.get_by_label("Sum of my amount", exact=True).check()
+    # a partner's measure reads as English: "Glacier Systems' amount", never "Systems's"
+    expect(
+        page.get_by_label(f"Sum of {B_COMPANY}' amount (where shared with you)", exact=True)
+    ).to_have_count(1)
     a.click(page.get_by_role("button", name="+ Add filter"))
     row = page.locator("[data-filter-row]").first
     row.get_by_label(re.compile(r"^Field")).select_option(label="Owner company")
