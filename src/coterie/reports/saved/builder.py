@@ -24,6 +24,7 @@ from coterie.authz.partners import partner_ids
 from coterie.fields.kinds import Kind
 from coterie.kit.problems import Problem
 from coterie.kit.quarters import Quarter
+from coterie.kit.words import possessive
 from coterie.models import User
 from coterie.network.companies import names as company_names
 from coterie.reports import engine, filter_rows
@@ -73,7 +74,7 @@ def choices(session: Session, actor: Actor) -> Choices:
         return sorted(((str(r.id), r.title) for r in records), key=lambda item: item[1])
 
     partner_measures = [
-        (f"sum:{cid}.amount", f"Sum of {name}'s amount (where shared with you)")
+        (f"sum:{cid}.amount", f"Sum of {possessive(name)} amount (where shared with you)")
         for cid, name in sorted(partners.items(), key=lambda item: item[1])
     ]
     return Choices(
