@@ -19,6 +19,7 @@ from coterie.config import Settings, get_settings
 from coterie.cosell.routes import ROUTES as COSELL
 from coterie.db import make_engine, make_session_factory
 from coterie.deps import require_json_body
+from coterie.invites.routes import ROUTES as INVITES
 from coterie.kit.limits import MaxBodySizeMiddleware
 from coterie.kit.routing import DomainRoutes, api_routers, page_routers
 from coterie.kit.text_input import refuse_unstorable_text
@@ -44,6 +45,7 @@ DOMAINS: tuple[DomainRoutes, ...] = (
     AUTH,
     ACCOUNT,
     NETWORK,
+    INVITES,
     COSELL,
     REPORTS,
     RECORDS,
