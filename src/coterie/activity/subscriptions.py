@@ -51,6 +51,7 @@ def _partnership_notice(event: network_events.PartnershipNotice) -> None:
         kind=None,
         actor=event.actor,
         subject_id=event.partnership_id,
+        settings=event.settings,
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
+from coterie.config import Settings
 from coterie.kit.hooks import Hook
 
 
@@ -24,6 +25,7 @@ class PartnershipNotice:
     user_ids: Sequence[uuid.UUID]
     event: str  # partnership_invitation | partnership_accepted | partnership_declined
     partnership_id: uuid.UUID
+    settings: Settings | None = None  # the links' base URL (default: the process settings)
 
 
 partnership_notice: Hook[PartnershipNotice] = Hook("network.partnership_notice")

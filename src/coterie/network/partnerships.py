@@ -115,7 +115,8 @@ def request(
         partnership.id,
         partner_id=str(company_id),
     )
-    _tell(session, actor, partnership, "partnership_invitation", _deciders(session, company_id))
+    deciders = _deciders(session, company_id)
+    _tell(session, actor, partnership, "partnership_invitation", deciders, settings)
     return partnership
 
 
@@ -140,11 +141,12 @@ def _tell(
     partnership: Partnership,
     event: str,
     user_ids: list[uuid.UUID],
+    settings: Settings | None = None,
 ) -> None:
     """In-app notifications (and e-mail, as each user prefers) through `coterie.activity`."""
     session.flush()
     events.partnership_notice.announce(
-        events.PartnershipNotice(session, actor, user_ids, event, partnership.id)
+        events.PartnershipNotice(session, actor, user_ids, event, partnership.id, settings)
     )
 
 
