@@ -160,6 +160,9 @@ def test_partnership_invitations_and_answers_notify_in_app_and_by_email(
     assert accepted.status_code == 200, accepted.text
     [answer] = notifications_of(client, acme)
     assert answer["event"] == "partnership_accepted"
+    # Globex's own invitation notice now says it was answered
+    [invitation] = notifications_of(client, globex)
+    assert invitation["text"].endswith("wants to partner with your company on Coterie (accepted)")
     assert answer["text"].endswith("(Globex) accepted your company's partnership invitation")
 
     # a user who turned e-mail off still sees the bell, and gets no e-mail

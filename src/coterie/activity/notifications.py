@@ -232,11 +232,14 @@ def _invitation_titles(
     }
 
 
-def _partnership_messages(
+PARTNERSHIP_ANSWERS = {"active": "accepted", "declined": "declined", "revoked": "ended"}
+
+
+def _partnerships(
     session: Session, principal: Principal, notifications: Sequence[Notification]
-) -> dict[uuid.UUID, str]:
-    """The invitation messages of the partnerships these notifications name (one side of each
-    is the principal's company)."""
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """Message and status of the partnerships these invitation notifications name (one side of
+    each is the principal's company)."""
     ids = {
         n.subject_id
         for n in notifications
@@ -245,11 +248,18 @@ def _partnership_messages(
     if not ids:
         return {}
     rows = session.execute(
-        select(Partnership.id, Partnership.message).where(
+        select(Partnership.id, Partnership.message, Partnership.status).where(
             Partnership.id.in_(ids), involving(principal.company_id)
         )
     )
-    return {row[0]: row[1] for row in rows if row[1]}
+    return {row[0]: (row[1] or "", row[2]) for row in rows}
+
+
+def _answered(partnership: tuple[str, str] | None) -> str:
+    """ " (accepted)" and the like, once a partnership invitation is no longer pending."""
+    if partnership is None or partnership[1] not in PARTNERSHIP_ANSWERS:
+        return ""
+    return f" ({PARTNERSHIP_ANSWERS[partnership[1]]})"
 
 
 txcache.register("people", User, Company)
@@ -283,7 +293,7 @@ def describe(
     longer see are left out (`titles`: what the gate just gave this principal, if anything)."""
     titles = _titles(session, principal, notifications, titles)
     invited = _invitation_titles(session, principal, notifications, titles)
-    messages = _partnership_messages(session, principal, notifications)
+    asked = _partnerships(session, principal, notifications)
     people = _people(session, {n.actor_user_id for n in notifications if n.actor_user_id})
     views: list[View] = []
     for n in notifications:
@@ -301,15 +311,16 @@ def describe(
             if comment is not None:
                 text = mentions.as_plain_text(session, comment.body)
                 excerpt = text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
-        elif n.subject_id is not None and n.subject_id in messages:
-            text = messages[n.subject_id]
+        elif n.subject_id is not None and asked.get(n.subject_id, ("", ""))[0]:
+            text = asked[n.subject_id][0]
             excerpt = text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
         who = f"{actor.name} ({actor.company_name})" if actor is not None else "Someone"
         label = KINDS[Kind(n.kind)].label.lower() if n.kind in {k.value for k in Kind} else ""
         views.append(
             View(
                 notification=n,
-                text=wording.sentence(n.event, who, label, title),
+                text=wording.sentence(n.event, who, label, title)
+                + _answered(asked.get(n.subject_id) if n.subject_id else None),
                 record_title=title,
                 url=wording.url_of(n.event, n.kind, n.record_id),
                 actor=actor,
