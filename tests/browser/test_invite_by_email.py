@@ -189,3 +189,17 @@ def test_the_bell_tells_of_a_partnership_invitation_and_a_lead_nomination(
     _no_serious(partner)
     partner.click(main.get_by_role("link", name="nominated a lead").first)
     expect(partner.page).to_have_url(f"{live_server.url}/leads/nominations")
+
+    # the network page's "Invite by e-mail" dialog, and a link that cannot be used
+    partner.go("/network")
+    partner.click(partner.page.get_by_role("button", name="Invite by e-mail"))
+    expect(partner.page.get_by_role("dialog", name="Invite by e-mail")).to_be_visible()
+    partner.shots("invites-network-dialog")
+    _no_serious(partner)
+    stranger = Visitor("stranger", browser, live_server.url, screenshots)
+    visitors.append(stranger)
+    stranger.page.goto("/invites/accept?token=not-a-real-token")
+    stranger.settle()
+    expect(stranger.page.get_by_role("heading", level=1)).to_have_text("Invalid invitation link")
+    stranger.shots("invites-link-invalid")
+    _no_serious(stranger)
