@@ -20,6 +20,7 @@ from coterie.cosell.routes import ROUTES as COSELL
 from coterie.db import make_engine, make_session_factory
 from coterie.deps import require_json_body
 from coterie.home.routes import ROUTES as HOME
+from coterie.invites.routes import ROUTES as INVITES
 from coterie.kit.limits import MaxBodySizeMiddleware
 from coterie.kit.routing import DomainRoutes, api_routers, page_routers
 from coterie.kit.text_input import refuse_unstorable_text
@@ -46,6 +47,7 @@ DOMAINS: tuple[DomainRoutes, ...] = (
     ACCOUNT,
     NETWORK,
     HOME,
+    INVITES,
     COSELL,
     REPORTS,
     RECORDS,

@@ -185,6 +185,19 @@ class Settings(BaseSettings):
     )
 
     invitation_ttl_hours: int = Field(default=72, description="How long an invitation link works.")
+    email_invite_ttl_days: int = Field(
+        default=14,
+        ge=1,
+        le=90,
+        description="How long the link of an invitation by e-mail (someone not yet on the "
+        "network, onto a partnership or a shared record) works.",
+    )
+    email_invites_per_day: int = Field(
+        default=25,
+        ge=1,
+        description="Invitations by e-mail one company may send per 24 hours; more are refused "
+        "(429) so that Coterie is never a spam relay.",
+    )
     password_reset_ttl_minutes: int = Field(
         default=60, description="How long a password reset link works."
     )

@@ -18,6 +18,7 @@ from coterie.activity import pages as activity_pages
 from coterie.activity import subscriptions as activity_subscriptions
 from coterie.cosell.pipeline import pages as pipeline_pages
 from coterie.cosell.planning import new_forms as planning_new_forms
+from coterie.cosell.planning import pages as planning_pages
 from coterie.records import page_panels
 from coterie.sync import queueing as sync_queueing
 from coterie.workflows import pages as workflow_pages
@@ -34,3 +35,4 @@ def install() -> None:
     page_panels.provide("workflow", workflow_pages.record_panel)
     page_panels.provide("activity", activity_pages.record_panel)
     page_panels.provide("pipeline", pipeline_pages.record_panel)
+    page_panels.provide("cosell", planning_pages.record_panel)

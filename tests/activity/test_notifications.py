@@ -49,8 +49,9 @@ def test_unread_read_and_read_all(client: TestClient, inbox: Inbox) -> None:
     )
     assert client.post(f"{NOTIFICATIONS}/read-all", headers=rep.headers).status_code == 204
     assert client.get(f"{NOTIFICATIONS}/unread-count", headers=rep.headers).json() == {"unread": 0}
-    # Acme was told only that Globex joined its deal (read-all touched the rep's alone)
-    assert [n["event"] for n in notifications_of(client, deal.acme)] == ["joined"]
+    # Acme's admin, who invited Globex, was told only that Globex accepted (read-all touched
+    # the rep's alone)
+    assert [n["event"] for n in notifications_of(client, deal.acme)] == ["invitation_accepted"]
 
 
 def test_a_notification_about_a_record_i_can_no_longer_see_disappears(

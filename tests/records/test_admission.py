@@ -119,9 +119,13 @@ def test_the_owner_accepts_a_proposal_then_the_company_joins_and_everyone_hears(
     seen = client.get(f"{OPPS}/{deal}", headers=d.headers)
     assert seen.status_code == 200
     assert seen.json()["title"] == CANARY_TITLE
-    # B hears the decision; A's and B's admins and managers hear that D joined, B's member not
+    # B hears the decision; A's admin, who invited D, hears that D accepted; B's admins and
+    # managers hear that D joined, B's member not
     assert any(n["event"] == "proposal_decided" for n in notifications_of(client, b))
-    for who in (a, b, b_manager):
+    answered = [n for n in notifications_of(client, a) if "(Dunmore)" in n["text"]]
+    assert [n["event"] for n in answered] == ["invitation_accepted"]
+    assert answered[0]["record_id"] == deal
+    for who in (b, b_manager):
         joined = [
             n
             for n in notifications_of(client, who)

@@ -157,3 +157,20 @@ def test_the_filter_builder_is_collapsed_until_a_filter_is_active(
     toggle = filtered.root.by_id("filter-toggle")
     assert toggle is not None
     assert "Filters 1" in " ".join(toggle.text.split())
+
+
+def test_a_program_page_arrives_with_its_plans_and_an_account_with_its_plan(
+    client: TestClient, new_browser: Callable[[], Browser]
+) -> None:
+    """The co-selling panel of programs and accounts is in the first response too."""
+    acme = make_company(client, "Orbit Analytics")
+    program = record(client, acme, "program", "Cloud co-sell 2027")
+    account = record(client, acme, "account", "Harbor Federal")
+    browser = signed_in(new_browser, acme)
+    for path in (f"/programs/{program}", f"/accounts/{account}"):
+        response = browser.get(path)
+        assert response.status_code == 200
+        assert "Loading" not in response.text, path
+        panel = browser.page(path).root.by_id("cosell-panel")
+        assert panel is not None, path
+        assert "hx-get" not in panel.attrs, path

@@ -317,7 +317,12 @@ def test_invite_accept_and_see_what_the_partner_shares(
     assert "Invited" in section(parse(invited.text), "participants")
 
     partner = signed_in(new_browser, globex)
-    assert partner.get(url).status_code == 404  # not before accepting
+    # not before accepting: the record's address shows only the invitation view
+    invitation = partner.page(url)
+    assert invitation.h1 == ["Joint deal"]
+    assert "Invited by" in invitation.text
+    assert "50,000" not in invitation.text
+    assert "Acme-private-stage" not in invitation.text
     listing = partner.page("/opportunities")
     box = listing.root.by_id("invitations")
     assert box is not None

@@ -7,6 +7,12 @@ listed in the app or e-mailed, is read again through the gate as the recipient a
 the record's title while they may still see the record, the comment's text while they may still
 read the comment, never a space field's value. A notification whose record they can no longer
 see drops out of their list and their e-mails.
+
+Invitations are told to companies that cannot see the record yet: an `invitation` (to a record,
+a joint plan, a program...) or a `nomination` (a lead) reaches the invited company's users while
+their company is invited, and shows only the invitation view (who invites, the kind of record,
+its title: what the inviting company shows every invitee), never a field of a space. Partnership
+events carry no record: they name the partnership (`subject_id`) and link to the network page.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.activity import cursors, mentions
+from coterie.activity import notification_text as wording
 from coterie.activity.comment_access import visible_comment
 from coterie.activity.principals import principal_of, principals_of, visible_record
 from coterie.activity.schemas import NotificationOut, PersonRef
 from coterie.auth.preferences import read as read_preferences
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
+from coterie.authz.partners import involving
 from coterie.authz.principal import Principal
 from coterie.config import Settings, get_settings
 from coterie.db import new_id, utcnow
@@ -37,40 +45,13 @@ from coterie.kit.pagination import check_limit
 from coterie.kit.problems import not_found
 from coterie.mail import delivery
 from coterie.mail.delivery import OutgoingMail
-from coterie.models import Company, Record, User
+from coterie.models import Company, Partnership, Record, User
 from coterie.models.activity import Notification
 
-EVENT_PHRASES = {
-    "mention": "mentioned you on",
-    "comment": "commented on",
-    "invitation": "invited your company to",
-    "approval_requested": "asked for your approval on",
-    "approval_decided": "decided an approval on",
-    "nomination": "nominated",
-    "registration": "asked your company to approve a deal registration on",
-    "registration_decided": "decided your deal registration on",
-    "proposal": "proposed a company for",
-    "proposal_decided": "decided your company's proposal on",
-    "joined": "joined",
-}
 EXCERPT_LENGTH = 600
 IMMEDIATE_TOPIC = "notification"
 DIGEST_TOPIC = "digest"
 _MAX_RECIPIENTS = 500
-
-
-def phrase(event: str) -> str:
-    return EVENT_PHRASES.get(event, "updated")
-
-
-def record_url(kind: str | None, record_id: uuid.UUID | None) -> str | None:
-    if kind is None or record_id is None:
-        return None
-    try:
-        info = KINDS[Kind(kind)]
-    except ValueError:
-        return None
-    return f"/{info.plural}/{record_id}"
 
 
 def _actor_user_id(actor: Actor | User | None) -> uuid.UUID | None:
@@ -124,8 +105,7 @@ def notify(
                 continue
             access = (principal.company_id, principal.access_key(kind))
             if access not in titles:
-                record = visible_record(session, principal, kind, record_id)
-                titles[access] = record.title if record is not None else None
+                titles[access] = _title_for(session, principal, event, kind, record_id)
             title = titles[access]
             if title is None:
                 continue
@@ -165,6 +145,18 @@ def notify(
         session.add_all(created)
         session.flush()
     return created
+
+
+def _title_for(
+    session: Session, principal: Principal, event: str, kind: str, record_id: uuid.UUID
+) -> str | None:
+    """The record's title if the principal may see the record, or (for an invitation) the
+    invitation view while its company is invited; None: nothing to tell."""
+    record = visible_record(session, principal, kind, record_id)
+    if record is None and event in wording.INVITATION_EVENTS:
+        invited = gate.invitation(session, principal, kind, record_id)
+        record = invited[0] if invited is not None else None
+    return record.title if record is not None else None
 
 
 # -- what a notification shows, as its recipient may see it now ----------------------------------
@@ -216,6 +208,60 @@ def _titles(
     return titles
 
 
+def _invitation_titles(
+    session: Session,
+    principal: Principal,
+    notifications: Sequence[Notification],
+    titles: dict[uuid.UUID, str],
+) -> dict[uuid.UUID, str]:
+    """Titles, from the invitation view, of the records the invitation notifications name that
+    the principal's company is invited to (and does not see otherwise)."""
+    wanted = {
+        n.record_id
+        for n in notifications
+        if n.event in wording.INVITATION_EVENTS
+        and n.record_id is not None
+        and n.record_id not in titles
+    }
+    if not wanted:
+        return {}
+    return {
+        record.id: record.title
+        for record, _participant in gate.invitations(session, principal)
+        if record.id in wanted
+    }
+
+
+PARTNERSHIP_ANSWERS = {"active": "accepted", "declined": "declined", "revoked": "ended"}
+
+
+def _partnerships(
+    session: Session, principal: Principal, notifications: Sequence[Notification]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """Message and status of the partnerships these invitation notifications name (one side of
+    each is the principal's company)."""
+    ids = {
+        n.subject_id
+        for n in notifications
+        if n.event == "partnership_invitation" and n.subject_id is not None
+    }
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Partnership.id, Partnership.message, Partnership.status).where(
+            Partnership.id.in_(ids), involving(principal.company_id)
+        )
+    )
+    return {row[0]: (row[1] or "", row[2]) for row in rows}
+
+
+def _answered(partnership: tuple[str, str] | None) -> str:
+    """ " (accepted)" and the like, once a partnership invitation is no longer pending."""
+    if partnership is None or partnership[1] not in PARTNERSHIP_ANSWERS:
+        return ""
+    return f" ({PARTNERSHIP_ANSWERS[partnership[1]]})"
+
+
 txcache.register("people", User, Company)
 
 
@@ -246,14 +292,18 @@ def describe(
     """The notifications as the principal may see them now; those about a record it can no
     longer see are left out (`titles`: what the gate just gave this principal, if anything)."""
     titles = _titles(session, principal, notifications, titles)
+    invited = _invitation_titles(session, principal, notifications, titles)
+    asked = _partnerships(session, principal, notifications)
     people = _people(session, {n.actor_user_id for n in notifications if n.actor_user_id})
     views: list[View] = []
     for n in notifications:
         title: str | None = None
         if n.record_id is not None:
-            if n.record_id not in titles:
+            title = titles.get(n.record_id)
+            if title is None and n.event in wording.INVITATION_EVENTS:
+                title = invited.get(n.record_id)  # the invitation view, while invited
+            if title is None:
                 continue
-            title = titles[n.record_id]
         actor = people.get(n.actor_user_id) if n.actor_user_id else None
         excerpt = None
         if n.event in ("mention", "comment") and n.subject_id is not None:
@@ -261,15 +311,18 @@ def describe(
             if comment is not None:
                 text = mentions.as_plain_text(session, comment.body)
                 excerpt = text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
+        elif n.subject_id is not None and asked.get(n.subject_id, ("", ""))[0]:
+            text = asked[n.subject_id][0]
+            excerpt = text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
         who = f"{actor.name} ({actor.company_name})" if actor is not None else "Someone"
         label = KINDS[Kind(n.kind)].label.lower() if n.kind in {k.value for k in Kind} else ""
-        what = f"{label} “{title}”" if title is not None else "Coterie"
         views.append(
             View(
                 notification=n,
-                text=f"{who} {phrase(n.event)} {what}".replace("  ", " "),
+                text=wording.sentence(n.event, who, label, title)
+                + _answered(asked.get(n.subject_id) if n.subject_id else None),
                 record_title=title,
-                url=record_url(n.kind, n.record_id),
+                url=wording.url_of(n.event, n.kind, n.record_id),
                 actor=actor,
                 excerpt=excerpt,
             )
@@ -284,6 +337,10 @@ def visible_to(principal: Principal) -> ColumnElement[bool]:
     """A notification the principal may still be shown: no record, or one it may read."""
     return or_(
         Notification.record_id.is_(None),
+        and_(
+            Notification.event.in_(wording.INVITATION_EVENTS),
+            Notification.record_id.in_(gate.invited_ids(principal)),
+        ),
         *(
             and_(
                 Notification.kind == kind.value,

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coterie.activity import timeline
-from coterie.activity.notifications import record_url
+from coterie.activity.notification_text import record_url
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.fields.kinds import Kind

@@ -1,10 +1,12 @@
-"""What activity does when a record is written: the change log and the notices (`records.hooks`).
+"""What activity does when a record is written: the change log and the notices (`records.hooks`),
+and when a partnership is asked for or answered (`network.events`).
 
 `install()` subscribes; `coterie.wiring.install` calls it at start-up."""
 
 from __future__ import annotations
 
 from coterie.activity import changes, notifications
+from coterie.network import events as network_events
 from coterie.records import hooks
 
 
@@ -40,8 +42,22 @@ def _notice(event: hooks.Notice) -> None:
     )
 
 
+def _partnership_notice(event: network_events.PartnershipNotice) -> None:
+    notifications.notify(
+        event.session,
+        user_ids=event.user_ids,
+        event=event.event,
+        record_id=None,
+        kind=None,
+        actor=event.actor,
+        subject_id=event.partnership_id,
+        settings=event.settings,
+    )
+
+
 def install() -> None:
     hooks.core_changing.subscribe(_core_changing)
     hooks.space_applied.subscribe(_space_applied)
     hooks.participant_status.subscribe(_participant_status)
     hooks.notice.subscribe(_notice)
+    network_events.partnership_notice.subscribe(_partnership_notice)

@@ -421,6 +421,38 @@ def participant_for_write(
     return record, session.scalars(statement).first()
 
 
+def invited_ids(principal: Principal) -> Select[uuid.UUID]:
+    """Records my company is invited to and has not answered (the invitation view: callers show
+    only the title, the customer and the inviter)."""
+    return (
+        select(Participant.record_id)
+        .where(
+            Participant.company_id == principal.company_id,
+            Participant.status == ParticipantStatus.INVITED.value,
+        )
+        .execution_options(**rls.as_company(principal.company_id))
+    )
+
+
+def invitation(
+    session: Session, principal: Principal, kind: str, record_id: uuid.UUID
+) -> tuple[Record, Participant] | None:
+    """The record my company is invited to (not yet answered), for its invitation view only."""
+    statement = (
+        select(Record, Participant)
+        .join(Participant, Participant.record_id == Record.id)
+        .where(
+            Record.id == record_id,
+            Record.kind == kind,
+            Participant.company_id == principal.company_id,
+            Participant.status == ParticipantStatus.INVITED.value,
+        )
+        .execution_options(**rls.as_company(principal.company_id))
+    )
+    row = session.execute(statement).first()
+    return None if row is None else (row[0], row[1])
+
+
 def invitations(session: Session, principal: Principal) -> list[tuple[Record, Participant]]:
     """Records my company is invited to: callers show only title, customer and inviter."""
     statement = (

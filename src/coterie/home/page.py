@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from coterie.activity.notifications import record_url
+from coterie.activity.notification_text import record_url
 from coterie.auth import preferences
 from coterie.auth.principal import Actor
 from coterie.db import utcnow

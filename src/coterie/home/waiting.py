@@ -21,7 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coterie.activity.notifications import record_url
+from coterie.activity.notification_text import record_url
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz import workflows as workflow_access

@@ -77,3 +77,38 @@ def company_export_ready(
         text=text,
         html=_html(lines, link, "Download the export"),
     )
+
+
+def network_invite(
+    to: str,
+    name: str,
+    inviter_name: str,
+    inviter_company: str,
+    what: str,
+    message: str,
+    link: str,
+    expires: str,
+) -> OutgoingMail:
+    """Someone not yet on the network is invited to `what` ("partner with Acme", "join the
+    opportunity “Data platform” with Acme"): they sign up their company from the link."""
+    lines = [
+        f"Hello {name},",
+        f"{inviter_name} of {inviter_company} invited you to {what} on Coterie, where partner "
+        "companies co-sell on shared records and each company keeps its own data private.",
+    ]
+    if message:
+        lines.append(f"{inviter_name}'s message: {message}")
+    lines.append(
+        f"Put your company on Coterie from this link (it works once, until {expires}); you can "
+        "accept or decline afterwards:"
+    )
+    footer = "If you did not expect this, ignore this message: nothing happens."
+    text = "\n\n".join([*lines, link, footer])
+    return OutgoingMail(
+        to=to,
+        subject=f"{inviter_name} ({inviter_company}) invited you to {what} on Coterie",
+        text=text,
+        html=_html([*lines], link, "Join Coterie and see the invitation").replace(
+            "</body>", f'<p style="color:#666;font-size:small">{escape(footer)}</p></body>'
+        ),
+    )

@@ -13,6 +13,7 @@ from coterie.models.audit import AuditEvent
 from coterie.models.auth import AuthToken, LoginAttempt
 from coterie.models.company import Company, CompanyPartnerType, CompanyRegion
 from coterie.models.company_export import CompanyExport
+from coterie.models.email_invite import EmailInvite
 from coterie.models.imports import SpreadsheetImport
 from coterie.models.invitation import Invitation
 from coterie.models.partnership import Partnership, pair_key
@@ -37,6 +38,7 @@ __all__ = [
     "CompanyExport",
     "CompanyPartnerType",
     "CompanyRegion",
+    "EmailInvite",
     "FieldShare",
     "Invitation",
     "LoginAttempt",

@@ -18,9 +18,9 @@ from coterie.db import utcnow
 from coterie.kit import conditional
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import Problem, conflict, invalid, not_found
-from coterie.mail import delivery, messages
 from coterie.models import Company, Partnership, User, pair_key
 from coterie.models.vocabulary import PartnershipStatus, Role
+from coterie.network import events
 from coterie.network.schemas import CompanyRef, PartnershipOut
 
 ORDER = (SortKey(Partnership.id, is_uuid=True),)
@@ -115,28 +115,51 @@ def request(
         partnership.id,
         partner_id=str(company_id),
     )
-    _notify_admins(session, settings, partnership, message)
+    deciders = _deciders(session, company_id)
+    _tell(session, actor, partnership, "partnership_invitation", deciders, settings)
     return partnership
 
 
-def _notify_admins(
-    session: Session, settings: Settings, partnership: Partnership, message: str
-) -> None:
-    admins = session.scalars(
-        select(User).where(
-            User.company_id == partnership.recipient_company_id,
-            User.role.in_([Role.ADMIN.value, Role.MANAGER.value]),
-            User.is_active.is_(True),
+def _deciders(session: Session, company_id: uuid.UUID) -> list[uuid.UUID]:
+    """Who answers a partnership invitation: the company's active admins and managers."""
+    return list(
+        session.scalars(
+            select(User.id)
+            .where(
+                User.company_id == company_id,
+                User.role.in_([Role.ADMIN.value, Role.MANAGER.value]),
+                User.is_active.is_(True),
+            )
+            .order_by(User.id)
         )
     )
-    link = f"{settings.resolved_base_url}/network"
-    for admin in admins:
-        delivery.queue(
-            session,
-            messages.partnership_request(admin.email, partnership.requester.name, message, link),
-            topic="partnership_request",
-            company_id=admin.company_id,
-        )
+
+
+def _tell(
+    session: Session,
+    actor: Actor,
+    partnership: Partnership,
+    event: str,
+    user_ids: list[uuid.UUID],
+    settings: Settings | None = None,
+) -> None:
+    """In-app notifications (and e-mail, as each user prefers) through `coterie.activity`."""
+    session.flush()
+    events.partnership_notice.announce(
+        events.PartnershipNotice(session, actor, user_ids, event, partnership.id, settings)
+    )
+
+
+def _answered(session: Session, actor: Actor, partnership: Partnership, event: str) -> None:
+    """The inviting person hears the answer (or, if they left, their company's deciders)."""
+    inviter = (
+        session.get(User, partnership.requested_by_id) if partnership.requested_by_id else None
+    )
+    if inviter is not None and inviter.is_active:
+        recipients = [inviter.id]
+    else:
+        recipients = _deciders(session, partnership.requester_company_id)
+    _tell(session, actor, partnership, event, recipients)
 
 
 def _respond(session: Session, actor: Actor, partnership_id: uuid.UUID, verb: str) -> Partnership:
@@ -185,6 +208,7 @@ def accept(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partner
         partnership.id,
         partner_id=str(partnership.other_company(actor.company_id).id),
     )
+    _answered(session, actor, partnership, "partnership_accepted")
     return partnership
 
 
@@ -209,6 +233,7 @@ def decline(session: Session, actor: Actor, partnership_id: uuid.UUID) -> Partne
         partnership.id,
         partner_id=str(partnership.other_company(actor.company_id).id),
     )
+    _answered(session, actor, partnership, "partnership_declined")
     return partnership
 
 

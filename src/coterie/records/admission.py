@@ -81,9 +81,12 @@ def invite(
     *,
     note: str = "",
     source: str = "manual",
+    notice: str = "invitation",
 ) -> Admission:
     """Ask for `company_id` on the record: an invitation when my company may admit, otherwise
-    a proposal to the owner. 409 when the company is already invited or active."""
+    a proposal to the owner. 409 when the company is already invited or active. The invited
+    company's admins and managers are told (`notice`: the event, e.g. `nomination` for a lead
+    nominated to it); they see the invitation view only until their company accepts."""
     principal = actor.principal
     record = gate.require_edit(session, principal, kind, record_id)
     if session.get(Company, company_id) is None:
@@ -96,7 +99,9 @@ def invite(
             "already-participant", f"That company is already {existing.status} on this record."
         )
     if may_admit(record, participants.mine(session, principal, record_id)):
-        return Admission(participant=_admit(session, actor, record, company_id, existing))
+        return Admission(
+            participant=_admit(session, actor, record, company_id, existing, notice=notice)
+        )
     return Admission(proposal=_propose(session, actor, record, company_id, note, source))
 
 
@@ -106,6 +111,8 @@ def _admit(
     record: Record,
     company_id: uuid.UUID,
     existing: Participant | None,
+    *,
+    notice: str = "invitation",
 ) -> Participant:
     """Invite the company (my company may admit). A row in a closed status is claimed back to
     `invited` in SQL; a new row's primary key decides between two racing invitations."""
@@ -150,6 +157,16 @@ def _admit(
         record.kind,
         record.id,
         company=str(company_id),
+    )
+    hooks.notice.announce(
+        hooks.Notice(
+            session=session,
+            actor=actor,
+            user_ids=participants.managers_of(session, {company_id}),
+            event=notice,
+            kind=record.kind,
+            record_id=record.id,
+        )
     )
     return participant
 

@@ -14,7 +14,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from coterie.deps import DB
 from coterie.fields.kinds import KINDS, KindInfo
+from coterie.kit.problems import Problem
 from coterie.records import export, new_record, query
+from coterie.records.invitation_page import invitation_page
 from coterie.records.list_pages import _delete_view, _list_page, _save_view
 from coterie.records.record_page import (
     Panel,
@@ -85,7 +87,18 @@ def _routes(info: KindInfo) -> APIRouter:
     def record_page(
         request: Request, session: DB, actor: PageActor, record_id: str, edit: Text = ""
     ) -> Response:
-        view = _view(session, actor, info, parse_id(record_id, info.kind.value))
+        rid = parse_id(record_id, info.kind.value)
+        try:
+            view = _view(session, actor, info, rid)
+        except Problem as problem:  # not visible: my company may be invited (invitation view)
+            invited = (
+                invitation_page(request, session, actor, info, rid)
+                if problem.status == 404
+                else None
+            )
+            if invited is None:
+                raise
+            return invited
         owner = view.record.owner_company_id == actor.company_id
         return _record_page(
             request,

@@ -105,7 +105,8 @@ def accept(
         session, record_id, kind, rule_companies={actor.company_id}, acting_user_id=actor.user_id
     )
     audit.record(session, actor, "participant.accepted", record.kind, record.id)
-    _tell_participants_it_joined(session, actor, record)
+    inviter = _tell_inviter(session, actor, record.kind, record.id, participant, "accepted")
+    _tell_participants_it_joined(session, actor, record, told=inviter)
     return record
 
 
@@ -133,9 +134,38 @@ def _answer(
     )
 
 
-def _tell_participants_it_joined(session: Session, actor: Actor, record: Record) -> None:
+def _tell_inviter(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    record_id: uuid.UUID,
+    participant: Participant,
+    answer: str,
+) -> uuid.UUID | None:
+    """The person who invited my company hears its answer (`accepted` or `declined`); returns
+    who was told (`notify` keeps them only while they may see the record)."""
+    inviter = participant.invited_by_user_id
+    if inviter is None:
+        return None
+    hooks.notice.announce(
+        hooks.Notice(
+            session=session,
+            actor=actor,
+            user_ids=[inviter],
+            event=f"invitation_{answer}",
+            kind=kind,
+            record_id=record_id,
+        )
+    )
+    return inviter
+
+
+def _tell_participants_it_joined(
+    session: Session, actor: Actor, record: Record, *, told: uuid.UUID | None = None
+) -> None:
     """Every other active participant company's admins and managers hear that a company
-    joined (it holds a grant now, so it reads the participants through the gate)."""
+    joined (it holds a grant now, so it reads the participants through the gate); `told`: the
+    inviter, who heard it already."""
     others = {
         p.company_id
         for p in gate.participants(session, actor.principal, record.kind, [record.id])
@@ -145,7 +175,7 @@ def _tell_participants_it_joined(session: Session, actor: Actor, record: Record)
         hooks.Notice(
             session=session,
             actor=actor,
-            user_ids=managers_of(session, others),
+            user_ids=[u for u in managers_of(session, others) if u != told],
             event="joined",
             kind=record.kind,
             record_id=record.id,
@@ -169,6 +199,7 @@ def decline(
     principal = actor.principal
     _record, participant = gate.my_participation(session, principal, kind, record_id)
     _answer(session, actor, kind, record_id, participant, ParticipantStatus.DECLINED.value)
+    _tell_inviter(session, actor, kind, record_id, participant, "declined")
     audit.record(
         session,
         actor,
@@ -216,6 +247,8 @@ def remove(
     hooks.participant_status.announce(
         hooks.ParticipantStatus(session, actor, kind, record_id, company_id, before, status)
     )
+    if before == INVITED and company_id == actor.company_id:  # my company said no
+        _tell_inviter(session, actor, kind, record_id, target, "declined")
     grants.after_write(session, record_id, kind, rule_companies=set(), acting_user_id=actor.user_id)
     audit.record(
         session,
@@ -246,3 +279,31 @@ def my_invitations(session: Session, actor: Actor) -> list[RecordInvitationOut]:
         )
         for r, p in rows
     ]
+
+
+def my_invitation(
+    session: Session, actor: Actor, kind: str, record_id: uuid.UUID
+) -> RecordInvitationOut | None:
+    """The invitation view of one record my company is invited to (and has not answered):
+    the title, the customer, who invited it and when; None when there is no such invitation."""
+    found = gate.invitation(session, actor.principal, kind, record_id)
+    if found is None:
+        return None
+    record, participant = found
+    inviter_company = participant.invited_by_company_id
+    names = company_names(session, {inviter_company} if inviter_company else set())
+    inviter = (
+        session.get(User, participant.invited_by_user_id)
+        if participant.invited_by_user_id
+        else None
+    )
+    return RecordInvitationOut(
+        record_id=record.id,
+        kind=record.kind,
+        title=record.title,
+        customer_name=record.customer_name,
+        invited_by_company_id=inviter_company,
+        invited_by_company_name=names.get(inviter_company) if inviter_company else None,
+        invited_at=participant.invited_at,
+        invited_by_user_name=inviter.name if inviter is not None else None,
+    )

@@ -168,6 +168,7 @@ class RecordInvitationOut(BaseModel):
     invited_by_company_id: uuid.UUID | None
     invited_by_company_name: str | None
     invited_at: datetime
+    invited_by_user_name: str | None = None
 
 
 # -- saved filters (saved views of a record table) ----------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.authz.partners import partner_ids
+from coterie.kit.words import possessive
 from coterie.network.companies import names as company_names
 from coterie.reports.schemas import ReportOut, ReportRow, Value
 
@@ -72,7 +73,7 @@ def measure_label(name: str, partners: dict[uuid.UUID, str]) -> str:
     whose = "my" if owner == "mine" else None
     if whose is None:
         try:
-            whose = f"{partners.get(uuid.UUID(owner), 'partner')}'s"
+            whose = possessive(partners.get(uuid.UUID(owner), "partner"))
         except ValueError:
             whose = owner
     verb = {"sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum"}.get(op, op)

@@ -42,7 +42,11 @@ def test_a_receiver_sees_the_invitation_view_and_accepts_with_an_owner(
     assert "Please take it" in card.text
     assert "Beta's own Globex lead" in card.text, "a duplicate warning among Beta's records"
     assert CANARY not in page.html
-    assert browser.get(f"/leads/{lead}").status_code == 404
+    # the lead's address shows only the invitation view until Beta accepts
+    invitation = browser.page(f"/leads/{lead}")
+    assert invitation.h1 == ["Globex expansion"]
+    assert "Answer the nomination" in invitation.text
+    assert CANARY not in invitation.text
 
     accepted = browser.submit(
         "/leads/nominations",

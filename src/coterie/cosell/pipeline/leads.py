@@ -163,7 +163,8 @@ def nominate(
     }
     now = utcnow()
     for company_id in company_ids:
-        admission.invite(session, actor, LEAD, lead_id, company_id)  # 409 when already on it
+        # 409 when already on it; the partner's admins and managers are told of the nomination
+        admission.invite(session, actor, LEAD, lead_id, company_id, notice="nomination")
         decision = existing.get(company_id)
         if decision is None:
             decision = LeadDecision(record_id=lead_id, company_id=company_id)

@@ -37,11 +37,12 @@ from coterie.cosell.schemas import (
 )
 from coterie.db import utcnow
 from coterie.deps import DB
-from coterie.fields.kinds import KINDS, Kind
+from coterie.fields.kinds import KINDS, Kind, KindInfo
 from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Industry, Region
 from coterie.records import new_record, presenters
+from coterie.records.page_panels import PanelContent
 from coterie.records.schemas import RecordOut
 from coterie.web import csrf
 from coterie.web.forms import (
@@ -121,14 +122,9 @@ class Outcome(BaseModel):
 # -- program panel -----------------------------------------------------------------------------
 
 
-def _program_panel(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    program_id: uuid.UUID,
-    outcome: Outcome,
-    status_code: int = 200,
-) -> Response:
+def _program_content(
+    session: Session, actor: Actor, program_id: uuid.UUID, outcome: Outcome
+) -> PanelContent:
     overview = programs.overview(session, actor, program_id)
     profile = overview.profile
     values = outcome.values or {
@@ -141,8 +137,7 @@ def _program_panel(
     on_program = any(
         p.company_id == actor.company_id and p.status == "active" for p in overview.participants
     )
-    return render(
-        request,
+    return PanelContent(
         "cosell/_program_panel.html",
         {
             "overview": overview,
@@ -165,8 +160,19 @@ def _program_panel(
             "errors": outcome.errors,
             "values": values,
         },
-        status_code=status_code,
     )
+
+
+def _program_panel(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    program_id: uuid.UUID,
+    outcome: Outcome,
+    status_code: int = 200,
+) -> Response:
+    content = _program_content(session, actor, program_id, outcome)
+    return render(request, content.template, content.context, status_code=status_code)
 
 
 def _save_program(
@@ -224,14 +230,9 @@ def _link_view(link: LinkOut, stage_names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _plan_panel(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    plan_id: uuid.UUID,
-    outcome: Outcome,
-    status_code: int = 200,
-) -> Response:
+def _plan_content(
+    session: Session, actor: Actor, plan_id: uuid.UUID, outcome: Outcome
+) -> PanelContent:
     profile = programs.read_plan(session, actor, plan_id)  # 404 when hidden
     principal = actor.principal
     links = plans.list_links(session, actor, plan_id)
@@ -250,8 +251,7 @@ def _plan_panel(
     }
     values = profile_values | (outcome.values if outcome.form == "profile" else {})
     goal_values = outcome.values if outcome.form == "goal" else {"goal_scope": "mine"}
-    return render(
-        request,
+    return PanelContent(
         "cosell/_plan_panel.html",
         {
             "profile": profile,
@@ -292,8 +292,19 @@ def _plan_panel(
             "errors": outcome.errors,
             "values": values | goal_values,
         },
-        status_code=status_code,
     )
+
+
+def _plan_panel(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    plan_id: uuid.UUID,
+    outcome: Outcome,
+    status_code: int = 200,
+) -> Response:
+    content = _plan_content(session, actor, plan_id, outcome)
+    return render(request, content.template, content.context, status_code=status_code)
 
 
 def _save_plan(
@@ -445,19 +456,13 @@ def _plan_refused(
 # -- account panel -----------------------------------------------------------------------------
 
 
-def _account_panel(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    account_id: uuid.UUID,
-    outcome: Outcome,
-    status_code: int = 200,
-) -> Response:
+def _account_content(
+    session: Session, actor: Actor, account_id: uuid.UUID, outcome: Outcome
+) -> PanelContent:
     account_plan = accounts.read_plan(session, actor, account_id)  # 404 when hidden
     rollup = accounts.rollup(session, actor, account_id)
     values = outcome.values or {"objectives": account_plan.objectives}
-    return render(
-        request,
+    return PanelContent(
         "cosell/_account_panel.html",
         {
             "plan": account_plan,
@@ -469,8 +474,19 @@ def _account_panel(
             "errors": outcome.errors,
             "values": values,
         },
-        status_code=status_code,
     )
+
+
+def _account_panel(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    account_id: uuid.UUID,
+    outcome: Outcome,
+    status_code: int = 200,
+) -> Response:
+    content = _account_content(session, actor, account_id, outcome)
+    return render(request, content.template, content.context, status_code=status_code)
 
 
 def _save_account_plan(
@@ -531,6 +547,12 @@ def _save_account_plan(
 
 # -- answering ---------------------------------------------------------------------------------
 
+CONTENTS: dict[str, Callable[[Session, Actor, uuid.UUID, Outcome], PanelContent]] = {
+    "program": _program_content,
+    "plan": _plan_content,
+    "account": _account_content,
+}
+
 PANELS: dict[str, Callable[..., Response]] = {
     "program": _program_panel,
     "plan": _plan_panel,
@@ -555,6 +577,14 @@ def _answer(
         message = outcome.errors.get(FORM_ERROR) or "; ".join(outcome.errors.values())
         return redirect(request, url, message, "error")
     return redirect(request, url, outcome.notice)
+
+
+def record_panel(
+    session: Session, actor: Actor, info: KindInfo, record_id: uuid.UUID
+) -> PanelContent | None:
+    """The co-selling panel of a program, plan or account, rendered with the record page."""
+    content = CONTENTS.get(info.kind.value)
+    return content(session, actor, record_id, Outcome()) if content else None
 
 
 def _panel_route(kind: str) -> Callable[..., Response]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from coterie.auth.principal import Actor
 from coterie.authz.partners import partner_ids
 from coterie.kit.spreadsheets import csv_cell, xlsx_cell
+from coterie.kit.words import possessive
 from coterie.network.companies import names as company_names
 from coterie.reports.schemas import ReportOut, ReportRow, Value
 
@@ -59,7 +60,7 @@ def measure_label(name: str, partners: dict[uuid.UUID, str]) -> str:
         whose = "my"
     else:
         try:
-            whose = f"{partners.get(uuid.UUID(owner), 'partner')}'s"
+            whose = possessive(partners.get(uuid.UUID(owner), "partner"))
         except ValueError:
             whose = owner
     return f"{_VERBS.get(op, op)} of {whose} {key}"
