@@ -171,7 +171,9 @@ def _check(visitor: Visitor, story: Story) -> None:
     assert serious_violations(page) == [], where
     assert page.evaluate(_JSON_BOXES) == [], f"{where} asks for JSON"
     wording = "\n".join(page.evaluate(_WORDING))
+    assert wording.strip(), f"{where}: no heading, label or button read"  # the check reads
     shown = [key for key in RAW_KEYS if key in wording]
+    shown += re.findall(r"\b[a-z]+_[a-z_]+\b", wording)  # anything shaped like a key
     assert not shown, f"{where} shows raw keys {shown}"
 
 
