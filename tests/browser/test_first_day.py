@@ -312,6 +312,11 @@ def step_c_a_program_and_a_joint_plan_with_a_goal(story: Story) -> None:
     story.plan_url = page.url
     _check(a, story)
 
+    # Gus is told: a notification names who invites him to what
+    _go(b, story, "/notifications")
+    expect(b.page.get_by_role("main")).to_contain_text(PLAN)
+    expect(b.page.get_by_role("main")).to_contain_text("invited your company to")
+    b.shots("firstday-c-notifications-partner")
     _go(b, story, "/plans")
     invitations = b.page.get_by_role("region", name=re.compile("Invitations"))
     expect(invitations).to_contain_text(PLAN)
