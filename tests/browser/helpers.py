@@ -39,6 +39,10 @@ _COUNT_HTMX_REQUESTS = """
 })();
 """
 
+_TWO_FRAMES = """
+() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))
+"""
+
 # what a response may carry that a person or a script reads: pages, fragments, JSON, exports
 _TEXT_TYPES = ("text/html", "application/json", "application/problem+json", "text/csv", "text/")
 
@@ -175,6 +179,9 @@ class Visitor:
         paths = []
         for width in widths:
             self.page.set_viewport_size({"width": width, "height": 900})
+            # two frames: what follows the width on resize (Chart.js canvases) has caught up,
+            # or the page is shot as wide as the last width
+            self.page.evaluate(_TWO_FRAMES)
             paths.append(self.shot(f"{name}-{width}"))
         self.page.set_viewport_size(before)
         return paths
