@@ -68,7 +68,7 @@ PEER_BATCH = 200
 PASSWORD = "correct horse battery staple"  # noqa: S105 (a benchmark account)
 KIND = "opportunity"
 OVERLAP_SECONDS = 120  # a connection's default overlap window (SyncConnection.overlap_seconds)
-STAGES = ("Qualify", "Propose")
+STAGES = ("qualify", "propose")  # keys of the standard pipeline a new company gets
 
 SALESFORCE_FIELDS: list[dict[str, Any]] = [
     {"local": "record.title", "remote": "Name"},
@@ -79,7 +79,7 @@ SALESFORCE_FIELDS: list[dict[str, Any]] = [
         "remote": "StageName",
         "transform": {
             "kind": "map",
-            "choices": {"Qualify": "Qualification", "Propose": "Proposal/Price Quote"},
+            "choices": {"qualify": "Qualification", "propose": "Proposal/Price Quote"},
         },
     },
     {"local": "record.description", "remote": "Description"},
@@ -104,7 +104,7 @@ class Deal:
     description: str
 
     def salesforce(self) -> dict[str, Any]:
-        stage = {"Qualify": "Qualification", "Propose": "Proposal/Price Quote"}[self.stage]
+        stage = {"qualify": "Qualification", "propose": "Proposal/Price Quote"}[self.stage]
         return {
             "Name": self.title,
             "Amount": self.amount,

@@ -181,3 +181,17 @@ def test_the_record_page_shows_workflow_and_activity_with_the_page(
     expect(heading).to_have_attribute("title", TITLE)
     expect(page.locator("#my-space-title")).to_contain_text(f"{orbit_name(page)}' space")
     visitor.shots("design-record")
+
+
+def test_an_empty_lists_new_link_opens_the_dialog(
+    companies: tuple[Member, Member, str], visitor: Visitor
+) -> None:
+    """The empty state's "New …" is a plain link to the page's dialog: it opens it at once."""
+    orbit, _, _ = companies
+    _sign_in(visitor, orbit)
+    page = visitor.go("/solutions")
+    dialog = page.locator("dialog#new-record")
+    expect(dialog).to_be_hidden()
+    page.locator(".empty-state").get_by_role("link", name=re.compile(r"^New ")).click()
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("textbox").first).to_be_focused()

@@ -189,7 +189,7 @@ def journey_b_templates_keep_canaries_private_and_a_joint_plan_is_shared(story: 
 
     # Ada creates the joint sales plan and invites Borealis
     a.go("/plans")
-    a.page.get_by_role("link", name="New joint sales plan").click()  # opens its dialog
+    a.page.locator("#new-record-link").click()  # opens its dialog
     form = a.page.locator("#new-record form")
     form.get_by_role("textbox", name="Plan name").fill(PLAN)
     form.get_by_role("textbox", name="Description").fill("Financial services, EMEA")
@@ -220,7 +220,7 @@ def journey_b_templates_keep_canaries_private_and_a_joint_plan_is_shared(story: 
 def journey_c_opportunity_is_shared_and_the_partner_fills_its_space(story: Story) -> None:
     a, b = story.a, story.b
     a.go("/opportunities")
-    a.page.get_by_role("link", name="New opportunity").click()  # opens its dialog
+    a.page.locator("#new-record-link").click()  # opens its dialog
     form = a.page.locator("#new-record form")
     form.get_by_role("textbox", name="Title").fill(OPPORTUNITY)
     form.get_by_role("textbox", name="Customer", exact=True).fill("Helios Bank")

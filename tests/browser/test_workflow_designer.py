@@ -67,6 +67,8 @@ def _open_details(stage: Locator) -> None:
 def _drag(page: Page, source: Locator, target: Locator) -> None:
     """Drag `source` by its handle onto the upper part of `target` with the mouse, as a person
     does (SortableJS follows the pointer: a press, a few moves, a release)."""
+    target.scroll_into_view_if_needed()  # the mouse only reaches what is on screen
+    source.locator(".wd-handle").scroll_into_view_if_needed()
     handle = source.locator(".wd-handle").bounding_box()
     box = target.bounding_box()
     assert handle is not None

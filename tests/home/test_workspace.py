@@ -97,7 +97,7 @@ def test_pipeline_sums_my_open_deals_by_partner_and_never_a_partner_private_amou
     rows = {row.name: (row.deals, row.amount) for row in pipe.by_partner}
     assert rows == {
         "Pipeline Partner": (2, f"{pipe.currency} 5,000"),
-        "(no partner)": (1, f"{pipe.currency} 300"),
+        "No partner": (1, f"{pipe.currency} 300"),
     }
     assert [d.title for d in pipe.top] == [
         "Viewer open deal",

@@ -50,7 +50,7 @@ def test_wiring_gives_every_record_hook_a_subscriber() -> None:
     wiring.install()
     wiring.install()
     every = [value for value in vars(record_hooks).values() if isinstance(value, Hook)]
-    assert len(every) == 7
+    assert len(every) == 8  # record_created (the first stage at creation) is the eighth
     for hook in every:
         assert len(hook.subscribers) >= 1, hook.name
         assert len(set(hook.subscribers)) == len(hook.subscribers), hook.name

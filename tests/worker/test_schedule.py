@@ -38,6 +38,8 @@ def test_serve_with_worker_sends_the_digest_and_sweeps_on_schedule_and_stops_on_
         "COTERIE_DIGEST_CRON": "* * * * *",  # every minute, for the test
         "COTERIE_REGISTRATION_EXPIRY_CRON": "* * * * *",
         "COTERIE_OUTBOX_SWEEP_GRACE_SECONDS": "0",
+        # the fixtures' deal has a free-text stage, as in the rest of the suite (tests/conftest)
+        "COTERIE_STANDARD_WORKFLOW_AT_SIGNUP": "false",
     }
     log_path = tmp_path / "run.log"
     with log_path.open("w") as log:

@@ -371,7 +371,10 @@ def test_program_partners_approve_and_a_company_off_the_program_is_never_asked(
     assert refused.status_code == 409, refused.text
     assert refused.json()["type"] == "/problems/approver-not-on-program"
     assert approvals_inbox(client, scene.crux) == []
-    assert client.get(f"{API}/notifications", headers=scene.crux.headers).json()["items"] == []
+    told = client.get(f"{API}/notifications", headers=scene.crux.headers).json()["items"]
+    # Crux hears only of its invitations (partnership, record), never of the workflow or approval
+    assert {n["event"] for n in told} <= {"invitation", "partnership_invitation"}
+    assert not any(program in str(n) for n in told)
 
 
 def test_a_partner_sees_a_private_workflow_move_only_as_a_shared_stage_change(

@@ -51,7 +51,7 @@ def recent_changes(
     found: list[tuple[RecordChange, str]] = []
     own_keys: dict[str, frozenset[str]] = {}
     for kind in Kind:
-        own_keys[kind.value] = timeline._own_keys(session, principal, kind.value)
+        own_keys[kind.value] = timeline.own_keys_of(session, principal, kind.value)
         rows = session.execute(
             select(RecordChange, Record.title)
             .join(Record, Record.id == RecordChange.record_id)
@@ -70,11 +70,11 @@ def recent_changes(
     texts: dict[uuid.UUID, tuple[str, str | None]] = {}
     for kind_value in sorted({change.kind for change, _ in newest}):
         entries = [
-            timeline._Entry(change.at, change.id, change)
+            timeline.Entry(change.at, change.id, change)
             for change, _ in newest
             if change.kind == kind_value
         ]
-        for item in timeline._present(session, actor, principal, kind_value, entries):
+        for item in timeline.present_entries(session, actor, principal, kind_value, entries):
             texts[item.id] = (item.text, item.actor.name if item.actor is not None else None)
     return [
         RecentChange(

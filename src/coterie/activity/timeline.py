@@ -80,7 +80,8 @@ def _active(record_id: Any, company_id: Any) -> ColumnElement[bool]:
     )
 
 
-def _own_keys(session: Session, principal: Principal, kind: str) -> frozenset[str]:
+def own_keys_of(session: Session, principal: Principal, kind: str) -> frozenset[str]:
+    """The keys of the principal's own space it may see now ("hide private fields" applied)."""
     policy = templates.load(session, principal.company_id, kind).own_policy(principal.hide_private)
     return policy.visible_standard | policy.visible_custom
 
@@ -120,7 +121,9 @@ class _FieldChange:
 
 
 @dataclass(frozen=True)
-class _Entry:
+class Entry:
+    """One timeline item (a change, a comment, a move) with the time and id it sorts by."""
+
     at: datetime
     id: uuid.UUID
     item: Any
@@ -148,7 +151,7 @@ def timeline(
     principal = actor.principal
     gate.check(session, principal, kind, record_id)
     position = cursors.decode(cursor)
-    own_keys = _own_keys(session, principal, kind)
+    own_keys = own_keys_of(session, principal, kind)
     options = rls.as_company(principal.company_id)
     change_rows = _page(
         session,
@@ -195,23 +198,24 @@ def timeline(
     )
     entries = sorted(
         [
-            *(_Entry(r[0].at, r[0].id, r[0]) for r in change_rows),
-            *(_Entry(r[0].created_at, r[0].id, r[0]) for r in comment_rows),
-            *(_Entry(r.at, r[0].id, moves.Moved(r[0], r[1], bool(r.as_change))) for r in move_rows),
+            *(Entry(r[0].at, r[0].id, r[0]) for r in change_rows),
+            *(Entry(r[0].created_at, r[0].id, r[0]) for r in comment_rows),
+            *(Entry(r.at, r[0].id, moves.Moved(r[0], r[1], bool(r.as_change))) for r in move_rows),
         ],
         key=lambda e: (e.at, e.id),
         reverse=True,
     )
     more = len(entries) > limit
     entries = entries[:limit]
-    items = _present(session, actor, principal, kind, entries)
+    items = present_entries(session, actor, principal, kind, entries)
     next_cursor = cursors.encode((entries[-1].at, entries[-1].id)) if more and entries else None
     return items, next_cursor
 
 
-def _present(
-    session: Session, actor: Actor, principal: Principal, kind: str, entries: Sequence[_Entry]
+def present_entries(
+    session: Session, actor: Actor, principal: Principal, kind: str, entries: Sequence[Entry]
 ) -> list[TimelineItem]:
+    """The entries as the principal may read them (values masked as its own keys allow)."""
     logged = [e.item for e in entries if isinstance(e.item, RecordChange)]
     comment_rows = [e.item for e in entries if isinstance(e.item, Comment)]
     moved = [e.item for e in entries if isinstance(e.item, moves.Moved)]

@@ -2,7 +2,8 @@
 // Without JavaScript the sidebar stays a plain, scrollable list of links.
 // Dialogs: a button `data-dialog-open="<id>"` opens `<dialog id="<id>">` as a modal (its first
 // field focused); `data-dialog-close` inside a dialog closes it; Escape closes it too (native).
-// A dialog whose id is the page's #hash opens on load, so "New program" links can point at it.
+// A dialog whose id is the page's #hash opens on load, so "New program" links can point at it,
+// and a link to "#<dialog id>" on the same page opens it.
 //
 // Toasts: the messages in `#flashes` (the flashes a redirect carries, rendered by _flashes.html
 // with the `toast` macro of macros/components.html) show in the top right corner, are announced
@@ -67,6 +68,16 @@
         event.preventDefault();
         openDialog(document.getElementById(opener.getAttribute("data-dialog-open")));
         return;
+      }
+      // a plain link to "#<dialog id>" on this page (an empty state's "New …") opens it too
+      var link = event.target.closest('a[href^="#"]');
+      if (link && link.getAttribute("href").length > 1) {
+        var named = document.getElementById(link.getAttribute("href").slice(1));
+        if (named && named.tagName === "DIALOG") {
+          event.preventDefault();
+          openDialog(named);
+          return;
+        }
       }
       var closer = event.target.closest("[data-dialog-close]");
       if (closer) {
