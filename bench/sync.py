@@ -47,12 +47,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coterie import migrate
 from coterie.app import create_app
-from coterie.auth.principal import Actor
+from coterie.auth.principal import Actor, background_actor
 from coterie.config import Settings
 from coterie.db import make_engine, make_session_factory, writing_session
-from coterie.models import AuthToken, User
+from coterie.models import User
 from coterie.models.sync import SyncConnection, SyncMapping
-from coterie.models.vocabulary import TokenKind
 from coterie.records import service
 from coterie.records.schemas import RecordCreate
 from coterie.sync import links, runs
@@ -214,8 +213,7 @@ class Coterie:
 def _actor(session: Session, user_id: uuid.UUID) -> Actor:
     user = session.get(User, user_id)
     assert user is not None  # noqa: S101 (created above)
-    token = AuthToken(user_id=user.id, kind=TokenKind.PERSONAL.value, name="bench")
-    return Actor(user=user, token=token, session=session)
+    return background_actor(session, user, "bench")
 
 
 def _deals(n: int) -> list[tuple[str, int, date, str, str]]:

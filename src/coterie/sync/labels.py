@@ -17,7 +17,7 @@ def crm_label(kind: str) -> str:
     """The connector's label, or the kind itself when that connector is not installed here."""
     try:
         return registry.connector_class(kind).label
-    except (LookupError, TypeError, ImportError):
+    except registry.UnknownConnector:  # also one that failed to load (left out of `installed`)
         return kind.capitalize()
 
 

@@ -285,8 +285,22 @@ def _merge_first(
     current = connector.fetch(link.remote_object, [link.remote_id or ""])
     if not current:
         return local
-    reconcile(session, actor, connection_id, link, fields, local, current[0])
-    link.remote_version = current[0].version
+    return _merged(session, actor, connection_id, link, fields, local, current[0])
+
+
+def _merged(
+    session: Session,
+    actor: Any,
+    connection_id: uuid.UUID,
+    link: SyncLink,
+    fields: list[FieldMap],
+    local: localview.LocalRecord,
+    current: RemoteRecord,
+) -> localview.LocalRecord:
+    """Merge the CRM record's `current` state into Coterie, remember its version (the next
+    write is conditional on it) and read the record again as the merge left it."""
+    reconcile(session, actor, connection_id, link, fields, local, current)
+    link.remote_version = current.version
     session.commit()
     return localview.read(session, actor, connection_id, local.record.kind, local.record.id, fields)
 
@@ -323,12 +337,7 @@ def _write(
                 )
             if current is None:
                 raise
-            reconcile(session, actor, connection_id, link, fields, local, current)
-            link.remote_version = current.version
-            session.commit()
-            local = localview.read(
-                session, actor, connection_id, local.record.kind, local.record.id, fields
-            )
+            local = _merged(session, actor, connection_id, link, fields, local, current)
             continue
         sent = {f.local: canonical(values[f.remote]) for f in fields if f.remote in values}
         links.save_shadows(

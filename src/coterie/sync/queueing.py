@@ -22,7 +22,7 @@ from coterie.kit import origin
 from coterie.models.sync import ConnectionStatus, SyncConnection, SyncMapping
 from coterie.outbox import store
 from coterie.records import hooks
-from coterie.sync.connectors.registry import UnknownConnector, connector_class
+from coterie.sync.labels import crm_label
 
 CHANNEL = "crm"
 TOPIC = "crm.push"
@@ -38,14 +38,7 @@ def set_origin(session: Session, connection_id: uuid.UUID | None) -> None:
         return
     session.info[_ORIGIN] = connection_id
     connection = session.get(SyncConnection, connection_id)
-    origin.set_via(session, _label(connection.kind) if connection else None)
-
-
-def _label(kind: str) -> str:
-    try:
-        return connector_class(kind).label
-    except UnknownConnector:
-        return kind
+    origin.set_via(session, crm_label(connection.kind) if connection else None)
 
 
 def _connections(session: Session, kind: str) -> list[tuple[uuid.UUID, uuid.UUID]]:

@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -288,19 +289,23 @@ def _store_cursor(
     factory: sessionmaker[Session], connection_id: uuid.UUID, remote_object: str, cursor: Cursor
 ) -> None:
     with writing_session(factory) as session:
-        row = session.get(SyncCursor, (connection_id, remote_object))
-        if row is None:
-            session.add(
-                SyncCursor(
-                    connection_id=connection_id,
-                    remote_object=remote_object,
-                    position=cursor.as_dict(),
-                )
-            )
-        else:
-            row.position = {**cursor.as_dict(), PROBED_AT: row.position.get(PROBED_AT)}
-            row.updated_at = utcnow()
+        _save_position(session, connection_id, remote_object, cursor.as_dict())
         session.commit()
+
+
+def _save_position(
+    session: Session, connection_id: uuid.UUID, remote_object: str, values: dict[str, Any]
+) -> None:
+    """Write these keys of the object's stored position, keeping the others (the feed's cursor
+    and the delete probe's `PROBED_AT` share the row)."""
+    row = session.get(SyncCursor, (connection_id, remote_object))
+    if row is None:
+        session.add(
+            SyncCursor(connection_id=connection_id, remote_object=remote_object, position=values)
+        )
+    else:
+        row.position = {**row.position, **values}
+        row.updated_at = utcnow()
 
 
 def _apply_inbox(
@@ -362,16 +367,7 @@ def _probe_deletes(
         last = (stored.position or {}).get(PROBED_AT) if stored else None
         if last is not None and datetime.fromisoformat(last) > now - PROBE_EVERY:
             return
-        if stored is None:
-            session.add(
-                SyncCursor(
-                    connection_id=connection_id,
-                    remote_object=remote_object,
-                    position={PROBED_AT: now.isoformat()},
-                )
-            )
-        else:
-            stored.position = {**stored.position, PROBED_AT: now.isoformat()}
+        _save_position(session, connection_id, remote_object, {PROBED_AT: now.isoformat()})
         session.commit()
         linked = list(
             session.scalars(

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from coterie.models.sync import ConnectionStatus, SyncConnection
 from coterie.sync.connectors import salesforce
 from tests.fakes.salesforce_api import FakeSalesforce
 from tests.fixtures.builders import Member, make_company
@@ -46,3 +47,11 @@ def connected(app: FastAPI, client: TestClient, fake: FakeSalesforce) -> Connect
         },
     )
     return Connected(admin, fake, connection_id)
+
+
+def set_status(app: FastAPI, connected: Connected, status: ConnectionStatus) -> None:
+    """Pause the connection (record writes then queue no push) or make it active again."""
+    with app.state.session_factory.begin() as session:
+        connection = session.get(SyncConnection, connected.connection_id)
+        assert connection is not None
+        connection.status = status.value

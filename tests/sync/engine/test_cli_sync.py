@@ -52,12 +52,10 @@ def test_a_new_key_rotates_every_credential(
     url = app.state.settings.database_url
     new = run(["sync", "new-key"], url, tmp_path).output.strip()
     Fernet(new.encode())  # a usable key
-    old = app.state.settings.secret_key.get_secret_value()
-    from coterie.sync.secrets import _derived
-
-    keys = f"{new},{_derived(old).decode()}"
+    # the documented move to configured keys: the new key alone, under the same signing secret,
+    # whose derived key (always tried last) still reads what it encrypted
     rotated = run(
-        ["sync", "rotate-keys"], url, tmp_path, env={**_env(app), "COTERIE_SYNC_KEYS": keys}
+        ["sync", "rotate-keys"], url, tmp_path, env={**_env(app), "COTERIE_SYNC_KEYS": new}
     )
     assert rotated.exit_code == 0, rotated.output
     assert "Re-encrypted the credentials of 1 connection" in flat(rotated.output)

@@ -16,7 +16,7 @@ from coterie.models.sync import ConnectionStatus, LinkState, SyncConnection, Syn
 from coterie.sync import push
 from tests.fixtures.records import OPPS, create_record, fill_space
 from tests.fixtures.sync import deliver_later, outbox_rows, run
-from tests.sync.engine.conftest import Connected
+from tests.sync.engine.conftest import Connected, set_status
 
 DEAL = {"amount": 1000, "close_date": "2030-03-31", "stage": "Qualify"}
 
@@ -47,13 +47,6 @@ def _link(app: FastAPI, record_id: str) -> SyncLink:
         link = session.scalar(select(SyncLink).where(SyncLink.record_id == uuid.UUID(record_id)))
         assert link is not None
         return link
-
-
-def _set_status(app: FastAPI, connected: Connected, status: ConnectionStatus) -> None:
-    with app.state.session_factory.begin() as session:
-        connection = session.get(SyncConnection, connected.connection_id)
-        assert connection is not None
-        connection.status = status.value
 
 
 def _connection(app: FastAPI, connected: Connected) -> SyncConnection:
@@ -217,9 +210,9 @@ def test_a_delete_in_the_crm_unlinks_by_default_the_record_stays_and_is_not_recr
 def test_two_workers_pushing_the_same_new_record_make_one_crm_record_and_one_link(
     app: FastAPI, client: TestClient, connected: Connected
 ) -> None:
-    _set_status(app, connected, ConnectionStatus.PAUSED)  # queue nothing while we create
+    set_status(app, connected, ConnectionStatus.PAUSED)  # queue nothing while we create
     record_id = create_record(client, connected.admin, "Acme renewal", **DEAL)
-    _set_status(app, connected, ConnectionStatus.ACTIVE)
+    set_status(app, connected, ConnectionStatus.ACTIVE)
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
 
@@ -300,4 +293,4 @@ def test_the_connection_s_own_daily_budget_stops_the_run_and_waits_for_the_next_
     assert connection.paused_until is not None
     assert connected.fake.records("Opportunity") == []  # it stopped before writing
     assert connected.fake.api_used <= budget + 1  # the call that found it spent, and no more
-    assert connection.budget_used is not None
+    assert connection.budget_used == connected.fake.api_used  # as the CRM counted it last

@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from coterie.db import session_scope
-from coterie.models.sync import LinkState, SyncConflict, SyncConnection, SyncLink
+from coterie.models.sync import ConnectionStatus, LinkState, SyncConflict, SyncConnection, SyncLink
 from coterie.sync import runs, secrets
 from coterie.sync.service import WEBHOOK_SECRET
 from tests.fakes.salesforce_api import signed_webhook
 from tests.fixtures.records import OPPS, create_record
 from tests.fixtures.sync import run
-from tests.sync.engine.conftest import Connected
+from tests.sync.engine.conftest import Connected, set_status
 
 DEAL = {"amount": 1000, "close_date": "2030-03-31", "stage": "Qualify"}
 SF_DEAL = {"StageName": "Prospecting", "CloseDate": "2030-03-31", "Amount": 500}
@@ -37,19 +37,13 @@ def _links(app: FastAPI) -> list[SyncLink]:
 def test_the_initial_load_links_the_same_deal_creates_the_missing_ones_on_each_side(
     app: FastAPI, client: TestClient, connected: Connected
 ) -> None:
-    with app.state.session_factory.begin() as session:  # as if connected after the records
-        connection = session.get(SyncConnection, connected.connection_id)
-        assert connection is not None
-        connection.status = "paused"
+    set_status(app, connected, ConnectionStatus.PAUSED)  # as if connected after the records
     create_record(client, connected.admin, "Initech renewal", **DEAL)
     create_record(client, connected.admin, "Hooli pilot", **DEAL)
     org = connected.fake.org
     org.create("Opportunity", Name="Initech Renewal", **SF_DEAL)  # the same deal, typed there
     org.create("Opportunity", Name="Soylent rollout", **SF_DEAL)  # only in the CRM
-    with app.state.session_factory.begin() as session:
-        connection = session.get(SyncConnection, connected.connection_id)
-        assert connection is not None
-        connection.status = "active"
+    set_status(app, connected, ConnectionStatus.ACTIVE)
     summary = run(app, connected.connection_id)
     assert (summary.created_local, summary.created_remote) == (1, 1)
     assert _titles(client, connected) == ["Hooli pilot", "Initech renewal", "Soylent rollout"]
@@ -68,17 +62,11 @@ def test_the_initial_load_links_the_same_deal_creates_the_missing_ones_on_each_s
 def test_an_ambiguous_match_waits_for_a_person(
     app: FastAPI, client: TestClient, connected: Connected
 ) -> None:
-    with app.state.session_factory.begin() as session:
-        connection = session.get(SyncConnection, connected.connection_id)
-        assert connection is not None
-        connection.status = "paused"
+    set_status(app, connected, ConnectionStatus.PAUSED)
     create_record(client, connected.admin, "Globex expansion EMEA", **DEAL)
     create_record(client, connected.admin, "Globex expansion APAC", **DEAL)
     connected.fake.org.create("Opportunity", Name="Globex expansion", **SF_DEAL)
-    with app.state.session_factory.begin() as session:
-        connection = session.get(SyncConnection, connected.connection_id)
-        assert connection is not None
-        connection.status = "active"
+    set_status(app, connected, ConnectionStatus.ACTIVE)
     summary = run(app, connected.connection_id)
     assert summary.waiting >= 1
     waiting = [link for link in _links(app) if link.state == LinkState.CANDIDATE.value]

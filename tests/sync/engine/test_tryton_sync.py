@@ -33,6 +33,7 @@ from tests.fixtures.worker import env_of
 
 pytestmark = pytest.mark.slow
 CLOSE = "2030-03-31"
+MAPPING = {"opportunity": ("sale.opportunity", TRYTON_OPPORTUNITY)}
 
 
 @pytest.fixture
@@ -45,10 +46,6 @@ def person(tryton: TrytonServer) -> Iterator[TrytonUser]:
     user = TrytonUser(tryton)
     yield user
     user.close()
-
-
-def _mapping(**options: Any) -> dict[str, tuple[str, list[dict[str, Any]]]]:
-    return {"opportunity": ("sale.opportunity", TRYTON_OPPORTUNITY)}
 
 
 def _deal(client: TestClient, who: Member, **fields: Any) -> str:
@@ -85,7 +82,7 @@ def test_a_deal_edited_in_tryton_reaches_my_space_and_my_partner_s_view_not_my_s
     )
     record_id = _deal(client, me, margin_note="floor 18%")
     share_record(client, me, record_id, partner)
-    connection = connect(app, me, "tryton", tryton.credentials(), _mapping())
+    connection = connect(app, me, "tryton", tryton.credentials(), MAPPING)
     summary = run(app, connection)
     assert summary.created_remote == 1
     [row] = _in_tryton(person, record_id)
@@ -146,7 +143,7 @@ def test_a_delete_in_tryton_unlinks_the_deal_which_stays_in_coterie(
 ) -> None:
     me = make_company(client, "Northwind")
     record_id = _deal(client, me)
-    connection = connect(app, me, "tryton", tryton.credentials(), _mapping())
+    connection = connect(app, me, "tryton", tryton.credentials(), MAPPING)
     run(app, connection)
     [row] = _in_tryton(person, record_id)
     person.delete_opportunity(row["id"])
@@ -173,7 +170,7 @@ def test_kill_9_between_tryton_s_commit_and_our_link_leaves_no_duplicate(
         upstream.hostname or "127.0.0.1", upstream.port or 80, b"sale.opportunity.create"
     )
     try:
-        connection = connect(app, me, "tryton", tryton.credentials(url=proxy.url), _mapping())
+        connection = connect(app, me, "tryton", tryton.credentials(url=proxy.url), MAPPING)
         log = (tmp_path / "sync.log").open("w")
         worker = subprocess.Popen(
             [str(COTERIE), "sync", "run", "--connection", str(connection)],
