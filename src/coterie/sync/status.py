@@ -15,7 +15,7 @@ from coterie.config import Settings
 from coterie.db import utcnow
 from coterie.models import Company
 from coterie.models.outbox import DEAD, PENDING, SENDING, OutboxMessage
-from coterie.models.sync import LinkState, SyncConflict, SyncConnection, SyncLink, SyncRun
+from coterie.models.sync import LinkState, SyncConflict, SyncConnection, SyncLink
 from coterie.sync import secrets
 from coterie.sync.connectors.registry import UnknownConnector, connector_class
 from coterie.sync.queueing import CHANNEL
@@ -39,7 +39,6 @@ class ConnectionStatusRow:
     open_conflicts: int
     queued: int
     dead: int
-    last_run: SyncRun | None
 
     @property
     def status_text(self) -> str:
@@ -100,12 +99,6 @@ def overview(session: Session, company_id: uuid.UUID | None) -> list[ConnectionS
     }
     rows = []
     for connection, company_name in pairs:
-        last_run = session.scalar(
-            select(SyncRun)
-            .where(SyncRun.connection_id == connection.id)
-            .order_by(SyncRun.started_at.desc())
-            .limit(1)
-        )
         key = str(connection.id)
         rows.append(
             ConnectionStatusRow(
@@ -125,7 +118,6 @@ def overview(session: Session, company_id: uuid.UUID | None) -> list[ConnectionS
                 open_conflicts=conflicts.get(connection.id, 0),
                 queued=outbox.get((key, PENDING), 0) + outbox.get((key, SENDING), 0),
                 dead=outbox.get((key, DEAD), 0),
-                last_run=last_run,
             )
         )
     return rows
