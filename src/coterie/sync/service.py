@@ -31,8 +31,8 @@ from coterie.models.sync import ConnectionStatus, SyncConnection, SyncMapping, S
 from coterie.models.vocabulary import Role
 from coterie.outbox import claims
 from coterie.outbox.store import DELIVER_TASK
+from coterie.sync import connections, defaults, localfields, mapping_checks
 from coterie.sync import credentials as creds
-from coterie.sync import defaults, localfields, mapping_checks
 from coterie.sync import secrets as sealing
 from coterie.sync.connectors.base import Connector, RemoteObject
 from coterie.sync.connectors.registry import UnknownConnector, connector_class
@@ -72,7 +72,7 @@ def list_for(session: Session, actor: Actor) -> list[SyncConnection]:
 def connector_of(settings: Settings, connection: SyncConnection) -> Connector:
     """The connection's connector from its sealed credentials; 503 when it cannot be built."""
     try:
-        cls = connector_class(connection.kind)
+        return connections.build_connector(settings, connection)
     except UnknownConnector:
         raise Problem(
             503,
@@ -80,8 +80,6 @@ def connector_of(settings: Settings, connection: SyncConnection) -> Connector:
             "Connector not installed",
             f"The {connection.kind} connector is not installed on this server any more.",
         ) from None
-    try:
-        return cls(sealing.unseal(settings, connection.credentials))
     except sealing.UnreadableSecretError as exc:
         raise Problem(503, "credentials-unreadable", "Reconnect needed", str(exc)) from exc
 
