@@ -456,13 +456,11 @@ def update_mapping(
     mapping_id: uuid.UUID,
     expected_version: int,
     data: MappingIn,
-    objects: Sequence[RemoteObject] | None = None,
 ) -> SyncMapping:
     """Replace the mapping at `expected_version` (412 when stale), once every field is checked
     against my company's fields and the CRM's (422 naming each offending path)."""
     mapping, connection = get_mapping(session, actor, mapping_id)
-    if objects is None:
-        objects = remote_objects(settings, connection)
+    objects = remote_objects(settings, connection)
     local = localfields.by_ref(localfields.catalog(session, actor, mapping.kind))
     mapping_checks.check(data, mapping.kind, objects, local)
     conditional.claim_version(session, mapping, expected_version, "mapping")
