@@ -295,6 +295,11 @@ def test_another_companys_connection_does_not_exist_and_members_see_nothing(
     assert client.get(one, headers=acme.headers).json()["status"] == "active"
     # a random id is as absent as another company's
     assert client.get(f"{CONNECTIONS}/{uuid.uuid4()}", headers=acme.headers).status_code == 404
+    # and a mapping is only found under its own connection
+    second = connect(client, acme)
+    elsewhere = f"{CONNECTIONS}/{second['id']}/mappings/{mapping['id']}"
+    assert client.get(elsewhere, headers=acme.headers).status_code == 404
+    assert _put(client, acme, {**mapping, "connection_id": second["id"]}, 1).status_code == 404
 
 
 def test_pause_resume_run_as_and_delete(client: TestClient, inbox: Inbox, crm: MemoryCrm) -> None:

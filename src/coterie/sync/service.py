@@ -439,12 +439,19 @@ def mappings(session: Session, actor: Actor, connection_id: uuid.UUID) -> list[S
 
 
 def get_mapping(
-    session: Session, actor: Actor, mapping_id: uuid.UUID
+    session: Session,
+    actor: Actor,
+    mapping_id: uuid.UUID,
+    connection_id: uuid.UUID | None = None,
 ) -> tuple[SyncMapping, SyncConnection]:
+    """One of my company's mappings (of the connection `connection_id`, when given) and its
+    connection; any other is 404."""
     require_admin(actor)
     mapping = session.get(SyncMapping, mapping_id)
     connection = session.get(SyncConnection, mapping.connection_id) if mapping else None
     if mapping is None or connection is None or connection.company_id != actor.company_id:
+        raise not_found("mapping")
+    if connection_id is not None and connection.id != connection_id:
         raise not_found("mapping")
     return mapping, connection
 
