@@ -41,6 +41,7 @@ from coterie.sync.connectors.base import SyncError
 from coterie.sync.inbox_schemas import CandidateOut, ConnectionLinksOut, CrmLinkOut
 from coterie.sync.labels import crm_label
 from coterie.sync.queueing import queue_push
+from coterie.sync.service import my_connection
 
 WHAT = "CRM link"
 
@@ -353,9 +354,7 @@ def push_to_crm(
     """Queue a push of the record to one of my connections; the outbox row's id."""
     _may_act(actor)
     _see(session, actor, kind, record_id)
-    connection = session.get(SyncConnection, connection_id)
-    if connection is None or connection.company_id != actor.company_id:
-        raise not_found("connection")
+    connection = my_connection(session, actor, connection_id)
     if connections.mapping_for(session, connection.id, kind) is None:
         raise conflict("sync-kind-unmapped", f"This connection does not sync {kind} records.")
     if connection.status != ConnectionStatus.ACTIVE.value:

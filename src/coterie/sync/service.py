@@ -49,13 +49,18 @@ def require_admin(actor: Actor) -> None:
     actor.require_role(Role.ADMIN, "manage the CRM integrations")
 
 
-def get(session: Session, actor: Actor, connection_id: uuid.UUID) -> SyncConnection:
-    """One of my company's connections (admins); any other is 404."""
-    require_admin(actor)
+def my_connection(session: Session, actor: Actor, connection_id: uuid.UUID) -> SyncConnection:
+    """One of my company's connections; 404 for another company's, as if it did not exist."""
     connection = session.get(SyncConnection, connection_id)
     if connection is None or connection.company_id != actor.company_id:
         raise not_found("connection")
     return connection
+
+
+def get(session: Session, actor: Actor, connection_id: uuid.UUID) -> SyncConnection:
+    """One of my company's connections (admins); any other is 404."""
+    require_admin(actor)
+    return my_connection(session, actor, connection_id)
 
 
 def list_for(session: Session, actor: Actor) -> list[SyncConnection]:
