@@ -90,9 +90,7 @@ def _visible_ids(session: Session, actor: Actor, kind: str, ids: set[uuid.UUID])
     return set(session.scalars(statement))
 
 
-def _candidates(
-    session: Session, actor: Actor, link: SyncLink, visible: set[uuid.UUID]
-) -> list[CandidateOut]:
+def _candidates(link: SyncLink, visible: set[uuid.UUID]) -> list[CandidateOut]:
     out: list[CandidateOut] = []
     for item in link.candidates or []:
         if item.get("record_id"):
@@ -191,14 +189,8 @@ def panel(
                 crm=crm_label(connection.kind),
                 status=connection.status,
                 remote_object=remote_object,
-                links=[
-                    _out(x, "record", urls.get(x.id), _candidates(session, actor, x, set()))
-                    for x in mine
-                ]
-                + [
-                    _out(w, "crm", urls.get(w.id), _candidates(session, actor, w, visible))
-                    for w in theirs
-                ],
+                links=[_out(x, "record", urls.get(x.id), _candidates(x, set())) for x in mine]
+                + [_out(w, "crm", urls.get(w.id), _candidates(w, visible)) for w in theirs],
             )
         )
     return result
