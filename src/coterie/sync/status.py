@@ -41,8 +41,13 @@ class ConnectionStatusRow:
     dead: int
 
     @property
+    def throttled(self) -> bool:
+        """The CRM asked Coterie to slow down, until `paused_until`."""
+        return self.paused_until is not None and self.paused_until > utcnow()
+
+    @property
     def status_text(self) -> str:
-        if self.paused_until and self.paused_until > utcnow():
+        if self.throttled:
             return f"waiting for the CRM until {self.paused_until:%d %b %H:%M} UTC"
         return {"active": "active", "paused": "paused", "error": "needs reconnecting"}.get(
             self.status, self.status
