@@ -220,16 +220,16 @@ class Tested:
 def test(session: Session, settings: Settings, actor: Actor, connection_id: uuid.UUID) -> Tested:
     """Log in to the CRM with the saved credentials now."""
     connection = get(session, actor, connection_id)
-    cls = creds.connector_kind(connection.kind)
     try:
-        connector = connector_of(settings, connection)
-        sentence = connector.check()
-        connector.close()
-        result = Tested(True, sentence)
+        connector = connector_of(settings, connection)  # 503 when the connector is gone
+        try:
+            result = Tested(True, connector.check())
+        finally:
+            connector.close()
     except Problem as problem:
         result = Tested(False, problem.detail)
     except Exception as exc:  # the connector's refusal is the answer, not a failure
-        result = Tested(False, creds.refused(cls, exc).detail)
+        result = Tested(False, creds.refused(connector_class(connection.kind), exc).detail)
     audit.record(session, actor, "sync.tested", "sync_connection", connection.id, ok=result.ok)
     return result
 
