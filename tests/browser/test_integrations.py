@@ -127,3 +127,10 @@ def test_an_admin_connects_a_crm_maps_the_stage_and_syncs(
     expect(visitor.flash()).to_contain_text("Paused")
     expect(page.locator("#status")).to_contain_text("Paused")
     expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    visitor.click(page.get_by_role("button", name="Resume"))
+    expect(visitor.flash()).to_contain_text("Resumed")
+    expect(page.locator("#status")).to_contain_text("Active")
+
+    visitor.click(page.get_by_role("button", name="Delete connection"))
+    expect(visitor.flash()).to_contain_text("The connection is deleted")
+    expect(page.get_by_text("No CRM is connected yet.")).to_be_visible()

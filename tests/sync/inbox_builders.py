@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coterie.models.outbox import OutboxMessage
 from coterie.models.sync import (
     LinkState,
     SyncConflict,
@@ -22,6 +21,7 @@ from coterie.models.sync import (
 )
 from coterie.sync import secrets
 from tests.fixtures.builders import Member
+from tests.fixtures.sync import outbox_rows
 
 NEXT_STEP = {"key": "next_step", "label": "Next step", "type": "text", "visibility": "private"}
 FIELDS = [
@@ -131,12 +131,7 @@ def make_conflict(
 
 def crm_pushes(app: FastAPI, record_id: str) -> int:
     """How many `crm` outbox rows name the record."""
-    session: Session = app.state.session_factory()
-    try:
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "crm"))
-        return sum(1 for row in rows if row.payload.get("record_id") == record_id)
-    finally:
-        session.close()
+    return sum(1 for row in outbox_rows(app) if row.payload.get("record_id") == record_id)
 
 
 def link_state(app: FastAPI, link_id: uuid.UUID) -> SyncLink:

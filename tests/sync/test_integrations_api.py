@@ -17,6 +17,7 @@ from coterie.models import AuditEvent
 from coterie.models.sync import SyncConnection, SyncMapping
 from tests.fixtures.builders import Member, make_colleague, make_company, make_partnership
 from tests.fixtures.smtp import Inbox
+from tests.sync.inbox_builders import make_connection
 from tests.sync.memory_crm import PASSWORD, MemoryCrm
 
 CONNECTIONS = "/api/v1/sync/connections"
@@ -295,6 +296,11 @@ def test_another_companys_connection_does_not_exist_and_members_see_nothing(
     assert client.get(one, headers=acme.headers).json()["status"] == "active"
     # a random id is as absent as another company's
     assert client.get(f"{CONNECTIONS}/{uuid.uuid4()}", headers=acme.headers).status_code == 404
+    # and a mapping is only found under its own connection
+    second = connect(client, acme)
+    elsewhere = f"{CONNECTIONS}/{second['id']}/mappings/{mapping['id']}"
+    assert client.get(elsewhere, headers=acme.headers).status_code == 404
+    assert _put(client, acme, {**mapping, "connection_id": second["id"]}, 1).status_code == 404
 
 
 def test_pause_resume_run_as_and_delete(client: TestClient, inbox: Inbox, crm: MemoryCrm) -> None:
@@ -336,3 +342,16 @@ def test_pause_resume_run_as_and_delete(client: TestClient, inbox: Inbox, crm: M
     assert client.delete(one, headers=acme.headers).status_code == 204
     assert client.get(one, headers=acme.headers).status_code == 404
     assert client.get(CONNECTIONS, headers=acme.headers).json() == []
+
+
+def test_testing_a_connection_whose_connector_is_gone_says_so(
+    client: TestClient, app: FastAPI, crm: MemoryCrm
+) -> None:
+    acme = make_company(client, "Acme")
+    orphan = make_connection(app, acme, kind="uninstalled", name="Old CRM")
+    tested = client.post(f"{CONNECTIONS}/{orphan}/test", headers=acme.headers)
+    assert tested.status_code == 200, tested.text
+    assert tested.json() == {
+        "ok": False,
+        "message": "The uninstalled connector is not installed on this server any more.",
+    }

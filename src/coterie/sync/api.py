@@ -12,8 +12,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from coterie.auth.dependencies import ApiActor
 from coterie.deps import DB, AppSettings
 from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
-from coterie.kit.problems import not_found
-from coterie.models.sync import SyncMapping
 from coterie.sync import outputs, service, webhooks
 from coterie.sync.schemas import (
     ConnectionIn,
@@ -241,16 +239,6 @@ def list_mappings(connection_id: uuid.UUID, actor: ApiActor, session: DB) -> lis
     return [outputs.mapping(m) for m in service.mappings(session, actor, connection_id)]
 
 
-def _mapping_of(
-    session: DB, actor: ApiActor, connection_id: uuid.UUID, mapping_id: uuid.UUID
-) -> SyncMapping:
-    """The connection's mapping; 404 for a mapping of another connection."""
-    mapping, _ = service.get_mapping(session, actor, mapping_id)
-    if mapping.connection_id != connection_id:
-        raise not_found("mapping")
-    return mapping
-
-
 @router.get(
     f"{CONNECTION}/mappings/{{mapping_id}}",
     response_model=MappingOut,
@@ -264,7 +252,7 @@ def get_mapping(
     session: DB,
     response: Response,
 ) -> MappingOut:
-    mapping = _mapping_of(session, actor, connection_id, mapping_id)
+    mapping, _ = service.get_mapping(session, actor, mapping_id, connection_id)
     set_etag(response, mapping.version)
     return outputs.mapping(mapping)
 
@@ -293,7 +281,7 @@ def put_mapping(
     settings: AppSettings,
     response: Response,
 ) -> MappingOut:
-    _mapping_of(session, actor, connection_id, mapping_id)
+    service.get_mapping(session, actor, mapping_id, connection_id)  # 404 for another connection's
     mapping = service.update_mapping(session, settings, actor, mapping_id, version, body)
     session.commit()
     set_etag(response, mapping.version)

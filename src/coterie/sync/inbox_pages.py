@@ -24,7 +24,7 @@ from coterie.fields.kinds import KINDS, KindInfo
 from coterie.kit.preconditions import version_in
 from coterie.kit.problems import Problem
 from coterie.models.vocabulary import Role
-from coterie.sync import record_links, resolve
+from coterie.sync import record_links, resolve, service
 from coterie.sync.inbox_schemas import Choice
 from coterie.sync.labels import crm_label
 from coterie.web import csrf
@@ -60,7 +60,7 @@ def conflicts_page(
     cursor: Filter = "",
 ) -> Response:
     cid = parse_id(connection_id, "connection")
-    connection = resolve.my_connection(session, actor, cid)
+    connection = service.my_connection(session, actor, cid)
     record_id = _uuid_or_none(record)
     items, next_cursor = resolve.list_open(
         session,

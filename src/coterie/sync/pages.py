@@ -428,9 +428,7 @@ def _mapping(
     session: Session, actor: Actor, connection_id: str, mapping_id: str
 ) -> tuple[SyncConnection, SyncMapping]:
     connection = _connection(session, actor, connection_id)
-    mapping, _ = service.get_mapping(session, actor, parse_id(mapping_id, "mapping"))
-    if mapping.connection_id != connection.id:
-        raise not_found("mapping")
+    mapping, _ = service.get_mapping(session, actor, parse_id(mapping_id, "mapping"), connection.id)
     return connection, mapping
 
 

@@ -41,6 +41,7 @@ from coterie.sync.connectors.base import SyncError
 from coterie.sync.inbox_schemas import CandidateOut, ConnectionLinksOut, CrmLinkOut
 from coterie.sync.labels import crm_label
 from coterie.sync.queueing import queue_push
+from coterie.sync.service import my_connection
 
 WHAT = "CRM link"
 
@@ -89,9 +90,7 @@ def _visible_ids(session: Session, actor: Actor, kind: str, ids: set[uuid.UUID])
     return set(session.scalars(statement))
 
 
-def _candidates(
-    session: Session, actor: Actor, link: SyncLink, visible: set[uuid.UUID]
-) -> list[CandidateOut]:
+def _candidates(link: SyncLink, visible: set[uuid.UUID]) -> list[CandidateOut]:
     out: list[CandidateOut] = []
     for item in link.candidates or []:
         if item.get("record_id"):
@@ -190,14 +189,8 @@ def panel(
                 crm=crm_label(connection.kind),
                 status=connection.status,
                 remote_object=remote_object,
-                links=[
-                    _out(x, "record", urls.get(x.id), _candidates(session, actor, x, set()))
-                    for x in mine
-                ]
-                + [
-                    _out(w, "crm", urls.get(w.id), _candidates(session, actor, w, visible))
-                    for w in theirs
-                ],
+                links=[_out(x, "record", urls.get(x.id), _candidates(x, set())) for x in mine]
+                + [_out(w, "crm", urls.get(w.id), _candidates(w, visible)) for w in theirs],
             )
         )
     return result
@@ -353,9 +346,7 @@ def push_to_crm(
     """Queue a push of the record to one of my connections; the outbox row's id."""
     _may_act(actor)
     _see(session, actor, kind, record_id)
-    connection = session.get(SyncConnection, connection_id)
-    if connection is None or connection.company_id != actor.company_id:
-        raise not_found("connection")
+    connection = my_connection(session, actor, connection_id)
     if connections.mapping_for(session, connection.id, kind) is None:
         raise conflict("sync-kind-unmapped", f"This connection does not sync {kind} records.")
     if connection.status != ConnectionStatus.ACTIVE.value:

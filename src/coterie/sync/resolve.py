@@ -46,18 +46,11 @@ from coterie.sync.labels import FieldInfo, crm_label, field_info
 from coterie.sync.mapping import FieldMap, Owner, to_local
 from coterie.sync.merge import Shadow
 from coterie.sync.queueing import queue_push, set_origin
+from coterie.sync.service import my_connection
 
 OPEN = "open"
 RESOLVED = "resolved"
 ORDER = (SortKey(SyncConflict.id, is_uuid=True),)  # ids are UUIDv7: the order they were found
-
-
-def my_connection(session: Session, actor: Actor, connection_id: uuid.UUID) -> SyncConnection:
-    """One of my company's connections; 404 for another company's, as if it did not exist."""
-    connection = session.get(SyncConnection, connection_id)
-    if connection is None or connection.company_id != actor.company_id:
-        raise not_found("connection")
-    return connection
 
 
 def _may_decide(actor: Actor) -> None:

@@ -31,8 +31,8 @@ from coterie.models.sync import ConnectionStatus, SyncConnection, SyncMapping, S
 from coterie.models.vocabulary import Role
 from coterie.outbox import claims
 from coterie.outbox.store import DELIVER_TASK
+from coterie.sync import connections, defaults, localfields, mapping_checks
 from coterie.sync import credentials as creds
-from coterie.sync import defaults, localfields, mapping_checks
 from coterie.sync import secrets as sealing
 from coterie.sync.connectors.base import Connector, RemoteObject
 from coterie.sync.connectors.registry import UnknownConnector, connector_class
@@ -49,13 +49,18 @@ def require_admin(actor: Actor) -> None:
     actor.require_role(Role.ADMIN, "manage the CRM integrations")
 
 
-def get(session: Session, actor: Actor, connection_id: uuid.UUID) -> SyncConnection:
-    """One of my company's connections (admins); any other is 404."""
-    require_admin(actor)
+def my_connection(session: Session, actor: Actor, connection_id: uuid.UUID) -> SyncConnection:
+    """One of my company's connections; 404 for another company's, as if it did not exist."""
     connection = session.get(SyncConnection, connection_id)
     if connection is None or connection.company_id != actor.company_id:
         raise not_found("connection")
     return connection
+
+
+def get(session: Session, actor: Actor, connection_id: uuid.UUID) -> SyncConnection:
+    """One of my company's connections (admins); any other is 404."""
+    require_admin(actor)
+    return my_connection(session, actor, connection_id)
 
 
 def list_for(session: Session, actor: Actor) -> list[SyncConnection]:
@@ -72,7 +77,7 @@ def list_for(session: Session, actor: Actor) -> list[SyncConnection]:
 def connector_of(settings: Settings, connection: SyncConnection) -> Connector:
     """The connection's connector from its sealed credentials; 503 when it cannot be built."""
     try:
-        cls = connector_class(connection.kind)
+        return connections.build_connector(settings, connection)
     except UnknownConnector:
         raise Problem(
             503,
@@ -80,8 +85,6 @@ def connector_of(settings: Settings, connection: SyncConnection) -> Connector:
             "Connector not installed",
             f"The {connection.kind} connector is not installed on this server any more.",
         ) from None
-    try:
-        return cls(sealing.unseal(settings, connection.credentials))
     except sealing.UnreadableSecretError as exc:
         raise Problem(503, "credentials-unreadable", "Reconnect needed", str(exc)) from exc
 
@@ -217,16 +220,16 @@ class Tested:
 def test(session: Session, settings: Settings, actor: Actor, connection_id: uuid.UUID) -> Tested:
     """Log in to the CRM with the saved credentials now."""
     connection = get(session, actor, connection_id)
-    cls = creds.connector_kind(connection.kind)
     try:
-        connector = connector_of(settings, connection)
-        sentence = connector.check()
-        connector.close()
-        result = Tested(True, sentence)
+        connector = connector_of(settings, connection)  # 503 when the connector is gone
+        try:
+            result = Tested(True, connector.check())
+        finally:
+            connector.close()
     except Problem as problem:
         result = Tested(False, problem.detail)
     except Exception as exc:  # the connector's refusal is the answer, not a failure
-        result = Tested(False, creds.refused(cls, exc).detail)
+        result = Tested(False, creds.refused(connector_class(connection.kind), exc).detail)
     audit.record(session, actor, "sync.tested", "sync_connection", connection.id, ok=result.ok)
     return result
 
@@ -441,12 +444,19 @@ def mappings(session: Session, actor: Actor, connection_id: uuid.UUID) -> list[S
 
 
 def get_mapping(
-    session: Session, actor: Actor, mapping_id: uuid.UUID
+    session: Session,
+    actor: Actor,
+    mapping_id: uuid.UUID,
+    connection_id: uuid.UUID | None = None,
 ) -> tuple[SyncMapping, SyncConnection]:
+    """One of my company's mappings (of the connection `connection_id`, when given) and its
+    connection; any other is 404."""
     require_admin(actor)
     mapping = session.get(SyncMapping, mapping_id)
     connection = session.get(SyncConnection, mapping.connection_id) if mapping else None
     if mapping is None or connection is None or connection.company_id != actor.company_id:
+        raise not_found("mapping")
+    if connection_id is not None and connection.id != connection_id:
         raise not_found("mapping")
     return mapping, connection
 
@@ -458,13 +468,11 @@ def update_mapping(
     mapping_id: uuid.UUID,
     expected_version: int,
     data: MappingIn,
-    objects: Sequence[RemoteObject] | None = None,
 ) -> SyncMapping:
     """Replace the mapping at `expected_version` (412 when stale), once every field is checked
     against my company's fields and the CRM's (422 naming each offending path)."""
     mapping, connection = get_mapping(session, actor, mapping_id)
-    if objects is None:
-        objects = remote_objects(settings, connection)
+    objects = remote_objects(settings, connection)
     local = localfields.by_ref(localfields.catalog(session, actor, mapping.kind))
     mapping_checks.check(data, mapping.kind, objects, local)
     conditional.claim_version(session, mapping, expected_version, "mapping")

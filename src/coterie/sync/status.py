@@ -15,7 +15,7 @@ from coterie.config import Settings
 from coterie.db import utcnow
 from coterie.models import Company
 from coterie.models.outbox import DEAD, PENDING, SENDING, OutboxMessage
-from coterie.models.sync import LinkState, SyncConflict, SyncConnection, SyncLink, SyncRun
+from coterie.models.sync import LinkState, SyncConflict, SyncConnection, SyncLink
 from coterie.sync import secrets
 from coterie.sync.connectors.registry import UnknownConnector, connector_class
 from coterie.sync.queueing import CHANNEL
@@ -39,11 +39,15 @@ class ConnectionStatusRow:
     open_conflicts: int
     queued: int
     dead: int
-    last_run: SyncRun | None
+
+    @property
+    def throttled(self) -> bool:
+        """The CRM asked Coterie to slow down, until `paused_until`."""
+        return self.paused_until is not None and self.paused_until > utcnow()
 
     @property
     def status_text(self) -> str:
-        if self.paused_until and self.paused_until > utcnow():
+        if self.throttled:
             return f"waiting for the CRM until {self.paused_until:%d %b %H:%M} UTC"
         return {"active": "active", "paused": "paused", "error": "needs reconnecting"}.get(
             self.status, self.status
@@ -100,12 +104,6 @@ def overview(session: Session, company_id: uuid.UUID | None) -> list[ConnectionS
     }
     rows = []
     for connection, company_name in pairs:
-        last_run = session.scalar(
-            select(SyncRun)
-            .where(SyncRun.connection_id == connection.id)
-            .order_by(SyncRun.started_at.desc())
-            .limit(1)
-        )
         key = str(connection.id)
         rows.append(
             ConnectionStatusRow(
@@ -125,7 +123,6 @@ def overview(session: Session, company_id: uuid.UUID | None) -> list[ConnectionS
                 open_conflicts=conflicts.get(connection.id, 0),
                 queued=outbox.get((key, PENDING), 0) + outbox.get((key, SENDING), 0),
                 dead=outbox.get((key, DEAD), 0),
-                last_run=last_run,
             )
         )
     return rows
