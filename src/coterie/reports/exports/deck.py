@@ -29,7 +29,7 @@ from coterie.auth.principal import Actor
 from coterie.network.companies import names as company_names
 from coterie.reports.dashboards.service import DashboardRunOut, PanelOut
 from coterie.reports.exports import spreadsheets as exports
-from coterie.reports.presenting import chart_rows
+from coterie.reports.presenting import chart_data
 from coterie.reports.schemas import ReportOut, Value
 
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -67,38 +67,14 @@ class Series:
     series: list[tuple[str, list[float | None]]]
 
 
-def _number(value: Value) -> float | None:
-    return float(value) if value is not None else None
-
-
 def series(result: ReportOut, chart_type: str, labels: list[str]) -> Series:
-    """The chart's categories and series, the same numbers as the report page's chart
-    (`coterie.reports.presenting.chart_data`): every measure (a pie: the first), a stacked bar
-    one stack per measure, no empty group on a pie or a line over time."""
-    dims, names = result.group_by, result.measures
-    rows = chart_rows(result, chart_type)
-    if not dims:
-        out = [(labels[i], [_number(result.totals.measures.get(n))]) for i, n in enumerate(names)]
-        categories = ["Total"]
-    elif chart_type == "stacked_bar" and len(dims) >= 2:
-        first = list(dict.fromkeys(r.group[dims[0]].label for r in rows))
-        second = list(dict.fromkeys(r.group[dims[1]].label for r in rows))
-        categories = first
-        out = []
-        for i, n in enumerate(names):
-            values = {
-                (r.group[dims[0]].label, r.group[dims[1]].label): _number(r.measures.get(n))
-                for r in rows
-            }
-            for s in second:
-                label = f"{labels[i]}: {s}" if len(names) > 1 else s
-                out.append((label, [values.get((f, s)) for f in first]))
-    else:
-        categories = [" / ".join(r.group[d].label for d in dims) for r in rows]
-        out = [(labels[i], [_number(r.measures.get(n)) for r in rows]) for i, n in enumerate(names)]
-    if chart_type == "pie":
-        out = out[:1]
-    return Series(categories=categories, series=out)
+    """The chart's categories and series: the report page's chart data
+    (`coterie.reports.presenting.chart_data`), so a slide plots what the page plots."""
+    data = chart_data("", chart_type, result, labels)
+    return Series(
+        categories=data["labels"],
+        series=[(d["label"], d["data"]) for d in data["datasets"]],
+    )
 
 
 def _text(
