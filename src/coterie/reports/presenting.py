@@ -13,6 +13,8 @@ time it is not; the table under the chart still lists it.
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -173,9 +175,15 @@ def _chart_note(chart_type: str, result: ReportOut, labels: list[str]) -> str:
 
 
 def present(
-    session: Session, actor: Actor, name: str, chart_type: str, result: ReportOut
+    session: Session,
+    actor: Actor,
+    name: str,
+    chart_type: str,
+    result: ReportOut,
+    partners: Mapping[uuid.UUID, str] | None = None,
 ) -> Presented:
-    labels = measure_labels(session, actor, result)
+    """The page's chart and table of `result`; `partners` as `exports.spreadsheets.labels`."""
+    labels = measure_labels(session, actor, result, partners)
     chart = (
         None
         if chart_type == "table"

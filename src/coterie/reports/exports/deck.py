@@ -10,7 +10,8 @@ panel without any record says so in a sentence (e.g. "No records shared with Glo
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -147,7 +148,12 @@ def _nothing_yet(session: Session, run: DashboardRunOut, panel: PanelOut) -> str
 
 
 def _panel_slide(
-    prs: PresentationType, session: Session, actor: Actor, run: DashboardRunOut, panel: PanelOut
+    prs: PresentationType,
+    session: Session,
+    actor: Actor,
+    run: DashboardRunOut,
+    panel: PanelOut,
+    partners: Mapping[uuid.UUID, str],
 ) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[5])  # title only
     if slide.shapes.title is not None:
@@ -159,7 +165,7 @@ def _panel_slide(
     if _no_records(result):  # an honest sentence, not an empty chart or table
         _text(slide, 0.7, 2.0, 11.5, 2.0, _nothing_yet(session, run, panel), size=20)
         return
-    data = exports.table(session, actor, result)
+    data = exports.table(session, actor, result, partners)
     names = data.measures
     drawn = (
         series(result, panel.chart_type, data.measure_headers)
@@ -225,8 +231,9 @@ def build(session: Session, actor: Actor, run: DashboardRunOut) -> bytes:
     )
     subtitle = title.placeholders[1]
     subtitle.text = f"{actor.company.name}\n{date.today().isoformat()}\nAmounts in {currency}"
+    partners = exports.partner_names(session, actor)  # once, not per panel
     for panel in run.panels:
-        _panel_slide(prs, session, actor, run, panel)
+        _panel_slide(prs, session, actor, run, panel, partners)
     out = io.BytesIO()
     prs.save(out)
     return out.getvalue()
