@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
+from tests.browser.test_reports import _new_dashboard, _sign_in
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.cosell import join, record
 
@@ -186,13 +186,7 @@ def test_a_report_is_built_by_clicking_saved_shared_and_put_on_a_dashboard(
     assert _axe(visitor) == []
 
     # a dashboard with the report twice: as a bar chart, and as a table in a narrow panel
-    visitor.go("/reports")
-    page.locator("details.report-new-dashboard summary").click()
-    form = page.locator("details.report-new-dashboard form")
-    form.get_by_role("textbox", name=re.compile(r"^Name\b")).fill("Spring QBR")
-    form.get_by_label(REPORT).check()
-    visitor.click(form.get_by_role("button", name="Save dashboard"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Spring QBR")
+    _new_dashboard(visitor, "Spring QBR", REPORT)
     editor = page.locator("#edit")
     editor.get_by_label("Saved report to add").select_option(label=REPORT)
     editor.get_by_label("Shown as").select_option(label="Table only")

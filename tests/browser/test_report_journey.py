@@ -27,6 +27,7 @@ from tests.browser.test_reports import (
     CANARY_PATTERNS,
     _assert_drawn,
     _canvas,
+    _new_dashboard,
     _sign_in,
     report_companies,
     visitors,
@@ -157,14 +158,7 @@ def test_a_partner_manager_builds_shares_and_exports_a_report_and_a_dashboard(
     _save_report(a, BY_PARTNER)
 
     # a dashboard from the reports page, with two of them
-    a.go("/reports")
-    page.locator("details.report-new-dashboard summary").click()
-    form = page.locator("details.report-new-dashboard form")
-    form.get_by_role("textbox", name=re.compile(r"^Name\b")).fill("QBR draft")
-    form.get_by_label(PIPELINE, exact=True).check()
-    form.get_by_label(COUNT, exact=True).check()
-    a.click(form.get_by_role("button", name="Save dashboard"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("QBR draft")
+    _new_dashboard(a, "QBR draft", PIPELINE, COUNT)
     board_url = page.url
     assert _panel_names(a) == [COUNT, PIPELINE]  # in the order the reports page lists them
 

@@ -88,6 +88,19 @@ def _sign_in(visitor: Visitor, who: Member) -> None:
     expect(visitor.page.get_by_role("link", name="Sign in")).to_have_count(0)
 
 
+def _new_dashboard(visitor: Visitor, name: str, *reports: str) -> None:
+    """From the reports page: a new dashboard `name` holding the viewer's saved `reports`."""
+    visitor.go("/reports")
+    page = visitor.page
+    page.locator("details.report-new-dashboard summary").click()
+    form = page.locator("details.report-new-dashboard form")
+    form.get_by_role("textbox", name=re.compile(r"^Name\b")).fill(name)
+    for report in reports:
+        form.get_by_label(report, exact=True).check()
+    visitor.click(form.get_by_role("button", name="Save dashboard"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
 def _canvas(visitor: Visitor, within: str = "main") -> dict[str, Any]:
     canvas = visitor.page.locator(f"{within} canvas[data-chart]").first
     expect(canvas).to_have_attribute("data-drawn", "1")
@@ -179,13 +192,7 @@ def test_a_report_is_built_previewed_saved_downloaded_as_png_and_put_on_a_dashbo
     assert all(p.search(page.content()) for p in CANARY_PATTERNS)
 
     # a dashboard with that report
-    a.go("/reports")
-    page.locator("details.report-new-dashboard summary").click()
-    form = page.locator("details.report-new-dashboard form")
-    form.get_by_role("textbox", name=re.compile(r"^Name\b")).fill("Weekly pipeline")
-    form.get_by_label(REPORT).check()
-    a.click(form.get_by_role("button", name="Save dashboard"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Weekly pipeline")
+    _new_dashboard(a, "Weekly pipeline", REPORT)
     state = _canvas(a, "#panels")
     _assert_drawn(state)
     a.shot("31-dashboard")

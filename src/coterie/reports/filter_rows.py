@@ -348,10 +348,6 @@ def _message(text: str) -> str:
     return (text[:1].upper() + text[1:]) if text else "This filter cannot be applied."
 
 
-def new_index(rows: Rows) -> int:
-    return max((r.index for r in rows.rows), default=-1) + 1
-
-
 def parse_index(text: str) -> int:
     try:
         return max(0, min(int(text), 999))

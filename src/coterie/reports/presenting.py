@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -21,9 +22,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
-from coterie.authz.partners import partner_ids
-from coterie.kit.words import possessive
-from coterie.network.companies import names as company_names
+from coterie.reports.exports.spreadsheets import DIMENSION_LABELS
+from coterie.reports.exports.spreadsheets import labels as measure_labels
 from coterie.reports.schemas import ReportOut, ReportRow, Value
 
 CHART_LABELS = {
@@ -34,50 +34,13 @@ CHART_LABELS = {
     "line": "Line over time",
     "table": "Table only",
 }
-DIMENSIONS = (
-    ("stage", "Stage"),
-    ("partner", "Partner company"),
-    ("close_quarter", "Quarter of close date"),
-    ("region", "Region"),
-    ("industry", "Industry"),
-    ("product", "Product"),
-    ("account", "Account"),
-    ("owner", "Owner"),
-    ("joint_stage", "Joint stage"),
-    ("motion", "Motion"),
-    ("source_company", "Source company"),
-)
+DIMENSIONS = tuple(DIMENSION_LABELS.items())  # (key, label), in the builder's order
 # chart types that cannot show an empty group honestly: no slice and no point in time for it
 DROPS_EMPTY = frozenset({"pie", "line"})
 
 
 def _number(value: Value) -> float | None:
     return float(value) if value is not None else None
-
-
-def measure_label(name: str, partners: dict[uuid.UUID, str]) -> str:
-    fixed = {
-        "count": "Count",
-        "weighted_pipeline": "Weighted pipeline",
-        "win_rate": "Win rate",
-        "avg_cycle_days": "Average cycle (days)",
-        "goal_attainment": "Goal attainment",
-    }
-    if name in fixed:
-        return fixed[name]
-    op, _, rest = name.partition("(")
-    target = rest.rstrip(")")
-    if op == "goal_attainment":  # goal_attainment(<metric>)
-        return f"Goal attainment ({target.replace('_', ' ')})"
-    owner, _, key = target.partition(".")
-    whose = "my" if owner == "mine" else None
-    if whose is None:
-        try:
-            whose = possessive(partners.get(uuid.UUID(owner), "partner"))
-        except ValueError:
-            whose = owner
-    verb = {"sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum"}.get(op, op)
-    return f"{verb} of {whose} {key}"
 
 
 def unit(name: str) -> str:
@@ -212,11 +175,15 @@ def _chart_note(chart_type: str, result: ReportOut, labels: list[str]) -> str:
 
 
 def present(
-    session: Session, actor: Actor, name: str, chart_type: str, result: ReportOut
+    session: Session,
+    actor: Actor,
+    name: str,
+    chart_type: str,
+    result: ReportOut,
+    partners: Mapping[uuid.UUID, str] | None = None,
 ) -> Presented:
-    partners = company_names(session, partner_ids(session, actor.company_id))
-    labels = [measure_label(n, partners) for n in result.measures]
-    dim_labels = dict(DIMENSIONS)
+    """The page's chart and table of `result`; `partners` as `exports.spreadsheets.labels`."""
+    labels = measure_labels(session, actor, result, partners)
     chart = (
         None
         if chart_type == "table"
@@ -230,7 +197,7 @@ def present(
         name=name,
         chart_type=chart_type,
         chart_json=chart,
-        headers=[dim_labels.get(d, d) for d in result.group_by] or [""],
+        headers=[DIMENSION_LABELS.get(d, d) for d in result.group_by] or [""],
         measure_headers=labels,
         rows=rows if result.group_by else [],
         totals=totals,

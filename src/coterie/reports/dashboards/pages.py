@@ -23,6 +23,7 @@ from coterie.records import presenters
 from coterie.reports.currency_note import note as currency_note
 from coterie.reports.dashboards import service as dashboards
 from coterie.reports.dashboards.service import DashboardIn, DashboardRunOut, FilterBar, PanelOut
+from coterie.reports.exports.spreadsheets import partner_names
 from coterie.reports.presenting import CHART_LABELS, Presented, present
 from coterie.reports.saved import service as saved
 from coterie.reports.saved.builder import choices as builder_choices
@@ -129,10 +130,13 @@ def _dashboard_page(
     status_code: int = 200,
 ) -> Response:
     openable = {r.id for r in saved.list_visible(session, actor)} if run.id else set()
+    partners = partner_names(session, actor)  # once, not per panel
     panels = [
         PanelView(
             panel=p,
-            result=present(session, actor, p.name, p.chart_type, p.result) if p.result else None,
+            result=present(session, actor, p.name, p.chart_type, p.result, partners)
+            if p.result
+            else None,
             chart_id=f"panel-{i}",
             linked=p.report_id in openable,
         )

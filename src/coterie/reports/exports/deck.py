@@ -10,7 +10,8 @@ panel without any record says so in a sentence (e.g. "No records shared with Glo
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -29,7 +30,7 @@ from coterie.auth.principal import Actor
 from coterie.network.companies import names as company_names
 from coterie.reports.dashboards.service import DashboardRunOut, PanelOut
 from coterie.reports.exports import spreadsheets as exports
-from coterie.reports.presenting import chart_rows
+from coterie.reports.presenting import chart_data
 from coterie.reports.schemas import ReportOut, Value
 
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -67,38 +68,14 @@ class Series:
     series: list[tuple[str, list[float | None]]]
 
 
-def _number(value: Value) -> float | None:
-    return float(value) if value is not None else None
-
-
 def series(result: ReportOut, chart_type: str, labels: list[str]) -> Series:
-    """The chart's categories and series, the same numbers as the report page's chart
-    (`coterie.reports.presenting.chart_data`): every measure (a pie: the first), a stacked bar
-    one stack per measure, no empty group on a pie or a line over time."""
-    dims, names = result.group_by, result.measures
-    rows = chart_rows(result, chart_type)
-    if not dims:
-        out = [(labels[i], [_number(result.totals.measures.get(n))]) for i, n in enumerate(names)]
-        categories = ["Total"]
-    elif chart_type == "stacked_bar" and len(dims) >= 2:
-        first = list(dict.fromkeys(r.group[dims[0]].label for r in rows))
-        second = list(dict.fromkeys(r.group[dims[1]].label for r in rows))
-        categories = first
-        out = []
-        for i, n in enumerate(names):
-            values = {
-                (r.group[dims[0]].label, r.group[dims[1]].label): _number(r.measures.get(n))
-                for r in rows
-            }
-            for s in second:
-                label = f"{labels[i]}: {s}" if len(names) > 1 else s
-                out.append((label, [values.get((f, s)) for f in first]))
-    else:
-        categories = [" / ".join(r.group[d].label for d in dims) for r in rows]
-        out = [(labels[i], [_number(r.measures.get(n)) for r in rows]) for i, n in enumerate(names)]
-    if chart_type == "pie":
-        out = out[:1]
-    return Series(categories=categories, series=out)
+    """The chart's categories and series: the report page's chart data
+    (`coterie.reports.presenting.chart_data`), so a slide plots what the page plots."""
+    data = chart_data("", chart_type, result, labels)
+    return Series(
+        categories=data["labels"],
+        series=[(d["label"], d["data"]) for d in data["datasets"]],
+    )
 
 
 def _text(
@@ -171,7 +148,12 @@ def _nothing_yet(session: Session, run: DashboardRunOut, panel: PanelOut) -> str
 
 
 def _panel_slide(
-    prs: PresentationType, session: Session, actor: Actor, run: DashboardRunOut, panel: PanelOut
+    prs: PresentationType,
+    session: Session,
+    actor: Actor,
+    run: DashboardRunOut,
+    panel: PanelOut,
+    partners: Mapping[uuid.UUID, str],
 ) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[5])  # title only
     if slide.shapes.title is not None:
@@ -183,7 +165,7 @@ def _panel_slide(
     if _no_records(result):  # an honest sentence, not an empty chart or table
         _text(slide, 0.7, 2.0, 11.5, 2.0, _nothing_yet(session, run, panel), size=20)
         return
-    data = exports.table(session, actor, result)
+    data = exports.table(session, actor, result, partners)
     names = data.measures
     drawn = (
         series(result, panel.chart_type, data.measure_headers)
@@ -249,8 +231,9 @@ def build(session: Session, actor: Actor, run: DashboardRunOut) -> bytes:
     )
     subtitle = title.placeholders[1]
     subtitle.text = f"{actor.company.name}\n{date.today().isoformat()}\nAmounts in {currency}"
+    partners = exports.partner_names(session, actor)  # once, not per panel
     for panel in run.panels:
-        _panel_slide(prs, session, actor, run, panel)
+        _panel_slide(prs, session, actor, run, panel, partners)
     out = io.BytesIO()
     prs.save(out)
     return out.getvalue()

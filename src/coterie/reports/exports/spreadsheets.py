@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from openpyxl import Workbook
@@ -48,7 +49,7 @@ _FIXED = {
 _VERBS = {"sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum"}
 
 
-def measure_label(name: str, partners: dict[uuid.UUID, str]) -> str:
+def measure_label(name: str, partners: Mapping[uuid.UUID, str]) -> str:
     """'sum(mine.amount)' -> 'Sum of my amount'; a partner's field named after the partner."""
     if name in _FIXED:
         return _FIXED[name]
@@ -88,16 +89,33 @@ class Table:
     about: list[tuple[str, str]]  # (label, text): currency, rate policy, period, notes
 
 
-def labels(session: Session, actor: Actor, result: ReportOut) -> list[str]:
-    partners = company_names(session, partner_ids(session, actor.company_id))
-    return [measure_label(n, partners) for n in result.measures]
+def partner_names(session: Session, actor: Actor) -> dict[uuid.UUID, str]:
+    """The viewer's partners by id: the measure labels name their fields after them."""
+    return company_names(session, partner_ids(session, actor.company_id))
+
+
+def labels(
+    session: Session,
+    actor: Actor,
+    result: ReportOut,
+    partners: Mapping[uuid.UUID, str] | None = None,
+) -> list[str]:
+    """The measures' labels; `partners`: the viewer's partner names when already read (a
+    dashboard reads them once for all its panels)."""
+    known = partner_names(session, actor) if partners is None else partners
+    return [measure_label(n, known) for n in result.measures]
 
 
 def _hidden(row: ReportRow) -> int:
     return sum(row.hidden.values())
 
 
-def table(session: Session, actor: Actor, result: ReportOut) -> Table:
+def table(
+    session: Session,
+    actor: Actor,
+    result: ReportOut,
+    partners: Mapping[uuid.UUID, str] | None = None,
+) -> Table:
     dims = result.group_by
     rows = [
         (
@@ -115,7 +133,7 @@ def table(session: Session, actor: Actor, result: ReportOut) -> Table:
     about.extend(("Note", note) for note in result.notes)
     return Table(
         group_headers=[DIMENSION_LABELS.get(d, d) for d in dims],
-        measure_headers=labels(session, actor, result),
+        measure_headers=labels(session, actor, result, partners),
         measures=list(result.measures),
         rows=rows,
         total=[result.totals.measures.get(n) for n in result.measures],

@@ -43,7 +43,8 @@ MEASURES = (
     ("avg_cycle_days", "Average cycle (days)"),
     ("goal_attainment", "Goal attainment (of the plan chosen above)"),
     # a measure the engine adds (e.g. "goal_attainment") gets its (value, label) pair here and
-    # its label in `presenting.measure_label`; the builder's checkboxes come from this list
+    # its label in `exports.spreadsheets.measure_label`; the builder's checkboxes come from this
+    # list
 )
 GROUP_SLOTS = 2
 
