@@ -47,19 +47,6 @@ def password_reset(to: str, name: str, link: str, ttl_minutes: int) -> OutgoingM
     )
 
 
-def partnership_request(to: str, requester_name: str, message: str, link: str) -> OutgoingMail:
-    lines = [f"{requester_name} would like to partner with your company on Coterie."]
-    if message:
-        lines.append(f"Their message: {message}")
-    text = "\n\n".join([*lines, f"Review the request: {link}"])
-    return OutgoingMail(
-        to=to,
-        subject=f"{requester_name} wants to partner with you on Coterie",
-        text=text,
-        html=_html(lines, link, "Review the request"),
-    )
-
-
 def company_export_ready(
     to: str, name: str, company_name: str, link: str, expires: str, size: str
 ) -> OutgoingMail:
