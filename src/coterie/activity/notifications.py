@@ -45,7 +45,7 @@ from coterie.kit.pagination import check_limit
 from coterie.kit.problems import not_found
 from coterie.mail import delivery
 from coterie.mail.delivery import OutgoingMail
-from coterie.models import Company, Partnership, Record, User
+from coterie.models import Company, Partnership, User
 from coterie.models.activity import Notification
 
 EXCERPT_LENGTH = 600
@@ -198,13 +198,12 @@ def _titles(
     """Titles of the records the principal may read, through the gate, kind by kind (`known`:
     titles the gate just gave this principal in this transaction)."""
     titles: dict[uuid.UUID, str] = dict(known or {})
-    by_kind: dict[str, set[uuid.UUID]] = {}
-    for n in notifications:
-        if n.record_id is not None and n.kind is not None and n.record_id not in titles:
-            by_kind.setdefault(n.kind, set()).add(n.record_id)
-    for kind, ids in by_kind.items():
-        for record in session.scalars(gate.visible(principal, kind).where(Record.id.in_(ids))):
-            titles[record.id] = record.title
+    wanted = {
+        (n.kind, n.record_id)
+        for n in notifications
+        if n.record_id is not None and n.kind is not None and n.record_id not in titles
+    }
+    titles.update(gate.visible_titles(session, principal, wanted))
     return titles
 
 

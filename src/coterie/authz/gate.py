@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -83,6 +83,25 @@ def visible_ids(principal: Principal, kind: str) -> Select[uuid.UUID]:
         )
         .execution_options(**rls.as_company(principal.company_id))
     )
+
+
+def visible_titles(
+    session: Session, principal: Principal, refs: Iterable[tuple[str, uuid.UUID]]
+) -> dict[uuid.UUID, str]:
+    """Titles of the records (kind, id) in `refs` that the principal may read: one statement
+    per kind."""
+    by_kind: dict[str, set[uuid.UUID]] = {}
+    for kind, record_id in refs:
+        by_kind.setdefault(kind, set()).add(record_id)
+    titles: dict[uuid.UUID, str] = {}
+    for kind, ids in sorted(by_kind.items()):
+        statement = (
+            visible(principal, kind)
+            .with_only_columns(Record.id, Record.title)
+            .where(Record.id.in_(ids))
+        )
+        titles.update((row[0], row[1]) for row in session.execute(statement))
+    return titles
 
 
 def active_partners(

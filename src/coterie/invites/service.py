@@ -43,7 +43,7 @@ from coterie.fields.kinds import KINDS, Kind
 from coterie.invites.schemas import EmailInviteIn
 from coterie.kit.problems import Problem, forbidden, invalid, not_found
 from coterie.mail import delivery, messages
-from coterie.models import AuthToken, Company, EmailInvite, Partnership, Record, User
+from coterie.models import AuthToken, Company, EmailInvite, Partnership, User
 from coterie.models.vocabulary import Role, TokenKind
 from coterie.network import partnerships
 from coterie.network import signup as signup_service
@@ -245,21 +245,6 @@ def sent_by_my_company(session: Session, actor: Actor) -> list[EmailInvite]:
             .limit(LIST_LIMIT)
         )
     )
-
-
-def titles_for(session: Session, actor: Actor, invites: list[EmailInvite]) -> dict[uuid.UUID, str]:
-    """Titles of the invitations' records that the caller may still see (through the gate)."""
-    titles: dict[uuid.UUID, str] = {}
-    by_kind: dict[str, set[uuid.UUID]] = {}
-    for i in invites:
-        if i.kind is not None and i.record_id is not None:
-            by_kind.setdefault(i.kind, set()).add(i.record_id)
-    for kind, ids in by_kind.items():
-        for record in session.scalars(
-            gate.visible(actor.principal, kind).where(Record.id.in_(ids))
-        ):
-            titles[record.id] = record.title
-    return titles
 
 
 def revoke(session: Session, actor: Actor, invite_id: uuid.UUID) -> EmailInvite:
