@@ -403,14 +403,11 @@ def spaces(
     return result
 
 
-def my_participation(
-    session: Session, principal: Principal, kind: str, record_id: uuid.UUID
-) -> tuple[Record, Participant]:
-    """My company's participation in a record in any status (to accept, decline or leave).
-
-    Only the principal's own participant row is read; 404 when the company was never invited.
-    """
-    statement = (
+def _my_participant(
+    principal: Principal, kind: str, record_id: uuid.UUID
+) -> Select[Record, Participant]:
+    """A record of `kind` with my company's own participant row in it (any status)."""
+    return (
         select(Record, Participant)
         .join(Participant, Participant.record_id == Record.id)
         .where(
@@ -420,7 +417,16 @@ def my_participation(
         )
         .execution_options(**rls.as_company(principal.company_id))
     )
-    row = session.execute(statement).first()
+
+
+def my_participation(
+    session: Session, principal: Principal, kind: str, record_id: uuid.UUID
+) -> tuple[Record, Participant]:
+    """My company's participation in a record in any status (to accept, decline or leave).
+
+    Only the principal's own participant row is read; 404 when the company was never invited.
+    """
+    row = session.execute(_my_participant(principal, kind, record_id)).first()
     if row is None:
         raise not_found(kind)
     record, participant = row
@@ -457,16 +463,8 @@ def invitation(
     session: Session, principal: Principal, kind: str, record_id: uuid.UUID
 ) -> tuple[Record, Participant] | None:
     """The record my company is invited to (not yet answered), for its invitation view only."""
-    statement = (
-        select(Record, Participant)
-        .join(Participant, Participant.record_id == Record.id)
-        .where(
-            Record.id == record_id,
-            Record.kind == kind,
-            Participant.company_id == principal.company_id,
-            Participant.status == ParticipantStatus.INVITED.value,
-        )
-        .execution_options(**rls.as_company(principal.company_id))
+    statement = _my_participant(principal, kind, record_id).where(
+        Participant.status == ParticipantStatus.INVITED.value
     )
     row = session.execute(statement).first()
     return None if row is None else (row[0], row[1])
