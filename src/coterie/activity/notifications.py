@@ -261,6 +261,10 @@ def _answered(partnership: tuple[str, str] | None) -> str:
     return f" ({PARTNERSHIP_ANSWERS[partnership[1]]})"
 
 
+def _excerpt(text: str) -> str:
+    return text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
+
+
 txcache.register("people", User, Company)
 
 
@@ -308,11 +312,9 @@ def describe(
         if n.event in ("mention", "comment") and n.subject_id is not None:
             comment = visible_comment(session, principal, n.subject_id)
             if comment is not None:
-                text = mentions.as_plain_text(session, comment.body)
-                excerpt = text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
+                excerpt = _excerpt(mentions.as_plain_text(session, comment.body))
         elif n.subject_id is not None and asked.get(n.subject_id, ("", ""))[0]:
-            text = asked[n.subject_id][0]
-            excerpt = text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
+            excerpt = _excerpt(asked[n.subject_id][0])
         who = f"{actor.name} ({actor.company_name})" if actor is not None else "Someone"
         label = KINDS[Kind(n.kind)].label.lower() if n.kind in {k.value for k in Kind} else ""
         views.append(
