@@ -203,6 +203,14 @@ class Visitor:
         expect(page.get_by_role("heading", name=f"Welcome, {name}")).to_be_visible()
         self.company, self.user_name, self.email = company, name, email
 
+    def sign_in(self, email: str) -> None:
+        """Sign in with the tests' password and wait until the page shows it."""
+        self.go("/login")
+        self.page.get_by_label("Work e-mail").fill(email)
+        self.page.get_by_label("Password").fill(PASSWORD)
+        self.click(self.page.get_by_role("button", name="Sign in"))
+        expect(self.page.get_by_role("link", name="Sign in")).to_have_count(0)
+
     def flash(self) -> Locator:
         return self.page.locator("#flashes")
 
