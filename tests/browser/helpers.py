@@ -17,6 +17,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests.fixtures.builders import PASSWORD
 from tests.fixtures.live_server import LiveServer as LiveServer
+from tests.fixtures.smtp import Inbox
 
 # set by the browser conftest when a test's call phase failed: the test then leaves screenshots
 FAILED = pytest.StashKey[bool]()
@@ -219,6 +220,20 @@ class Visitor:
         ("Shared", a lock): the label text starts with `label` (a money field's currency box
         is "<label> currency")."""
         return self.page.get_by_label(re.compile(rf"^{re.escape(label)}(?! currency)(\s|$)"))
+
+
+def assert_nothing_leaked(
+    visitor: Visitor, inbox: Inbox, patterns: list[re.Pattern[str]], what: str
+) -> None:
+    """Nothing the recording `visitor` received (responses, its DOM now, its e-mails) matches
+    `patterns`; `what` names the leak in the failure."""
+    recorder = visitor.recorder
+    assert recorder is not None
+    visitor.keep_dom()
+    for message in inbox.to(visitor.email):
+        recorder.add(f"e-mail {message['Subject']}", body_text(message))
+    leaks = recorder.leaks(patterns)
+    assert not leaks, f"{what}:\n" + "\n".join(leaks[:5])
 
 
 def canary_patterns(*values: str) -> list[re.Pattern[str]]:

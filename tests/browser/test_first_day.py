@@ -38,6 +38,7 @@ from tests.browser.helpers import (
     LiveServer,
     Visitor,
     amount_patterns,
+    assert_nothing_leaked,
     body_text,
 )
 from tests.fixtures.smtp import SmtpServer, link_in
@@ -107,13 +108,9 @@ class Story:
             self.done.add(name)
 
     def assert_nothing_leaked_to_b(self) -> None:
-        recorder = self.b.recorder
-        assert recorder is not None
-        self.b.keep_dom()
-        for message in self.smtp.inbox.to(self.b.email):
-            recorder.add(f"e-mail {message['Subject']}", body_text(message))
-        leaks = recorder.leaks(CANARIES)
-        assert not leaks, "Fjord's private amount reached Glacier:\n" + "\n".join(leaks[:5])
+        assert_nothing_leaked(
+            self.b, self.smtp.inbox, CANARIES, "Fjord's private amount reached Glacier"
+        )
 
 
 @pytest.fixture(scope="module")
