@@ -8,11 +8,12 @@ from coterie.kit.words import possessive
 from coterie.mail.delivery import OutgoingMail
 
 
-def _html(paragraphs: list[str], link: str, label: str) -> str:
+def _html(paragraphs: list[str], link: str, label: str, footer: str = "") -> str:
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    small = f'<p style="color:#666;font-size:small">{escape(footer)}</p>' if footer else ""
     return (
         f'<html><body style="font-family:sans-serif">{body}'
-        f'<p><a href="{escape(link)}">{escape(label)}</a></p></body></html>'
+        f'<p><a href="{escape(link)}">{escape(label)}</a></p>{small}</body></html>'
     )
 
 
@@ -95,7 +96,5 @@ def network_invite(
         to=to,
         subject=f"{inviter_name} ({inviter_company}) invited you to {what} on Coterie",
         text=text,
-        html=_html([*lines], link, "Join Coterie and see the invitation").replace(
-            "</body>", f'<p style="color:#666;font-size:small">{escape(footer)}</p></body>'
-        ),
+        html=_html(lines, link, "Join Coterie and see the invitation", footer),
     )
