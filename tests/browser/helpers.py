@@ -4,6 +4,7 @@ recorder of everything a partner receives, which the canary checks read."""
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import threading
 import time
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect
 from playwright.sync_api import Error as PlaywrightError
+from pptx import Presentation
 
 from tests.fixtures.builders import PASSWORD
 from tests.fixtures.live_server import LiveServer as LiveServer
@@ -260,3 +262,20 @@ def body_text(message: Any) -> str:
         if part.get_content_type() in ("text/plain", "text/html"):
             parts.append(str(part.get_content()))
     return f"{message['Subject']}\n" + "\n".join(parts)
+
+
+def read_deck(content: bytes) -> tuple[list[str], list[float]]:
+    """The slides' titles and every number of the deck's charts."""
+    slides = list(Presentation(io.BytesIO(content)).slides)
+    titles = [s.shapes.title.text if s.shapes.title is not None else "" for s in slides]
+    values = [
+        float(v)
+        for slide in slides
+        for shape in slide.shapes
+        if shape.has_chart
+        for plot in shape.chart.plots
+        for series in plot.series
+        for v in series.values
+        if v is not None
+    ]
+    return titles, values
