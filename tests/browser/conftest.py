@@ -14,6 +14,7 @@ of every page it had open, named `FAILED-<test>-<n>.png`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -26,7 +27,7 @@ from sqlalchemy import make_url
 
 from coterie import migrate
 from coterie.app import create_app
-from tests.browser.helpers import FAILED, LiveServer
+from tests.browser.helpers import FAILED, LiveServer, Visitor
 from tests.conftest import make_settings
 from tests.fixtures.databases import IN_CI, app_role_url, fresh_database, pg_available
 from tests.fixtures.live_server import free_port
@@ -153,3 +154,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call":
         item.stash[FAILED] = report.failed
     return report
+
+
+@pytest.fixture
+def visitors(browser: Any, request: pytest.FixtureRequest) -> Iterator[list[Visitor]]:
+    """The visitors a test opens (it appends them): each closed after the test, and shot first
+    (`FAILED-<test>-<visitor>.png`) when the test failed."""
+    opened: list[Visitor] = []
+    yield opened
+    for visitor in opened:
+        if request.node.stash.get(FAILED, False):
+            with contextlib.suppress(Exception):
+                visitor.shot(f"FAILED-{request.node.name}-{visitor.name}")
+        visitor.close()

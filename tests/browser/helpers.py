@@ -4,6 +4,7 @@ recorder of everything a partner receives, which the canary checks read."""
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import threading
 import time
@@ -14,9 +15,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect
 from playwright.sync_api import Error as PlaywrightError
+from pptx import Presentation
 
 from tests.fixtures.builders import PASSWORD
 from tests.fixtures.live_server import LiveServer as LiveServer
+from tests.fixtures.smtp import Inbox
 
 # set by the browser conftest when a test's call phase failed: the test then leaves screenshots
 FAILED = pytest.StashKey[bool]()
@@ -203,6 +206,14 @@ class Visitor:
         expect(page.get_by_role("heading", name=f"Welcome, {name}")).to_be_visible()
         self.company, self.user_name, self.email = company, name, email
 
+    def sign_in(self, email: str) -> None:
+        """Sign in with the tests' password and wait until the page shows it."""
+        self.go("/login")
+        self.page.get_by_label("Work e-mail").fill(email)
+        self.page.get_by_label("Password").fill(PASSWORD)
+        self.click(self.page.get_by_role("button", name="Sign in"))
+        expect(self.page.get_by_role("link", name="Sign in")).to_have_count(0)
+
     def flash(self) -> Locator:
         return self.page.locator("#flashes")
 
@@ -211,6 +222,20 @@ class Visitor:
         ("Shared", a lock): the label text starts with `label` (a money field's currency box
         is "<label> currency")."""
         return self.page.get_by_label(re.compile(rf"^{re.escape(label)}(?! currency)(\s|$)"))
+
+
+def assert_nothing_leaked(
+    visitor: Visitor, inbox: Inbox, patterns: list[re.Pattern[str]], what: str
+) -> None:
+    """Nothing the recording `visitor` received (responses, its DOM now, its e-mails) matches
+    `patterns`; `what` names the leak in the failure."""
+    recorder = visitor.recorder
+    assert recorder is not None
+    visitor.keep_dom()
+    for message in inbox.to(visitor.email):
+        recorder.add(f"e-mail {message['Subject']}", body_text(message))
+    leaks = recorder.leaks(patterns)
+    assert not leaks, f"{what}:\n" + "\n".join(leaks[:5])
 
 
 def canary_patterns(*values: str) -> list[re.Pattern[str]]:
@@ -237,3 +262,20 @@ def body_text(message: Any) -> str:
         if part.get_content_type() in ("text/plain", "text/html"):
             parts.append(str(part.get_content()))
     return f"{message['Subject']}\n" + "\n".join(parts)
+
+
+def read_deck(content: bytes) -> tuple[list[str], list[float]]:
+    """The slides' titles and every number of the deck's charts."""
+    slides = list(Presentation(io.BytesIO(content)).slides)
+    titles = [s.shapes.title.text if s.shapes.title is not None else "" for s in slides]
+    values = [
+        float(v)
+        for slide in slides
+        for shape in slide.shapes
+        if shape.has_chart
+        for plot in shape.chart.plots
+        for series in plot.series
+        for v in series.values
+        if v is not None
+    ]
+    return titles, values

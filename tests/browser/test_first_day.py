@@ -21,7 +21,6 @@ Dates are relative to today (the plan runs from 30 days ago to 150 days from now
 from __future__ import annotations
 
 import contextlib
-import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Download, Locator, expect
-from pptx import Presentation
 
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import (
@@ -38,7 +36,9 @@ from tests.browser.helpers import (
     LiveServer,
     Visitor,
     amount_patterns,
+    assert_nothing_leaked,
     body_text,
+    read_deck,
 )
 from tests.fixtures.smtp import SmtpServer, link_in
 
@@ -107,13 +107,9 @@ class Story:
             self.done.add(name)
 
     def assert_nothing_leaked_to_b(self) -> None:
-        recorder = self.b.recorder
-        assert recorder is not None
-        self.b.keep_dom()
-        for message in self.smtp.inbox.to(self.b.email):
-            recorder.add(f"e-mail {message['Subject']}", body_text(message))
-        leaks = recorder.leaks(CANARIES)
-        assert not leaks, "Fjord's private amount reached Glacier:\n" + "\n".join(leaks[:5])
+        assert_nothing_leaked(
+            self.b, self.smtp.inbox, CANARIES, "Fjord's private amount reached Glacier"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -194,23 +190,6 @@ def _download(visitor: Visitor, name: str) -> tuple[Download, bytes]:
     path = download.path()
     assert path is not None
     return download, Path(path).read_bytes()
-
-
-def _deck(content: bytes) -> tuple[list[str], list[float]]:
-    """The slides' titles and every number of the deck's charts."""
-    slides = list(Presentation(io.BytesIO(content)).slides)
-    titles = [s.shapes.title.text if s.shapes.title is not None else "" for s in slides]
-    values = [
-        float(v)
-        for slide in slides
-        for shape in slide.shapes
-        if shape.has_chart
-        for plot in shape.chart.plots
-        for series in plot.series
-        for v in series.values
-        if v is not None
-    ]
-    return titles, values
 
 
 # -- the story's steps -----------------------------------------------------------------------
@@ -458,7 +437,7 @@ def step_f_a_report_is_built_shared_and_put_on_a_dashboard(story: Story) -> None
 
     download, content = _download(a, "Download QBR deck (PPTX)")
     assert download.suggested_filename == "Glacier-QBR.pptx"
-    titles, values = _deck(content)
+    titles, values = read_deck(content)
     assert titles == [DASHBOARD, REPORT]
     assert 2.0 in values  # two deals in Discovery
     assert 7493737.37 in values
@@ -479,7 +458,7 @@ def step_g_the_partner_sees_only_what_was_shared(story: Story) -> None:
     _check(b, story)
     b.shots("firstday-g-dashboard-partner")
     _, content = _download(b, "Download QBR deck (PPTX)")
-    titles, values = _deck(content)
+    titles, values = read_deck(content)
     assert titles == [DASHBOARD, REPORT]
     assert 290000.0 in values
     assert not [v for v in values if v > 7_000_000], values

@@ -9,10 +9,8 @@ manager's approval, and Borealis's change on the shared deal as recent activity.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,8 +20,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.axe import serious_violations
-from tests.browser.helpers import FAILED, LiveServer, Visitor
-from tests.fixtures.builders import PASSWORD, Member, make_company, make_partnership
+from tests.browser.helpers import LiveServer, Visitor
+from tests.fixtures.builders import make_company, make_partnership
 from tests.fixtures.cosell import fill, join, record
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -34,27 +32,6 @@ OPP = "opportunity"
 def _day(value: date) -> str:
     """As the `date` filter writes it: 21 Jan 2027."""
     return f"{value.day} {value:%b %Y}"
-
-
-@pytest.fixture
-def visitors(
-    browser: Browser, live_server: LiveServer, screenshots: Path, request: pytest.FixtureRequest
-) -> Iterator[list[Visitor]]:
-    opened: list[Visitor] = []
-    yield opened
-    for visitor in opened:
-        if request.node.stash.get(FAILED, False):
-            with contextlib.suppress(Exception):
-                visitor.shot(f"FAILED-{request.node.name}-{visitor.name}")
-        visitor.close()
-
-
-def _sign_in(visitor: Visitor, who: Member) -> None:
-    visitor.go("/login")
-    visitor.page.get_by_label("Work e-mail").fill(who.email)
-    visitor.page.get_by_label("Password").fill(PASSWORD)
-    visitor.click(visitor.page.get_by_role("button", name="Sign in"))
-    expect(visitor.page.get_by_role("link", name="Sign in")).to_have_count(0)
 
 
 def _busy_company(live_server: LiveServer, today: date) -> dict[str, Any]:
@@ -129,7 +106,7 @@ def test_a_busy_home_shows_every_section_and_accepting_updates_my_partners(
     names = setup["names"]
     aurora = Visitor("Aurora", browser, live_server.url, screenshots)
     visitors.append(aurora)
-    _sign_in(aurora, setup["me"])
+    aurora.sign_in(setup["me"].email)
     page = aurora.go("/")
 
     for heading in (
@@ -188,7 +165,7 @@ def test_end_partnership_is_behind_a_menu_and_asks_first(
     names = setup["names"]
     aurora = Visitor("Aurora", browser, live_server.url, screenshots)
     visitors.append(aurora)
-    _sign_in(aurora, setup["me"])
+    aurora.sign_in(setup["me"].email)
     page = aurora.go("/network")
     row = page.locator("#partners .partnership", has_text=names["Borealis"])
     end_item = row.get_by_role("button", name="End partnership…")

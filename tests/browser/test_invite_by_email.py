@@ -8,9 +8,7 @@ violation on the invitation pages."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,13 +19,12 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import (
-    FAILED,
     LiveServer,
     Visitor,
     amount_patterns,
     canary_patterns,
 )
-from tests.fixtures.builders import PASSWORD, Member, make_company, make_partnership
+from tests.fixtures.builders import PASSWORD, make_company, make_partnership
 from tests.fixtures.cosell import fill, record
 from tests.fixtures.pipeline import make_lead, nominate
 from tests.fixtures.records import put_template
@@ -39,27 +36,6 @@ CANARY_AMOUNT = 7373737
 CANARY_NOTE = "CANARY-PRIVATE-NOTE"
 SHARED = "Joint workshop booked for March"
 CANARIES = [*amount_patterns(str(CANARY_AMOUNT)), *canary_patterns(CANARY_NOTE)]
-
-
-@pytest.fixture
-def visitors(
-    browser: Browser, live_server: LiveServer, screenshots: Path, request: pytest.FixtureRequest
-) -> Iterator[list[Visitor]]:
-    opened: list[Visitor] = []
-    yield opened
-    for visitor in opened:
-        if request.node.stash.get(FAILED, False):
-            with contextlib.suppress(Exception):
-                visitor.shot(f"FAILED-{request.node.name}-{visitor.name}")
-        visitor.close()
-
-
-def _sign_in(visitor: Visitor, who: Member) -> None:
-    visitor.go("/login")
-    visitor.page.get_by_label("Work e-mail").fill(who.email)
-    visitor.page.get_by_label("Password").fill(PASSWORD)
-    visitor.click(visitor.page.get_by_role("button", name="Sign in"))
-    expect(visitor.page.get_by_role("link", name="Sign in")).to_have_count(0)
 
 
 def _no_serious(visitor: Visitor) -> None:
@@ -103,7 +79,7 @@ def test_an_unknown_address_signs_up_from_the_e_mail_and_joins_the_opportunity(
 
     owner = Visitor("owner", browser, live_server.url, screenshots)
     visitors.append(owner)
-    _sign_in(owner, acme)
+    owner.sign_in(acme.email)
     owner.go(f"/opportunities/{deal}")
     owner.click(owner.page.get_by_role("button", name="Invite by e-mail"))
     dialog = owner.page.get_by_role("dialog", name="Invite by e-mail")
@@ -180,7 +156,7 @@ def test_the_bell_tells_of_a_partnership_invitation_and_a_lead_nomination(
 
     partner = Visitor("partner", browser, live_server.url, screenshots)
     visitors.append(partner)
-    _sign_in(partner, globex)
+    partner.sign_in(globex.email)
     partner.go("/notifications")
     main = partner.page.locator("main")
     expect(main).to_contain_text(f"(Bell Initech {suffix}) wants to partner with your company")

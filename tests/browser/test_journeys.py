@@ -28,6 +28,7 @@ from tests.browser.helpers import (
     LiveServer,
     Visitor,
     amount_patterns,
+    assert_nothing_leaked,
     body_text,
     canary_patterns,
 )
@@ -71,13 +72,7 @@ class Story:
             self.done.add(name)
 
     def assert_nothing_leaked_to_b(self) -> None:
-        recorder = self.b.recorder
-        assert recorder is not None
-        self.b.keep_dom()
-        for message in self.smtp.inbox.to(self.b.email):
-            recorder.add(f"e-mail {message['Subject']}", body_text(message))
-        leaks = recorder.leaks(CANARIES)
-        assert not leaks, "a canary reached the partner:\n" + "\n".join(leaks[:5])
+        assert_nothing_leaked(self.b, self.smtp.inbox, CANARIES, "a canary reached the partner")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from coterie.auth import service
 from coterie.auth.principal import Actor
@@ -22,6 +22,7 @@ from tests.fixtures.cosell import fill, join, plan, record, template
 from tests.fixtures.pipeline import make_lead, nominate
 from tests.fixtures.records import invite
 from tests.fixtures.smtp import Inbox
+from tests.fixtures.statements import statements
 from tests.fixtures.workflows import move, workflow
 from tests.web.conftest import Browser
 from tests.web.html import parse
@@ -275,20 +276,6 @@ def test_recent_activity_shows_what_i_may_see_on_my_records(
     assert "888,222" not in text
     assert all(r.url and r.url.startswith("/opportunities/") for r in recent)
     assert all("_" not in r.text.split(":")[0] for r in recent)  # labels, not keys
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _partner_with_deals(client: TestClient, me: Member, n: int, deals: int) -> None:

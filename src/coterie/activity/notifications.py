@@ -45,7 +45,7 @@ from coterie.kit.pagination import check_limit
 from coterie.kit.problems import not_found
 from coterie.mail import delivery
 from coterie.mail.delivery import OutgoingMail
-from coterie.models import Company, Partnership, Record, User
+from coterie.models import Company, Partnership, User
 from coterie.models.activity import Notification
 
 EXCERPT_LENGTH = 600
@@ -198,13 +198,12 @@ def _titles(
     """Titles of the records the principal may read, through the gate, kind by kind (`known`:
     titles the gate just gave this principal in this transaction)."""
     titles: dict[uuid.UUID, str] = dict(known or {})
-    by_kind: dict[str, set[uuid.UUID]] = {}
-    for n in notifications:
-        if n.record_id is not None and n.kind is not None and n.record_id not in titles:
-            by_kind.setdefault(n.kind, set()).add(n.record_id)
-    for kind, ids in by_kind.items():
-        for record in session.scalars(gate.visible(principal, kind).where(Record.id.in_(ids))):
-            titles[record.id] = record.title
+    wanted = {
+        (n.kind, n.record_id)
+        for n in notifications
+        if n.record_id is not None and n.kind is not None and n.record_id not in titles
+    }
+    titles.update(gate.visible_titles(session, principal, wanted))
     return titles
 
 
@@ -262,6 +261,10 @@ def _answered(partnership: tuple[str, str] | None) -> str:
     return f" ({PARTNERSHIP_ANSWERS[partnership[1]]})"
 
 
+def _excerpt(text: str) -> str:
+    return text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
+
+
 txcache.register("people", User, Company)
 
 
@@ -309,11 +312,9 @@ def describe(
         if n.event in ("mention", "comment") and n.subject_id is not None:
             comment = visible_comment(session, principal, n.subject_id)
             if comment is not None:
-                text = mentions.as_plain_text(session, comment.body)
-                excerpt = text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
+                excerpt = _excerpt(mentions.as_plain_text(session, comment.body))
         elif n.subject_id is not None and asked.get(n.subject_id, ("", ""))[0]:
-            text = asked[n.subject_id][0]
-            excerpt = text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
+            excerpt = _excerpt(asked[n.subject_id][0])
         who = f"{actor.name} ({actor.company_name})" if actor is not None else "Someone"
         label = KINDS[Kind(n.kind)].label.lower() if n.kind in {k.value for k in Kind} else ""
         views.append(

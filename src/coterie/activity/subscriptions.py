@@ -1,12 +1,12 @@
 """What activity does when a record is written: the change log and the notices (`records.hooks`),
-and when a partnership is asked for or answered (`network.events`).
+and when a partnership is asked for or answered (`network.hooks`).
 
 `install()` subscribes; `coterie.wiring.install` calls it at start-up."""
 
 from __future__ import annotations
 
 from coterie.activity import changes, notifications
-from coterie.network import events as network_events
+from coterie.network import hooks as network_hooks
 from coterie.records import hooks
 
 
@@ -42,7 +42,7 @@ def _notice(event: hooks.Notice) -> None:
     )
 
 
-def _partnership_notice(event: network_events.PartnershipNotice) -> None:
+def _partnership_notice(event: network_hooks.PartnershipNotice) -> None:
     notifications.notify(
         event.session,
         user_ids=event.user_ids,
@@ -60,4 +60,4 @@ def install() -> None:
     hooks.space_applied.subscribe(_space_applied)
     hooks.participant_status.subscribe(_participant_status)
     hooks.notice.subscribe(_notice)
-    network_events.partnership_notice.subscribe(_partnership_notice)
+    network_hooks.partnership_notice.subscribe(_partnership_notice)

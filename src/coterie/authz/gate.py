@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -83,6 +83,25 @@ def visible_ids(principal: Principal, kind: str) -> Select[uuid.UUID]:
         )
         .execution_options(**rls.as_company(principal.company_id))
     )
+
+
+def visible_titles(
+    session: Session, principal: Principal, refs: Iterable[tuple[str, uuid.UUID]]
+) -> dict[uuid.UUID, str]:
+    """Titles of the records (kind, id) in `refs` that the principal may read: one statement
+    per kind."""
+    by_kind: dict[str, set[uuid.UUID]] = {}
+    for kind, record_id in refs:
+        by_kind.setdefault(kind, set()).add(record_id)
+    titles: dict[uuid.UUID, str] = {}
+    for kind, ids in sorted(by_kind.items()):
+        statement = (
+            visible(principal, kind)
+            .with_only_columns(Record.id, Record.title)
+            .where(Record.id.in_(ids))
+        )
+        titles.update((row[0], row[1]) for row in session.execute(statement))
+    return titles
 
 
 def active_partners(
@@ -384,14 +403,11 @@ def spaces(
     return result
 
 
-def my_participation(
-    session: Session, principal: Principal, kind: str, record_id: uuid.UUID
-) -> tuple[Record, Participant]:
-    """My company's participation in a record in any status (to accept, decline or leave).
-
-    Only the principal's own participant row is read; 404 when the company was never invited.
-    """
-    statement = (
+def _my_participant(
+    principal: Principal, kind: str, record_id: uuid.UUID
+) -> Select[Record, Participant]:
+    """A record of `kind` with my company's own participant row in it (any status)."""
+    return (
         select(Record, Participant)
         .join(Participant, Participant.record_id == Record.id)
         .where(
@@ -401,7 +417,16 @@ def my_participation(
         )
         .execution_options(**rls.as_company(principal.company_id))
     )
-    row = session.execute(statement).first()
+
+
+def my_participation(
+    session: Session, principal: Principal, kind: str, record_id: uuid.UUID
+) -> tuple[Record, Participant]:
+    """My company's participation in a record in any status (to accept, decline or leave).
+
+    Only the principal's own participant row is read; 404 when the company was never invited.
+    """
+    row = session.execute(_my_participant(principal, kind, record_id)).first()
     if row is None:
         raise not_found(kind)
     record, participant = row
@@ -438,16 +463,8 @@ def invitation(
     session: Session, principal: Principal, kind: str, record_id: uuid.UUID
 ) -> tuple[Record, Participant] | None:
     """The record my company is invited to (not yet answered), for its invitation view only."""
-    statement = (
-        select(Record, Participant)
-        .join(Participant, Participant.record_id == Record.id)
-        .where(
-            Record.id == record_id,
-            Record.kind == kind,
-            Participant.company_id == principal.company_id,
-            Participant.status == ParticipantStatus.INVITED.value,
-        )
-        .execution_options(**rls.as_company(principal.company_id))
+    statement = _my_participant(principal, kind, record_id).where(
+        Participant.status == ParticipantStatus.INVITED.value
     )
     row = session.execute(statement).first()
     return None if row is None else (row[0], row[1])

@@ -50,7 +50,6 @@ def home(request: Request, session: DB, actor: PageActor) -> Response:
             "incoming": space.incoming,
             "outgoing": space.outgoing,
             "start": space.start,
-            "today": today,
             "kind_labels": {k.value: KINDS[k].label for k in Kind},
             "record_url": record_url,
         },

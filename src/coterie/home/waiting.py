@@ -14,7 +14,6 @@ lead nominations, each read through its own domain service as the user (the gate
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -28,7 +27,6 @@ from coterie.authz import workflows as workflow_access
 from coterie.cosell.pipeline import leads
 from coterie.cosell.pipeline.schemas import DecisionStatus, NominationOut
 from coterie.fields.kinds import KINDS, Kind
-from coterie.models import Record
 from coterie.models.workflow import WorkflowDefinition
 from coterie.records import admission, participants
 from coterie.records.schemas import ProposalOut, RecordInvitationOut
@@ -63,20 +61,6 @@ class Tasks:
     overdue: int
 
 
-def _record_titles(
-    session: Session, actor: Actor, refs: set[tuple[str, uuid.UUID]]
-) -> dict[uuid.UUID, str]:
-    """Titles of the records in `refs` that the actor may see: one statement per kind."""
-    by_kind: dict[str, set[uuid.UUID]] = defaultdict(set)
-    for kind, record_id in refs:
-        by_kind[kind].add(record_id)
-    titles: dict[uuid.UUID, str] = {}
-    for kind, ids in sorted(by_kind.items()):
-        found = session.scalars(gate.visible(actor.principal, kind).where(Record.id.in_(ids)))
-        titles.update((record.id, record.title) for record in found)
-    return titles
-
-
 def tasks_due(session: Session, actor: Actor, today: date) -> Tasks:
     """My open tasks: overdue first, then by due date; undated last."""
     mine, _ = tasks.list_tasks(
@@ -84,7 +68,9 @@ def tasks_due(session: Session, actor: Actor, today: date) -> Tasks:
     )
     mine.sort(key=lambda t: (t.due_date is None, t.due_date or date.max, t.title.casefold()))
     shown = mine[:SHOWN]
-    titles = _record_titles(session, actor, {(t.record_kind, t.record_id) for t in shown})
+    titles = gate.visible_titles(
+        session, actor.principal, {(t.record_kind, t.record_id) for t in shown}
+    )
     return Tasks(
         shown=[
             DueTask(

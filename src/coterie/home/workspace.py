@@ -70,7 +70,7 @@ def build(session: Session, actor: Actor, today: date) -> Workspace:
         partners=active,
         incoming=[p for p in pending if p.direction == "incoming"],
         outgoing=[p for p in pending if p.direction == "outgoing"],
-        start=get_started.for_actor(session, actor),
+        start=get_started.for_actor(session, actor, partnered=bool(active or pending)),
         pipeline=pipe,
         health=health,
         tasks=waiting.tasks_due(session, actor, today),

@@ -151,7 +151,11 @@ def send_invite(
 @router.get("/invites")
 def sent_invites(request: Request, session: DB, actor: PageActor) -> Response:
     invites = service.sent_by_my_company(session, actor)
-    titles = service.titles_for(session, actor, invites)
+    titles = gate.visible_titles(
+        session,
+        actor.principal,
+        {(i.kind, i.record_id) for i in invites if i.kind is not None and i.record_id is not None},
+    )
     now = utcnow()
     inviters = {
         u.id: u.name

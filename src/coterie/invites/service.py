@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from coterie import audit
 from coterie.auth import secrets as token_secrets
 from coterie.auth import signing
-from coterie.auth.principal import Actor, principal_of
+from coterie.auth.principal import Actor, background_actor, principal_of
 from coterie.auth.service import normalize_email
 from coterie.authz import gate
 from coterie.config import Settings
@@ -43,8 +43,8 @@ from coterie.fields.kinds import KINDS, Kind
 from coterie.invites.schemas import EmailInviteIn
 from coterie.kit.problems import Problem, forbidden, invalid, not_found
 from coterie.mail import delivery, messages
-from coterie.models import AuthToken, Company, EmailInvite, Partnership, Record, User
-from coterie.models.vocabulary import Role, TokenKind
+from coterie.models import Company, EmailInvite, Partnership, User
+from coterie.models.vocabulary import Role
 from coterie.network import partnerships
 from coterie.network import signup as signup_service
 from coterie.network.schemas import SignupIn
@@ -247,21 +247,6 @@ def sent_by_my_company(session: Session, actor: Actor) -> list[EmailInvite]:
     )
 
 
-def titles_for(session: Session, actor: Actor, invites: list[EmailInvite]) -> dict[uuid.UUID, str]:
-    """Titles of the invitations' records that the caller may still see (through the gate)."""
-    titles: dict[uuid.UUID, str] = {}
-    by_kind: dict[str, set[uuid.UUID]] = {}
-    for i in invites:
-        if i.kind is not None and i.record_id is not None:
-            by_kind.setdefault(i.kind, set()).add(i.record_id)
-    for kind, ids in by_kind.items():
-        for record in session.scalars(
-            gate.visible(actor.principal, kind).where(Record.id.in_(ids))
-        ):
-            titles[record.id] = record.title
-    return titles
-
-
 def revoke(session: Session, actor: Actor, invite_id: uuid.UUID) -> EmailInvite:
     """A pending invitation of my company is withdrawn: its link is dead from now on."""
     invite = session.get(EmailInvite, invite_id)
@@ -398,13 +383,6 @@ class Joined:
     message: str
 
 
-def _acting(session: Session, user: User) -> Actor:
-    # the inviter's earlier decision, carried out now: a transient placeholder token, never
-    # added to the session (no credential is created), as background tasks do
-    placeholder = AuthToken(user_id=user.id, kind=TokenKind.PERSONAL.value, name="invite")
-    return Actor(user=user, token=placeholder, session=session)
-
-
 def accept(session: Session, settings: Settings, token: str, data: SignupIn) -> Joined:
     """Sign up the invitee's company from the link and invite it as the inviter would now."""
     invite = redeemable(session, settings, token)
@@ -440,7 +418,8 @@ def accept(session: Session, settings: Settings, token: str, data: SignupIn) -> 
     origin_name = origin.name if origin is not None else "The inviting company"
     if inviter is None:
         return Joined(company, user, "/", f"{welcome} {origin_name}'s invitation has lapsed.")
-    acting = _acting(session, inviter)
+    # the inviter's earlier decision, carried out now (no credential is created)
+    acting = background_actor(session, inviter, "invite")
     try:
         with session.begin_nested():
             if invite.target == "partnership":

@@ -8,11 +8,12 @@ from coterie.kit.words import possessive
 from coterie.mail.delivery import OutgoingMail
 
 
-def _html(paragraphs: list[str], link: str, label: str) -> str:
+def _html(paragraphs: list[str], link: str, label: str, footer: str = "") -> str:
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    small = f'<p style="color:#666;font-size:small">{escape(footer)}</p>' if footer else ""
     return (
         f'<html><body style="font-family:sans-serif">{body}'
-        f'<p><a href="{escape(link)}">{escape(label)}</a></p></body></html>'
+        f'<p><a href="{escape(link)}">{escape(label)}</a></p>{small}</body></html>'
     )
 
 
@@ -44,19 +45,6 @@ def password_reset(to: str, name: str, link: str, ttl_minutes: int) -> OutgoingM
         subject="Reset your Coterie password",
         text=text,
         html=_html(lines, link, "Choose a new password"),
-    )
-
-
-def partnership_request(to: str, requester_name: str, message: str, link: str) -> OutgoingMail:
-    lines = [f"{requester_name} would like to partner with your company on Coterie."]
-    if message:
-        lines.append(f"Their message: {message}")
-    text = "\n\n".join([*lines, f"Review the request: {link}"])
-    return OutgoingMail(
-        to=to,
-        subject=f"{requester_name} wants to partner with you on Coterie",
-        text=text,
-        html=_html(lines, link, "Review the request"),
     )
 
 
@@ -108,7 +96,5 @@ def network_invite(
         to=to,
         subject=f"{inviter_name} ({inviter_company}) invited you to {what} on Coterie",
         text=text,
-        html=_html([*lines], link, "Join Coterie and see the invitation").replace(
-            "</body>", f'<p style="color:#666;font-size:small">{escape(footer)}</p></body>'
-        ),
+        html=_html(lines, link, "Join Coterie and see the invitation", footer),
     )

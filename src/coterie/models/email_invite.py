@@ -5,22 +5,18 @@ a company (`coterie.invites`)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coterie.db import Base, UTCDateTime, new_id, utcnow
-
-EmailInviteStatus = Literal["pending", "accepted", "revoked", "expired"]
-EmailInviteTarget = Literal["partnership", "record"]
+from coterie.db import Base, new_id
+from coterie.models.invitation import SingleUseLink
 
 
-class EmailInvite(Base):
+class EmailInvite(SingleUseLink, Base):
     """One invitation sent to `email` by a user of `company_id`: to partner (`target`
-    "partnership") or to join the record `record_id` of `kind` ("record"). Only the nonce's
-    digest is kept; the link names the row and the nonce."""
+    "partnership") or to join the record `record_id` of `kind` ("record"), redeemed once
+    (`SingleUseLink`)."""
 
     __tablename__ = "email_invites"
     __table_args__ = (Index("ix_email_invites_company_created", "company_id", "created_at"),)
@@ -39,20 +35,6 @@ class EmailInvite(Base):
         ForeignKey("records.id", ondelete="CASCADE")
     )
     kind: Mapped[str | None] = mapped_column(String(20))
-    nonce_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_company_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("companies.id", ondelete="SET NULL")
     )
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    def status(self, now: datetime) -> EmailInviteStatus:
-        if self.accepted_at is not None:
-            return "accepted"
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at <= now:
-            return "expired"
-        return "pending"

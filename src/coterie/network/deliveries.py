@@ -31,7 +31,6 @@ TOPIC_LABELS = {
     "password_reset": "Password reset",
     "invitation": "Invitation to join the company",
     "network_invite": "Invitation to join Coterie",
-    "partnership_request": "Partnership request",
     "notification": "Notification",
     "digest": "Daily digest",
 }

@@ -20,8 +20,7 @@ from coterie.authz.principal import Principal
 from coterie.fields.kinds import Kind, ParticipantStatus
 from coterie.models import Participant
 from coterie.models.pipeline import LeadDecision
-from coterie.models.vocabulary import PartnershipStatus
-from coterie.network import members, partnerships
+from coterie.network import members
 
 PANEL = "get-started"
 
@@ -62,14 +61,6 @@ def _colleagues_invited(session: Session, actor: Actor) -> bool:
     return bool(invitations)
 
 
-def _partner_invited(session: Session, actor: Actor) -> bool:
-    for status in (PartnershipStatus.ACTIVE, PartnershipStatus.PENDING):
-        found, _ = partnerships.list_for(session, actor, status=status, limit=1, cursor=None)
-        if found:
-            return True
-    return False
-
-
 def _program_created(session: Session, principal: Principal) -> bool:
     return session.scalar(gate.visible_ids(principal, Kind.PROGRAM.value).limit(1)) is not None
 
@@ -107,7 +98,9 @@ def _lead_nominated(session: Session, principal: Principal) -> bool:
     return session.scalar(statement) is not None
 
 
-def for_actor(session: Session, actor: Actor) -> GetStarted:
+def for_actor(session: Session, actor: Actor, *, partnered: bool) -> GetStarted:
+    """The steps as the actor's company stands; `partnered`: it has an active or pending
+    partnership (the caller has read them already)."""
     principal = actor.principal
     steps = [
         Step(
@@ -124,7 +117,7 @@ def for_actor(session: Session, actor: Actor) -> GetStarted:
             "Find partners in the directory and invite them to connect with you.",
             "/directory",
             "Browse the directory",
-            _partner_invited(session, actor),
+            partnered,
         ),
         Step(
             "program",

@@ -20,7 +20,7 @@ from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import Problem, conflict, invalid, not_found
 from coterie.models import Company, Partnership, User, pair_key
 from coterie.models.vocabulary import PartnershipStatus, Role
-from coterie.network import events
+from coterie.network import hooks
 from coterie.network.schemas import CompanyRef, PartnershipOut
 
 ORDER = (SortKey(Partnership.id, is_uuid=True),)
@@ -145,8 +145,8 @@ def _tell(
 ) -> None:
     """In-app notifications (and e-mail, as each user prefers) through `coterie.activity`."""
     session.flush()
-    events.partnership_notice.announce(
-        events.PartnershipNotice(session, actor, user_ids, event, partnership.id, settings)
+    hooks.partnership_notice.announce(
+        hooks.PartnershipNotice(session, actor, user_ids, event, partnership.id, settings)
     )
 
 
