@@ -35,7 +35,7 @@ from coterie.models import Record
 from coterie.models.vocabulary import Region
 from coterie.records import admission, forms, presenters
 from coterie.records.forms import ExtraInput
-from coterie.web.forms import FormFields, errors_from_validation
+from coterie.web.forms import FormFields, input_errors
 from coterie.web.templating import options
 
 CHOICE_LIMIT = 200
@@ -81,12 +81,6 @@ def _renamed(problem: Problem, names: Mapping[str, str] | None = None) -> Proble
     )
 
 
-def _validation(exc: ValidationError, prefix: str = "") -> dict[str, str]:
-    return {
-        prefix + key.split(".")[0]: message for key, message in errors_from_validation(exc).items()
-    }
-
-
 class ProgramExtension:
     template = "cosell/_new_program_fields.html"
 
@@ -108,7 +102,7 @@ class ProgramExtension:
         try:
             data = ProgramProfileIn.model_validate(given)
         except ValidationError as exc:
-            return ExtraInput(inputs, _validation(exc))
+            return ExtraInput(inputs, input_errors(exc))
 
         def save(session: Session, actor: Actor, record_id: uuid.UUID) -> None:
             try:
@@ -147,7 +141,7 @@ class PlanExtension:
         try:
             plan = PlanProfileIn.model_validate(profile) if profile else None
         except ValidationError as exc:
-            errors |= _validation(exc)
+            errors |= input_errors(exc)
         goal: GoalIn | None = None
         if inputs["goal_target"]:
             body = {"metric": inputs["goal_metric"], "target": inputs["goal_target"]}
@@ -156,7 +150,7 @@ class PlanExtension:
             try:
                 goal = GoalIn.model_validate(body)
             except ValidationError as exc:
-                errors |= _validation(exc, "goal_")
+                errors |= input_errors(exc, "goal_")
         partner: uuid.UUID | None = None
         if inputs["partner_id"]:
             try:

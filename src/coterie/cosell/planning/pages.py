@@ -51,6 +51,7 @@ from coterie.web.forms import (
     FormFields,
     FormInput,
     errors_from_validation,
+    input_errors,
     is_stale,
     problem_message,
 )
@@ -88,13 +89,6 @@ def _kept(problem: Problem, inputs: dict[str, str]) -> dict[str, str]:
     """What the form shows again: the person's inputs, unless someone saved meanwhile (then
     the latest version, which the form's hidden version now names)."""
     return {} if is_stale(problem) else inputs
-
-
-def _validation(exc: ValidationError, prefix: str) -> dict[str, str]:
-    return {
-        (key if key == FORM_ERROR else prefix + key.split(".")[0]): message
-        for key, message in errors_from_validation(exc).items()
-    }
 
 
 def _mine(record: RecordOut) -> dict[str, Any]:
@@ -190,7 +184,7 @@ def _save_program(
             }
         )
     except ValidationError as exc:
-        outcome = Outcome(form="profile", errors=_validation(exc, ""), values=inputs)
+        outcome = Outcome(form="profile", errors=input_errors(exc), values=inputs)
         return _answer(request, session, actor, "program", program_id, outcome, 422)
 
     def refused(problem: Problem) -> Response:
@@ -317,7 +311,7 @@ def _save_plan(
             | {"status": inputs["status"] or Status.DRAFT.value}
         )
     except ValidationError as exc:
-        outcome = Outcome(form="profile", errors=_validation(exc, ""), values=inputs)
+        outcome = Outcome(form="profile", errors=input_errors(exc), values=inputs)
         return _answer(request, session, actor, "plan", plan_id, outcome, 422)
 
     def refused(problem: Problem) -> Response:
@@ -362,7 +356,7 @@ def _add_goal(
     try:
         goal = GoalIn.model_validate(body)
     except ValidationError as exc:
-        outcome = Outcome(form="goal", errors=_validation(exc, "goal_"), values=inputs)
+        outcome = Outcome(form="goal", errors=input_errors(exc, "goal_"), values=inputs)
         return _answer(request, session, actor, "plan", plan_id, outcome, 422)
 
     def refused(problem: Problem) -> Response:
