@@ -18,7 +18,7 @@ from coterie.web import csrf
 from coterie.web.forms import FORM_ERROR, FormInput, input_errors
 from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
-from coterie.web.submit import flash_back, problem_detail, submit
+from coterie.web.submit import flash_back, flash_done, problem_detail, submit
 from coterie.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -91,6 +91,6 @@ def delete_exchange_rate(request: Request, session: DB, actor: PageActor, rate_i
     return submit(
         session,
         lambda: rates.delete_rate(session, actor, parse_id(rate_id, "exchange rate")),
-        done=lambda _: redirect(request, "/settings/exchange-rates", "Rate deleted."),
+        done=flash_done(request, "/settings/exchange-rates", "Rate deleted."),
         refused=flash_back(request, "/settings/exchange-rates", problem_detail),
     )
