@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
-from coterie.authz import gate
 from coterie.cosell.planning import goals, programs
 from coterie.cosell.planning.labels import METRIC_LABELS, PROGRAM_TYPES, STATUSES
+from coterie.cosell.planning.pages import visible_choices
 from coterie.cosell.schemas import (
     VALUE_METRICS,
     GoalIn,
@@ -31,14 +31,12 @@ from coterie.cosell.schemas import (
     Status,
 )
 from coterie.kit.problems import Problem
-from coterie.models import Record
 from coterie.models.vocabulary import Region
 from coterie.records import admission, forms, presenters
 from coterie.records.forms import ExtraInput
 from coterie.web.forms import FormFields, input_errors
 from coterie.web.templating import options
 
-CHOICE_LIMIT = 200
 PROGRAM_INPUTS = ("program_type", "region", "starts_on", "ends_on", "status")
 PLAN_INPUTS = ("program_id", "period_start", "period_end", "status")
 GOAL_INPUTS = ("goal_metric", "goal_target", "goal_currency")
@@ -113,19 +111,12 @@ class ProgramExtension:
         return ExtraInput(inputs, save=save)
 
 
-def _programs(session: Session, actor: Actor) -> list[tuple[str, str]]:
-    rows = session.scalars(
-        gate.visible(actor.principal, "program").order_by(Record.title).limit(CHOICE_LIMIT)
-    )
-    return [(str(r.id), r.title) for r in rows]
-
-
 class PlanExtension:
     template = "cosell/_new_plan_fields.html"
 
     def context(self, session: Session, actor: Actor, preset: Mapping[str, str]) -> dict[str, Any]:
         return {
-            "program_choices": _programs(session, actor),
+            "program_choices": visible_choices(session, actor.principal, "program", set()),
             "partner_choices": presenters.partner_choices(session, actor),
             "statuses": STATUSES,
             "metrics": list(METRIC_LABELS.items()),

@@ -96,7 +96,7 @@ def _mine(record: RecordOut) -> dict[str, Any]:
     return space.fields if space is not None else {}
 
 
-def _choices(
+def visible_choices(
     session: Session, principal: Principal, kind: str, exclude: set[uuid.UUID]
 ) -> list[tuple[str, str]]:
     """Records of `kind` I may see (and so am on), by title, for a link form."""
@@ -264,14 +264,14 @@ def _plan_content(
             ],
             "pipeline_choices": [
                 (value, f"{text} (opportunity)")
-                for value, text in _choices(session, principal, "opportunity", linked)
+                for value, text in visible_choices(session, principal, "opportunity", linked)
             ]
             + [
                 (value, f"{text} (lead)")
-                for value, text in _choices(session, principal, "lead", linked)
+                for value, text in visible_choices(session, principal, "lead", linked)
             ],
-            "account_choices": _choices(session, principal, "account", linked),
-            "program_choices": _choices(session, principal, "program", set()),
+            "account_choices": visible_choices(session, principal, "account", linked),
+            "program_choices": visible_choices(session, principal, "program", set()),
             "metrics": list(METRIC_LABELS.items()),
             "dimensions": [
                 ("region", "Region"),
