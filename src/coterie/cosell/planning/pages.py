@@ -234,7 +234,7 @@ def _plan_content(
     linked = {link.record_id for link in links}
     names = {  # my stages' labels, per kind of linked record
         kind: {s.key: s.name for s in stages.stages_for(session, actor.company_id, kind)}
-        for kind in plans.LINKABLE_KINDS
+        for kind in {link.kind for link in links}
     }
     is_owner = profile.owner_company_id == actor.company_id
     profile_values = {
