@@ -24,7 +24,7 @@ from coterie.records.presenters import FieldView
 from coterie.records.schemas import RecordCreate
 from coterie.web.forms import FORM_ERROR, FormFields, errors_from_validation
 from coterie.web.submit import submit
-from coterie.web.templating import is_htmx, redirect, render
+from coterie.web.templating import is_htmx, navigate, render
 
 DIALOGS = frozenset({"new-record", "new-plan"})  # the dialogs a create form lives in
 
@@ -98,16 +98,6 @@ def new_form(
         errors=dict(errors or {}),
         open=open_,
     )
-
-
-def navigate(request: Request, url: str, message: str) -> Response:
-    """Go to `url` with a flash: a redirect, or for htmx an `HX-Redirect` the page follows."""
-    response = redirect(request, url, message)
-    if is_htmx(request):
-        response.status_code = 200
-        del response.headers["location"]
-        response.headers["HX-Redirect"] = url
-    return response
 
 
 Fallback = Callable[[NewForm, int], Response]  # the whole page with the dialog open

@@ -123,6 +123,15 @@ def errors_from_validation(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
+def input_errors(exc: ValidationError, prefix: str = "") -> dict[str, str]:
+    """`errors_from_validation` by form input: a path's first name after `prefix`
+    (`goal_` + `target`), the form's own error kept as it is."""
+    return {
+        (key if key == FORM_ERROR else prefix + key.split(".")[0]): message
+        for key, message in errors_from_validation(exc).items()
+    }
+
+
 def is_stale(problem: Problem) -> bool:
     """Whether the write was refused because the form's version is not the current one."""
     return problem.status in {412, 428}

@@ -274,3 +274,16 @@ def redirect(
         )
     csrf.set_cookie_if_new(request, response)
     return response
+
+
+def navigate(
+    request: Request, url: str, message: str, *, htmx_status: int = 200
+) -> RedirectResponse:
+    """`redirect`, or for htmx an `HX-Redirect` the whole page follows (with `htmx_status`)
+    instead of a 303 the fragment's request would follow alone."""
+    response = redirect(request, url, message)
+    if is_htmx(request):
+        response.status_code = htmx_status
+        del response.headers["location"]
+        response.headers["HX-Redirect"] = url
+    return response

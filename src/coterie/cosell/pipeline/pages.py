@@ -36,7 +36,6 @@ from coterie.cosell.pipeline.schemas import (
 from coterie.deps import DB
 from coterie.fields.kinds import KindInfo
 from coterie.kit.problems import Problem, invalid
-from coterie.models import Record
 from coterie.models.vocabulary import Role
 from coterie.records import presenters
 from coterie.records import service as records
@@ -53,7 +52,7 @@ from coterie.web.forms import (
 from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor, safe_next
 from coterie.web.submit import flash_back, flash_done, problem_detail, raise_on, submit
-from coterie.web.templating import is_htmx, redirect, render
+from coterie.web.templating import is_htmx, navigate, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 Choice = Annotated[str, Query(max_length=40)]
@@ -288,19 +287,15 @@ def convert(
         first = next(iter(errors_from_validation(exc).values()), "Check the form.")
         return _refused(request, "leads", rid, invalid("body", first))
 
-    def converted(opportunity: Record) -> Response:
-        target = f"/opportunities/{opportunity.id}"
-        response = redirect(request, target, "Lead converted to an opportunity.")
-        if is_htmx(request):  # the whole page moves on, not the panel
-            response.status_code = 204
-            del response.headers["location"]
-            response.headers["HX-Redirect"] = target
-        return response
-
     return submit(
         session,
         lambda: leads.convert(session, actor, rid, data),
-        done=converted,
+        done=lambda opportunity: navigate(  # the whole page moves on, not the panel
+            request,
+            f"/opportunities/{opportunity.id}",
+            "Lead converted to an opportunity.",
+            htmx_status=204,
+        ),
         refused=lambda problem: _refused(request, "leads", rid, problem),
     )
 

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
-from coterie.authz import gate
 from coterie.cosell.planning import goals, programs
 from coterie.cosell.planning.labels import METRIC_LABELS, PROGRAM_TYPES, STATUSES
+from coterie.cosell.planning.pages import visible_choices
 from coterie.cosell.schemas import (
     VALUE_METRICS,
     GoalIn,
@@ -31,14 +31,12 @@ from coterie.cosell.schemas import (
     Status,
 )
 from coterie.kit.problems import Problem
-from coterie.models import Record
 from coterie.models.vocabulary import Region
 from coterie.records import admission, forms, presenters
 from coterie.records.forms import ExtraInput
-from coterie.web.forms import FormFields, errors_from_validation
+from coterie.web.forms import FormFields, input_errors
 from coterie.web.templating import options
 
-CHOICE_LIMIT = 200
 PROGRAM_INPUTS = ("program_type", "region", "starts_on", "ends_on", "status")
 PLAN_INPUTS = ("program_id", "period_start", "period_end", "status")
 GOAL_INPUTS = ("goal_metric", "goal_target", "goal_currency")
@@ -81,12 +79,6 @@ def _renamed(problem: Problem, names: Mapping[str, str] | None = None) -> Proble
     )
 
 
-def _validation(exc: ValidationError, prefix: str = "") -> dict[str, str]:
-    return {
-        prefix + key.split(".")[0]: message for key, message in errors_from_validation(exc).items()
-    }
-
-
 class ProgramExtension:
     template = "cosell/_new_program_fields.html"
 
@@ -108,7 +100,7 @@ class ProgramExtension:
         try:
             data = ProgramProfileIn.model_validate(given)
         except ValidationError as exc:
-            return ExtraInput(inputs, _validation(exc))
+            return ExtraInput(inputs, input_errors(exc))
 
         def save(session: Session, actor: Actor, record_id: uuid.UUID) -> None:
             try:
@@ -119,19 +111,12 @@ class ProgramExtension:
         return ExtraInput(inputs, save=save)
 
 
-def _programs(session: Session, actor: Actor) -> list[tuple[str, str]]:
-    rows = session.scalars(
-        gate.visible(actor.principal, "program").order_by(Record.title).limit(CHOICE_LIMIT)
-    )
-    return [(str(r.id), r.title) for r in rows]
-
-
 class PlanExtension:
     template = "cosell/_new_plan_fields.html"
 
     def context(self, session: Session, actor: Actor, preset: Mapping[str, str]) -> dict[str, Any]:
         return {
-            "program_choices": _programs(session, actor),
+            "program_choices": visible_choices(session, actor.principal, "program", set()),
             "partner_choices": presenters.partner_choices(session, actor),
             "statuses": STATUSES,
             "metrics": list(METRIC_LABELS.items()),
@@ -147,7 +132,7 @@ class PlanExtension:
         try:
             plan = PlanProfileIn.model_validate(profile) if profile else None
         except ValidationError as exc:
-            errors |= _validation(exc)
+            errors |= input_errors(exc)
         goal: GoalIn | None = None
         if inputs["goal_target"]:
             body = {"metric": inputs["goal_metric"], "target": inputs["goal_target"]}
@@ -156,7 +141,7 @@ class PlanExtension:
             try:
                 goal = GoalIn.model_validate(body)
             except ValidationError as exc:
-                errors |= _validation(exc, "goal_")
+                errors |= input_errors(exc, "goal_")
         partner: uuid.UUID | None = None
         if inputs["partner_id"]:
             try:

@@ -51,6 +51,7 @@ from coterie.web.forms import (
     FormFields,
     FormInput,
     errors_from_validation,
+    input_errors,
     is_stale,
     problem_message,
 )
@@ -90,19 +91,12 @@ def _kept(problem: Problem, inputs: dict[str, str]) -> dict[str, str]:
     return {} if is_stale(problem) else inputs
 
 
-def _validation(exc: ValidationError, prefix: str) -> dict[str, str]:
-    return {
-        (key if key == FORM_ERROR else prefix + key.split(".")[0]): message
-        for key, message in errors_from_validation(exc).items()
-    }
-
-
 def _mine(record: RecordOut) -> dict[str, Any]:
     space = next((s for s in record.spaces if s.is_mine), None)
     return space.fields if space is not None else {}
 
 
-def _choices(
+def visible_choices(
     session: Session, principal: Principal, kind: str, exclude: set[uuid.UUID]
 ) -> list[tuple[str, str]]:
     """Records of `kind` I may see (and so am on), by title, for a link form."""
@@ -190,7 +184,7 @@ def _save_program(
             }
         )
     except ValidationError as exc:
-        outcome = Outcome(form="profile", errors=_validation(exc, ""), values=inputs)
+        outcome = Outcome(form="profile", errors=input_errors(exc), values=inputs)
         return _answer(request, session, actor, "program", program_id, outcome, 422)
 
     def refused(problem: Problem) -> Response:
@@ -240,7 +234,7 @@ def _plan_content(
     linked = {link.record_id for link in links}
     names = {  # my stages' labels, per kind of linked record
         kind: {s.key: s.name for s in stages.stages_for(session, actor.company_id, kind)}
-        for kind in plans.LINKABLE_KINDS
+        for kind in {link.kind for link in links}
     }
     is_owner = profile.owner_company_id == actor.company_id
     profile_values = {
@@ -270,14 +264,14 @@ def _plan_content(
             ],
             "pipeline_choices": [
                 (value, f"{text} (opportunity)")
-                for value, text in _choices(session, principal, "opportunity", linked)
+                for value, text in visible_choices(session, principal, "opportunity", linked)
             ]
             + [
                 (value, f"{text} (lead)")
-                for value, text in _choices(session, principal, "lead", linked)
+                for value, text in visible_choices(session, principal, "lead", linked)
             ],
-            "account_choices": _choices(session, principal, "account", linked),
-            "program_choices": _choices(session, principal, "program", set()),
+            "account_choices": visible_choices(session, principal, "account", linked),
+            "program_choices": visible_choices(session, principal, "program", set()),
             "metrics": list(METRIC_LABELS.items()),
             "dimensions": [
                 ("region", "Region"),
@@ -317,7 +311,7 @@ def _save_plan(
             | {"status": inputs["status"] or Status.DRAFT.value}
         )
     except ValidationError as exc:
-        outcome = Outcome(form="profile", errors=_validation(exc, ""), values=inputs)
+        outcome = Outcome(form="profile", errors=input_errors(exc), values=inputs)
         return _answer(request, session, actor, "plan", plan_id, outcome, 422)
 
     def refused(problem: Problem) -> Response:
@@ -362,7 +356,7 @@ def _add_goal(
     try:
         goal = GoalIn.model_validate(body)
     except ValidationError as exc:
-        outcome = Outcome(form="goal", errors=_validation(exc, "goal_"), values=inputs)
+        outcome = Outcome(form="goal", errors=input_errors(exc, "goal_"), values=inputs)
         return _answer(request, session, actor, "plan", plan_id, outcome, 422)
 
     def refused(problem: Problem) -> Response:

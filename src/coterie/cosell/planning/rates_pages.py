@@ -15,20 +15,13 @@ from coterie.cosell.schemas import RateIn
 from coterie.deps import DB
 from coterie.kit.problems import Problem
 from coterie.web import csrf
-from coterie.web.forms import FORM_ERROR, FormInput, errors_from_validation
+from coterie.web.forms import FORM_ERROR, FormInput, input_errors
 from coterie.web.paths import parse_id
 from coterie.web.sessions import PageActor
-from coterie.web.submit import flash_back, problem_detail, submit
+from coterie.web.submit import flash_back, flash_done, problem_detail, submit
 from coterie.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
-
-
-def _validation(exc: ValidationError) -> dict[str, str]:
-    return {
-        (key if key == FORM_ERROR else key.split(".")[0]): message
-        for key, message in errors_from_validation(exc).items()
-    }
 
 
 def _rates_page(
@@ -69,7 +62,7 @@ def save_exchange_rate(
         entry = RateIn.model_validate(inputs | {"currency": inputs["currency"].upper()})
     except ValidationError as exc:
         return _rates_page(
-            request, session, actor, values=inputs, errors=_validation(exc), status_code=422
+            request, session, actor, values=inputs, errors=input_errors(exc), status_code=422
         )
 
     def refused(problem: Problem) -> Response:
@@ -98,6 +91,6 @@ def delete_exchange_rate(request: Request, session: DB, actor: PageActor, rate_i
     return submit(
         session,
         lambda: rates.delete_rate(session, actor, parse_id(rate_id, "exchange rate")),
-        done=lambda _: redirect(request, "/settings/exchange-rates", "Rate deleted."),
+        done=flash_done(request, "/settings/exchange-rates", "Rate deleted."),
         refused=flash_back(request, "/settings/exchange-rates", problem_detail),
     )
