@@ -3,29 +3,14 @@ their companies' names are read in one statement, parsed templates come from the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from tests.fixtures.builders import Member, make_company
 from tests.fixtures.records import OPPS, create_record, fill_space, put_template, share_record
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.fixtures.statements import statements
 
 
 def _partner_deal(client: TestClient, viewer: Member, n: int) -> None:

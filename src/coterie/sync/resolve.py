@@ -37,7 +37,6 @@ from coterie.fields import templates
 from coterie.kit import conditional
 from coterie.kit.pagination import SortKey, paginate
 from coterie.kit.problems import Problem, conflict, forbidden, not_found
-from coterie.models import Record
 from coterie.models.sync import SyncConflict, SyncConnection, SyncLink
 from coterie.models.vocabulary import Role
 from coterie.sync import connections, links, localview
@@ -77,24 +76,6 @@ def _kinds_of(session: Session, connection_ids: Sequence[uuid.UUID]) -> set[str]
             .distinct()
         )
     )
-
-
-def _titles(
-    session: Session, actor: Actor, records: Iterable[tuple[str, uuid.UUID]]
-) -> dict[uuid.UUID, str]:
-    """Titles of the records the viewer may see, through the gate (one query per kind)."""
-    by_kind: dict[str, set[uuid.UUID]] = {}
-    for kind, record_id in records:
-        by_kind.setdefault(kind, set()).add(record_id)
-    titles: dict[uuid.UUID, str] = {}
-    for kind, ids in by_kind.items():
-        statement = (
-            gate.visible(actor.principal, kind)
-            .with_only_columns(Record.id, Record.title)
-            .where(Record.id.in_(ids))
-        )
-        titles.update(dict(session.execute(statement).all()))
-    return titles
 
 
 class _Presenter:
@@ -186,7 +167,7 @@ def list_open(
     rows, next_cursor = paginate(
         session, statement, ORDER, limit=limit, cursor=cursor, key_of=lambda r: [r.id]
     )
-    titles = _titles(session, actor, [(r.kind, r.record_id) for r in rows])
+    titles = gate.visible_titles(session, actor.principal, [(r.kind, r.record_id) for r in rows])
     presenter = _Presenter(session, actor)
     return [
         presenter.out(row, owned[row.connection_id], titles.get(row.record_id)) for row in rows
@@ -233,7 +214,9 @@ def _mine(
 def get(session: Session, actor: Actor, conflict_id: uuid.UUID) -> ConflictOut:
     _may_decide(actor)
     row, connection = _mine(session, actor, conflict_id)
-    title = _titles(session, actor, [(row.kind, row.record_id)]).get(row.record_id)
+    title = gate.visible_titles(session, actor.principal, [(row.kind, row.record_id)]).get(
+        row.record_id
+    )
     return _Presenter(session, actor).out(row, connection, title)
 
 
@@ -320,7 +303,9 @@ def resolve(
         winner=row.winner,
     )
     session.flush()
-    title = _titles(session, actor, [(row.kind, row.record_id)]).get(row.record_id)
+    title = gate.visible_titles(session, actor.principal, [(row.kind, row.record_id)]).get(
+        row.record_id
+    )
     return _Presenter(session, actor).out(row, connection, title)
 
 
@@ -378,5 +363,5 @@ def records_in_conflict(
         .where(SyncConflict.connection_id == connection_id, SyncConflict.status == OPEN)
         .distinct()
     ).all()
-    titles = _titles(session, actor, pairs)  # through the gate: hidden records drop out
+    titles = gate.visible_titles(session, actor.principal, pairs)
     return sorted(titles.items(), key=lambda item: item[1].lower())
