@@ -134,7 +134,6 @@ def _page(
             "role_labels": dict(designer_choices.ROLES),
             "modes": designer_choices.MODES,
             "errors": errors or {},
-            "values": {},
             "may_write": may_write,
         },
         status_code=status_code,
