@@ -28,6 +28,7 @@ from coterie.kit.preconditions import precondition_required, version_in
 from coterie.kit.problems import Problem
 from coterie.models import Record
 from coterie.models.vocabulary import Role
+from coterie.models.workflow import WorkflowDefinition
 from coterie.records import presenters, saved_filters
 from coterie.records import service as records_service
 from coterie.records.page_panels import PanelContent
@@ -151,12 +152,13 @@ def _choices(session: Session, actor: Actor, kind: str) -> dict[str, Any]:
     }
 
 
-def _sees_workflow(session: Session, actor: Actor, workflow_id: uuid.UUID) -> bool:
+def _seen_workflow(
+    session: Session, actor: Actor, workflow_id: uuid.UUID
+) -> WorkflowDefinition | None:
     try:
-        definitions.get(session, actor, workflow_id)
+        return definitions.get(session, actor, workflow_id)
     except Problem:
-        return False
-    return True
+        return None
 
 
 # what workflows/_cards.html and _load_more.html use besides the board: for the whole board and
@@ -190,15 +192,17 @@ def _board_context(
     """The board as `q` asks; with `pick` (no workflow asked for), on the workflow that applies
     to most of the records I see: a program's, or else my company's stages."""
     workflow_id = q.workflow_uuid()
-    if workflow_id is not None and not _sees_workflow(session, actor, workflow_id):
-        # a link to a workflow I do not (or no longer) see: my own stages, not a dead end
-        mine = BoardQuery.of(q.kind, "", q.scope, "")
-        context = _board_context(
-            session, actor, mine, message=message, error=error, error_record=error_record
-        )
-        return context | {"notice": NOT_VISIBLE_WORKFLOW}
-    if workflow_id is not None and definitions.get(session, actor, workflow_id).kind != q.kind:
-        pick = True  # the kind changed under a workflow of another kind
+    if workflow_id is not None:
+        chosen = _seen_workflow(session, actor, workflow_id)
+        if chosen is None:
+            # a link to a workflow I do not (or no longer) see: my own stages, not a dead end
+            mine = BoardQuery.of(q.kind, "", q.scope, "")
+            context = _board_context(
+                session, actor, mine, message=message, error=error, error_record=error_record
+            )
+            return context | {"notice": NOT_VISIBLE_WORKFLOW}
+        if chosen.kind != q.kind:
+            pick = True  # the kind changed under a workflow of another kind
     if pick:
         preferred = board.preferred_workflow(session, actor, q.kind)
         joint = preferred is not None and preferred.program_id is not None
