@@ -34,7 +34,7 @@ from coterie.web.forms import FormFields, FormInput, is_stale
 from coterie.web.sessions import PageActor
 from coterie.web.submit import submit
 from coterie.web.templating import is_htmx, redirect, render
-from coterie.workflows import board, definitions, labels, moves
+from coterie.workflows import board, definitions, moves
 from coterie.workflows import presenters as workflow_presenters
 from coterie.workflows.schemas import BoardOut, MoveIn
 from coterie.workflows.stages import infos
@@ -129,8 +129,6 @@ def _seen_workflow(
         return None
 
 
-# what workflows/_cards.html and _load_more.html use besides the board: for the whole board and
-# for one column's next page alike
 def _as_date(value: str | None) -> date | None:
     """A card's ISO date as a date (for the `date` filter); None when empty or not a date."""
     try:
@@ -139,11 +137,12 @@ def _as_date(value: str | None) -> date | None:
         return None
 
 
+# what workflows/_cards.html and _load_more.html use besides the board: for the whole board and
+# for one column's next page alike (stage labels come with the board's data)
 _CARD_HELPERS: dict[str, Any] = {
     "money": presenters.money_text,
     "as_date": _as_date,
     "unstaged_key": board.UNSTAGED,
-    **labels.helpers(),
 }
 
 
