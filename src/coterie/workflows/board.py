@@ -102,23 +102,14 @@ def preferred_workflow(session: Session, actor: Actor, kind: str) -> WorkflowDef
     the viewer sees (a program workflow applies to the records attached to it or in its
     program's plans; the company's own to every record), the company's own on a tie or when
     no program workflow applies (None: the built-in stages)."""
-    principal = actor.principal
     own = company_definition(session, actor.company_id, kind)
-    programs = [
-        d
-        for d in definitions.list_readable(session, actor, kind=kind, include_inactive=False)
-        if d.program_id is not None
-    ]
-    if not programs:
-        return own
-    best, best_count = own, 0
     if own is not None:
-        every = gate.visible_ids(principal, kind).with_only_columns(
-            func.count(RecordAccess.record_id)
-        )
-        best_count = int(session.scalar(every) or 0)
-    for definition in programs:
-        count = _applies_to(session, principal, definition)
+        return own  # it applies to every record I see: a program's can at most tie, nothing counted
+    best, best_count = None, 0
+    for definition in definitions.list_readable(session, actor, kind=kind, include_inactive=False):
+        if definition.program_id is None:
+            continue
+        count = _applies_to(session, actor.principal, definition)
         if count > best_count:
             best, best_count = definition, count
     return best
