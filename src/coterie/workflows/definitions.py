@@ -118,7 +118,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
 
 # what every new company starts with (`install_standard`); leads keep the built-in stages
 STANDARD_TEMPLATE = "standard_pipeline"
-STANDARD_KIND = "opportunity"
+STANDARD_KIND = str(TEMPLATES[STANDARD_TEMPLATE]["kind"])
 
 
 # -- validation -----------------------------------------------------------------------------
