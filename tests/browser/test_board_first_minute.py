@@ -18,6 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from coterie.db import utcnow
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import LiveServer, Visitor
 from tests.browser.test_reports import _sign_in
@@ -94,7 +95,7 @@ def test_a_new_company_works_its_first_deal_on_the_board(
     expect(card).to_contain_text("Owner")
     expect(card).to_contain_text(acme.email.split("@")[0].replace("admin", "Admin "))
     expect(card).to_contain_text("Qualify the need with the customer")
-    expect(card).to_contain_text(f"due {_day(date.today() + timedelta(days=7))}")
+    expect(card).to_contain_text(f"due {_day(utcnow().date() + timedelta(days=7))}")
     expect(card).not_to_contain_text("Overdue")
     # the standard workflow's six columns fit at 1440 px: nothing scrolls sideways
     state = _box(page)

@@ -96,6 +96,19 @@ def test_the_board_carries_the_drag_and_drop_contract(
     assert "Drag a card to another column" in page.main_text
 
 
+def test_cards_leave_the_not_staged_column_and_none_are_dropped_in(
+    client: TestClient, new_browser: Callable[[], Browser]
+) -> None:
+    acme = make_company(client, "Acme")
+    rid = record(client, acme, "opportunity", "From before the workflow")  # no stage
+    workflow(client, acme, template="standard_pipeline")
+    page = signed_in(new_browser, acme).page("/board")
+    unstaged = page.root.by_id("cards-_unstaged")
+    assert unstaged is not None
+    assert unstaged.attrs["data-dnd"] == "source"
+    assert unstaged.find("article", **{"data-record-id": rid}) is not None
+
+
 def test_a_dropped_card_moves_and_the_chevrons_follow(
     client: TestClient, new_browser: Callable[[], Browser]
 ) -> None:

@@ -5,12 +5,13 @@ step as a task), and the board opens on the workflow most of the viewer's record
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from coterie.config import Settings
+from coterie.db import utcnow
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.cosell import API
 from tests.fixtures.smtp import Inbox
@@ -82,7 +83,7 @@ def test_a_new_opportunity_enters_the_first_stage_with_its_step(
     [task] = client.get(f"{OPPS}/{rid}/tasks", headers=acme.headers).json()
     assert task["title"] == "Qualify the need with the customer"
     assert task["owner_user_id"] == acme.user_id
-    assert task["due_date"] == (date.today() + timedelta(days=7)).isoformat()
+    assert task["due_date"] == (utcnow().date() + timedelta(days=7)).isoformat()
 
     board = _board(client, acme)
     assert board["workflow"]["id"] == wf_id
@@ -97,7 +98,7 @@ def test_a_new_opportunity_enters_the_first_stage_with_its_step(
 
     # a record created on a stage keeps it; its card names the owner and the overdue step
     fill(client, acme, "opportunity", rid, owner=acme.user_id)
-    two_days_ago = (date.today() - timedelta(days=2)).isoformat()
+    two_days_ago = (utcnow().date() - timedelta(days=2)).isoformat()
     late = client.post(
         f"{OPPS}/{rid}/tasks",
         json={"title": "Call the buyer", "due_date": two_days_ago},

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from coterie.workflows.pages import NOT_VISIBLE_WORKFLOW
+from coterie.workflows.board_pages import NOT_VISIBLE_WORKFLOW
 from tests.fixtures.builders import Member, make_colleague, make_company, make_partnership
 from tests.fixtures.cosell import API, link, plan, template
 from tests.fixtures.smtp import Inbox, text_of

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coterie.auth.principal import Actor
-from coterie.authz import gate, rls, workflows
+from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.db import utcnow
 from coterie.fields import templates
@@ -102,23 +102,14 @@ def preferred_workflow(session: Session, actor: Actor, kind: str) -> WorkflowDef
     the viewer sees (a program workflow applies to the records attached to it or in its
     program's plans; the company's own to every record), the company's own on a tie or when
     no program workflow applies (None: the built-in stages)."""
-    principal = actor.principal
     own = company_definition(session, actor.company_id, kind)
-    programs = [
-        d
-        for d in definitions.list_readable(session, actor, kind=kind, include_inactive=False)
-        if d.program_id is not None
-    ]
-    if not programs:
-        return own
-    best, best_count = own, 0
     if own is not None:
-        every = gate.visible_ids(principal, kind).with_only_columns(
-            func.count(RecordAccess.record_id)
-        )
-        best_count = int(session.scalar(every) or 0)
-    for definition in programs:
-        count = _applies_to(session, principal, definition)
+        return own  # it applies to every record I see: a program's can at most tie, nothing counted
+    best, best_count = None, 0
+    for definition in definitions.list_readable(session, actor, kind=kind, include_inactive=False):
+        if definition.program_id is None:
+            continue
+        count = _applies_to(session, actor.principal, definition)
         if count > best_count:
             best, best_count = definition, count
     return best
@@ -216,7 +207,7 @@ def build(
             return or_(stage_value.is_(None), stage_value.not_in(keys))
         return stage_value == key
 
-    joint_names = _joint_names(session, principal, kind)
+    joint_names = _joint_names(session, actor, kind)
     base = query.ListQuery(resolver, where, sort)
     converter = Converter.for_company(session, principal.company_id)
     counts, totals, unconverted = _aggregate(
@@ -321,20 +312,14 @@ def _aggregate(
     return counts, totals, unconverted
 
 
-def _joint_names(session: Session, principal: Principal, kind: str) -> dict[str, str]:
-    """Joint stage key → name, from the program workflows of the kind the principal sees."""
-    statement = (
-        select(WorkflowDefinition)
-        .where(
-            WorkflowDefinition.program_id.is_not(None),
-            WorkflowDefinition.kind == kind,
-            workflows.visible_condition(principal),
-        )
-        .order_by(WorkflowDefinition.active.desc(), WorkflowDefinition.created_at.desc())
-        .execution_options(**rls.as_company(principal.company_id))
-    )
+def _joint_names(session: Session, actor: Actor, kind: str) -> dict[str, str]:
+    """Joint stage key → name, from the program workflows of the kind the actor sees (an
+    active one's name first, then the newest's)."""
+    programs = [
+        d for d in definitions.list_readable(session, actor, kind=kind) if d.program_id is not None
+    ]
     names: dict[str, str] = {}
-    for definition in session.scalars(statement):
+    for definition in sorted(programs, key=lambda d: (d.active, d.created_at), reverse=True):
         for key, name in names_of(definition.stages).items():
             names.setdefault(key, name)
     return names

@@ -37,7 +37,7 @@ from coterie.workflows.schemas import (
     WorkflowOut,
     WorkflowUpdate,
 )
-from coterie.workflows.stages import DEFAULT_PIPELINE
+from coterie.workflows.stages import DEFAULT_PIPELINE, company_definition
 
 CORE_REQUIRED = frozenset(
     {"title", "customer_name", "customer_domain", "motion", "description", "account_id"}
@@ -118,7 +118,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
 
 # what every new company starts with (`install_standard`); leads keep the built-in stages
 STANDARD_TEMPLATE = "standard_pipeline"
-STANDARD_KIND = "opportunity"
+STANDARD_KIND = str(TEMPLATES[STANDARD_TEMPLATE]["kind"])
 
 
 # -- validation -----------------------------------------------------------------------------
@@ -215,15 +215,7 @@ def install_standard(
     """Give a company the standard pipeline workflow for its opportunities, unless it already
     has an active company workflow for them (None then). Its stages are the template's, so
     there is nothing to validate against the company's own field template."""
-    existing = session.scalars(
-        select(WorkflowDefinition.id).where(
-            WorkflowDefinition.company_id == company_id,
-            WorkflowDefinition.program_id.is_(None),
-            WorkflowDefinition.kind == STANDARD_KIND,
-            WorkflowDefinition.active.is_(True),
-        )
-    ).first()
-    if existing is not None:
+    if company_definition(session, company_id, STANDARD_KIND) is not None:
         return None
     stages, transitions = _parse_template(STANDARD_TEMPLATE)
     now = utcnow()

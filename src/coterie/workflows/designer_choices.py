@@ -15,6 +15,7 @@ from coterie.authz import gate
 from coterie.fields import templates
 from coterie.fields.kinds import ParticipantStatus
 from coterie.models import Company
+from coterie.network.companies import names as company_names
 from coterie.records import presenters
 from coterie.workflows.designer_form import Choices
 
@@ -74,15 +75,15 @@ def _partners(
 ) -> Options:
     """The program's active participants but the workflow's company, as the gate shows them."""
     members = gate.participants(session, actor.principal, "program", [program_id])
-    found: Options = []
-    for member in members:
-        if member.company_id == owner_id:
-            continue
-        if member.status != ParticipantStatus.ACTIVE.value:
-            continue
-        company = session.get(Company, member.company_id)
-        if company is not None:
-            found.append((str(company.id), company.name))
+    partners = company_names(
+        session,
+        (
+            m.company_id
+            for m in members
+            if m.company_id != owner_id and m.status == ParticipantStatus.ACTIVE.value
+        ),
+    )
+    found = [(str(company_id), name) for company_id, name in partners.items()]
     return sorted(found, key=lambda option: option[1].casefold())
 
 

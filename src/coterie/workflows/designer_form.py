@@ -102,7 +102,8 @@ class Translation:
 # -- reading the posted form ------------------------------------------------------------------
 
 
-def _one(form: Form, name: str) -> str:
+def first(form: Form, name: str) -> str:
+    """The first value posted for `name`, stripped ("" when none)."""
     values = form.get(name) or ()
     return values[0].strip() if values else ""
 
@@ -120,40 +121,40 @@ def parse(form: Form) -> Design:
     for i in range(_count(form, "stages", "uid", MAX_STAGES + 1)):
         p = f"stages-{i}"
         criteria = [
-            _one(form, f"{p}-criteria-{j}-field")
+            first(form, f"{p}-criteria-{j}-field")
             for j in range(_count(form, f"{p}-criteria", "field", MAX_ITEMS + 1))
         ]
         steps = [
             StepRow(
-                title=_one(form, f"{p}-steps-{j}-title"),
-                owner=_one(form, f"{p}-steps-{j}-owner"),
-                due=_one(form, f"{p}-steps-{j}-due"),
+                title=first(form, f"{p}-steps-{j}-title"),
+                owner=first(form, f"{p}-steps-{j}-owner"),
+                due=first(form, f"{p}-steps-{j}-due"),
             )
             for j in range(_count(form, f"{p}-steps", "title", MAX_ITEMS + 1))
         ]
         approvals = [
             ApprovalRow(
-                company=_one(form, f"{p}-approvals-{j}-company"),
-                role=_one(form, f"{p}-approvals-{j}-role"),
+                company=first(form, f"{p}-approvals-{j}-company"),
+                role=first(form, f"{p}-approvals-{j}-role"),
             )
             for j in range(_count(form, f"{p}-approvals", "company", MAX_ITEMS + 1))
         ]
         stages.append(
             StageRow(
-                uid=_one(form, f"{p}-uid") or f"row-{i}",
-                key=_one(form, f"{p}-key"),
-                label=_one(form, f"{p}-label"),
-                category=_one(form, f"{p}-category"),
+                uid=first(form, f"{p}-uid") or f"row-{i}",
+                key=first(form, f"{p}-key"),
+                label=first(form, f"{p}-label"),
+                category=first(form, f"{p}-category"),
                 criteria=criteria,
                 steps=steps,
                 approvals=approvals,
-                mode=_one(form, f"{p}-mode") or "sequential",
+                mode=first(form, f"{p}-mode") or "sequential",
             )
         )
-    moves_mode = CHOSEN if _one(form, "moves_mode") == CHOSEN else FREE
+    moves_mode = CHOSEN if first(form, "moves_mode") == CHOSEN else FREE
     return Design(
-        name=_one(form, "name"),
-        active=_one(form, "active").lower() in {"1", "on", "true", "yes"},
+        name=first(form, "name"),
+        active=first(form, "active").lower() in {"1", "on", "true", "yes"},
         stages=stages,
         moves_mode=moves_mode,
         moves=[m.strip() for m in form.get("moves") or () if m.strip()],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -34,7 +34,15 @@ from coterie.web.sessions import PageActor
 from coterie.web.submit import raise_on, submit
 from coterie.web.templating import redirect, render
 from coterie.workflows import definitions, designer_choices
-from coterie.workflows.designer_form import Design, design_of, field_of, parse, slug, translate
+from coterie.workflows.designer_form import (
+    Design,
+    design_of,
+    field_of,
+    first,
+    parse,
+    slug,
+    translate,
+)
 from coterie.workflows.schemas import WorkflowIn, WorkflowOut, WorkflowUpdate
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
@@ -126,7 +134,6 @@ def _page(
             "role_labels": dict(designer_choices.ROLES),
             "modes": designer_choices.MODES,
             "errors": errors or {},
-            "values": {},
             "may_write": may_write,
         },
         status_code=status_code,
@@ -165,8 +172,8 @@ def new_page(
 @router.post("/settings/workflows/new")
 def create_designed(request: Request, session: DB, actor: PageActor, fields: Fields) -> Response:
     actor.require_role(Role.MANAGER, "define workflows")
-    kind = _kind(_first(fields, "kind"))
-    program = _hosted_program(session, actor, _first(fields, "program_id"))
+    kind = _kind(first(fields, "kind"))
+    program = _hosted_program(session, actor, first(fields, "program_id"))
     design = parse(fields)
 
     def again(errors: dict[str, str], status_code: int = 422) -> Response:
@@ -335,7 +342,7 @@ def save_workflow(
     wid = parse_id(workflow_id, "workflow")
     definition = definitions.get(session, actor, wid)
     design = parse(fields)
-    shown = _first(fields, "version")
+    shown = first(fields, "version")
 
     def again(errors: dict[str, str], status_code: int = 422) -> Response:
         return _existing(
@@ -408,11 +415,6 @@ def export_json(session: DB, actor: PageActor, workflow_id: str) -> Response:
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _first(fields: Mapping[str, Sequence[str]], name: str) -> str:
-    values = fields.get(name) or ()
-    return values[0].strip() if values else ""
-
-
 def _problem_errors(problem: Problem, targets: list[int]) -> dict[str, str]:
     """A service refusal next to the field it names; else at the top of the form."""
     if problem.slug == "workflow-exists":
@@ -421,7 +423,7 @@ def _problem_errors(problem: Problem, targets: list[int]) -> dict[str, str]:
             "one as a draft, or deactivate the other one first."
         }
     if problem.errors:
-        first: Mapping[str, Any] = problem.errors[0]
-        message = str(first.get("message", problem.detail))
-        return {field_of(str(first.get("path", "")), targets): message[:1].upper() + message[1:]}
+        error: Mapping[str, Any] = problem.errors[0]
+        message = str(error.get("message", problem.detail))
+        return {field_of(str(error.get("path", "")), targets): message[:1].upper() + message[1:]}
     return {FORM_ERROR: problem.detail}

@@ -4,6 +4,8 @@ approvals, workflow settings, the workflow designer and the record panels (pages
 from __future__ import annotations
 
 from coterie.kit.routing import DomainRoutes
-from coterie.workflows import api, designer_pages, pages
+from coterie.workflows import api, board_pages, designer_pages, pages
 
-ROUTES = DomainRoutes(api=(api.router,), pages=(designer_pages.router, pages.router))
+ROUTES = DomainRoutes(
+    api=(api.router,), pages=(designer_pages.router, board_pages.router, pages.router)
+)
