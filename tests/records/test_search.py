@@ -248,7 +248,7 @@ def test_quotes_in_values_are_searchable(client: TestClient) -> None:
         {"q": "   "},
         {"q": "x" * 201},
         {"q": " ".join(f"w{i}" for i in range(17))},
-        {"q": "deal", "kind": "campaign"},
+        {"q": "deal", "kind": "webinar"},
         {"q": "deal", "limit": 0},
         {"q": "deal", "limit": 501},
         {"q": "deal", "cursor": "not-a-cursor"},

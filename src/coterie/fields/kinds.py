@@ -15,6 +15,7 @@ class Kind(StrEnum):
     LEAD = "lead"
     OPPORTUNITY = "opportunity"
     SOLUTION = "solution"
+    CAMPAIGN = "campaign"
     PROGRAM = "program"
     PLAN = "plan"
 
@@ -60,6 +61,7 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.LEAD: KindInfo(Kind.LEAD, "leads", "Lead"),
     Kind.OPPORTUNITY: KindInfo(Kind.OPPORTUNITY, "opportunities", "Opportunity"),
     Kind.SOLUTION: KindInfo(Kind.SOLUTION, "solutions", "Joint solution"),
+    Kind.CAMPAIGN: KindInfo(Kind.CAMPAIGN, "campaigns", "Campaign"),
     Kind.PROGRAM: KindInfo(Kind.PROGRAM, "programs", "Partner program"),
     Kind.PLAN: KindInfo(Kind.PLAN, "plans", "Joint sales plan"),
 }

@@ -164,6 +164,7 @@ _NOUNS = {
     Kind.LEAD: ("lead", "leads"),
     Kind.OPPORTUNITY: ("opportunity", "opportunities"),
     Kind.SOLUTION: ("joint solution", "joint solutions"),
+    Kind.CAMPAIGN: ("campaign", "campaigns"),
     Kind.PROGRAM: ("partner program", "partner programs"),
     Kind.PLAN: ("joint sales plan", "joint sales plans"),
 }

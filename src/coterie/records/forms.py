@@ -92,6 +92,10 @@ KIND_FORMS: dict[Kind, KindForm] = {
         (_name("Solution name"), _DESCRIPTION),
         frozenset({"owner", "stage", "product", "region", "industry"}),
     ),
+    Kind.CAMPAIGN: KindForm(
+        (_name("Campaign name"), _DESCRIPTION),
+        frozenset({"owner", "region", "industry", "product"}),
+    ),
     Kind.PROGRAM: KindForm((_name("Program name"), _DESCRIPTION), frozenset({"owner"})),
     Kind.PLAN: KindForm((_name("Plan name"), _DESCRIPTION), frozenset({"owner"})),
 }
