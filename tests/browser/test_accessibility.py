@@ -18,7 +18,6 @@ from playwright.sync_api import Browser
 
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
 from tests.fixtures.activity import comment
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.cosell import join, record
@@ -54,7 +53,7 @@ def test_a_new_companys_home_passes_axe(live_server: LiveServer, visitor: Visito
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api
         acme = make_company(client, f"Axe Acme {uuid.uuid4().hex[:6]}")
-    _sign_in(visitor, acme)
+    visitor.sign_in(acme.email)
     assert _check(visitor, "home", "/") == []
 
 
@@ -105,5 +104,5 @@ def test_every_main_page_passes_axe(
     partnered: tuple[Member, str], visitor: Visitor, name: str, path: str
 ) -> None:
     member, deal = partnered
-    _sign_in(visitor, member)
+    visitor.sign_in(member.email)
     assert _check(visitor, name, path.format(deal=deal)) == []

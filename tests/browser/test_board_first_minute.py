@@ -21,7 +21,6 @@ from playwright.sync_api import Browser, Page, expect
 from coterie.db import utcnow
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
 from tests.fixtures.builders import Member, make_company
 from tests.fixtures.cosell import API
 from tests.fixtures.workflows import move, record, workflow
@@ -84,7 +83,7 @@ def test_a_new_company_works_its_first_deal_on_the_board(
         rid = record(
             client, acme, "opportunity", "Helios renewal", amount=48000, owner=acme.user_id
         )
-    _sign_in(visitor, acme)
+    visitor.sign_in(acme.email)
     page = visitor.go("/board")
     page.set_viewport_size({"width": 1440, "height": 900})
     card = page.locator(f"article[data-record-id='{rid}']")
@@ -133,7 +132,7 @@ def test_many_stages_scroll_inside_the_board_with_sticky_headings(
         for n in range(14):
             record(client, acme, "lead", f"Lead {n:02}", stage="lead_in")
         record(client, acme, "lead", "Almost there", stage="dropped")
-    _sign_in(visitor, acme)
+    visitor.sign_in(acme.email)
     page = visitor.go("/board?kind=lead")
     page.set_viewport_size({"width": 1440, "height": 900})
     expect(page.locator(".kanban-column")).to_have_count(8)
@@ -196,7 +195,7 @@ def test_the_joint_solution_board_opens_on_the_program_workflow(
         move(client, host, "solution", ids[0], wf["id"], "approval")
         asked = move(client, host, "solution", ids[0], wf["id"], "partner_approval")
         assert asked["move"]["status"] == "pending"
-    _sign_in(visitor, host)
+    visitor.sign_in(host.email)
     page = visitor.go("/board?kind=solution")
     expect(page.get_by_label("Workflow")).to_have_value(wf["id"])
     expect(page.locator("#col-business_review article")).to_have_count(1)

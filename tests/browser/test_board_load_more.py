@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
 from tests.fixtures.builders import make_company
 from tests.fixtures.workflows import record, workflow
 
@@ -38,7 +37,7 @@ def test_load_more_appends_the_next_cards_of_a_column(
         workflow(client, acme, template="standard_pipeline")
         for n in range(CARDS):
             record(client, acme, "opportunity", f"Deal {n:02}", stage="propose", amount=1000 + n)
-    _sign_in(visitor, acme)
+    visitor.sign_in(acme.email)
     page = visitor.go("/board?kind=opportunity&stage=propose")
     column = page.locator("#cards-propose article.deal-card")
     expect(column).to_have_count(20)

@@ -15,7 +15,6 @@ from playwright.sync_api import Browser, expect
 
 from coterie.models.sync import LinkState
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
 from tests.fixtures.builders import make_company
 from tests.fixtures.records import create_record, put_template
 from tests.sync.inbox_builders import NEXT_STEP, make_conflict, make_connection, make_link
@@ -75,7 +74,7 @@ def test_a_manager_resolves_a_conflict_and_links_records_from_the_record_page(
             {"remote_id": "M3", "name": "Globex expansion (US)"},
         ],
     )
-    _sign_in(visitor, acme)
+    visitor.sign_in(acme.email)
 
     # the inbox: one conflict, its field by label, both values, the winner marked
     page = visitor.go(f"/settings/integrations/{connection}/conflicts")

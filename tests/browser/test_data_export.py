@@ -16,7 +16,6 @@ from playwright.sync_api import Browser, expect
 
 from coterie.company_export.builder import build_export
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
 from tests.company_export.helpers import pending_export
 from tests.fixtures.builders import make_company
 
@@ -36,7 +35,7 @@ def test_an_admin_watches_the_export_being_built_then_downloads_it(
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api
         acme = make_company(client, f"Export Acme {uuid.uuid4().hex[:6]}")
-    _sign_in(visitor, acme)
+    visitor.sign_in(acme.email)
     page = visitor.go("/settings")
     visitor.click(page.get_by_role("link", name="Data export"))
     # an export the worker has not finished yet

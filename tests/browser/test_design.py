@@ -16,7 +16,6 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
 from tests.fixtures.activity import comment
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.cosell import join, record
@@ -56,7 +55,7 @@ def test_a_flash_is_an_announced_toast_that_goes_away(
     companies: tuple[Member, Member, str], visitor: Visitor
 ) -> None:
     orbit, _, _ = companies
-    _sign_in(visitor, orbit)
+    visitor.sign_in(orbit.email)
     page = visitor.page
     visitor.go("/settings/company")
     visitor.click(page.get_by_role("button", name="Save profile"))
@@ -83,7 +82,7 @@ def test_an_htmx_toast_trigger_shows_a_toast(
     companies: tuple[Member, Member, str], visitor: Visitor
 ) -> None:
     orbit, _, _ = companies
-    _sign_in(visitor, orbit)
+    visitor.sign_in(orbit.email)
     page = visitor.go("/")
     # what htmx does with `HX-Trigger: {"toast": {"message": ..., "level": ...}}`
     page.evaluate(
@@ -107,7 +106,7 @@ def test_settings_tabs_fit_one_line_at_1440_and_scroll_at_1024(
     companies: tuple[Member, Member, str], visitor: Visitor
 ) -> None:
     orbit, _, _ = companies
-    _sign_in(visitor, orbit)
+    visitor.sign_in(orbit.email)
     page = visitor.page
     page.set_viewport_size({"width": 1440, "height": 900})
     visitor.go("/settings/users")
@@ -139,7 +138,7 @@ def test_the_filter_builder_opens_from_its_button(
     companies: tuple[Member, Member, str], visitor: Visitor
 ) -> None:
     orbit, _, _ = companies
-    _sign_in(visitor, orbit)
+    visitor.sign_in(orbit.email)
     page = visitor.go("/opportunities")
     builder = page.locator(".filter-builder")
     expect(builder).to_be_hidden()
@@ -164,7 +163,7 @@ def test_the_record_page_shows_workflow_and_activity_with_the_page(
     companies: tuple[Member, Member, str], visitor: Visitor, live_server: LiveServer
 ) -> None:
     orbit, _, deal = companies
-    _sign_in(visitor, orbit)
+    visitor.sign_in(orbit.email)
     requests: list[str] = []
     visitor.page.on("request", lambda r: requests.append(r.url))
     page = visitor.go(f"/opportunities/{deal}")
@@ -188,7 +187,7 @@ def test_an_empty_lists_new_link_opens_the_dialog(
 ) -> None:
     """The empty state's "New …" is a plain link to the page's dialog: it opens it at once."""
     orbit, _, _ = companies
-    _sign_in(visitor, orbit)
+    visitor.sign_in(orbit.email)
     page = visitor.go("/solutions")
     dialog = page.locator("dialog#new-record")
     expect(dialog).to_be_hidden()

@@ -24,7 +24,6 @@ from playwright.sync_api import Browser, Locator, expect
 
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.cosell import API, record
 
@@ -81,7 +80,7 @@ def test_new_program_plan_and_opportunity_dialogs(
             f"{API}/workflows", json={"template": "standard_pipeline"}, headers=host.headers
         )
         assert made.status_code == 201, made.text
-    _sign_in(visitor, host)
+    visitor.sign_in(host.email)
     page = visitor.page
 
     # Get started: "New program" opens the dialog at once, its first field focused

@@ -14,7 +14,6 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
 from tests.fixtures.builders import make_company
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -52,7 +51,7 @@ def test_a_partner_manager_imports_a_spreadsheet_of_deals(
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api
         acme = make_company(client, f"Import Acme {uuid.uuid4().hex[:6]}", currency="EUR")
-    _sign_in(visitor, acme)
+    visitor.sign_in(acme.email)
     _upload(visitor)
     page = visitor.page
     expect(

@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from coterie.models.sync import SyncMapping
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
 from tests.fixtures.builders import make_company
 from tests.sync.memory_crm import PASSWORD, install_memory_crm
 
@@ -44,7 +43,7 @@ def test_an_admin_connects_a_crm_maps_the_stage_and_syncs(
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api
         acme = make_company(client, f"Sync Acme {uuid.uuid4().hex[:6]}")
-    _sign_in(visitor, acme)
+    visitor.sign_in(acme.email)
     page = visitor.go("/settings")
     visitor.click(page.get_by_role("link", name="Integrations"))
     expect(page.get_by_text("No CRM is connected yet.")).to_be_visible()

@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _new_dashboard, _sign_in
+from tests.browser.test_reports import _new_dashboard
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.cosell import join, record
 
@@ -132,7 +132,7 @@ def test_a_report_is_built_by_clicking_saved_shared_and_put_on_a_dashboard(
     live_server: LiveServer, visitor: Visitor
 ) -> None:
     acme, globex = _companies(live_server)
-    _sign_in(visitor, acme)
+    visitor.sign_in(acme.email)
     page = visitor.page
 
     visitor.go("/reports/new")

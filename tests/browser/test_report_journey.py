@@ -19,23 +19,19 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Download, Page, expect
-from pptx import Presentation
 
-from tests.browser.helpers import LiveServer, Visitor
+from tests.browser.helpers import LiveServer, Visitor, read_deck
 from tests.browser.test_reports import (
     CANARY,
     CANARY_PATTERNS,
     _assert_drawn,
     _canvas,
     _new_dashboard,
-    _sign_in,
     report_companies,
-    visitors,
 )
 from tests.fixtures.builders import Member
 
 pytestmark = pytest.mark.xdist_group("browser")
-__all__ = ["visitors"]  # the fixture, shared with test_reports
 
 PIPELINE = "Partner pipeline"
 COUNT = "Deal count"
@@ -88,23 +84,6 @@ def _panel_names(a: Visitor) -> list[str]:
     return [t.strip() for t in a.page.locator("#panels h2").all_inner_texts()]
 
 
-def _deck(content: bytes) -> tuple[list[str], list[float]]:
-    """The slides' titles and every number of the deck's charts."""
-    slides = list(Presentation(io.BytesIO(content)).slides)
-    titles = [s.shapes.title.text if s.shapes.title is not None else "" for s in slides]
-    values = [
-        float(v)
-        for slide in slides
-        for shape in slide.shapes
-        if shape.has_chart
-        for plot in shape.chart.plots
-        for series in plot.series
-        for v in series.values
-        if v is not None
-    ]
-    return titles, values
-
-
 def test_a_partner_manager_builds_shares_and_exports_a_report_and_a_dashboard(
     companies: tuple[Member, Member],
     browser: Browser,
@@ -116,7 +95,7 @@ def test_a_partner_manager_builds_shares_and_exports_a_report_and_a_dashboard(
     a = Visitor("Acme", browser, live_server.url, screenshots)
     b = Visitor("Globex", browser, live_server.url, screenshots, record=True)
     visitors.extend([a, b])
-    _sign_in(a, acme)
+    a.sign_in(acme.email)
     page = a.page
 
     # the builder: previewed, then downloaded as CSV without being saved
@@ -190,12 +169,12 @@ def test_a_partner_manager_builds_shares_and_exports_a_report_and_a_dashboard(
     # the QBR deck: a title slide and one slide per panel
     download, content = _download(page, "Download QBR deck (PPTX)")
     assert download.suggested_filename == "Globex-QBR.pptx"
-    titles, values = _deck(content)
+    titles, values = read_deck(content)
     assert titles == ["Globex QBR", BY_PARTNER, PIPELINE]
     assert float(CANARY) in values  # Acme's own deck holds Acme's numbers
 
     # Globex opens the shared dashboard: its own numbers, never Acme's
-    _sign_in(b, globex)
+    b.sign_in(globex.email)
     b.go("/reports")
     b.click(b.page.get_by_role("link", name="Globex QBR"))
     expect(b.page.get_by_role("heading", level=1)).to_have_text("Globex QBR")
@@ -217,7 +196,7 @@ def test_a_partner_manager_builds_shares_and_exports_a_report_and_a_dashboard(
     expect(main.get_by_role("link", name=BY_PARTNER)).to_have_count(0)
     b.shot("34-dashboard-shared-with-partner")
     _, content = _download(b.page, "Download QBR deck (PPTX)")
-    titles, values = _deck(content)
+    titles, values = read_deck(content)
     assert titles == ["Globex QBR", BY_PARTNER, PIPELINE]
     assert 100.0 in values
     assert float(CANARY) not in values

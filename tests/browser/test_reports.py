@@ -10,11 +10,9 @@ drawn over Globex's own amounts, and no page, fragment or chart data it receives
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Download, expect
 
-from tests.browser.helpers import FAILED, LiveServer, Visitor, amount_patterns
-from tests.fixtures.builders import PASSWORD, Member, make_company, make_partnership
+from tests.browser.helpers import LiveServer, Visitor, amount_patterns
+from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.cosell import fill, join, record, template
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -80,14 +78,6 @@ def companies(live_server: LiveServer) -> tuple[Member, Member]:
     return report_companies(live_server, "Reporting")
 
 
-def _sign_in(visitor: Visitor, who: Member) -> None:
-    visitor.go("/login")
-    visitor.page.get_by_label("Work e-mail").fill(who.email)
-    visitor.page.get_by_label("Password").fill(PASSWORD)
-    visitor.click(visitor.page.get_by_role("button", name="Sign in"))
-    expect(visitor.page.get_by_role("link", name="Sign in")).to_have_count(0)
-
-
 def _new_dashboard(visitor: Visitor, name: str, *reports: str) -> None:
     """From the reports page: a new dashboard `name` holding the viewer's saved `reports`."""
     visitor.go("/reports")
@@ -130,19 +120,6 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
-@pytest.fixture
-def visitors(
-    browser: Browser, live_server: LiveServer, screenshots: Path, request: pytest.FixtureRequest
-) -> Iterator[list[Visitor]]:
-    opened: list[Visitor] = []
-    yield opened
-    for visitor in opened:
-        if request.node.stash.get(FAILED, False):
-            with contextlib.suppress(Exception):
-                visitor.shot(f"FAILED-{request.node.name}-{visitor.name}")
-        visitor.close()
-
-
 def test_a_report_is_built_previewed_saved_downloaded_as_png_and_put_on_a_dashboard(
     companies: tuple[Member, Member],
     browser: Browser,
@@ -154,7 +131,7 @@ def test_a_report_is_built_previewed_saved_downloaded_as_png_and_put_on_a_dashbo
     a = Visitor("Acme", browser, live_server.url, screenshots)
     b = Visitor("Globex", browser, live_server.url, screenshots, record=True)
     visitors.extend([a, b])
-    _sign_in(a, acme)
+    a.sign_in(acme.email)
 
     # the builder: count and sum of my amount by stage, as a bar chart, shared with Globex
     a.go("/reports/new")
@@ -198,7 +175,7 @@ def test_a_report_is_built_previewed_saved_downloaded_as_png_and_put_on_a_dashbo
     a.shot("31-dashboard")
 
     # Globex opens the shared report: its own numbers, never Acme's canary
-    _sign_in(b, globex)
+    b.sign_in(globex.email)
     b.go("/reports")
     b.click(b.page.get_by_role("link", name=REPORT))
     expect(b.page.get_by_role("heading", level=1)).to_have_text(REPORT)

@@ -15,7 +15,6 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
 from tests.fixtures.builders import make_company, make_partnership
 from tests.fixtures.records import OPPS, put_template, share_record
 from tests.fixtures.tryton_peer import TrytonServer, TrytonUser
@@ -56,7 +55,7 @@ def test_an_admin_connects_tryton_and_a_deal_edited_there_reaches_coterie_and_th
         record_id = created.json()["id"]
         share_record(client, me, record_id, partner)
 
-    _sign_in(visitor, me)
+    visitor.sign_in(me.email)
     page = visitor.go("/settings/integrations")
     visitor.click(page.get_by_role("link", name="Connect Tryton"))
     credentials = fresh_tryton.credentials()

@@ -20,7 +20,6 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.cosell import API
 from tests.fixtures.workflows import join, record
@@ -106,7 +105,7 @@ def test_an_admin_designs_a_workflow_without_json(
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api
         host, partner, partner_name, program = _program_of_partners(client)
-        _sign_in(visitor, host)
+        visitor.sign_in(host.email)
         page = visitor.go("/settings/workflows")
         _no_violations(page)
         page.get_by_label("For records of kind").first.select_option(label="Opportunity")
@@ -264,7 +263,7 @@ def test_an_admin_designs_a_workflow_without_json(
         # the partner on the program reads it, with labels, and cannot edit it
         reader = Visitor("designer-partner", browser, live_server.url, screenshots)
         try:
-            _sign_in(reader, partner)
+            reader.sign_in(partner.email)
             shown = reader.go(workflow_url)
             expect(shown.get_by_role("heading", level=1)).to_have_text("Cloud deals")
             expect(shown.locator("[data-preview] .wd-col-name")).to_have_text(ORDER)

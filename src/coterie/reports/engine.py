@@ -17,7 +17,6 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
+from coterie.db import utcnow
 from coterie.fields.kinds import Kind, ParticipantStatus
 from coterie.kit import quarters
 from coterie.kit.problems import Problem, invalid
@@ -370,7 +370,7 @@ def run_for(session: Session, principal: Principal, report: ReportIn) -> ReportO
     own_currency = (
         session.scalar(select(Company.currency).where(Company.id == principal.company_id)) or "USD"
     )
-    today = date.today()
+    today = utcnow().date()
 
     seen: set[str] = set()
     dims: list[Dimension] = []

@@ -10,7 +10,6 @@ shown inline next to what was tried, never as an error page.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
 from coterie.authz import gate
+from coterie.db import utcnow
 from coterie.deps import DB
 from coterie.fields.kinds import KINDS, Kind, KindInfo
 from coterie.kit.problems import Problem
@@ -213,7 +213,7 @@ def record_panel(
             "panel_error": None,
             "colleagues": presenters.colleague_choices(session, actor),
             **labels.helpers(),
-            "today": date.today().isoformat(),
+            "today": utcnow().date().isoformat(),
             "may_define": actor.has_role(Role.MANAGER),
         },
     )

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -12,6 +10,7 @@ from sqlalchemy.orm import Session
 from coterie.auth.principal import Actor
 from coterie.cosell.planning import rates
 from coterie.cosell.schemas import RateIn
+from coterie.db import utcnow
 from coterie.deps import DB
 from coterie.kit.problems import Problem
 from coterie.web import csrf
@@ -40,7 +39,7 @@ def _rates_page(
             "tab": "exchange-rates",
             "rates": rates.list_rates(session, actor.company_id),
             "own_currency": actor.company.currency,
-            "today": date.today().isoformat(),
+            "today": utcnow().date().isoformat(),
             "values": values or {},
             "errors": errors or {},
         },

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from typing import IO, Any
 
 from pptx import Presentation
@@ -27,6 +26,7 @@ from pptx.util import Inches, Pt
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
+from coterie.db import utcnow
 from coterie.network.companies import names as company_names
 from coterie.reports.dashboards.service import DashboardRunOut, PanelOut
 from coterie.reports.exports import spreadsheets as exports
@@ -230,7 +230,7 @@ def build(session: Session, actor: Actor, run: DashboardRunOut) -> bytes:
         (p.result.currency for p in run.panels if p.result is not None), actor.company.currency
     )
     subtitle = title.placeholders[1]
-    subtitle.text = f"{actor.company.name}\n{date.today().isoformat()}\nAmounts in {currency}"
+    subtitle.text = f"{actor.company.name}\n{utcnow().date().isoformat()}\nAmounts in {currency}"
     partners = exports.partner_names(session, actor)  # once, not per panel
     for panel in run.panels:
         _panel_slide(prs, session, actor, run, panel, partners)

@@ -10,13 +10,13 @@ while "hide private fields" is on.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
+from coterie.db import utcnow
 from coterie.deps import DB, reads_only
 from coterie.kit.problems import Problem
 from coterie.network.companies import names as company_names
@@ -72,7 +72,7 @@ def builder_page(
             "errors": errors or {},
             "choices": builder.choices(session, actor),
             "filter_fields": fields,
-            "quarters": builder.quarter_choices(date.today(), str(values.get("quarter") or "")),
+            "quarters": builder.quarter_choices(utcnow().date(), str(values.get("quarter") or "")),
             "known": filter_rows.by_name(fields),
             "rows": values.get("filter_rows") or filter_rows.Rows(),
             "report": report,
