@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from tests.races.test_concurrent_writes import API, company, ok, partners, race
-from tests.races.test_concurrent_writes import api as api  # noqa: F401 (fixtures)
-from tests.races.test_concurrent_writes import server as server  # noqa: F401
+from tests.races.test_concurrent_writes import api as api
+from tests.races.test_concurrent_writes import server as server
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("races")]
 

@@ -32,7 +32,8 @@ def test_propose_endorse_accept(client: TestClient, inbox: Inbox) -> None:
     assert {e["company_id"] for e in seen["endorsers"]} == {w.a.company_id, w.b.company_id}
     assert seen["endorsed_by_me"] is True
     withdrawn = client.delete(f"{API}/ideas/{idea['id']}/endorse", headers=w.b.headers).json()
-    assert withdrawn["endorsements"] == 1 and withdrawn["endorsed_by_me"] is False
+    assert withdrawn["endorsements"] == 1
+    assert withdrawn["endorsed_by_me"] is False
     client.post(f"{API}/ideas/{idea['id']}/endorse", headers=w.b.headers)
 
     # only the host's admins and managers triage
@@ -101,7 +102,9 @@ def test_decline_needs_a_reason_and_tells_the_proposer(client: TestClient, inbox
                            headers=w.host.headers)  # fmt: skip
     assert declined.status_code == 200, declined.text
     assert declined.json()["decline_reason"] == "Overlaps the Q3 retail plan"
-    assert client.post(f"{API}/ideas/{idea['id']}/accept", headers=w.host.headers).status_code == 409
+    assert (
+        client.post(f"{API}/ideas/{idea['id']}/accept", headers=w.host.headers).status_code == 409
+    )
 
     told = client.get(f"{API}/notifications", headers=w.a_seller.headers).json()["items"]
     [notice] = [n for n in told if n["event"] == "idea_declined"]

@@ -101,12 +101,14 @@ def test_only_the_host_chooses_the_rule(client: TestClient, inbox: Inbox) -> Non
     w = world(client, inbox)
     url = f"{API}/programs/{w.program_id}/ideas/settings"
     read = client.get(url, headers=w.a.headers)
-    assert read.json()["visibility"] == "program" and read.json()["can_edit"] is False
+    assert read.json()["visibility"] == "program"
+    assert read.json()["can_edit"] is False
     body = {"visibility": "host"}
     assert client.put(url, json=body, headers={**w.a.headers, "If-Match": "0"}).status_code == 403
     assert client.put(url, json=body, headers=w.host.headers).status_code == 428
     bad = client.put(url, json={"visibility": "all"}, headers={**w.host.headers, "If-Match": "0"})
-    assert bad.status_code == 422 and "body.visibility" in bad.text
+    assert bad.status_code == 422
+    assert "body.visibility" in bad.text
     assert client.get(url, headers=w.outsider.headers).status_code == 404
 
 
@@ -122,7 +124,9 @@ def test_a_company_that_leaves_stops_seeing(
     )
     assert left.status_code in (200, 204), left.text
     assert not sees(client, w.b, idea["id"])
-    assert client.get(f"{API}/programs/{w.program_id}/ideas", headers=w.b.headers).status_code == 404
+    assert (
+        client.get(f"{API}/programs/{w.program_id}/ideas", headers=w.b.headers).status_code == 404
+    )
     assert client.post(f"{API}/ideas/{idea['id']}/endorse", headers=w.b.headers).status_code == 404
     assert secret not in everything_seen(client, new_browser, w.b, w, idea["id"])
     # its endorsement no longer shows to those still in the program

@@ -90,9 +90,7 @@ def content(
         (status, STATUS_LABELS[status], [r for r in rows if r["idea"].status == status])
         for status in IdeaStatus
     ]
-    others = common.active_companies(session, principal, PROGRAM, program_id) - {
-        actor.company_id
-    }
+    others = common.active_companies(session, principal, PROGRAM, program_id) - {actor.company_id}
     names = company_names(session, others)
     rule = settings.read(session, actor, program_id)
     return PanelContent(

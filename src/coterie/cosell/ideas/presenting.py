@@ -65,20 +65,26 @@ def present(session: Session, actor: Actor, ideas: Sequence[Idea]) -> list[IdeaO
     user_ids = {i.proposer_user_id for i in ideas if i.proposer_user_id} | {
         e.user_id for found in endorsements.values() for e in found
     }
-    users = {
-        row[0]: (row[1], row[2])
-        for row in session.execute(
-            select(User.id, User.name, User.company_id).where(User.id.in_(user_ids))
-        )
-    } if user_ids else {}
-    companies = {c for ids in active.values() for c in ids} | {
-        i.proposer_company_id for i in ideas
-    }
+    users = (
+        {
+            row[0]: (row[1], row[2])
+            for row in session.execute(
+                select(User.id, User.name, User.company_id).where(User.id.in_(user_ids))
+            )
+        }
+        if user_ids
+        else {}
+    )
+    companies = {c for ids in active.values() for c in ids} | {i.proposer_company_id for i in ideas}
     names = company_names(session, companies)
     results = {i.record_id for i in ideas if i.record_id is not None}
-    titles = gate.visible_titles(
-        session, principal, [(i.kind, i.record_id) for i in ideas if i.record_id is not None]
-    ) if results else {}
+    titles = (
+        gate.visible_titles(
+            session, principal, [(i.kind, i.record_id) for i in ideas if i.record_id is not None]
+        )
+        if results
+        else {}
+    )
 
     def person(user_id: uuid.UUID | None, company_id: uuid.UUID) -> Endorser | None:
         if user_id is None or user_id not in users or users[user_id][1] != company_id:

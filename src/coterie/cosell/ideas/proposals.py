@@ -112,4 +112,3 @@ def list_visible(
         rows = rows[:limit]
         next_cursor = base64.urlsafe_b64encode(str(rows[-1].id).encode()).decode().rstrip("=")
     return IdeaList(items=present(session, actor, rows), next_cursor=next_cursor)
-

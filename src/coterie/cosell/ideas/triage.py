@@ -65,9 +65,7 @@ def _claim(
     return idea, program
 
 
-def _program_workflow(
-    session: Session, program: Record, kind: str
-) -> WorkflowDefinition | None:
+def _program_workflow(session: Session, program: Record, kind: str) -> WorkflowDefinition | None:
     """The host's active workflow of `kind` on the program (None: the record stays unstaged)."""
     return session.scalars(
         select(WorkflowDefinition).where(

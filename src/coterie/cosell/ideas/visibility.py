@@ -89,7 +89,9 @@ def program_in(session: Session, principal: Principal, program_id: uuid.UUID) ->
     return program
 
 
-def rule_of(session: Session, principal: Principal, program_id: uuid.UUID) -> ProgramIdeaSettings | None:
+def rule_of(
+    session: Session, principal: Principal, program_id: uuid.UUID
+) -> ProgramIdeaSettings | None:
     """The host's rule row of a program the gate admitted (None: the default)."""
     return session.scalars(
         select(ProgramIdeaSettings)
