@@ -78,8 +78,9 @@ def test_portfolio_equals_the_oracle_for_every_company(client: TestClient, inbox
         assert rows.keys() == expected.keys()
         assert got["total"] == len(expected)
         for solution_id, row in rows.items():
-            assert sorted(c["company_id"] for c in row["companies"]) == (
-                expected[solution_id]["companies"]
+            assert (
+                sorted(c["company_id"] for c in row["companies"])
+                == (expected[solution_id]["companies"])
             )
             assert row["stage"] == expected[solution_id]["stage"]
             assert row["stage_label"] == LABELS[row["stage"]]
