@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from coterie.activity import pages as activity_pages
 from coterie.activity import subscriptions as activity_subscriptions
+from coterie.cosell.ideas import notices as idea_notices
+from coterie.cosell.ideas import pages as ideas_pages
 from coterie.cosell.pipeline import pages as pipeline_pages
 from coterie.cosell.planning import new_forms as planning_new_forms
 from coterie.cosell.planning import pages as planning_pages
@@ -36,3 +38,5 @@ def install() -> None:
     page_panels.provide("activity", activity_pages.record_panel)
     page_panels.provide("pipeline", pipeline_pages.record_panel)
     page_panels.provide("cosell", planning_pages.record_panel)
+    page_panels.provide("ideas", ideas_pages.record_panel)
+    idea_notices.install()  # what idea notifications quote

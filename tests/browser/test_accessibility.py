@@ -21,6 +21,8 @@ from tests.browser.helpers import LiveServer, Visitor
 from tests.fixtures.activity import comment
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.cosell import join, record
+from tests.fixtures.ideas import propose
+from tests.fixtures.workflows import workflow
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -63,6 +65,8 @@ SIGNED_IN_PAGES = [
     *[(f"list-{plural}", f"/{plural}") for plural in ("opportunities", "leads", "accounts")],
     *[(f"list-{plural}", f"/{plural}") for plural in ("solutions", "programs", "plans")],
     ("record", "/opportunities/{deal}"),
+    ("program-ideas", "/programs/{program}"),
+    ("solutions-portfolio", "/solutions/portfolio"),
     *[
         (f"settings-{tab}", f"/settings/{tab}")
         for tab in (
@@ -85,8 +89,9 @@ SIGNED_IN_PAGES = [
 
 
 @pytest.fixture(scope="module")
-def partnered(live_server: LiveServer) -> tuple[Member, str]:
-    """A company with one partner and one opportunity shared with it (and a comment on it)."""
+def partnered(live_server: LiveServer) -> tuple[Member, str, str]:
+    """A company with one partner and one opportunity shared with it (and a comment on it), and
+    a program with the partner in it, an idea proposed to it and a solution on its workflow."""
     suffix = uuid.uuid4().hex[:6]
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api
@@ -96,13 +101,20 @@ def partnered(live_server: LiveServer) -> tuple[Member, str]:
         deal = record(client, acme, "opportunity", "Axe joint deal", amount=1000)
         join(client, acme, "opportunity", deal, globex)
         comment(client, globex, deal, "Looks good to us")
-    return acme, deal
+        program = record(client, acme, "program", "Axe program")
+        join(client, acme, "program", program, globex)
+        workflow(client, acme, template="joint_solution", program_id=program)
+        idea = propose(client, globex, program, partner_company_ids=[acme.company_id])
+        accepted = client.post(f"/api/v1/ideas/{idea['id']}/accept", headers=acme.headers)
+        assert accepted.status_code == 200, accepted.text
+        propose(client, globex, program, title="A second idea", kind="campaign")
+    return acme, deal, program
 
 
 @pytest.mark.parametrize(("name", "path"), SIGNED_IN_PAGES, ids=[n for n, _ in SIGNED_IN_PAGES])
 def test_every_main_page_passes_axe(
-    partnered: tuple[Member, str], visitor: Visitor, name: str, path: str
+    partnered: tuple[Member, str, str], visitor: Visitor, name: str, path: str
 ) -> None:
-    member, deal = partnered
+    member, deal, program = partnered
     visitor.sign_in(member.email)
-    assert _check(visitor, name, path.format(deal=deal)) == []
+    assert _check(visitor, name, path.format(deal=deal, program=program)) == []

@@ -20,7 +20,7 @@ from coterie import migrate
 from coterie.app import create_app
 from coterie.config import Settings
 from coterie.db import make_engine, utcnow
-from coterie.demo import cosell, network
+from coterie.demo import cosell, ideas, network
 from coterie.models import AuditEvent, Record
 from coterie.models.activity import Notification, RecordChange
 from coterie.models.outbox import OutboxMessage
@@ -411,3 +411,25 @@ def test_the_approver_approves_the_pending_move(fresh_demo: Demo) -> None:
     assert solution["joint_stage"] == "partner_approval"
     events = {n["event"] for n in demo.get(cosell.DIEGO, "/notifications?unread=true")["items"]}
     assert "approval_decided" in events
+
+
+def test_the_program_has_ideas_open_declined_and_accepted(demo: Demo) -> None:
+    program = demo.record(cosell.MARCUS, "programs", cosell.PROGRAM_TITLE)
+    found = demo.get(cosell.MARCUS, f"/programs/{program['id']}/ideas")["items"]
+    by_title = {i["title"]: i for i in found}
+    assert by_title.keys() == {ideas.I_MIGRATION, ideas.I_WEBINARS, ideas.I_ZERO_TRUST}
+    migration = by_title[ideas.I_MIGRATION]
+    assert migration["status"] == "open"
+    assert migration["endorsements"] == 2
+    assert migration["can_triage"] is True
+    assert by_title[ideas.I_WEBINARS]["status"] == "declined"
+    assert "webinar series" in by_title[ideas.I_WEBINARS]["decline_reason"]
+    accepted = by_title[ideas.I_ZERO_TRUST]
+    solution = demo.get(cosell.MARCUS, f"/solutions/{accepted['record_id']}")
+    assert solution["joint_stage"] == "business_review"
+    # the field seller who proposed sees hers; the portfolio lists the new solution
+    assert ideas.I_MIGRATION in {i["title"] for i in demo.get(cosell.MEGAN, "/ideas")["items"]}
+    portfolio = demo.get(cosell.MARCUS, "/solutions/portfolio")["items"]
+    assert ideas.I_ZERO_TRUST in {row["title"] for row in portfolio}
+    # backdated with the story: proposed before today
+    assert migration["created_at"] < utcnow().isoformat()[:10]

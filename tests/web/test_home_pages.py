@@ -87,8 +87,18 @@ def test_get_started_ticks_each_step_as_the_company_does_it(
     accepted = client.post(f"/api/v1/partnerships/{partnership}/accept", headers=partner.headers)
     assert accepted.status_code == 200, accepted.text
 
-    record(client, me, "program", "Our partner program")
-    assert ticked(browser.page("/")) == {"colleagues", "partner", "program"}
+    program = record(client, me, "program", "Our partner program")
+    home = browser.page("/")
+    assert ticked(home) == {"colleagues", "partner", "program"}
+    # in a program now: "Nominate a solution" opens the program's "Propose an idea" dialog
+    box = panel(home)
+    assert box is not None
+    assert [li.attrs["data-step"] for li in box.find_all("li")] == [*STEPS, "nominate"]
+    nominate_link = box.find("li", id="start-nominate")
+    assert nominate_link is not None
+    link = nominate_link.find("a")
+    assert link is not None
+    assert link.attrs["href"] == f"/programs/{program}#propose-idea"
     record(client, me, "plan", "Our first joint plan")
     assert ticked(browser.page("/")) == {"colleagues", "partner", "program", "plan"}
 
@@ -102,11 +112,18 @@ def test_get_started_ticks_each_step_as_the_company_does_it(
     assert invite.status_code == 201, invite.text  # invited (not yet accepted) counts
     home = browser.page("/")
     assert ticked(home) == {"colleagues", "partner", "program", "plan", "opportunity"}
-    assert progress(home) == ("5", "6", "5 of 6 steps done")
+    assert progress(home) == ("5", "7", "5 of 7 steps done")
 
     lead = make_lead(client, me, "A lead")
     assert "lead" not in ticked(browser.page("/"))
     nominate(client, me, lead, partner)
+    assert ticked(browser.page("/")) == {*STEPS}
+    idea = client.post(
+        f"/api/v1/programs/{program}/ideas",
+        json={"kind": "solution", "title": "Idea", "problem": "P", "target_customers": "T"},
+        headers=me.headers,
+    )
+    assert idea.status_code == 201, idea.text
 
     done = browser.page("/")
     assert panel(done) is None
@@ -283,6 +300,7 @@ def test_the_sidebar_groups_the_app_and_marks_the_page_i_am_on(browser: Browser)
         "Leads",
         "Accounts",
         "Solutions",
+        "Solutions portfolio",
         "Registrations",
         "Nominations",
         "Approvals",
@@ -300,6 +318,7 @@ def test_the_sidebar_groups_the_app_and_marks_the_page_i_am_on(browser: Browser)
         ("/registrations", "Registrations"),
         ("/approvals", "Approvals"),
         ("/board", "Pipeline board"),
+        ("/solutions/portfolio", "Solutions portfolio"),
         ("/reports", "Reports and dashboards"),
         ("/settings/company", "Settings"),
     ]:

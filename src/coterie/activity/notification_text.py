@@ -24,6 +24,9 @@ EVENT_PHRASES = {
     "partnership_invitation": "wants to partner with your company on Coterie",
     "partnership_accepted": "accepted your company's partnership invitation",
     "partnership_declined": "declined your company's partnership invitation",
+    "idea_proposed": "proposed an idea to",
+    "idea_accepted": "accepted your idea for",
+    "idea_declined": "declined your idea for",
 }
 # seen by the invited company through the invitation view while it is invited
 INVITATION_EVENTS = ("invitation", "nomination")

@@ -18,7 +18,7 @@ events carry no record: they name the partnership (`subject_id`) and link to the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -52,6 +52,17 @@ EXCERPT_LENGTH = 600
 IMMEDIATE_TOPIC = "notification"
 DIGEST_TOPIC = "digest"
 _MAX_RECIPIENTS = 500
+
+# What a notification of an event about a subject (not a comment) quotes, read again as the
+# recipient (None: nothing, e.g. the recipient may no longer see the subject). A domain above
+# `activity` registers its source at start-up (`coterie.wiring`).
+ExcerptSource = Callable[[Session, Principal, uuid.UUID], str | None]
+_excerpt_sources: dict[str, ExcerptSource] = {}
+
+
+def provide_excerpt(event: str, source: ExcerptSource) -> None:
+    """Register what notifications of `event` quote (again: the last registration wins)."""
+    _excerpt_sources[event] = source
 
 
 def _actor_user_id(actor: Actor | User | None) -> uuid.UUID | None:
@@ -313,6 +324,9 @@ def describe(
             comment = visible_comment(session, principal, n.subject_id)
             if comment is not None:
                 excerpt = _excerpt(mentions.as_plain_text(session, comment.body))
+        elif n.event in _excerpt_sources and n.subject_id is not None:
+            quoted = _excerpt_sources[n.event](session, principal, n.subject_id)
+            excerpt = _excerpt(quoted) if quoted else None
         elif n.subject_id is not None and asked.get(n.subject_id, ("", ""))[0]:
             excerpt = _excerpt(asked[n.subject_id][0])
         who = f"{actor.name} ({actor.company_name})" if actor is not None else "Someone"

@@ -36,6 +36,9 @@ PROTECTED_TABLES = frozenset(
         "comments",
         "comment_mentions",
         "record_changes",
+        "ideas",
+        "idea_endorsements",
+        "program_idea_settings",
     }
 )
 GATE = {"coterie_gate": True}

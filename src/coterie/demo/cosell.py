@@ -50,6 +50,7 @@ from coterie.cosell.schemas import (
 )
 from coterie.cosell.schemas import Role as LinkRole
 from coterie.db import UTCDateTime, utcnow
+from coterie.demo import ideas as demo_ideas
 from coterie.demo.data import BASTION, COMPANIES, MERIDIAN, NIMBUS, QUARRY, RELAY, TIDEWATER
 from coterie.fields import templates
 from coterie.fields.definitions import CompaniesAudience, FieldDefinition
@@ -63,6 +64,7 @@ from coterie.models.cosell import (
     PlanRecord,
     ProgramDetails,
 )
+from coterie.models.ideas import Idea, IdeaEndorsement
 from coterie.models.pipeline import DealRegistration, LeadDecision
 from coterie.models.vocabulary import Region
 from coterie.models.workflow import (
@@ -195,6 +197,8 @@ _RECORD_SCOPED: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
     (WorkflowMove, "record_id", ("requested_at", "completed_at")),
     (WorkflowApproval, "record_id", ("decided_at",)),
     (RecordTask, "record_id", ("created_at", "done_at")),
+    (Idea, "program_id", ("created_at", "decided_at")),
+    (IdeaEndorsement, "program_id", ("created_at",)),
     (LeadDecision, "record_id", ("nominated_at", "decided_at")),
     (
         DealRegistration,
@@ -384,6 +388,7 @@ class CoSell:
         self.program_and_plan()
         self.opportunities()
         self.joint_solutions()
+        self.ideas()
         self.lead_nominations()
         self.deal_registrations()
         self.this_week()
@@ -746,6 +751,21 @@ class CoSell:
         self.move(DIEGO, "solution", s1, workflow, "business_review")
         self.at(9)
         self.move(DIEGO, "solution", s1, workflow, "approval")
+
+    def ideas(self) -> None:
+        """Ideas proposed to the program (`coterie.demo.ideas`)."""
+        cast = demo_ideas.Cast(
+            host=MARCUS, seller=MEGAN, seller_manager=DIEGO, partner=RAJESH, third=EITAN
+        )
+        accepted = demo_ideas.add(
+            self.session,
+            self.actor,
+            lambda email: self.people[email].company_id,
+            self.at,
+            self.ids[PROGRAM_TITLE],
+            cast,
+        )
+        self.ids.update(accepted)
 
     def lead_nominations(self) -> None:
         plan = self.ids[PLAN_TITLE]

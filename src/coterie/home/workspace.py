@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from coterie.activity.recent import RecentChange, recent_changes
 from coterie.auth.principal import Actor
+from coterie.cosell.ideas.get_started import nominate_step
 from coterie.home import waiting
 from coterie.home.pipeline import PartnerHealth, Pipeline, open_pipeline, partner_health
 from coterie.models.vocabulary import PartnershipStatus
@@ -70,7 +71,12 @@ def build(session: Session, actor: Actor, today: date) -> Workspace:
         partners=active,
         incoming=[p for p in pending if p.direction == "incoming"],
         outgoing=[p for p in pending if p.direction == "outgoing"],
-        start=get_started.for_actor(session, actor, partnered=bool(active or pending)),
+        start=get_started.for_actor(
+            session,
+            actor,
+            partnered=bool(active or pending),
+            more=[step for step in (nominate_step(session, actor),) if step is not None],
+        ),
         pipeline=pipe,
         health=health,
         tasks=waiting.tasks_due(session, actor, today),

@@ -8,6 +8,7 @@ never ticks a step. A user may hide the panel; the choice lives in their prefere
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -98,9 +99,12 @@ def _lead_nominated(session: Session, principal: Principal) -> bool:
     return session.scalar(statement) is not None
 
 
-def for_actor(session: Session, actor: Actor, *, partnered: bool) -> GetStarted:
+def for_actor(
+    session: Session, actor: Actor, *, partnered: bool, more: Sequence[Step] = ()
+) -> GetStarted:
     """The steps as the actor's company stands; `partnered`: it has an active or pending
-    partnership (the caller has read them already)."""
+    partnership (the caller has read them already); `more`: steps of the domains above this
+    one, computed by the caller (e.g. nominating a solution to a program)."""
     principal = actor.principal
     steps = [
         Step(
@@ -151,6 +155,7 @@ def for_actor(session: Session, actor: Actor, *, partnered: bool) -> GetStarted:
             "Open leads",
             _lead_nominated(session, principal),
         ),
+        *more,
     ]
     dismissed = preferences.is_dismissed(actor.user.preferences, PANEL)
     return GetStarted(steps=steps, dismissed=dismissed)
