@@ -1,8 +1,10 @@
 """Every router of co-selling: the partner pipeline (leads, registrations), joint planning
-(programs, plans, goals, account plans, exchange rates) and the weekly review."""
+(programs, plans, goals, account plans, exchange rates), the weekly review, and campaign
+attribution and solution links."""
 
 from __future__ import annotations
 
+from coterie.cosell.campaigns import api as campaigns_api
 from coterie.cosell.pipeline import api as pipeline_api
 from coterie.cosell.pipeline import pages as pipeline_pages
 from coterie.cosell.planning import api as planning_api
@@ -13,7 +15,7 @@ from coterie.cosell.review import pages as review_pages
 from coterie.kit.routing import DomainRoutes
 
 ROUTES = DomainRoutes(
-    api=(pipeline_api.router, planning_api.router, review_api.router),
+    api=(pipeline_api.router, planning_api.router, review_api.router, campaigns_api.router),
     pages=(
         pipeline_pages.router,
         review_pages.router,
