@@ -111,9 +111,9 @@ def test_a_partner_never_learns_a_hidden_campaign_nor_a_hidden_lead(client: Test
     assert influence["leads"] == 1
     seen = client.get(f"{API}/campaigns/{secret}/records", headers=acme.headers)
     assert "CANARY-beta-private-lead" not in seen.text
-    assert client.get(f"{API}/campaigns/{secret}/influence", headers=beta.headers).json()[
-        "leads"
-    ] == 2
+    assert (
+        client.get(f"{API}/campaigns/{secret}/influence", headers=beta.headers).json()["leads"] == 2
+    )
 
 
 def test_solutions_link_opportunities_plans_and_campaigns(client: TestClient) -> None:

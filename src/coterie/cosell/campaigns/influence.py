@@ -116,13 +116,12 @@ def deal_values(
     """Each visible opportunity's one amount and stage category (see the module's rule)."""
     if not opportunity_ids:
         return {}
-    owners = dict(
-        session.execute(
-            gate.visible(principal, OPPORTUNITY)
-            .with_only_columns(Record.id, Record.owner_company_id)
-            .where(Record.id.in_(opportunity_ids))
-        ).tuples()
+    statement = (
+        gate.visible(principal, OPPORTUNITY)
+        .with_only_columns(Record.id, Record.owner_company_id)
+        .where(Record.id.in_(opportunity_ids))
     )
+    owners: dict[uuid.UUID, uuid.UUID] = {row[0]: row[1] for row in session.execute(statement)}
     spaces = gate.spaces(
         session,
         principal,
