@@ -5,6 +5,7 @@ attribution and solution links."""
 from __future__ import annotations
 
 from coterie.cosell.campaigns import api as campaigns_api
+from coterie.cosell.campaigns import pages as campaigns_pages
 from coterie.cosell.pipeline import api as pipeline_api
 from coterie.cosell.pipeline import pages as pipeline_pages
 from coterie.cosell.planning import api as planning_api
@@ -21,5 +22,6 @@ ROUTES = DomainRoutes(
         review_pages.router,
         planning_pages.router,
         rates_pages.router,
+        campaigns_pages.router,
     ),
 )
