@@ -21,6 +21,7 @@ from tests.browser.helpers import LiveServer, Visitor
 from tests.browser.test_reports import _sign_in
 from tests.fixtures.activity import comment
 from tests.fixtures.builders import Member, make_company, make_partnership
+from tests.fixtures.campaigns import attribute, campaign, link_solution
 from tests.fixtures.cosell import join, record
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -63,7 +64,10 @@ def test_a_new_companys_home_passes_axe(live_server: LiveServer, visitor: Visito
 SIGNED_IN_PAGES = [
     *[(f"list-{plural}", f"/{plural}") for plural in ("opportunities", "leads", "accounts")],
     *[(f"list-{plural}", f"/{plural}") for plural in ("solutions", "programs", "plans")],
+    ("list-campaigns", "/campaigns"),
     ("record", "/opportunities/{deal}"),
+    ("record-campaign", "/campaigns/{campaign}"),
+    ("record-solution", "/solutions/{solution}"),
     *[
         (f"settings-{tab}", f"/settings/{tab}")
         for tab in (
@@ -86,8 +90,9 @@ SIGNED_IN_PAGES = [
 
 
 @pytest.fixture(scope="module")
-def partnered(live_server: LiveServer) -> tuple[Member, str]:
-    """A company with one partner and one opportunity shared with it (and a comment on it)."""
+def partnered(live_server: LiveServer) -> tuple[Member, dict[str, str]]:
+    """A company with one partner and one opportunity shared with it (and a comment on it),
+    attributed to a campaign and linked to a joint solution."""
     suffix = uuid.uuid4().hex[:6]
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api
@@ -97,13 +102,17 @@ def partnered(live_server: LiveServer) -> tuple[Member, str]:
         deal = record(client, acme, "opportunity", "Axe joint deal", amount=1000)
         join(client, acme, "opportunity", deal, globex)
         comment(client, globex, deal, "Looks good to us")
-    return acme, deal
+        summit = campaign(client, acme, "Axe summit", channel="event", starts_on="2026-03-01")
+        solution = record(client, acme, "solution", "Axe bundle")
+        attribute(client, acme, summit, deal)
+        link_solution(client, acme, solution, deal)
+    return acme, {"deal": deal, "campaign": summit, "solution": solution}
 
 
 @pytest.mark.parametrize(("name", "path"), SIGNED_IN_PAGES, ids=[n for n, _ in SIGNED_IN_PAGES])
 def test_every_main_page_passes_axe(
-    partnered: tuple[Member, str], visitor: Visitor, name: str, path: str
+    partnered: tuple[Member, dict[str, str]], visitor: Visitor, name: str, path: str
 ) -> None:
-    member, deal = partnered
+    member, ids = partnered
     _sign_in(visitor, member)
-    assert _check(visitor, name, path.format(deal=deal)) == []
+    assert _check(visitor, name, path.format(**ids)) == []
