@@ -29,9 +29,7 @@ class RecordLink(Base):
     )  # fmt: skip
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    from_record_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("records.id", ondelete="CASCADE")
-    )
+    from_record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     from_kind: Mapped[str] = mapped_column(String(20))
     to_record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     to_kind: Mapped[str] = mapped_column(String(20))
