@@ -7,6 +7,7 @@ or exports."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,9 @@ from fastapi.testclient import TestClient
 from tests.fixtures.builders import Member, make_company
 from tests.fixtures.campaigns import attribute, campaign, link_solution
 from tests.fixtures.cosell import join, record
+from tests.web.conftest import Browser
+from tests.web.html import Page
+from tests.web.test_network_pages import signed_in
 
 RUN = "/api/v1/reports/run"
 CANARY = "CANARY-beta-secret-campaign"
@@ -46,6 +50,12 @@ def _groups(result: dict[str, Any], dim: str) -> dict[str, tuple[int, Decimal]]:
         )
         for row in result["rows"]
     }
+
+
+def _options(page: Page, name: str) -> list[tuple[str, str]]:
+    """The (value, text) options of the select called `name`."""
+    select = next(s for s in page.root.find_all("select") if s.attrs.get("name") == name)
+    return [(str(o.attrs.get("value", "")), o.text.strip()) for o in select.find_all("option")]
 
 
 def _world(client: TestClient) -> tuple[Member, Member, dict[str, str]]:
@@ -147,3 +157,24 @@ def test_pipeline_by_campaign_hides_campaigns_the_viewer_cannot_see(client: Test
     assert "Summit" in exported.text
     assert CANARY not in exported.text
     assert ids["secret"] not in exported.text
+
+
+def test_the_builder_offers_campaign_and_solution_filters_of_visible_ones_only(
+    client: TestClient, new_browser: Callable[[], Browser]
+) -> None:
+    acme, _beta, ids = _world(client)
+    browser = signed_in(new_browser, acme)
+    row = browser.page("/reports/filter-row?kind=opportunity&index=0")
+    fields = dict(_options(row, "filter.0.field"))
+    assert fields["campaign"] == "Campaign"
+    assert fields["solution"] == "Joint solution"
+    chosen = browser.page("/reports/filter-row?kind=opportunity&index=0&field=campaign")
+    assert set(_options(chosen, "filter.0.value")) >= {(ids["C1"], "Summit")}
+    assert CANARY not in chosen.text
+    assert ids["secret"] not in chosen.text
+    accounts = dict(_options(browser.page("/reports/filter-row?kind=account"), "filter.0.field"))
+    assert "campaign" not in accounts  # accounts are attributed to no campaign
+    builder = browser.page("/reports/new")
+    dims = dict(_options(builder, "group_by.0"))
+    assert dims["campaign"] == "Campaign"
+    assert dims["solution"] == "Joint solution"
