@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coterie.db import Base, UTCDateTime, new_id, utcnow
@@ -26,6 +26,13 @@ class RecordLink(Base):
         ),
         Index("ix_record_links_to", "to_record_id", "relation"),
         Index("ix_record_links_from", "from_record_id", "relation"),
+        # one campaign per record per company: racing attributions cannot both land
+        Index(
+            "uq_record_links_one_campaign", "from_record_id", "linked_by_company_id",
+            unique=True,
+            sqlite_where=text("relation = 'campaign'"),
+            postgresql_where=text("relation = 'campaign'"),
+        ),
     )  # fmt: skip
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

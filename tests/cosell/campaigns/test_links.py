@@ -5,11 +5,19 @@ a converted lead's opportunity keeps its attribution and solution links."""
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+import uuid
 
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from coterie.db import utcnow
+from coterie.models.links import RecordLink
 from tests.fixtures.builders import make_company
 from tests.fixtures.campaigns import attribute, campaign, link_solution, linked
 from tests.fixtures.cosell import API, join, record
+from tests.fixtures.pipeline import system_connection
 from tests.kit.assertions import assert_problem
 
 HIDDEN_TITLE = "CANARY-hidden-campaign-title"
@@ -167,3 +175,34 @@ def test_a_converted_lead_keeps_its_campaign_and_solutions(client: TestClient) -
     assert set(linked(client, acme, "campaigns", summit)) == {lead, opportunity}
     # Beta's claim stays on its lead (Acme, converting, could not see it): Beta re-attributes
     assert set(linked(client, beta, "campaigns", hidden)) == {lead}
+
+
+def test_the_database_keeps_one_campaign_per_record_and_company(
+    client: TestClient, engine: Engine
+) -> None:
+    """Racing attributions of one record by one company cannot both land: the partial unique
+    index refuses the second (the service inserts with ON CONFLICT DO NOTHING and answers 409)."""
+    acme = make_company(client, "Acme")
+    first, second = campaign(client, acme, "First"), campaign(client, acme, "Second")
+    lead = record(client, acme, "lead", "Lead")
+    attribute(client, acme, first, lead)
+    row = {
+        "id": uuid.uuid4(),
+        "from_record_id": uuid.UUID(lead),
+        "from_kind": "lead",
+        "to_record_id": uuid.UUID(second),
+        "to_kind": "campaign",
+        "relation": "campaign",
+        "linked_by_company_id": uuid.UUID(acme.company_id),
+        "linked_at": utcnow(),
+    }
+    with pytest.raises(IntegrityError), system_connection(engine) as connection:
+        connection.execute(RecordLink.__table__.insert().values(row))
+    # a solution link of the same pair is another relation: allowed
+    with system_connection(engine) as connection:
+        connection.execute(
+            RecordLink.__table__.insert().values(
+                {**row, "id": uuid.uuid4(), "relation": "solution", "to_kind": "solution"}
+            )
+        )
+    assert set(linked(client, acme, "campaigns", first)) == {lead}

@@ -17,8 +17,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import Select, and_, delete, or_, select
+from sqlalchemy import Select, Table, and_, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from coterie import audit
@@ -27,7 +29,7 @@ from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
 from coterie.cosell.campaigns.schemas import RecordLinkOut, Relation
 from coterie.cosell.planning import common
-from coterie.db import utcnow
+from coterie.db import new_id, utcnow
 from coterie.kit.problems import conflict, forbidden, invalid, not_found
 from coterie.models import Record
 from coterie.models.links import RecordLink
@@ -121,6 +123,7 @@ def link(
     if RULES[relation].one_per_record and existing:
         session.execute(delete(RecordLink).where(RecordLink.id.in_([r.id for r in existing])))
     row = RecordLink(
+        id=new_id(),
         from_record_id=record.id,
         from_kind=record.kind,
         to_record_id=hub.id,
@@ -130,12 +133,25 @@ def link(
         linked_by_user_id=actor.user_id,
         linked_at=utcnow(),
     )
-    session.add(row)
-    session.flush()
+    if not _insert_once(session, row):  # a racing request linked first
+        raise conflict(
+            "already-linked", f"That {record.kind} was just linked by someone else; reload."
+        )
     audit.record(
         session, actor, f"{hub.kind}.record_linked", hub.kind, hub.id, record=str(record.id)
     )
     return row
+
+
+def _insert_once(session: Session, row: RecordLink) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING: whether this statement made the row (the unique pair
+    and the one-campaign-per-record index decide between racing requests, not a read first)."""
+    table = cast(Table, RecordLink.__table__)
+    values = {c.name: getattr(row, c.key) for c in table.columns}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(values).on_conflict_do_nothing().returning(table.c.id)
+    return session.execute(statement).first() is not None
 
 
 def unlink(

@@ -64,12 +64,20 @@ def upgrade() -> None:
     with op.batch_alter_table("record_links", schema=None) as batch_op:
         batch_op.create_index("ix_record_links_from", ["from_record_id", "relation"], unique=False)
         batch_op.create_index("ix_record_links_to", ["to_record_id", "relation"], unique=False)
+        batch_op.create_index(
+            "uq_record_links_one_campaign",
+            ["from_record_id", "linked_by_company_id"],
+            unique=True,
+            sqlite_where=sa.text("relation = 'campaign'"),
+            postgresql_where=sa.text("relation = 'campaign'"),
+        )
     _enable_link_policy()
 
 
 def downgrade() -> None:
     _disable_link_policy()
     with op.batch_alter_table("record_links", schema=None) as batch_op:
+        batch_op.drop_index("uq_record_links_one_campaign")
         batch_op.drop_index("ix_record_links_to")
         batch_op.drop_index("ix_record_links_from")
     op.drop_table("record_links")
