@@ -518,7 +518,7 @@ def test_members_read_the_template_but_cannot_change_it(
         {"vis.stage": "participants"},
     )
     assert any("admin" in f for f in parse(refused.text).flashes())
-    assert browser.get("/settings/templates/campaign").status_code == 404
+    assert browser.get("/settings/templates/unicorn").status_code == 404  # no such kind
 
 
 # -- the canary: private values never reach another company -----------------------------------
