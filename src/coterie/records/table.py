@@ -51,7 +51,6 @@ KIND_COLUMNS: dict[str, tuple[str, ...]] = {
     "campaign": (
         TITLE,
         "owner_company",
-        PARTICIPANTS,
         "mine.channel",
         "mine.starts_on",
         "mine.ends_on",
