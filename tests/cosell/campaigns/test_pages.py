@@ -126,3 +126,25 @@ def test_a_solution_page_links_and_unlinks_records(
     assert "Link removed." in removed.text
     deal_page = browser.page(f"/opportunities/{deal}")
     assert "Not linked to a joint solution you can see" in deal_page.text
+
+
+def test_a_partner_on_the_campaign_never_sees_records_it_is_not_on(
+    client: TestClient, new_browser: Callable[[], Browser]
+) -> None:
+    acme, beta = make_company(client, "Acme"), make_company(client, "Beta")
+    summit = campaign(client, acme, "Cloud summit")
+    join(client, acme, "campaign", summit, beta)
+    private_lead = record(client, acme, "lead", "CANARY-acme-private-lead")
+    private_deal = record(client, acme, "opportunity", "CANARY-acme-private-deal", amount=777777)
+    attribute(client, acme, summit, private_lead)
+    attribute(client, acme, summit, private_deal)
+    beta_browser = signed_in(new_browser, beta)
+    page = beta_browser.page(f"/campaigns/{summit}")
+    panel = page.root.by_id("links-panel")
+    assert panel is not None
+    assert "No lead you can see is attributed to this campaign yet." in panel.text
+    for canary in ("CANARY-acme-private", "777,777", "777777", private_lead, private_deal):
+        assert canary not in page.text
+    acme_page = signed_in(new_browser, acme).page(f"/campaigns/{summit}")
+    assert "CANARY-acme-private-lead" in acme_page.text  # the owner sees its own records
+    assert "USD 777,777.00" in acme_page.text
