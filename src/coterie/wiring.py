@@ -8,14 +8,15 @@ idempotent, and a hook announced before it ran raises (`kit.hooks.HooksNotInstal
 forgotten entry point fails at once instead of skipping the change log or a workflow check.
 
 It also registers the record page's panels that live above `records` (`records.page_panels`):
-the workflow, activity and pipeline (lead nominations, deal registrations) panels, rendered with
-the page rather than fetched after it.
+the workflow, activity and pipeline (lead nominations, deal registrations) panels, and the links
+panel (campaign attribution, solution links), rendered with the page rather than fetched after it.
 """
 
 from __future__ import annotations
 
 from coterie.activity import pages as activity_pages
 from coterie.activity import subscriptions as activity_subscriptions
+from coterie.cosell.campaigns import pages as campaign_pages
 from coterie.cosell.ideas import notices as idea_notices
 from coterie.cosell.ideas import pages as ideas_pages
 from coterie.cosell.pipeline import pages as pipeline_pages
@@ -40,3 +41,4 @@ def install() -> None:
     page_panels.provide("cosell", planning_pages.record_panel)
     page_panels.provide("ideas", ideas_pages.record_panel)
     idea_notices.install()  # what idea notifications quote
+    page_panels.provide("links", campaign_pages.record_panel)

@@ -20,6 +20,7 @@ from tests.browser.axe import serious_violations
 from tests.browser.helpers import LiveServer, Visitor
 from tests.fixtures.activity import comment
 from tests.fixtures.builders import Member, make_company, make_partnership
+from tests.fixtures.campaigns import attribute, campaign, link_solution
 from tests.fixtures.cosell import join, record
 from tests.fixtures.ideas import propose
 from tests.fixtures.workflows import workflow
@@ -64,9 +65,12 @@ def test_a_new_companys_home_passes_axe(live_server: LiveServer, visitor: Visito
 SIGNED_IN_PAGES = [
     *[(f"list-{plural}", f"/{plural}") for plural in ("opportunities", "leads", "accounts")],
     *[(f"list-{plural}", f"/{plural}") for plural in ("solutions", "programs", "plans")],
+    ("list-campaigns", "/campaigns"),
     ("record", "/opportunities/{deal}"),
     ("program-ideas", "/programs/{program}"),
     ("solutions-portfolio", "/solutions/portfolio"),
+    ("record-campaign", "/campaigns/{campaign}"),
+    ("record-solution", "/solutions/{solution}"),
     *[
         (f"settings-{tab}", f"/settings/{tab}")
         for tab in (
@@ -89,9 +93,10 @@ SIGNED_IN_PAGES = [
 
 
 @pytest.fixture(scope="module")
-def partnered(live_server: LiveServer) -> tuple[Member, str, str]:
-    """A company with one partner and one opportunity shared with it (and a comment on it), and
-    a program with the partner in it, an idea proposed to it and a solution on its workflow."""
+def partnered(live_server: LiveServer) -> tuple[Member, dict[str, str]]:
+    """A company with one partner and one opportunity shared with it (and a comment on it),
+    attributed to a campaign and linked to a joint solution; and a program with the partner in
+    it, an idea proposed to it and a solution on its workflow."""
     suffix = uuid.uuid4().hex[:6]
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api
@@ -108,13 +113,17 @@ def partnered(live_server: LiveServer) -> tuple[Member, str, str]:
         accepted = client.post(f"/api/v1/ideas/{idea['id']}/accept", headers=acme.headers)
         assert accepted.status_code == 200, accepted.text
         propose(client, globex, program, title="A second idea", kind="campaign")
-    return acme, deal, program
+        summit = campaign(client, acme, "Axe summit", channel="event", starts_on="2026-03-01")
+        solution = record(client, acme, "solution", "Axe bundle")
+        attribute(client, acme, summit, deal)
+        link_solution(client, acme, solution, deal)
+    return acme, {"deal": deal, "program": program, "campaign": summit, "solution": solution}
 
 
 @pytest.mark.parametrize(("name", "path"), SIGNED_IN_PAGES, ids=[n for n, _ in SIGNED_IN_PAGES])
 def test_every_main_page_passes_axe(
-    partnered: tuple[Member, str, str], visitor: Visitor, name: str, path: str
+    partnered: tuple[Member, dict[str, str]], visitor: Visitor, name: str, path: str
 ) -> None:
-    member, deal, program = partnered
+    member, ids = partnered
     visitor.sign_in(member.email)
-    assert _check(visitor, name, path.format(deal=deal, program=program)) == []
+    assert _check(visitor, name, path.format(**ids)) == []

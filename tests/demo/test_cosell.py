@@ -433,3 +433,30 @@ def test_the_program_has_ideas_open_declined_and_accepted(demo: Demo) -> None:
     assert ideas.I_ZERO_TRUST in {row["title"] for row in portfolio}
     # backdated with the story: proposed before today
     assert migration["created_at"] < utcnow().isoformat()[:10]
+
+
+def test_the_summit_campaign_has_its_deals_and_the_solution_its_links(demo: Demo) -> None:
+    summit = demo.record(cosell.MARCUS, "campaigns", cosell.C_SUMMIT)
+    attributed = demo.get(cosell.MARCUS, f"/campaigns/{summit['id']}/records")["items"]
+    titles = {item["title"] for item in attributed}
+    # the converted Lakeshore lead's opportunity kept the lead's attribution
+    assert {cosell.O_HARBOR, cosell.O_COBALT, cosell.O_LAKESHORE} <= titles
+    assert cosell.L_LAKESHORE in titles
+    influence = demo.get(cosell.MARCUS, f"/campaigns/{summit['id']}/influence")
+    assert influence["opportunities"] == 3
+    assert influence["pipeline"]
+    # Relay is on the campaign and sees Nimbus's shared campaign fields, not its expectations
+    seen = demo.record(cosell.DIEGO, "campaigns", cosell.C_SUMMIT)
+    nimbus = next(s for s in seen["spaces"] if not s["is_mine"])
+    assert nimbus["fields"]["channel"] == "event"
+    assert "expected_pipeline" not in nimbus["fields"]
+    # Meridian is not on the campaign: neither the campaign nor its title anywhere
+    assert demo.find(cosell.RAJESH, "campaigns", cosell.C_SUMMIT) is None
+    harbor = demo.record(cosell.RAJESH, "opportunities", cosell.O_HARBOR)
+    shown = demo.get(cosell.RAJESH, f"/opportunities/{harbor['id']}/campaign")
+    assert shown["items"] == []
+    solution = demo.record(cosell.DIEGO, "solutions", cosell.S_RELAY)
+    linked = demo.get(cosell.DIEGO, f"/solutions/{solution['id']}/records")["items"]
+    assert {i["title"] for i in linked} == {
+        cosell.O_HARBOR, cosell.O_NORTHWIND, cosell.PLAN_TITLE,
+    }  # fmt: skip

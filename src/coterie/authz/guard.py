@@ -25,6 +25,7 @@ PROTECTED_TABLES = frozenset(
         "program_details",
         "plan_details",
         "plan_records",
+        "record_links",
         "plan_goals",
         "account_plans",
         "record_workflows",

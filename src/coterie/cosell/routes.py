@@ -1,8 +1,11 @@
 """Every router of co-selling: the partner pipeline (leads, registrations), joint planning
-(programs, plans, goals, account plans, exchange rates) and the weekly review."""
+(programs, plans, goals, account plans, exchange rates), the weekly review, ideas proposed to
+programs, the solutions portfolio, and campaign attribution and solution links."""
 
 from __future__ import annotations
 
+from coterie.cosell.campaigns import api as campaigns_api
+from coterie.cosell.campaigns import pages as campaigns_pages
 from coterie.cosell.ideas import api as ideas_api
 from coterie.cosell.ideas import pages as ideas_pages
 from coterie.cosell.pipeline import api as pipeline_api
@@ -23,6 +26,7 @@ ROUTES = DomainRoutes(
         review_api.router,
         ideas_api.router,
         portfolio_api.router,
+        campaigns_api.router,
     ),
     pages=(
         pipeline_pages.router,
@@ -31,5 +35,6 @@ ROUTES = DomainRoutes(
         rates_pages.router,
         ideas_pages.router,
         portfolio_pages.router,
+        campaigns_pages.router,
     ),
 )

@@ -34,6 +34,8 @@ from coterie.activity.schemas import CommentIn
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.config import Settings
+from coterie.cosell.campaigns import links as campaign_links
+from coterie.cosell.campaigns.schemas import Relation
 from coterie.cosell.pipeline import leads, registrations
 from coterie.cosell.pipeline.schemas import ConvertIn, RejectReason
 from coterie.cosell.planning import accounts, goals, plans, programs, rates
@@ -118,6 +120,7 @@ L_REDWOOD = "Redwood Logistics: pipeline analytics"
 L_LAKESHORE = "Lakeshore Credit Union: CRM pilot"
 S_RELAY = "Relay Revenue Cloud on Nimbus: Financial Services edition"
 S_BASTION = "Bastion posture management for Nimbus landing zones"
+C_SUMMIT = "Financial Services Cloud Summit: North America"
 
 # Who shares what of its own space on opportunities (a standard field not listed is private).
 TEMPLATES: dict[str, dict[str, str | tuple[str, ...]]] = {
@@ -389,6 +392,7 @@ class CoSell:
         self.opportunities()
         self.joint_solutions()
         self.ideas()
+        self.campaigns()
         self.lead_nominations()
         self.deal_registrations()
         self.this_week()
@@ -767,6 +771,47 @@ class CoSell:
         )
         self.ids.update(accepted)
 
+    def campaigns(self) -> None:
+        """Nimbus runs a campaign with Relay; deals are attributed to it, and Relay links its
+        deals and the plan to its joint solution (`coterie.cosell.campaigns`)."""
+        self.at(15)
+        nimbus = self.actor(DANA)
+        current = templates.load(self.session, nimbus.company_id, "campaign")
+        shared = {"objective", "audience", "channel", "starts_on", "ends_on"}
+        fields = [
+            f.model_copy(update={"visibility": "participants"}) if f.key in shared else f
+            for f in current.fields
+        ]
+        template_writes.save(
+            self.session, nimbus, "campaign", template_writes.TemplateIn(fields=fields), 0
+        )
+        summit = self.create(
+            MARCUS,
+            "campaign",
+            C_SUMMIT,
+            description="A one-day summit for banks and credit unions moving CRM to Nimbus.",
+            fields={
+                "objective": "Meet 40 IT and sales leaders planning a CRM move to Nimbus.",
+                "audience": "CIOs and heads of sales at North American banks",
+                "channel": "event",
+                "starts_on": self.iso(-5),
+                "ends_on": self.iso(-4),
+                "expected_leads": 40,
+                "expected_pipeline": 2_000_000,
+                "owner": self.uid(MARCUS),
+            },
+        )
+        self.share(MARCUS, "campaign", summit, DIEGO)
+        for title in (O_HARBOR, O_COBALT):
+            campaign_links.link(
+                self.session, self.actor(MARCUS), Relation.CAMPAIGN, summit, self.ids[title]
+            )
+        diego = self.actor(DIEGO)
+        for title in (O_HARBOR, O_NORTHWIND, PLAN_TITLE):
+            campaign_links.link(
+                self.session, diego, Relation.SOLUTION, self.ids[S_RELAY], self.ids[title]
+            )
+
     def lead_nominations(self) -> None:
         plan = self.ids[PLAN_TITLE]
         sofia, marcus = self.actor(SOFIA), self.actor(MARCUS)
@@ -917,6 +962,14 @@ class CoSell:
         self.at(2)
         self.fill(DIEGO, "opportunity", o2, close_date=self.iso(40))  # slipped
         self.fill(RAJESH, "opportunity", o2, amount=275_000)
+        # the lead came from the summit: its opportunity keeps the attribution
+        campaign_links.link(
+            self.session,
+            self.actor(MARCUS),
+            Relation.CAMPAIGN,
+            self.ids[C_SUMMIT],
+            self.ids[L_LAKESHORE],
+        )
         lakeshore = leads.convert(
             self.session,
             self.actor(DIEGO),

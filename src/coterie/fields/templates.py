@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
+from coterie.fields.defaults import default_fields
 from coterie.fields.definitions import STANDARD_FIELDS, FieldDefinition, default_definition
 from coterie.fields.policy import OwnFieldPolicy
 from coterie.kit import txcache
@@ -199,8 +200,9 @@ def _parse(kind: str, version: int, definition: dict[str, Any] | None) -> Compan
 
 @functools.cache
 def _empty(kind: str) -> CompanyTemplate:
-    """The template of a company that saved none for `kind`: every standard field, private."""
-    return CompanyTemplate(kind, 0, [], [])
+    """The template of a company that saved none for `kind`: every standard field, private,
+    and the kind's default custom fields (`coterie.fields.defaults`), private too."""
+    return CompanyTemplate(kind, 0, default_fields(kind), [])
 
 
 def _keys(session: Session, company_ids: Iterable[uuid.UUID], kind: str) -> dict[uuid.UUID, _Key]:

@@ -104,12 +104,13 @@ class TableState:
     filter: str
     view: SavedFilter | None = None
     builder: table.Builder | None = None  # the filter rows as submitted (None: from `filter`)
+    defaults: tuple[str, ...] = table.DEFAULT_COLUMNS  # the kind's columns before any choice
 
     def base(self) -> tuple[list[str], str, str]:
         if self.view is None:
-            return list(table.DEFAULT_COLUMNS), "", ""
+            return list(self.defaults), "", ""
         return (
-            saved_filters.columns_of(self.view) or list(table.DEFAULT_COLUMNS),
+            saved_filters.columns_of(self.view) or list(self.defaults),
             saved_filters.sort_of(self.view) or "",
             _compact(saved_filters.condition_of(self.view)),
         )
@@ -155,7 +156,8 @@ def _table_state(
         )  # 404 unless mine
         if view.kind != info.kind.value:
             view = None
-    state = TableState(list(table.DEFAULT_COLUMNS), "", "", view)
+    defaults = tuple(table.default_columns(info.kind.value))
+    state = TableState(list(defaults), "", "", view, defaults=defaults)
     state.cols, state.sort, state.filter = state.base()
     if params.get("builder"):  # the table form: its columns and filter rows
         state.cols = [table.TITLE, *[c[:100] for c in params.getlist("col")[: table.MAX_COLUMNS]]]
@@ -181,7 +183,7 @@ def _table_state(
     else:
         cols = _param(request, "cols", 3000)
         if cols is not None:
-            state.cols = table.column_names(cols)
+            state.cols = table.column_names(cols, info.kind.value)
         filter_text = _param(request, "filter", query.MAX_FILTER_LENGTH)
         if filter_text is not None:
             state.filter = filter_text
@@ -340,9 +342,14 @@ def _save_view(
     request: Request, session: Session, actor: Actor, info: KindInfo, form: FormFields
 ) -> Response:
     cat = table.catalog(session, actor, info.kind.value)
-    cols = table.column_names(form.text("cols"))
+    cols = table.column_names(form.text("cols"), info.kind.value)
     sort, filter_text = form.text("sort"), form.text("filter")
-    state = TableState([c.name for c in cat.chosen(cols)], sort, filter_text)
+    state = TableState(
+        [c.name for c in cat.chosen(cols)],
+        sort,
+        filter_text,
+        defaults=tuple(table.default_columns(info.kind.value)),
+    )
     values = {"name": form.text("name"), "shared": "1" if form.flag("shared") else ""}
 
     def again(errors: dict[str, str], status_code: int) -> Response:
@@ -410,7 +417,8 @@ def _delete_view(
         message = f"View “{name}” deleted."
         if not is_htmx(request):
             return redirect(request, _url(info), message)
-        state = TableState(list(table.DEFAULT_COLUMNS), "", "")
+        defaults = tuple(table.default_columns(info.kind.value))
+        state = TableState(list(defaults), "", "", defaults=defaults)
         return _list_page(request, session, actor, info, state=state, table_notice=message)
 
     return submit(

@@ -45,6 +45,18 @@ DEFAULT_COLUMNS = (
     "mine.close_date",
     PARTNER_AMOUNTS,
 )
+# a kind whose own fields say more than amounts and stages starts with those (its template's
+# default fields, `coterie.fields.defaults`; a column the template no longer has is left out)
+KIND_COLUMNS: dict[str, tuple[str, ...]] = {
+    "campaign": (
+        TITLE,
+        "owner_company",
+        "mine.channel",
+        "mine.starts_on",
+        "mine.ends_on",
+        "mine.expected_pipeline",
+    ),
+}
 MAX_COLUMNS = 30
 MAX_ROWS = 10
 CORE_COLUMNS = {
@@ -205,9 +217,14 @@ def catalog(session: Session, actor: Actor, kind: str) -> Catalog:
     return Catalog(columns)
 
 
-def column_names(text: str | None) -> list[str]:
+def default_columns(kind: str) -> list[str]:
+    """The columns a list of `kind` shows before anyone chooses."""
+    return list(KIND_COLUMNS.get(kind, DEFAULT_COLUMNS))
+
+
+def column_names(text: str | None, kind: str = "") -> list[str]:
     if not text:
-        return list(DEFAULT_COLUMNS)
+        return default_columns(kind)
     return [name.strip() for name in text.split(",") if name.strip()][:MAX_COLUMNS]
 
 

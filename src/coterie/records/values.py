@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coterie.fields.defaults import DATE_RANGES
 from coterie.fields.definitions import STANDARD_FIELDS, FieldType, Money, coerce_value
 from coterie.fields.templates import CompanyTemplate
 from coterie.kit.money import clean_currency
@@ -73,6 +74,7 @@ def apply(
         for field in template.fields:
             if field.required and converted.get(field.key) is None:
                 raise invalid(f"{path}.{field.key}", "is required")
+    _check_date_ranges(template, space, converted, path)
     custom = dict(space.custom or {})
     for key, value in converted.items():
         standard = STANDARD_FIELDS.get(key)
@@ -89,6 +91,37 @@ def apply(
             setattr(space, standard.column, value)
     space.custom = custom
     return sorted(converted)
+
+
+def _check_date_ranges(
+    template: CompanyTemplate, space: Space, converted: dict[str, Any], path: str
+) -> None:
+    """An end date (`fields.defaults.DATE_RANGES`) before its start date: 422 on the end."""
+    for start_key, end_key in DATE_RANGES.get(template.kind, ()):
+        if start_key not in template.by_key or end_key not in template.by_key:
+            continue
+        start = _date_of(
+            converted[start_key] if start_key in converted else _stored(space, start_key)
+        )
+        end = _date_of(converted[end_key] if end_key in converted else _stored(space, end_key))
+        if start is not None and end is not None and end < start:
+            label = template.by_key[start_key].label or start_key
+            raise invalid(f"{path}.{end_key}", f"must not be before the {label.lower()}")
+
+
+def _stored(space: Space, key: str) -> Any:
+    return (space.custom or {}).get(key)
+
+
+def _date_of(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def _check_colleague(

@@ -3,9 +3,13 @@
 Bare names read the viewer's own space (`stage`, `product`, `industry`, `region`, `owner`,
 `close_quarter` of the own close date) or the shared core (`joint_stage`, `motion`,
 `source_company`, `account`); `partner` groups by each active partner company of the record
-(a record with two partners is in both groups). `mine.<key>` and `<company id>.<key>` name a
-space field the way list filters do: a field the viewer cannot see (a partner's unshared
-field, its own private field while private fields are hidden) is refused with 400
+(a record with two partners is in both groups). `campaign` and `solution` group by the
+campaigns a record is attributed to and the joint solutions it is linked to
+(`coterie.cosell.campaigns.links`), only those the viewer may see (a record linked to none it
+sees is in the empty group; a record linked to two solutions is in both groups).
+`mine.<key>` and `<company id>.<key>` name a space field the way list filters do: a field the
+viewer cannot see (a partner's unshared field, its own private field while private fields are
+hidden) is refused with 400
 `/problems/field-not-visible`, exactly like a filter.
 """
 
@@ -16,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, case, cast, func, literal
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,6 +29,7 @@ from coterie.fields.definitions import FieldDefinition, FieldType
 from coterie.fields.kinds import ParticipantStatus
 from coterie.kit.problems import invalid
 from coterie.models import Participant, Record, RecordAccess
+from coterie.models.links import RecordLink
 from coterie.records.query import MINE, FieldResolver, ResolvedField
 from coterie.reports.schemas import GroupValue
 
@@ -43,7 +48,12 @@ OWN_FIELDS = {
     "owner": "owner",
     "forecast_category": "forecast_category",
 }
-CORE_DIMENSIONS = ("joint_stage", "motion", "source_company", "account", "partner")
+CORE_DIMENSIONS = (
+    "joint_stage", "motion", "source_company", "account", "partner", "campaign", "solution",
+)  # fmt: skip
+# dimensions built from record links: name -> (relation, the linked hub's kind)
+LINK_DIMENSIONS = {"campaign": ("campaign", "campaign"), "solution": ("solution", "solution")}
+NO_LINK_LABELS = {"campaign": "No campaign", "solution": "No solution"}
 GROUPABLE_CUSTOM = frozenset({FieldType.ENUM, FieldType.BOOL, FieldType.TEXT, FieldType.USER})
 NOT_GROUPABLE_STANDARD = frozenset({"amount", "currency"})
 
@@ -60,6 +70,13 @@ class Dimension:
     label_kind: str
     joins_partners: bool = False  # the `partner` dimension: one row per active partner
     definition: FieldDefinition | None = None  # "option": the enum field, for its options
+    # a link dimension: the (distinct, visible) links outer-joined on the record, one row each
+    join: tuple[Any, ColumnElement[bool]] | None = None
+
+    @property
+    def multi_valued(self) -> bool:
+        """Whether a record may be in several groups (totals then count it once)."""
+        return self.joins_partners or self.join is not None
 
 
 def quarter_of(value: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
@@ -95,9 +112,34 @@ def visible_value(resolver: FieldResolver, field: ResolvedField) -> ColumnElemen
     return fields.custom_value(space, field.key, definition.type)
 
 
+def linked_hubs(principal_links: Any, relation: str, hub_kind: str, visible: Any) -> Any:
+    """The distinct (record, hub) pairs of `relation` whose hub the viewer may see, as a
+    subquery (two companies linking the same pair make one row)."""
+    return (
+        select(principal_links.c.from_record_id, principal_links.c.to_record_id)
+        .where(
+            principal_links.c.relation == relation,
+            principal_links.c.to_kind == hub_kind,
+            principal_links.c.to_record_id.in_(visible),
+        )
+        .distinct()
+    )
+
+
+def _link_dimension(resolver: FieldResolver, name: str) -> Dimension:
+    relation, hub_kind = LINK_DIMENSIONS[name]
+    pairs = linked_hubs(
+        RecordLink.__table__, relation, hub_kind, gate.visible_ids(resolver.principal, hub_kind)
+    ).subquery(f"report_{name}_links")
+    condition = pairs.c.from_record_id == RecordAccess.record_id
+    return Dimension(name, pairs.c.to_record_id, name, join=(pairs, condition))
+
+
 def resolve(resolver: FieldResolver, name: str, path: str) -> Dimension:
     """The dimension `name`: 422 for an unknown or ungroupable name, 400 for a hidden field."""
     principal = resolver.principal
+    if name in LINK_DIMENSIONS:
+        return _link_dimension(resolver, name)
     if name == "partner":
         return Dimension(name, PARTNER.c.company_id, "company", joins_partners=True)
     if name == "joint_stage":
@@ -179,6 +221,8 @@ def group_value(
             return GroupValue(value=None, label=NO_PARTNER_LABEL)
         if dimension.label_kind in ("stage", "joint_stage"):
             return GroupValue(value=None, label=NO_STAGE_LABEL)
+        if dimension.name in NO_LINK_LABELS:
+            return GroupValue(value=None, label=NO_LINK_LABELS[dimension.name])
         return GroupValue(value=None, label=NONE_LABEL)
     if dimension.label_kind == "account" and value == HIDDEN_ACCOUNT:
         return GroupValue(value=HIDDEN_ACCOUNT, label=NOT_VISIBLE_LABEL)

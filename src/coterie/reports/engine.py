@@ -34,6 +34,7 @@ from coterie.kit.problems import Problem, invalid
 from coterie.kit.quarters import Quarter
 from coterie.models import Company, Participant, Record, RecordAccess, User
 from coterie.models.cosell import PlanRecord
+from coterie.models.links import RecordLink
 from coterie.network.companies import names as company_names
 from coterie.records.query import MINE, FieldResolver, parse_filter
 from coterie.reports import attainment, dimensions, measures, ordering
@@ -60,6 +61,11 @@ GroupKey = tuple[str | None, ...]
 PARTNER_FILTER = "partner"  # a filter leaf on the companies taking part in a record
 MAX_PARTNER_VALUES = 200
 PARTNER_TAKES_PART = Participant.__table__.alias("report_partner_filter")
+LINK_FILTER = RecordLink.__table__.alias("report_link_filter")
+LINK_NOTE = (
+    "a record linked to several campaigns or solutions is counted in each of their groups; "
+    "the totals count it once"
+)
 
 
 def run(session: Session, actor: Actor, report: ReportIn) -> ReportOut:
@@ -95,6 +101,10 @@ class _Report:
                     dimensions.PARTNER,
                     dimensions.partner_join_condition(self.principal.company_id),
                 )
+            if grouped:
+                for d in self.dims:
+                    if d.join is not None:
+                        statement = statement.outerjoin(*d.join)
             return statement.where(*where)
 
         if _reads_records([*columns, *where]):
@@ -132,10 +142,10 @@ class _Report:
         if not columns and not missing:
             # every measure is over a field the viewer may not see: nothing to ask the database
             total_row: Sequence[Any] = ()
-        elif keys and not any(d.joins_partners for d in self.dims):
+        elif keys and not any(d.multi_valued for d in self.dims):
             # every record is in exactly one group: the totals combine the groups' aggregates
             total_row = _combine([*columns, *missing], raw)
-        else:  # a record may be in several partner groups: count each once
+        else:  # a record may be in several partner (or solution) groups: count each once
             total_row = self.session.execute(
                 self._base([*columns, *missing], False, where), execution_options=options
             ).one()
@@ -246,6 +256,12 @@ class _Report:
                 )
                 rows = self.session.execute(statement, execution_options=options)
                 found = {str(i): t for i, t in rows}
+            elif d.label_kind in dimensions.LINK_DIMENSIONS and ids:
+                # titles of the campaigns or solutions the viewer may see (the join kept only
+                # those; asked again through the gate all the same)
+                refs = [(d.label_kind, i) for i in ids]
+                titles = gate.visible_titles(self.session, self.principal, refs)
+                found = {str(i): t for i, t in titles.items()}
             elif d.label_kind in _OPTION_KINDS:
                 known = _OPTION_KINDS[d.label_kind](self, d)
                 orders[d.name] = known
@@ -318,10 +334,54 @@ def _filters(resolver: FieldResolver, report: ReportIn) -> list[ColumnElement[bo
         if isinstance(condition, dict) and condition.get("field") == PARTNER_FILTER:
             found.append(_partner_filter(resolver.principal, condition, path))
             continue
+        if isinstance(condition, dict) and condition.get("field") in dimensions.LINK_DIMENSIONS:
+            found.append(_link_filter(resolver.principal, condition, path))
+            continue
         where = parse_filter(resolver, json.dumps(condition), path)
         if where is not None:
             found.append(where)
     return found
+
+
+def _ids_of(condition: dict[str, Any], path: str, what: str) -> tuple[str, list[uuid.UUID]]:
+    """A choice leaf's op (eq, ne, in, not_in) and its ids, or 422 on the leaf's path."""
+    for key in condition:
+        if key not in ("field", "op", "value"):
+            raise invalid(f"{path}.{key}", "unknown key; expected field/op/value")
+    op = condition.get("op")
+    if op not in ("eq", "ne", "in", "not_in"):
+        raise invalid(f"{path}.op", f"'{condition.get('field')}' takes eq, ne, in or not_in")
+    raw = condition.get("value")
+    values = raw if op in ("in", "not_in") else [raw]
+    if not isinstance(values, list) or not values or len(values) > MAX_PARTNER_VALUES:
+        raise invalid(f"{path}.value", f"must be a list of 1 to {MAX_PARTNER_VALUES} {what} ids")
+    ids: list[uuid.UUID] = []
+    for index, value in enumerate(values):
+        at = f"{path}.value.{index}" if op in ("in", "not_in") else f"{path}.value"
+        try:
+            ids.append(uuid.UUID(str(value)))
+        except ValueError:
+            raise invalid(at, f"must be a {what} id") from None
+    return str(op), ids
+
+
+def _link_filter(principal: Principal, condition: dict[str, Any], path: str) -> ColumnElement[bool]:
+    """`{"field": "campaign"|"solution", "op": "eq"|"ne"|"in"|"not_in", "value": id(s)}`:
+    records attributed to (linked to) one of those campaigns (solutions), or to none of them.
+    Only links to campaigns or solutions the viewer may see count: naming a hidden one
+    matches nothing, exactly as an unknown id."""
+    name = str(condition["field"])
+    relation, hub_kind = dimensions.LINK_DIMENSIONS[name]
+    op, ids = _ids_of(condition, path, name)
+    pairs = dimensions.linked_hubs(
+        LINK_FILTER, relation, hub_kind, gate.visible_ids(principal, hub_kind)
+    ).where(LINK_FILTER.c.to_record_id.in_(ids))
+    linked = exists(
+        pairs.with_only_columns(LINK_FILTER.c.from_record_id).where(
+            LINK_FILTER.c.from_record_id == RecordAccess.record_id
+        )
+    )
+    return linked if op in ("eq", "in") else not_(linked)
 
 
 def _partner_filter(
@@ -443,6 +503,8 @@ def run_for(session: Session, principal: Principal, report: ReportIn) -> ReportO
         totals.delta = _delta(totals, old_totals)
 
     notes = [p.note for p in plans if p.note]
+    if any(d.join is not None for d in dims):
+        notes.append(LINK_NOTE)
     notes.extend(n for g in goal_measures for n in g.notes)
     if any(p.amount is not None and p.amount.owner != principal.company_id for p in plans):
         notes.append(

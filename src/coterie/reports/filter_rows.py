@@ -24,16 +24,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
+from coterie.authz import gate
 from coterie.authz.conditions import MAX_TEXT_LENGTH
 from coterie.authz.partners import partner_ids
 from coterie.kit.problems import Problem
-from coterie.models import Company, User
+from coterie.models import Company, Record, User
 from coterie.network.companies import names as company_names
 from coterie.records import table
 from coterie.reports import ordering
 from coterie.web.forms import FormFields
 
 PARTNER = "partner"  # the engine's pseudo-field: records a partner company takes part in
+# the engine's link pseudo-fields (`reports.dimensions.LINK_DIMENSIONS`): name, label, the
+# record kinds that take such links
+LINK_FILTERS = (
+    ("campaign", "Campaign", ("lead", "opportunity")),
+    ("solution", "Joint solution", ("opportunity", "lead", "plan", "campaign")),
+)
 MAX_ROWS = 10
 ROW_INDEX = "filter_row"  # one hidden input per row, holding its index
 KEPT = "filters_kept"  # conditions the rows cannot show, kept as they are
@@ -135,6 +142,12 @@ def fields(session: Session, actor: Actor, kind: str) -> list[FilterField]:
     found: list[FilterField] = []
     if partner_choices:
         found.append(FilterField(PARTNER, "Partner company", PARTNER, partner_choices, "Shared"))
+    for name, label, kinds in LINK_FILTERS:
+        if kind in kinds:
+            statement = gate.visible(actor.principal, name).order_by(Record.title).limit(200)
+            hubs = tuple((str(r.id), r.title) for r in session.scalars(statement))
+            if hubs:  # a choice of the campaigns (solutions) the viewer sees; links count only
+                found.append(FilterField(name, label, PARTNER, hubs, "Shared"))
     for column in table.catalog(session, actor, kind).filterable():
         kind_ = _KINDS.get(column.type, column.type)
         options = column.options

@@ -2,7 +2,9 @@
 
 A definition names a record kind, group-by dimensions, measures and filters. Dimension names:
 `partner`, `product`, `industry`, `region`, `stage`, `owner`, `account`, `joint_stage`,
-`motion`, `source_company`, `close_quarter`, `mine.<custom enum key>` and
+`motion`, `source_company`, `close_quarter`, `campaign`, `solution` (the campaigns a record is
+attributed to and the joint solutions it is linked to, those the viewer may see; a record in two
+groups counts once in the totals), `mine.<custom enum key>` and
 `<partner company id>.<key>` (a partner's field, only when that partner shares it with the
 viewer's company). Measures: `count`; `sum`/`avg`/`min`/`max` of `mine.amount` or
 `<partner company id>.amount`; `weighted_pipeline`; `win_rate`; `avg_cycle_days`;
@@ -91,7 +93,8 @@ class ReportIn(BaseModel):
         description="The records filter language: one condition object, or a list of "
         "conditions (ANDed). A top-level leaf may also name the field `partner` (op `eq`, `ne`, "
         "`in` or `not_in`, value partner company id(s)): records that company takes part in "
-        "(an active participant), or that none of them does.",
+        "(an active participant), or that none of them does; or `campaign` / `solution` (same "
+        "ops, campaign or solution id(s)): records attributed or linked to one of them.",
     )
     quarter: QuarterText | None = Field(
         default=None,

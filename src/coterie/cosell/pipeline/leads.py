@@ -9,8 +9,9 @@
   deciding company, never to the other receivers.
 - **Convert**: any active participant turns the lead into an opportunity that keeps where it
   came from (`source_company` = the lead's owner company, `source_record_id` = the lead), its
-  participants (active stay active, invited stay invited) and its plan links. The lead's joint
-  stage becomes `converted`; converting again is 409.
+  participants (active stay active, invited stay invited), its plan links, and the campaign
+  attributions and solution links the converting company sees (`cosell.campaigns.links`). The
+  lead's joint stage becomes `converted`; converting again is 409.
 
 Every read starts at the gate (`gate.check`, `gate.require_edit`, `gate.my_participation`);
 statements on `lead_decisions` and `plan_records` carry `rls.as_company`. Nothing commits here.
@@ -30,6 +31,7 @@ from coterie.auth.principal import Actor
 from coterie.authz import gate, grants, rls
 from coterie.authz.partners import partner_ids
 from coterie.authz.principal import Principal
+from coterie.cosell.campaigns import links as campaign_links
 from coterie.cosell.pipeline import duplicates
 from coterie.cosell.pipeline.schemas import (
     ConvertIn,
@@ -525,6 +527,7 @@ def convert(session: Session, actor: Actor, lead_id: uuid.UUID, data: ConvertIn)
                 linked_at=now,
             )
         )
+    carried_links = campaign_links.carry_to(session, actor, lead_id, opportunity.id, OPPORTUNITY)
     session.flush()
     grants.after_write(session, opportunity.id, OPPORTUNITY, acting_user_id=actor.user_id)
     grants.after_write(session, lead_id, LEAD, acting_user_id=actor.user_id)
@@ -537,5 +540,7 @@ def convert(session: Session, actor: Actor, lead_id: uuid.UUID, data: ConvertIn)
         opportunity=str(opportunity.id),
         participants=carried,
         plans=[str(link.plan_id) for link in links],
+        campaigns=[str(c.to_record_id) for c in carried_links if c.relation == "campaign"],
+        solutions=[str(c.to_record_id) for c in carried_links if c.relation == "solution"],
     )
     return opportunity

@@ -38,6 +38,8 @@ DIMENSION_LABELS = {
     "joint_stage": "Joint stage",
     "motion": "Motion",
     "source_company": "Source company",
+    "campaign": "Campaign",
+    "solution": "Joint solution",
 }
 _FIXED = {
     "count": "Count",
