@@ -8,14 +8,18 @@ idempotent, and a hook announced before it ran raises (`kit.hooks.HooksNotInstal
 forgotten entry point fails at once instead of skipping the change log or a workflow check.
 
 It also registers the record page's panels that live above `records` (`records.page_panels`):
-the workflow, activity and pipeline (lead nominations, deal registrations) panels, rendered with
-the page rather than fetched after it.
+the workflow, activity, pipeline (lead nominations, deal registrations) and files panels,
+rendered with the page rather than fetched after it; and the kinds of subject files can be
+attached to (`attachments.subjects`): records, and comments from `activity`.
 """
 
 from __future__ import annotations
 
+from coterie.activity import attachment_subjects as activity_attachment_subjects
 from coterie.activity import pages as activity_pages
 from coterie.activity import subscriptions as activity_subscriptions
+from coterie.attachments import pages as attachment_pages
+from coterie.attachments import record_subjects as attachment_record_subjects
 from coterie.cosell.pipeline import pages as pipeline_pages
 from coterie.cosell.planning import new_forms as planning_new_forms
 from coterie.cosell.planning import pages as planning_pages
@@ -36,3 +40,6 @@ def install() -> None:
     page_panels.provide("activity", activity_pages.record_panel)
     page_panels.provide("pipeline", pipeline_pages.record_panel)
     page_panels.provide("cosell", planning_pages.record_panel)
+    attachment_record_subjects.install()  # records' files (coterie.attachments.subjects)
+    activity_attachment_subjects.install()  # comments' files
+    page_panels.provide("attachments", attachment_pages.record_panel)

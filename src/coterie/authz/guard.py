@@ -36,6 +36,7 @@ PROTECTED_TABLES = frozenset(
         "comments",
         "comment_mentions",
         "record_changes",
+        "attachments",
     }
 )
 GATE = {"coterie_gate": True}
