@@ -48,7 +48,8 @@ from coterie.models import Company, Record, RecordAccess, User
 from coterie.models.attachment import Attachment
 
 log = logging.getLogger(__name__)
-SORT = (SortKey(Attachment.created_at), SortKey(Attachment.id, is_uuid=True))
+# ids are time-ordered UUIDv7s: by id is by upload time, and a cursor is one id
+SORT = (SortKey(Attachment.id, is_uuid=True),)
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,8 @@ def attach(
         "attachment.uploaded",
         "attachment",
         attachment_id,
-        subject_kind=found.kind,
-        subject_id=str(found.id),
+        on_kind=found.kind,
+        on_id=str(found.id),
         record_id=str(found.record_id),
         filename=filename,
         size=size,
@@ -203,7 +204,7 @@ def list_for(
         SORT,
         limit=limit,
         cursor=cursor,
-        key_of=lambda row: (row.created_at, row.id),
+        key_of=lambda row: (row.id,),
     )
 
 
@@ -225,7 +226,7 @@ def for_subjects(
                 )
             )
         )
-        .order_by(Attachment.created_at, Attachment.id)
+        .order_by(Attachment.id)
     )
     found: dict[uuid.UUID, list[Attachment]] = {}
     for row in session.scalars(statement):
@@ -281,8 +282,8 @@ def delete(session: Session, actor: Actor, attachment_id: uuid.UUID) -> Attachme
         "attachment.deleted",
         "attachment",
         row.id,
-        subject_kind=row.subject_kind,
-        subject_id=str(row.subject_id),
+        on_kind=row.subject_kind,
+        on_id=str(row.subject_id),
         record_id=str(row.record_id),
         filename=row.filename,
         sha256=row.sha256,
