@@ -92,8 +92,10 @@ def _panel(
 
 
 def _refusal(problem: Problem) -> str:
-    detail = problem.detail.removeprefix("file: ")
-    return detail[:1].upper() + detail[1:] + ("" if detail.endswith(".") else ".")
+    """The problem's detail as one sentence; the panel adds that nothing was stored."""
+    detail = problem.detail.removeprefix("file: ").removesuffix(".")
+    detail = detail.removesuffix("; nothing was stored")
+    return detail[:1].upper() + detail[1:] + "."
 
 
 def _record_routes(info: KindInfo) -> APIRouter:
