@@ -66,7 +66,7 @@ def test_a_download_is_always_an_attachment_that_no_browser_renders(
     client: TestClient, inbox: Inbox
 ) -> None:
     deal = make_deal(client, inbox)
-    name = "Résumé – plan “final”.png"
+    name = "Résumé \u2013 plan \u201cfinal\u201d.png"
     made = uploaded(client, deal.acme, deal.record_id, name, png_bytes())
     got = client.get(f"{ATTACHMENTS}/{made['id']}/content", headers=deal.acme.headers)
     assert got.status_code == 200
@@ -97,7 +97,7 @@ def test_office_documents_images_and_text_are_accepted_by_their_content(
     accepted = {
         "numbers.xlsx": (xlsx_bytes(), "spreadsheetml.sheet"),
         "deck.pptx": (pptx_bytes(), "presentationml.presentation"),
-        "notes.txt": ("Next steps: call Globex\n".encode(), "text/plain"),
+        "notes.txt": (b"Next steps: call Globex\n", "text/plain"),
     }
     for name, (content, expected) in accepted.items():
         made = uploaded(client, deal.acme, deal.record_id, name, content)
@@ -232,10 +232,15 @@ def test_uploads_and_deletes_leave_audit_rows(
 ) -> None:
     deal = make_deal(client, inbox)
     made = uploaded(client, deal.globex, deal.record_id, "proof.png", png_bytes())
-    assert client.delete(f"{ATTACHMENTS}/{made['id']}", headers=deal.globex.headers).status_code == 204
+    assert (
+        client.delete(f"{ATTACHMENTS}/{made['id']}", headers=deal.globex.headers).status_code == 204
+    )
     with engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT action, company_id FROM audit_events WHERE subject_id = :id ORDER BY created_at"),
+            text(
+                "SELECT action, company_id FROM audit_events WHERE subject_id = :id "
+                "ORDER BY created_at"
+            ),
             {"id": made["id"]},
         ).all()
     assert [r[0] for r in rows] == ["attachment.uploaded", "attachment.deleted"]

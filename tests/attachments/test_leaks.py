@@ -90,7 +90,8 @@ def test_a_partner_off_the_record_gets_404_and_never_the_canary(
     ):
         response = initech.get(url, headers={"HX-Request": "true"})
         assert response.status_code == 404, url
-        assert CANARY not in response.text and NAME_CANARY not in response.text
+        assert CANARY not in response.text
+        assert NAME_CANARY not in response.text
     home = initech.get("/")
     assert NAME_CANARY not in home.text
 
@@ -140,7 +141,9 @@ def test_an_internal_notes_files_stay_inside_the_authors_company(
     # a comment file is not a record file: the record's list stays empty for everyone
     assert files_of(client, deal.acme, deal.record_id) == []
     assert all(CANARY not in str(n) for n in notifications_of(client, deal.globex))
-    assert all(NAME_CANARY not in str(item) for item in timeline_of(client, deal.globex, deal.record_id))
+    assert all(
+        NAME_CANARY not in str(item) for item in timeline_of(client, deal.globex, deal.record_id)
+    )
 
 
 def test_a_comments_files_follow_the_comment(client: TestClient, inbox: Inbox) -> None:
@@ -152,7 +155,13 @@ def test_a_comments_files_follow_the_comment(client: TestClient, inbox: Inbox) -
     assert_problem(client.post(url, files=files, headers=deal.acme_rep.headers), 403, "forbidden")
     made = client.post(url, files=files, headers=deal.acme.headers).json()
     assert client.get(made["download_url"], headers=deal.globex.headers).status_code == 200
-    deleted = client.delete(f"/api/v1/comments/{shared['id']}", headers=deal.acme.headers)
+    # the partner's timeline shows the file under the comment
+    (item,) = [i for i in timeline_of(client, deal.globex, deal.record_id) if i["comment"]]
+    assert [f["filename"] for f in item["comment"]["attachments"]] == ["contract.txt"]
+    deleted = client.delete(
+        f"/api/v1/comments/{shared['id']}",
+        headers={**deal.acme.headers, "If-Match": f'"{shared["version"]}"'},
+    )
     assert deleted.status_code == 204, deleted.text
     for who in (deal.globex, deal.acme):
         assert client.get(made["download_url"], headers=who.headers).status_code == 404

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from tests.fixtures.activity import make_deal
+from tests.fixtures.activity import comment, make_deal
 from tests.fixtures.attachments import files_of, pdf_bytes, uploaded
 from tests.fixtures.builders import Member
 from tests.fixtures.smtp import Inbox
@@ -60,7 +60,9 @@ def test_the_record_page_shows_the_files_and_uploads_through_its_form(
     assert partner_panel is not None
     assert "Order form.pdf" in partner_panel.text
     assert "Acme" in partner_panel.text
-    assert not any("delete" in (f.attrs.get("action") or "") for f in partner_panel.find_all("form"))
+    assert not any(
+        "delete" in (f.attrs.get("action") or "") for f in partner_panel.find_all("form")
+    )
 
 
 def test_a_refused_file_is_explained_inside_the_panel_and_nothing_is_stored(
@@ -114,3 +116,23 @@ def test_deleting_from_the_panel_removes_the_file_for_everyone(
     )
     initech = signed_in(new_browser, deal.initech)
     assert initech.get(f"/attachments/{made['id']}/download").status_code == 404
+
+
+def test_a_comments_file_is_listed_under_the_comment_in_the_timeline(
+    client: TestClient, inbox: Inbox, new_browser: Callable[[], Browser]
+) -> None:
+    deal = make_deal(client, inbox)
+    shared = comment(client, deal.acme, deal.record_id, "Proof of the event attached")
+    response = client.post(
+        f"/api/v1/comments/{shared['id']}/attachments",
+        files={"file": ("attendees.csv", b"name,company\nAda,Globex\n", "text/csv")},
+        headers=deal.acme.headers,
+    )
+    assert response.status_code == 201, response.text
+    globex = signed_in(new_browser, deal.globex)
+    activity = globex.page(f"/opportunities/{deal.record_id}").root.by_id("activity")
+    assert activity is not None
+    link = next(a for a in activity.find_all("a") if a.text.strip() == "attendees.csv")
+    got = globex.get(link.attrs["href"])
+    assert got.status_code == 200
+    assert got.content == b"name,company\nAda,Globex\n"

@@ -13,16 +13,17 @@ import pytest
 from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
 
-from coterie.attachments.storage import LocalStore, S3Store, Store, StoredFileMissingError
+from coterie.attachments.storage import LocalStore, Store, StoredFileMissingError
 from coterie.config import Settings
 from tests.fixtures.activity import make_deal
 from tests.fixtures.attachments import files_of, pdf_bytes, uploaded
 from tests.fixtures.smtp import Inbox
 
-BUCKET = "coterie-attachments"
+# moto keeps its buckets in the process, whichever server serves them: a name per process
+BUCKET = f"coterie-attachments-{secrets.token_hex(4)}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -150,5 +151,8 @@ def test_uploads_and_downloads_go_to_the_bucket_when_one_is_configured(
     assert [o["Key"] for o in objects["Contents"]] == [f"api/{made['id'].replace('-', '')}"]
     got = client.get(made["download_url"], headers=deal.globex.headers)
     assert got.content == content
-    assert client.delete(f"/api/v1/attachments/{made['id']}", headers=deal.acme.headers).status_code == 204
+    assert (
+        client.delete(f"/api/v1/attachments/{made['id']}", headers=deal.acme.headers).status_code
+        == 204
+    )
     assert files_of(client, deal.acme, deal.record_id) == []

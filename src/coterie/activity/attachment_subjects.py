@@ -24,13 +24,13 @@ from coterie.models.activity import Comment
 KIND = "comment"
 
 
-def _subject(comment: Comment) -> Subject:
+def subject_of(comment: Comment) -> Subject:
     return Subject(KIND, comment.id, comment.kind, comment.record_id)
 
 
 def readable(session: Session, principal: Principal, comment_id: uuid.UUID) -> Subject | None:
     comment = visible_comment(session, principal, comment_id)
-    return _subject(comment) if comment is not None else None
+    return subject_of(comment) if comment is not None else None
 
 
 def attachable(session: Session, actor: Actor, comment_id: uuid.UUID) -> Subject:
@@ -40,7 +40,7 @@ def attachable(session: Session, actor: Actor, comment_id: uuid.UUID) -> Subject
     if comment.author_user_id != actor.user_id:
         raise forbidden("Only the author of a comment can attach files to it.")
     gate.require_edit(session, actor.principal, comment.kind, comment.record_id)
-    return _subject(comment)
+    return subject_of(comment)
 
 
 def install() -> None:

@@ -8,6 +8,16 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 
+class AttachmentRef(BaseModel):
+    """A file as another resource lists it (a comment's files): enough to show and fetch it."""
+
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+    download_url: str
+
+
 class Uploader(BaseModel):
     user_id: uuid.UUID | None = Field(description="None when the user was since removed")
     name: str

@@ -31,7 +31,7 @@ from coterie import audit
 from coterie.attachments import sniffing, subjects
 from coterie.attachments.filenames import sanitise
 from coterie.attachments.scanning import Infected, scanner_for
-from coterie.attachments.schemas import AttachmentOut, Uploader
+from coterie.attachments.schemas import AttachmentOut, AttachmentRef, Uploader
 from coterie.attachments.storage import CHUNK, StoredFileMissingError, store_for
 from coterie.attachments.subjects import Subject, SubjectRef
 from coterie.auth.principal import Actor
@@ -232,6 +232,25 @@ def for_subjects(
     for row in session.scalars(statement):
         found.setdefault(row.subject_id, []).append(row)
     return found
+
+
+def refs_for(
+    session: Session, principal: Principal, readable: Iterable[Subject]
+) -> dict[uuid.UUID, list[AttachmentRef]]:
+    """`for_subjects` as the short form other resources embed (a comment's files)."""
+    return {
+        subject_id: [
+            AttachmentRef(
+                id=r.id,
+                filename=r.filename,
+                content_type=r.content_type,
+                size=r.size,
+                download_url=f"/api/v1/attachments/{r.id}/content",
+            )
+            for r in rows
+        ]
+        for subject_id, rows in for_subjects(session, principal, readable).items()
+    }
 
 
 def get(session: Session, principal: Principal, attachment_id: uuid.UUID) -> Attachment:
