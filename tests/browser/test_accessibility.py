@@ -20,6 +20,7 @@ from tests.browser.axe import serious_violations
 from tests.browser.helpers import LiveServer, Visitor
 from tests.browser.test_reports import _sign_in
 from tests.fixtures.activity import comment
+from tests.fixtures.attachments import pdf_bytes
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.cosell import join, record
 
@@ -87,7 +88,8 @@ SIGNED_IN_PAGES = [
 
 @pytest.fixture(scope="module")
 def partnered(live_server: LiveServer) -> tuple[Member, str]:
-    """A company with one partner and one opportunity shared with it (and a comment on it)."""
+    """A company with one partner and one opportunity shared with it (a comment and a file on
+    it)."""
     suffix = uuid.uuid4().hex[:6]
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api
@@ -97,6 +99,13 @@ def partnered(live_server: LiveServer) -> tuple[Member, str]:
         deal = record(client, acme, "opportunity", "Axe joint deal", amount=1000)
         join(client, acme, "opportunity", deal, globex)
         comment(client, globex, deal, "Looks good to us")
+        # the record page's Files panel with a file in it (its delete dialog too)
+        uploaded = api.post(
+            f"/api/v1/opportunities/{deal}/attachments",
+            files={"file": ("Joint proposal.pdf", pdf_bytes(), "application/pdf")},
+            headers=acme.headers,
+        )
+        assert uploaded.status_code == 201, uploaded.text
     return acme, deal
 
 
