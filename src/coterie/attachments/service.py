@@ -253,6 +253,17 @@ def refs_for(
     }
 
 
+def uploaded_by_company(
+    session: Session, principal: Principal, *, after: uuid.UUID | None, limit: int
+) -> list[Attachment]:
+    """The principal's company's own uploads on records it may still see, by id (the company
+    data export lists their metadata)."""
+    statement = _visible(principal).where(Attachment.company_id == principal.company_id)
+    if after is not None:
+        statement = statement.where(Attachment.id > after)
+    return list(session.scalars(statement.order_by(Attachment.id).limit(limit)))
+
+
 def get(session: Session, principal: Principal, attachment_id: uuid.UUID) -> Attachment:
     """The attachment if the principal may see its subject now; 404 otherwise."""
     row = session.scalars(_visible(principal).where(Attachment.id == attachment_id)).first()
