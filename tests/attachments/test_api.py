@@ -198,10 +198,10 @@ def test_who_may_attach_and_who_may_delete(
     client: TestClient, inbox: Inbox, settings: Settings
 ) -> None:
     deal = make_deal(client, inbox)
-    # a company invited but not yet on the record, and one that was never invited
+    # a company invited but not yet on the record (it sees the invitation, not the record),
+    # and a record that does not exist
     invite(client, deal.acme, deal.record_id, deal.initech)
-    response = upload(client, deal.initech, deal.record_id, "x.txt", b"x\n")
-    assert response.status_code in (403, 404)
+    assert_problem(upload(client, deal.initech, deal.record_id, "x.txt", b"x\n"), 404, "not-found")
     assert_problem(upload(client, deal.initech, "0" * 32, "x.txt", b"x\n"), 404, "not-found")
 
     acme_file = uploaded(client, deal.acme, deal.record_id, "acme.txt", b"from acme\n")
