@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from tests.fixtures.activity import comment, make_deal
-from tests.fixtures.attachments import files_of, pdf_bytes, uploaded
+from tests.fixtures.activity import comment, make_deal, timeline_of
+from tests.fixtures.attachments import files_of, pdf_bytes, png_bytes, uploaded
 from tests.fixtures.builders import Member
 from tests.fixtures.smtp import Inbox
 from tests.web.conftest import Browser
@@ -136,3 +136,39 @@ def test_a_comments_file_is_listed_under_the_comment_in_the_timeline(
     got = globex.get(link.attrs["href"])
     assert got.status_code == 200
     assert got.content == b"name,company\nAda,Globex\n"
+
+
+def test_a_comment_posted_with_a_file_shows_it_and_a_refused_file_posts_nothing(
+    client: TestClient, inbox: Inbox, new_browser: Callable[[], Browser]
+) -> None:
+    deal = make_deal(client, inbox)
+    acme = signed_in(new_browser, deal.acme)
+    action = f"/opportunities/{deal.record_id}/comments"
+    fields = dict(acme.page(f"/opportunities/{deal.record_id}").form(action).fields())
+    fields.update({"body": "Event photos attached", "audience": "participants"})
+    posted = acme.client.post(
+        action, data=fields, files={"file": ("booth.png", png_bytes(), "image/png")}, headers=HX
+    )
+    assert posted.status_code == 200, posted.text[:1000]
+    activity = parse(posted.text).root.by_id("activity")
+    assert activity is not None
+    assert any(a.text.strip() == "booth.png" for a in activity.find_all("a"))
+    (item,) = [i for i in timeline_of(client, deal.globex, deal.record_id) if i["comment"]]
+    assert [f["filename"] for f in item["comment"]["attachments"]] == ["booth.png"]
+
+    fields.update({"body": "This one should not be posted"})
+    refused = acme.client.post(
+        action,
+        data=fields,
+        files={"file": ("evil.svg", b"<svg onload=alert(1)></svg>", "image/svg+xml")},
+        headers=HX,
+    )
+    assert refused.status_code == 422
+    error = parse(refused.text).root.by_id("f-comment-file-error")
+    assert error is not None
+    assert "cannot be attached" in error.text
+    assert "the comment was not posted" in error.text
+    bodies = [
+        i["comment"]["body"] for i in timeline_of(client, deal.acme, deal.record_id) if i["comment"]
+    ]
+    assert bodies == ["Event photos attached"]

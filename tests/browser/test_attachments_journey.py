@@ -130,6 +130,17 @@ def test_files_are_uploaded_listed_downloaded_and_deleted_on_the_record_page(
     expect(page.locator("#files")).to_contain_text("attendees.csv was deleted")
     expect(page.locator("#files tbody tr")).to_have_count(1)
 
+    # a comment with a file: the file is listed under the comment, for the partner too
+    page.locator("#f-body").fill("Signed order form attached")
+    page.locator("#f-comment-file").set_input_files(
+        files=[{"name": "Order form.pdf", "mimeType": "application/pdf", "buffer": content}]
+    )
+    visitor.click(page.locator("#activity").get_by_role("button", name="Post comment"))
+    expect(page.locator("#activity .comment-files")).to_contain_text("Order form.pdf")
+    partner_visitor.go(f"/opportunities/{deal}")
+    partner_files = partner_visitor.page.locator("#activity .comment-files")
+    expect(partner_files).to_contain_text("Order form.pdf")
+
     # gone for the partner too; and a company off the record gets 404 for the file still there
     assert partner_visitor.page.request.get(href).status == 404
     kept = page.locator("#files").get_by_role("link", name="Northwind proposal.pdf")

@@ -33,8 +33,11 @@ from coterie.kit.problems import invalid
 
 router = APIRouter(tags=["attachments"])
 
-# the upload routes (API and pages), which take a body up to the file limit plus the form
-UPLOAD_PATH = re.compile(r"(/api/v1)?/[a-z_]+/[0-9A-Fa-f-]{32,36}/attachments")
+# the upload routes, which take a body up to the file limit plus the form: the API's and the
+# pages' attachments, and the record page's comment form (which may carry a file)
+UPLOAD_PATH = re.compile(
+    r"(/api/v1)?/[a-z_]+/[0-9A-Fa-f-]{32,36}/attachments|/[a-z_]+/[0-9A-Fa-f-]{32,36}/comments"
+)
 FORM_ROOM = 1_048_576
 
 
