@@ -139,6 +139,22 @@ def test_a_file_over_the_limit_gets_413_and_nothing_is_stored(
     assert len(stored_files(settings) - before) == 1
 
 
+def test_upload_paths_take_files_larger_than_other_requests_may_be(
+    client: TestClient, inbox: Inbox, settings: Settings
+) -> None:
+    deal = make_deal(client, inbox)
+    content = b"a,b\n" + b"1,2\n" * (settings.max_request_bytes // 4 + 1000)
+    assert len(content) > settings.max_request_bytes
+    made = uploaded(client, deal.acme, deal.record_id, "large.csv", content)
+    assert made["size"] == len(content)
+    elsewhere = client.post(
+        f"{OPPS}/{deal.record_id}/comments",
+        content=content,
+        headers={**deal.acme.headers, "Content-Type": "application/json"},
+    )
+    assert_problem(elsewhere, 413, "payload-too-large")
+
+
 def test_a_body_far_over_the_limit_is_cut_off_before_it_is_read(
     client: TestClient, inbox: Inbox
 ) -> None:
