@@ -14,7 +14,6 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.helpers import LiveServer, Visitor
-from tests.browser.test_reports import _sign_in
 from tests.fixtures.attachments import pdf_bytes
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.cosell import join, record
@@ -62,7 +61,7 @@ def test_files_are_uploaded_listed_downloaded_and_deleted_on_the_record_page(
     live_server: LiveServer, visitor: Visitor, partner_visitor: Visitor, stranger: Visitor
 ) -> None:
     acme, globex, initech, deal = _deal(live_server)
-    _sign_in(visitor, acme)
+    visitor.sign_in(acme.email)
     page = visitor.go(f"/opportunities/{deal}")
     panel = page.locator("#files")
     expect(panel).to_contain_text("No files yet")
@@ -109,7 +108,7 @@ def test_files_are_uploaded_listed_downloaded_and_deleted_on_the_record_page(
     visitor.shots("attachments-error")
 
     # the partner on the record sees and downloads the file; no delete button for the owner's
-    _sign_in(partner_visitor, globex)
+    partner_visitor.sign_in(globex.email)
     partner_page = partner_visitor.go(f"/opportunities/{deal}")
     partner_panel = partner_page.locator("#files")
     expect(partner_panel.locator("tbody tr")).to_have_count(2)
@@ -147,6 +146,6 @@ def test_files_are_uploaded_listed_downloaded_and_deleted_on_the_record_page(
     kept_href = kept.get_attribute("href")
     assert kept_href is not None
     assert partner_visitor.page.request.get(kept_href).status == 200
-    _sign_in(stranger, initech)
+    stranger.sign_in(initech.email)
     assert stranger.page.request.get(kept_href).status == 404
     assert stranger.page.goto(f"/opportunities/{deal}").status == 404  # type: ignore[union-attr]
