@@ -11,6 +11,8 @@ from coterie import __version__, errors, health, openapi, wiring
 from coterie import pages as web_pages
 from coterie.account.routes import ROUTES as ACCOUNT
 from coterie.activity.routes import ROUTES as ACTIVITY
+from coterie.attachments import api as attachments_api
+from coterie.attachments.routes import ROUTES as ATTACHMENTS
 from coterie.auth.routes import ROUTES as AUTH
 from coterie.authz import guard as authz_guard
 from coterie.authz import rls
@@ -54,6 +56,7 @@ DOMAINS: tuple[DomainRoutes, ...] = (
     POLICIES,
     WORKFLOWS,
     ACTIVITY,
+    ATTACHMENTS,
     COMPANY_EXPORT,
     IMPORTS,
     SYNC,
@@ -118,7 +121,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     web_pages.install(app, page_routers(DOMAINS))
 
     openapi.install(app)
-    app.add_middleware(MaxBodySizeMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        MaxBodySizeMiddleware,
+        max_bytes=settings.max_request_bytes,
+        # file uploads: the file's own limit is checked by the use case, with a clear problem
+        larger=[(attachments_api.UPLOAD_PATH, attachments_api.upload_body_limit(settings))],
+    )
     errors.install(app, html_handler=web_pages.render_problem)  # outside the size limit
     # outside the error handlers: what they answer is timed, counted, logged with the request id
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)

@@ -298,6 +298,49 @@ class Settings(BaseSettings):
         "once is refused.",
     )
 
+    attachments_dir: Path | None = Field(
+        default=None,
+        description="Where uploaded files (attachments) are kept on the local disk, each under a "
+        "name Coterie generates; unset: data_dir/attachments. Not used when "
+        "attachments_s3_bucket is set.",
+    )
+    attachments_max_bytes: int = Field(
+        default=25_000_000,
+        ge=1,
+        description="A file to attach larger than this is refused with 413 (the request body "
+        "limit of the upload routes is this plus room for the form around it).",
+    )
+    attachments_scanner: str = Field(
+        default="",
+        description="A virus scanner for uploads, as `module:callable`: the callable takes the "
+        "settings and returns an object with `scan(stream)` (see docs/attachments.md). An "
+        "infected file is refused and nothing is stored. Empty: no scanning.",
+    )
+    attachments_s3_bucket: str = Field(
+        default="",
+        description="Keep attachments in this bucket of an S3-compatible store instead of on "
+        "the local disk. Empty: the local disk (attachments_dir).",
+    )
+    attachments_s3_prefix: str = Field(
+        default="attachments/", description="The key prefix of attachments in the bucket."
+    )
+    attachments_s3_endpoint_url: str = Field(
+        default="",
+        description="The S3-compatible endpoint (`https://s3.example.net`, MinIO, Ceph...); "
+        "empty: the client's default for the region.",
+    )
+    attachments_s3_region: str = Field(
+        default="", description="The bucket's region; empty: the client's default."
+    )
+    attachments_s3_access_key_id: str = Field(
+        default="",
+        description="The access key id for the bucket; empty: the client's own credential "
+        "chain (environment, instance role).",
+    )
+    attachments_s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="The secret access key that goes with the access key id."
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _addresses_or_networks(cls, value: str) -> str:
@@ -367,6 +410,10 @@ class Settings(BaseSettings):
         if self.env == "development":
             return self.data_dir / "mail"
         return None
+
+    @property
+    def resolved_attachments_dir(self) -> Path:
+        return self.attachments_dir or self.data_dir / "attachments"
 
     @property
     def secure_cookies(self) -> bool:

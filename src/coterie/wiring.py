@@ -8,14 +8,19 @@ idempotent, and a hook announced before it ran raises (`kit.hooks.HooksNotInstal
 forgotten entry point fails at once instead of skipping the change log or a workflow check.
 
 It also registers the record page's panels that live above `records` (`records.page_panels`):
-the workflow, activity and pipeline (lead nominations, deal registrations) panels, and the links
-panel (campaign attribution, solution links), rendered with the page rather than fetched after it.
+the workflow, activity, pipeline (lead nominations, deal registrations), ideas, links
+(campaign attribution, solution links) and files panels, rendered with the page rather than
+fetched after it; and the kinds of subject files can be attached to (`attachments.subjects`):
+records, and comments from `activity`.
 """
 
 from __future__ import annotations
 
+from coterie.activity import attachment_subjects as activity_attachment_subjects
 from coterie.activity import pages as activity_pages
 from coterie.activity import subscriptions as activity_subscriptions
+from coterie.attachments import pages as attachment_pages
+from coterie.attachments import record_subjects as attachment_record_subjects
 from coterie.cosell.campaigns import pages as campaign_pages
 from coterie.cosell.ideas import notices as idea_notices
 from coterie.cosell.ideas import pages as ideas_pages
@@ -42,3 +47,6 @@ def install() -> None:
     page_panels.provide("ideas", ideas_pages.record_panel)
     idea_notices.install()  # what idea notifications quote
     page_panels.provide("links", campaign_pages.record_panel)
+    attachment_record_subjects.install()  # records' files (coterie.attachments.subjects)
+    activity_attachment_subjects.install()  # comments' files
+    page_panels.provide("attachments", attachment_pages.record_panel)

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import LiveServer, Visitor
 from tests.fixtures.activity import comment
+from tests.fixtures.attachments import pdf_bytes
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.campaigns import attribute, campaign, link_solution
 from tests.fixtures.cosell import join, record
@@ -94,7 +95,7 @@ SIGNED_IN_PAGES = [
 
 @pytest.fixture(scope="module")
 def partnered(live_server: LiveServer) -> tuple[Member, dict[str, str]]:
-    """A company with one partner and one opportunity shared with it (and a comment on it),
+    """A company with one partner and one opportunity shared with it (a comment and a file on it),
     attributed to a campaign and linked to a joint solution; and a program with the partner in
     it, an idea proposed to it and a solution on its workflow."""
     suffix = uuid.uuid4().hex[:6]
@@ -117,6 +118,13 @@ def partnered(live_server: LiveServer) -> tuple[Member, dict[str, str]]:
         solution = record(client, acme, "solution", "Axe bundle")
         attribute(client, acme, summit, deal)
         link_solution(client, acme, solution, deal)
+        # the record page's Files panel with a file in it (its delete dialog too)
+        uploaded = api.post(
+            f"/api/v1/opportunities/{deal}/attachments",
+            files={"file": ("Joint proposal.pdf", pdf_bytes(), "application/pdf")},
+            headers=acme.headers,
+        )
+        assert uploaded.status_code == 201, uploaded.text
     return acme, {"deal": deal, "program": program, "campaign": summit, "solution": solution}
 
 

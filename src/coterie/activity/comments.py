@@ -15,9 +15,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from coterie import audit
-from coterie.activity import cursors, mentions, notifications
+from coterie.activity import attachment_subjects, cursors, mentions, notifications
 from coterie.activity.comment_access import readable, visible_comment
 from coterie.activity.schemas import CommentIn, CommentOut, CommentPatch, MentionOut, PersonRef
+from coterie.attachments import service as attachment_service
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
@@ -60,6 +61,10 @@ def present(
         session, {c.author_user_id for c in comments if c.author_user_id is not None}
     )
     companies = company_names(session, {c.company_id for c in comments})
+    # the comments were read as the principal may: their files are for it too
+    files = attachment_service.refs_for(
+        session, principal, [attachment_subjects.subject_of(c) for c in comments]
+    )
     return [
         CommentOut(
             id=c.id,
@@ -81,6 +86,7 @@ def present(
             edited_at=c.edited_at,
             version=c.version,
             is_mine=c.author_user_id == principal.user_id,
+            attachments=files.get(c.id, []),
         )
         for c in comments
     ]

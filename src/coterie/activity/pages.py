@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from coterie.activity import comments, mentions, notifications, timeline
 from coterie.activity.schemas import CommentIn
+from coterie.attachments import service as attachments
+from coterie.attachments.subjects import SubjectRef
 from coterie.auth.principal import Actor
 from coterie.deps import DB
 from coterie.fields.kinds import KINDS, KindInfo
@@ -134,12 +136,29 @@ def _record_routes(info: KindInfo) -> APIRouter:
             message = (problem.errors or [{}])[0].get("message") or problem.detail
             return _refused(request, session, actor, info, rid, values, {"body": str(message)})
 
+        settings = request.app.state.settings
+        chosen = form.file("file")
+
+        def create() -> object:
+            made = comments.create(session, actor, kind, rid, data, settings)
+            if chosen is not None:  # in the comment's transaction: refused file, no comment
+                upload = attachments.Upload(chosen.filename or "", chosen.file)
+                attachments.attach(session, actor, SubjectRef("comment", made.id), upload, settings)
+            return made
+
+        def refused_with_file(problem: Problem) -> Response:
+            if problem.slug.startswith("attachment-"):
+                detail = problem.detail.removeprefix("file: ").removesuffix("; nothing was stored")
+                message = f"{detail[:1].upper()}{detail[1:]}; the comment was not posted."
+                return _refused(request, session, actor, info, rid, values, {"file": message})
+            return refused(problem)
+
         return submit(
             session,
-            lambda: comments.create(session, actor, kind, rid, data, request.app.state.settings),
+            create,
             done=posted,
-            refused=refused,
-            passes=answer_only(422),
+            refused=refused_with_file,
+            passes=answer_only(413, 422, 503),
         )
 
     @routes.get(base + "/mentionable")

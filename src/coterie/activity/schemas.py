@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from coterie.attachments.schemas import AttachmentRef
+
 MAX_BODY = 20_000
 Audience = Literal["participants", "company"]
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BODY)]
@@ -58,6 +60,9 @@ class CommentOut(BaseModel):
     edited_at: datetime | None
     version: int
     is_mine: bool
+    attachments: list[AttachmentRef] = Field(
+        default_factory=list, description="Files attached to the comment"
+    )
 
 
 class ChangeOut(BaseModel):

@@ -40,6 +40,7 @@ PROTECTED_TABLES = frozenset(
         "ideas",
         "idea_endorsements",
         "program_idea_settings",
+        "attachments",
     }
 )
 GATE = {"coterie_gate": True}

@@ -12,8 +12,10 @@ Files (each collection's JSON is an array; CSV where the data is a table):
 - `company.json` (one object): the profile, members, templates and partnerships.
 - `records/<plural>.json` (as `GET /api/v1/<plural>/{id}` answers) and `records/<plural>.csv`
   (as `GET /api/v1/<plural>/export` writes: "My ..." columns, then each partner's shared fields).
-- `comments.json` / `comments.csv`, `plan_goals.json`, `reports.json`, `dashboards.json`,
-  `audit_events.json` / `audit_events.csv`; `manifest.json` last (`builder`).
+- `comments.json` / `comments.csv`, `attachments.json` / `attachments.csv` (the metadata of the
+  files the company uploaded, on records it may still see; not their content),
+  `plan_goals.json`, `reports.json`, `dashboards.json`, `audit_events.json` /
+  `audit_events.csv`; `manifest.json` last (`builder`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from coterie.activity import comments
 from coterie.activity.comment_access import readable
+from coterie.attachments import service as attachments
 from coterie.auth.principal import Actor
 from coterie.authz import rls
 from coterie.authz.partners import involving
@@ -206,6 +209,53 @@ def _comments(reader: Reader, archive: zipfile.ZipFile) -> Counts:
         return {"comments": table.count}
 
 
+# --- attachments (metadata of the company's own uploads) ----------------------------------------
+
+ATTACHMENT_HEADER = (
+    "id",
+    "filename",
+    "content_type",
+    "size",
+    "sha256",
+    "subject_kind",
+    "subject_id",
+    "record_kind",
+    "record_id",
+    "uploaded_by",
+    "created_at",
+)
+
+
+def _attachments(reader: Reader, archive: zipfile.ZipFile) -> Counts:
+    session, actor = reader.session, reader.actor
+    after: uuid.UUID | None = None
+    with out.table(archive, "attachments", ATTACHMENT_HEADER) as table:
+        while True:
+            batch = attachments.uploaded_by_company(
+                session, reader.principal, after=after, limit=BATCH_SIZE
+            )
+            for item in attachments.present(session, actor, batch):
+                table.add(
+                    item,
+                    [
+                        str(item.id),
+                        item.filename,
+                        item.content_type,
+                        item.size,
+                        item.sha256,
+                        item.subject_kind,
+                        str(item.subject_id),
+                        item.record_kind,
+                        str(item.record_id),
+                        item.uploaded_by.name,
+                        item.created_at,
+                    ],
+                )
+            if len(batch) < BATCH_SIZE:
+                return {"attachments": table.count}
+            after = batch[-1].id
+
+
 # --- plans' goals, reports, dashboards ---------------------------------------------------------
 
 
@@ -277,6 +327,7 @@ def steps() -> list[Step]:
         Step("Company profile and members", _company),
         *(_records(info) for info in KINDS.values()),
         Step("Comments", _comments),
+        Step("Files (metadata)", _attachments),
         Step("Plan goals", _plan_goals),
         Step("Reports and dashboards", _reports),
         Step("Audit log", _audit),

@@ -2,6 +2,7 @@
 
 from coterie.models import (  # noqa: F401 (register tables)
     activity,
+    attachment,
     cosell,
     ideas,
     links,

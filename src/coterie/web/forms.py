@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic import ValidationError
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from coterie.kit.preconditions import precondition_required, version_in
 from coterie.kit.problems import Problem
@@ -56,6 +56,15 @@ class FormFields:
             return []
         values = [clean(v).strip() for v in self._data.getlist(name) if isinstance(v, str)]
         return [v for v in values if v]
+
+    def file(self, name: str) -> UploadFile | None:
+        """The uploaded file of a multipart form's field, or None when none was chosen."""
+        if self._data is None:
+            return None
+        value = self._data.get(name)
+        if isinstance(value, UploadFile) and value.filename:
+            return value
+        return None
 
     def flag(self, name: str) -> bool:
         return self.text(name).lower() in {"on", "1", "true", "yes"}

@@ -32,7 +32,7 @@ from coterie import __version__
 from coterie.auth import preferences
 from coterie.auth.principal import Actor
 from coterie.config import Settings
-from coterie.kit.words import possessive
+from coterie.kit.words import file_size, possessive
 from coterie.models.vocabulary import Role
 from coterie.web import csrf
 
@@ -150,6 +150,7 @@ def _environment() -> jinja2.Environment:
     env.filters["external_url"] = external_url
     env.filters["options"] = options
     env.filters["possessive"] = possessive
+    env.filters["file_size"] = file_size
     env.globals["asset_version"] = __version__
     return env
 
