@@ -36,6 +36,12 @@ PROTECTED_TABLES = frozenset(
         "comments",
         "comment_mentions",
         "record_changes",
+        # marketing development funds: read only through `coterie.funds.access`, as a company
+        "fund_budgets",
+        "fund_allocations",
+        "fund_requests",
+        "fund_claims",
+        "fund_notes",
     }
 )
 GATE = {"coterie_gate": True}

@@ -3,6 +3,7 @@
 from coterie.models import (  # noqa: F401 (register tables)
     activity,
     cosell,
+    funds,
     outbox,
     pipeline,
     report,
