@@ -30,6 +30,7 @@ from coterie.observability import scrape
 from coterie.observability.backlog import BacklogCollector, read_outbox
 from coterie.observability.metrics import Metrics
 from coterie.observability.middleware import ObservabilityMiddleware
+from coterie.funds.routes import ROUTES as FUNDS
 from coterie.policies.routes import ROUTES as POLICIES
 from coterie.records.routes import ROUTES as RECORDS
 from coterie.reports.routes import ROUTES as REPORTS
@@ -49,6 +50,7 @@ DOMAINS: tuple[DomainRoutes, ...] = (
     HOME,
     INVITES,
     COSELL,
+    FUNDS,
     REPORTS,
     RECORDS,
     POLICIES,

@@ -6,20 +6,22 @@ claims involve exactly two companies, the requester and the funder, both named o
 `coterie.funds.access` is the one place that reads these tables, always as one of them. The
 amounts a budget has committed and paid are columns that change only in the same SQL statement
 that claims them (`committed + :amount <= total`), so concurrent approvals never over-commit.
+
+Amounts are integers in cents (hundredths of the currency unit), so every sum and every
+comparison in SQL is exact on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -28,8 +30,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from coterie.db import Base, UTCDateTime, new_id, utcnow
 from coterie.kit import conditional
-
-MONEY = Numeric(18, 2)
 
 
 class FundBudget(Base):
@@ -49,9 +49,9 @@ class FundBudget(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
-    total: Mapped[Decimal] = mapped_column(MONEY)
-    committed: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
-    paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    committed_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    paid_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     total_shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -76,8 +76,8 @@ class FundAllocation(Base):
     partner_company_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE"), index=True
     )
-    cap: Mapped[Decimal | None] = mapped_column(MONEY)
-    committed: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
+    cap_cents: Mapped[int | None] = mapped_column(BigInteger)
+    committed_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __mapper_args__ = conditional.versioned(version)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -106,18 +106,18 @@ class FundRequest(Base):
     campaign_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("records.id", ondelete="SET NULL"), index=True
     )
-    requested_amount: Mapped[Decimal] = mapped_column(MONEY)
+    requested_amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    expected_pipeline: Mapped[Decimal | None] = mapped_column(MONEY)
+    expected_pipeline_cents: Mapped[int | None] = mapped_column(BigInteger)
     contribution_pct: Mapped[int] = mapped_column(Integer, default=0)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     claim_deadline: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
-    approved_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    approved_amount_cents: Mapped[int | None] = mapped_column(BigInteger)
     decision_message: Mapped[str | None] = mapped_column(Text)
-    claimed: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
-    paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
+    claimed_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    paid_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     extension_status: Mapped[str | None] = mapped_column(String(20))
     extension_deadline: Mapped[date | None] = mapped_column(Date)
     extension_reason: Mapped[str | None] = mapped_column(Text)
@@ -146,7 +146,7 @@ class FundClaim(Base):
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
-    amount: Mapped[Decimal] = mapped_column(MONEY)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
     decision_message: Mapped[str | None] = mapped_column(Text)

@@ -2,14 +2,13 @@
 
 Revision ID: 0024
 Revises: 0020
-Create Date: 2026-12-08 01:08:59.592829
+Create Date: 2026-12-08 01:09:32.799508
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision: str = "0024"
 down_revision: str | None = "0020"
@@ -28,11 +27,9 @@ def upgrade() -> None:
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("total", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column(
-            "committed", sa.Numeric(precision=18, scale=2), server_default="0", nullable=False
-        ),
-        sa.Column("paid", sa.Numeric(precision=18, scale=2), server_default="0", nullable=False),
+        sa.Column("total_cents", sa.BigInteger(), nullable=False),
+        sa.Column("committed_cents", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("paid_cents", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("total_shared", sa.Boolean(), server_default="0", nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
@@ -71,10 +68,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("budget_id", sa.Uuid(), nullable=False),
         sa.Column("partner_company_id", sa.Uuid(), nullable=False),
-        sa.Column("cap", sa.Numeric(precision=18, scale=2), nullable=True),
-        sa.Column(
-            "committed", sa.Numeric(precision=18, scale=2), server_default="0", nullable=False
-        ),
+        sa.Column("cap_cents", sa.BigInteger(), nullable=True),
+        sa.Column("committed_cents", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -116,18 +111,18 @@ def upgrade() -> None:
         sa.Column("activity", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("campaign_id", sa.Uuid(), nullable=True),
-        sa.Column("requested_amount", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("requested_amount_cents", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("expected_pipeline", sa.Numeric(precision=18, scale=2), nullable=True),
+        sa.Column("expected_pipeline_cents", sa.BigInteger(), nullable=True),
         sa.Column("contribution_pct", sa.Integer(), nullable=False),
         sa.Column("starts_on", sa.Date(), nullable=False),
         sa.Column("ends_on", sa.Date(), nullable=False),
         sa.Column("claim_deadline", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("approved_amount", sa.Numeric(precision=18, scale=2), nullable=True),
+        sa.Column("approved_amount_cents", sa.BigInteger(), nullable=True),
         sa.Column("decision_message", sa.Text(), nullable=True),
-        sa.Column("claimed", sa.Numeric(precision=18, scale=2), server_default="0", nullable=False),
-        sa.Column("paid", sa.Numeric(precision=18, scale=2), server_default="0", nullable=False),
+        sa.Column("claimed_cents", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("paid_cents", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("extension_status", sa.String(length=20), nullable=True),
         sa.Column("extension_deadline", sa.Date(), nullable=True),
         sa.Column("extension_reason", sa.Text(), nullable=True),
@@ -189,7 +184,7 @@ def upgrade() -> None:
         sa.Column("requester_company_id", sa.Uuid(), nullable=False),
         sa.Column("funder_company_id", sa.Uuid(), nullable=False),
         sa.Column("created_by_user_id", sa.Uuid(), nullable=True),
-        sa.Column("amount", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("amount_cents", sa.BigInteger(), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("decision_message", sa.Text(), nullable=True),
