@@ -110,9 +110,7 @@ def test_rejection_with_reason_commits_nothing(client: TestClient) -> None:
     got = client.get(f"{FUNDS}/budgets/{b['id']}", headers=net.host.headers).json()
     assert got["committed"] == "0.00"
     # nothing can be claimed on a rejected request
-    claim = client.post(
-        f"{url}/claims", json={"amount": "10.00"}, headers=net.partner.headers
-    )
+    claim = client.post(f"{url}/claims", json={"amount": "10.00"}, headers=net.partner.headers)
     assert claim.status_code == 409
 
 
