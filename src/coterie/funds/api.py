@@ -370,7 +370,8 @@ def decide_extension(
 def _notes_out(session: Session, actor: Actor, request_id: uuid.UUID) -> NoteList:
     rows = requests.notes(session, actor.principal, request_id)
     wanted = {n.author_user_id for n in rows if n.author_user_id}
-    authors = dict(session.execute(select(User.id, User.name).where(User.id.in_(wanted))).tuples())
+    found = session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+    authors = {row[0]: row[1] for row in found}
     return NoteList(
         items=[
             NoteOut(
