@@ -411,3 +411,24 @@ def test_the_approver_approves_the_pending_move(fresh_demo: Demo) -> None:
     assert solution["joint_stage"] == "partner_approval"
     events = {n["event"] for n in demo.get(cosell.DIEGO, "/notifications?unread=true")["items"]}
     assert "approval_decided" in events
+
+
+def test_the_demo_fund_has_two_requests_in_different_states(demo: Demo) -> None:
+    from coterie.demo import funds as demo_funds
+
+    budgets = demo.get(cosell.MARCUS, "/funds/budgets")["items"]
+    budget = next(b for b in budgets if b["name"] == demo_funds.BUDGET_NAME)
+    assert (budget["total"], budget["committed"]) == ("60000.00", "10000.00")
+    found = demo.get(cosell.MARCUS, f"/funds/requests?budget_id={budget['id']}")["items"]
+    states = {r["activity"]: (r["status"], r["approved_amount"]) for r in found}
+    assert states == {
+        demo_funds.RELAY_ACTIVITY: ("approved", "10000.00"),
+        demo_funds.MERIDIAN_ACTIVITY: ("submitted", None),
+    }
+    # Relay sees its own decision, not Nimbus's total, its note, or Meridian's request
+    relay_view = demo.get(cosell.DIEGO, f"/funds/budgets/{budget['id']}")
+    assert relay_view["total"] is None
+    mine = demo.get(cosell.DIEGO, "/funds/requests")["items"]
+    assert [r["activity"] for r in mine] == [demo_funds.RELAY_ACTIVITY]
+    notes = demo.get(cosell.DIEGO, f"/funds/requests/{mine[0]['id']}/notes")["items"]
+    assert notes == []
