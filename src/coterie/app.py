@@ -19,6 +19,7 @@ from coterie.config import Settings, get_settings
 from coterie.cosell.routes import ROUTES as COSELL
 from coterie.db import make_engine, make_session_factory
 from coterie.deps import require_json_body
+from coterie.funds.routes import ROUTES as FUNDS
 from coterie.home.routes import ROUTES as HOME
 from coterie.invites.routes import ROUTES as INVITES
 from coterie.kit.limits import MaxBodySizeMiddleware
@@ -30,7 +31,6 @@ from coterie.observability import scrape
 from coterie.observability.backlog import BacklogCollector, read_outbox
 from coterie.observability.metrics import Metrics
 from coterie.observability.middleware import ObservabilityMiddleware
-from coterie.funds.routes import ROUTES as FUNDS
 from coterie.policies.routes import ROUTES as POLICIES
 from coterie.records.routes import ROUTES as RECORDS
 from coterie.reports.routes import ROUTES as REPORTS

@@ -94,7 +94,8 @@ def test_a_partner_requests_the_host_approves_the_partner_claims_the_host_pays(
     page = bea.page
     bea.click(page.get_by_role("button", name="Request funds"))
     dialog = page.locator("#new-request")
-    dialog.get_by_label(re.compile(r"^Activity(?! (starts|ends))")).fill("Retail CIO webinar series")
+    activity = dialog.get_by_label(re.compile(r"^Activity(?! (starts|ends))"))
+    activity.fill("Retail CIO webinar series")
     dialog.get_by_label("What you will do").fill("Three webinars with a joint demo")
     dialog.get_by_label("Amount requested").fill("4000")
     dialog.get_by_label("Expected pipeline").fill("150000")

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from coterie.models.funds import FundAllocation, FundBudget, FundClaim, FundNote, FundRequest
-
 from tests.fixtures.funds import (
     FUNDS,
     act,

@@ -63,7 +63,8 @@ def test_budget_request_approve_claim_pay(client: TestClient) -> None:
     assert (got["committed"], got["paid"]) == ("3500.00", "3000.00")
     # the partner reads its own request and decision, not the budget's total (not shared)
     seen = client.get(f"{FUNDS}/budgets/{b['id']}", headers=net.partner.headers).json()
-    assert seen["total"] is None and seen["remaining"] is None
+    assert seen["total"] is None
+    assert seen["remaining"] is None
     assert after["decision_message"] == "Approved, minus the catering"
 
 

@@ -72,7 +72,8 @@ def test_a_partner_never_sees_the_funders_private_data_nor_another_partners_requ
 
     # the funder itself sees its notes and totals (the canaries are really there)
     host_notes = _read(client, net.host, f"{FUNDS}/requests/{mine['id']}/notes")
-    assert NOTE in host_notes and REASON_NOTE in host_notes
+    assert NOTE in host_notes
+    assert REASON_NOTE in host_notes
     assert TOTAL[0] in _read(client, net.host, f"{FUNDS}/budgets/{b['id']}")
     assert REASON_NOTE in _page(app, net.host, f"/funds/requests/{mine['id']}")
 

@@ -31,7 +31,8 @@ def test_returns_per_unit_paid() -> None:
     assert result.per_unit(result.pipeline_cents) == Decimal("250.00")
     assert result.per_unit(result.revenue_cents) == Decimal("50.00")
     nothing_paid = returns(0, figures)
-    assert nothing_paid.leads_per_thousand is None and nothing_paid.per_unit(1) is None
+    assert nothing_paid.leads_per_thousand is None
+    assert nothing_paid.per_unit(1) is None
 
 
 @pytest.fixture
