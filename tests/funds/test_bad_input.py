@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from coterie.models.funds import FundAllocation, FundBudget, FundClaim, FundNote, FundRequest
 from tests.fixtures.funds import (
@@ -27,7 +27,10 @@ from tests.fixtures.versions import matching
 
 
 def _rows(engine: Engine, statement: Any) -> list[Any]:
+    """Rows as stored, every company's (row-level security bypassed on PostgreSQL)."""
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT set_config('app.rls_bypass', 'on', true)"))
         return [tuple(row) for row in connection.execute(statement)]
 
 
@@ -269,3 +272,15 @@ def test_who_may_do_what(client: TestClient) -> None:
         headers=net.host.headers,
     )
     assert _problem(stranger, 422)["errors"][0]["path"] == "body.partner_company_id"
+
+
+def test_the_before_and_after_reads_see_the_rows(client: TestClient, engine: Engine) -> None:
+    """The state compared above is the stored rows, not an empty view (RLS bypassed)."""
+    net = network(client)
+    b = budget(client, net)
+    allot(client, net.host, b["id"], net.partner)
+    approved(client, net, b["id"], "100.00")
+    budget_row, requests, allocations, _claims, _notes = _state(engine, b["id"])
+    assert budget_row[0][0] == 10000
+    assert len(requests) == 1
+    assert allocations[0][0] == 10000

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -131,3 +132,47 @@ def test_a_shared_total_is_shown_to_partners_with_a_share_only(client: TestClien
     seen = client.get(f"{FUNDS}/budgets/{b['id']}", headers=net.partner.headers).json()
     assert (seen["total"], seen["remaining"]) == ("20000.00", "20000.00")
     assert client.get(f"{FUNDS}/budgets/{b['id']}", headers=net.other.headers).status_code == 404
+
+
+def test_row_level_security_hides_fund_rows_from_other_companies(
+    client: TestClient, engine: Any
+) -> None:
+    """On PostgreSQL the database itself, read as another company, finds none of the rows
+    (a second line behind `coterie.funds.access`; the app's role is subject to the policies)."""
+    import uuid
+
+    from sqlalchemy import func, select, text
+
+    from coterie.models.funds import FundAllocation, FundBudget, FundNote, FundRequest
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row-level security is PostgreSQL's")
+    net = network(client)
+    b = budget(client, net)
+    allot(client, net.host, b["id"], net.partner)
+    req = fund_request(client, net.partner, b["id"], submit=True)
+    client.post(f"{FUNDS}/requests/{req['id']}/notes", json={"body": NOTE},
+                headers=net.host.headers)  # fmt: skip
+
+    def seen_by(company_id: str) -> list[int]:
+        with engine.connect() as connection:
+            connection.execute(
+                text("SELECT set_config('app.company_id', :c, true)"), {"c": company_id}
+            )
+            return [
+                int(
+                    connection.execute(
+                        select(func.count()).select_from(model).where(*where)
+                    ).scalar_one()
+                )
+                for model, where in (
+                    (FundBudget, [FundBudget.id == uuid.UUID(b["id"])]),
+                    (FundAllocation, [FundAllocation.budget_id == uuid.UUID(b["id"])]),
+                    (FundRequest, [FundRequest.id == uuid.UUID(req["id"])]),
+                    (FundNote, [FundNote.request_id == uuid.UUID(req["id"])]),
+                )
+            ]
+
+    assert seen_by(net.host.company_id) == [1, 1, 1, 1]
+    assert seen_by(net.partner.company_id) == [1, 1, 1, 0]  # never the funder's note
+    assert seen_by(net.other.company_id) == [0, 0, 0, 0]

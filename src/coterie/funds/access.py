@@ -8,6 +8,9 @@ any other read), always as one company (`rls.as_company`).
 - A fund request and its claims: the requester company and the funding company, nobody else
   (another partner of the same budget never learns they exist).
 - A note: the funding company that wrote it, never the requester.
+
+On PostgreSQL the same rule is row-level security on the five tables (migration 0024), keyed
+by the company each statement here binds (`rls.as_company`).
 """
 
 from __future__ import annotations

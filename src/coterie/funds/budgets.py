@@ -168,6 +168,7 @@ def allot(
             id=uuid.uuid4(),
             budget_id=budget.id,
             partner_company_id=data.partner_company_id,
+            funder_company_id=budget.company_id,
             cap_cents=cap,
             committed_cents=0,
             created_at=utcnow(),

@@ -76,6 +76,11 @@ class FundAllocation(Base):
     partner_company_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE"), index=True
     )
+    # the budget's funding company, repeated so that row-level security reads it without
+    # joining the budget (whose own policy reads the allocations)
+    funder_company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
     cap_cents: Mapped[int | None] = mapped_column(BigInteger)
     committed_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

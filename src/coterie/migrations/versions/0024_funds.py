@@ -16,7 +16,56 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+BYPASS = "current_setting('app.rls_bypass', true) = 'on'"
+# Row-level security on PostgreSQL (as migration 0005 does for the shared-record tables): a row
+# is read by the companies `coterie.funds.access` names, never another. No policy reads a table
+# whose own policy reads it back (PostgreSQL refuses recursive policies): allocations carry
+# their funder for that reason.
+READ = {
+    "fund_budgets": """
+        company_id = nullif(current_setting('app.company_id', true), '')::uuid
+        OR EXISTS (SELECT 1 FROM fund_allocations a WHERE a.budget_id = fund_budgets.id
+                   AND a.partner_company_id
+                   = nullif(current_setting('app.company_id', true), '')::uuid)
+    """,
+    "fund_allocations": """
+        partner_company_id = nullif(current_setting('app.company_id', true), '')::uuid
+        OR funder_company_id = nullif(current_setting('app.company_id', true), '')::uuid
+    """,
+    "fund_requests": """
+        requester_company_id = nullif(current_setting('app.company_id', true), '')::uuid
+        OR funder_company_id = nullif(current_setting('app.company_id', true), '')::uuid
+    """,
+    "fund_claims": """
+        requester_company_id = nullif(current_setting('app.company_id', true), '')::uuid
+        OR funder_company_id = nullif(current_setting('app.company_id', true), '')::uuid
+    """,
+    "fund_notes": "company_id = nullif(current_setting('app.company_id', true), '')::uuid",
+}
+WRITES = {
+    "insert": "FOR INSERT WITH CHECK (true)",
+    "update": "FOR UPDATE USING (true) WITH CHECK (true)",
+    "delete": "FOR DELETE USING (true)",
+}
+
+
+def _on_postgresql() -> bool:
+    return op.get_context().dialect.name == "postgresql"
+
+
 def upgrade() -> None:
+    _create_tables()
+    if _on_postgresql():
+        for table, visible in READ.items():
+            op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            op.execute(
+                f"CREATE POLICY coterie_read ON {table} FOR SELECT USING ({BYPASS} OR ({visible}))"
+            )
+            for name, clause in WRITES.items():
+                op.execute(f"CREATE POLICY coterie_{name} ON {table} {clause}")
+
+
+def _create_tables() -> None:
     op.create_table(
         "fund_budgets",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -68,6 +117,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("budget_id", sa.Uuid(), nullable=False),
         sa.Column("partner_company_id", sa.Uuid(), nullable=False),
+        sa.Column("funder_company_id", sa.Uuid(), nullable=False),
         sa.Column("cap_cents", sa.BigInteger(), nullable=True),
         sa.Column("committed_cents", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
@@ -84,6 +134,12 @@ def upgrade() -> None:
             name=op.f("fk_fund_allocations_partner_company_id_companies"),
             ondelete="CASCADE",
         ),
+        sa.ForeignKeyConstraint(
+            ["funder_company_id"],
+            ["companies.id"],
+            name=op.f("fk_fund_allocations_funder_company_id_companies"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_allocations")),
         sa.UniqueConstraint(
             "budget_id",
@@ -98,6 +154,11 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_fund_allocations_partner_company_id"),
             ["partner_company_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_allocations_funder_company_id"),
+            ["funder_company_id"],
             unique=False,
         )
 
@@ -265,6 +326,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if _on_postgresql():
+        for table in READ:
+            for name in ("read", *WRITES):
+                op.execute(f"DROP POLICY IF EXISTS coterie_{name} ON {table}")
     with op.batch_alter_table("fund_notes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_fund_notes_request_id"))
         batch_op.drop_index(batch_op.f("ix_fund_notes_company_id"))
@@ -286,6 +351,7 @@ def downgrade() -> None:
 
     op.drop_table("fund_requests")
     with op.batch_alter_table("fund_allocations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fund_allocations_funder_company_id"))
         batch_op.drop_index(batch_op.f("ix_fund_allocations_partner_company_id"))
         batch_op.drop_index(batch_op.f("ix_fund_allocations_budget_id"))
 
