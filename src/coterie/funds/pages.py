@@ -38,7 +38,7 @@ from coterie.funds.schemas import (
     RequestPatch,
     ResubmitIn,
 )
-from coterie.kit.problems import Problem
+from coterie.kit.problems import Problem, not_found
 from coterie.models import Record, User
 from coterie.models.funds import FundBudget, FundClaim, FundRequest
 from coterie.models.vocabulary import Role
@@ -532,6 +532,8 @@ def decide_extension(
     decision: str,
     form: FormInput,
 ) -> Response:
+    if decision not in ("grant", "decline"):
+        raise not_found("extension decision")
     grant = decision == "grant"
     return _request_action(
         request,
