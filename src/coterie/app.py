@@ -21,6 +21,7 @@ from coterie.config import Settings, get_settings
 from coterie.cosell.routes import ROUTES as COSELL
 from coterie.db import make_engine, make_session_factory
 from coterie.deps import require_json_body
+from coterie.funds.routes import ROUTES as FUNDS
 from coterie.home.routes import ROUTES as HOME
 from coterie.invites.routes import ROUTES as INVITES
 from coterie.kit.limits import MaxBodySizeMiddleware
@@ -51,6 +52,7 @@ DOMAINS: tuple[DomainRoutes, ...] = (
     HOME,
     INVITES,
     COSELL,
+    FUNDS,
     REPORTS,
     RECORDS,
     POLICIES,

@@ -135,3 +135,68 @@ def test_every_main_page_passes_axe(
     member, ids = partnered
     visitor.sign_in(member.email)
     assert _check(visitor, name, path.format(**ids)) == []
+
+
+# -- the funds pages: a program host's budget with one partner's request, approved and claimed --
+
+FUNDS_PAGES = [
+    ("funds", "/funds"),
+    ("funds-budget", "/funds/budgets/{budget}"),
+    ("funds-request", "/funds/requests/{request}"),
+]
+
+
+@pytest.fixture(scope="module")
+def funded(live_server: LiveServer) -> tuple[Member, Member, dict[str, str]]:
+    """A host's budget on its program, a partner's request approved and claimed."""
+    from datetime import timedelta
+
+    from coterie.db import utcnow
+
+    def day(offset: int) -> str:
+        return (utcnow().date() + timedelta(days=offset)).isoformat()
+
+    suffix = uuid.uuid4().hex[:6]
+    funds = "/api/v1/funds"
+    with httpx.Client(base_url=live_server.url, timeout=10) as api:
+        client: Any = api
+        host = make_company(client, f"Axe Funder {suffix}")
+        partner = make_company(client, f"Axe Requester {suffix}")
+        make_partnership(client, host, partner)
+        program = record(client, host, "program", "Axe program")
+        join(client, host, "program", program, partner)
+        budget = api.post(f"{funds}/budgets", headers=host.headers, json={
+            "program_id": program, "name": "Axe fund", "period_name": "FY27 H1",
+            "period_start": day(-5), "period_end": day(90), "currency": "EUR",
+            "total": "10000", "total_shared": True,
+        }).json()  # fmt: skip
+        api.post(f"{funds}/budgets/{budget['id']}/allocations", headers=host.headers,
+                 json={"partner_company_id": partner.company_id})  # fmt: skip
+        request = api.post(f"{funds}/requests", headers=partner.headers, json={
+            "budget_id": budget["id"], "activity": "Axe webinar", "requested_amount": "1000",
+            "currency": "EUR", "starts_on": day(1), "ends_on": day(2), "claim_deadline": day(30),
+            "submit": True,
+        }).json()  # fmt: skip
+        api.post(f"{funds}/requests/{request['id']}/approve", json={"approved_amount": "800"},
+                 headers={**host.headers, "If-Match": f'"{request["version"]}"'})  # fmt: skip
+        claimed = api.post(f"{funds}/requests/{request['id']}/claims", json={"amount": "500"},
+                           headers=partner.headers)  # fmt: skip
+        assert claimed.status_code == 201, claimed.text
+    return host, partner, {"budget": budget["id"], "request": request["id"]}
+
+
+@pytest.mark.parametrize(("name", "path"), FUNDS_PAGES, ids=[n for n, _ in FUNDS_PAGES])
+def test_the_funds_pages_pass_axe_for_the_funder_and_the_partner(
+    funded: tuple[Member, Member, dict[str, str]], visitor: Visitor, name: str, path: str
+) -> None:
+    host, partner, ids = funded
+    visitor.sign_in(host.email)
+    assert _check(visitor, name, path.format(**ids)) == []
+    browser = visitor.page.context.browser
+    assert browser is not None
+    partner_view = Visitor("accessibility-partner", browser, visitor.base_url, visitor.screenshots)
+    try:
+        partner_view.sign_in(partner.email)
+        assert _check(partner_view, f"{name}-partner", path.format(**ids)) == []
+    finally:
+        partner_view.close()

@@ -21,7 +21,6 @@ from playwright.sync_api import Browser, Locator, expect
 
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import LiveServer, Visitor, assert_nothing_leaked, canary_patterns
-from tests.browser.test_reports import _sign_in
 from tests.fixtures.builders import Member, make_company, make_partnership
 from tests.fixtures.campaigns import attribute, campaign
 from tests.fixtures.cosell import join, record
@@ -75,7 +74,7 @@ def test_a_campaign_from_the_dialog_to_pipeline_by_campaign(
     live_server: LiveServer, visitor: Visitor, inbox: Inbox
 ) -> None:
     acme, lead, deal = _world(live_server)
-    _sign_in(visitor, acme)
+    visitor.sign_in(acme.email)
     page = visitor.page
 
     visitor.go("/campaigns")

@@ -460,3 +460,24 @@ def test_the_summit_campaign_has_its_deals_and_the_solution_its_links(demo: Demo
     assert {i["title"] for i in linked} == {
         cosell.O_HARBOR, cosell.O_NORTHWIND, cosell.PLAN_TITLE,
     }  # fmt: skip
+
+
+def test_the_demo_fund_has_two_requests_in_different_states(demo: Demo) -> None:
+    from coterie.demo import funds as demo_funds
+
+    budgets = demo.get(cosell.MARCUS, "/funds/budgets")["items"]
+    budget = next(b for b in budgets if b["name"] == demo_funds.BUDGET_NAME)
+    assert (budget["total"], budget["committed"]) == ("60000.00", "10000.00")
+    found = demo.get(cosell.MARCUS, f"/funds/requests?budget_id={budget['id']}")["items"]
+    states = {r["activity"]: (r["status"], r["approved_amount"]) for r in found}
+    assert states == {
+        demo_funds.RELAY_ACTIVITY: ("approved", "10000.00"),
+        demo_funds.MERIDIAN_ACTIVITY: ("submitted", None),
+    }
+    # Relay sees its own decision, not Nimbus's total, its note, or Meridian's request
+    relay_view = demo.get(cosell.DIEGO, f"/funds/budgets/{budget['id']}")
+    assert relay_view["total"] is None
+    mine = demo.get(cosell.DIEGO, "/funds/requests")["items"]
+    assert [r["activity"] for r in mine] == [demo_funds.RELAY_ACTIVITY]
+    notes = demo.get(cosell.DIEGO, f"/funds/requests/{mine[0]['id']}/notes")["items"]
+    assert notes == []

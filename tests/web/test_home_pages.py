@@ -305,6 +305,7 @@ def test_the_sidebar_groups_the_app_and_marks_the_page_i_am_on(browser: Browser)
         "Registrations",
         "Nominations",
         "Approvals",
+        "Marketing funds",
     ]
     assert lists["nav-reports"] == ["Reports and dashboards"]
     assert lists["Settings"] == ["Settings"]

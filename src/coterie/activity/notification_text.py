@@ -27,10 +27,19 @@ EVENT_PHRASES = {
     "idea_proposed": "proposed an idea to",
     "idea_accepted": "accepted your idea for",
     "idea_declined": "declined your idea for",
+    "fund_request_submitted": "submitted a fund request to your company",
+    "fund_request_decided": "decided on your company's fund request",
+    "fund_claim_submitted": "submitted a fund claim to your company",
+    "fund_claim_decided": "decided on your company's fund claim",
+    "fund_claim_paid": "marked your company's fund claim paid",
+    "fund_extension_requested": "asked your company to extend a claim deadline",
+    "fund_extension_decided": "decided on your company's claim deadline extension",
 }
 # seen by the invited company through the invitation view while it is invited
 INVITATION_EVENTS = ("invitation", "nomination")
 PARTNERSHIP_EVENTS = ("partnership_invitation", "partnership_accepted", "partnership_declined")
+# about a fund request (`subject_id`): the sentence names no record, amount or note
+FUND_EVENTS = tuple(event for event in EVENT_PHRASES if event.startswith("fund_"))
 
 
 def phrase(event: str) -> str:
@@ -56,17 +65,24 @@ def sentence(event: str, who: str, label: str, title: str | None) -> str:
         return f"{who} nominated a lead to your company: “{title}”"
     if event in ("invitation_accepted", "invitation_declined"):
         return f"{who} {phrase(event)} {what}"
-    if event in PARTNERSHIP_EVENTS:
+    if event in PARTNERSHIP_EVENTS or event in FUND_EVENTS:
         return f"{who} {phrase(event)}"
     plain = f"{label} “{title}”" if title is not None else "Coterie"
     return f"{who} {phrase(event)} {plain}".replace("  ", " ")
 
 
-def url_of(event: str, kind: str | None, record_id: uuid.UUID | None) -> str | None:
+def url_of(
+    event: str,
+    kind: str | None,
+    record_id: uuid.UUID | None,
+    subject_id: uuid.UUID | None = None,
+) -> str | None:
     """Where the recipient acts on it: the record (or its invitation view), the nominations
     page, the network page for partnerships."""
     if event in PARTNERSHIP_EVENTS:
         return "/network"
     if event == "nomination":
         return "/leads/nominations"
+    if event in FUND_EVENTS and subject_id is not None:
+        return f"/funds/requests/{subject_id}"
     return record_url(kind, record_id)

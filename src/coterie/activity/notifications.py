@@ -337,7 +337,7 @@ def describe(
                 text=wording.sentence(n.event, who, label, title)
                 + _answered(asked.get(n.subject_id) if n.subject_id else None),
                 record_title=title,
-                url=wording.url_of(n.event, n.kind, n.record_id),
+                url=wording.url_of(n.event, n.kind, n.record_id, n.subject_id),
                 actor=actor,
                 excerpt=excerpt,
             )

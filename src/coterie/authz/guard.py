@@ -41,6 +41,12 @@ PROTECTED_TABLES = frozenset(
         "idea_endorsements",
         "program_idea_settings",
         "attachments",
+        # marketing development funds: read only through `coterie.funds.access`, as a company
+        "fund_budgets",
+        "fund_allocations",
+        "fund_requests",
+        "fund_claims",
+        "fund_notes",
     }
 )
 GATE = {"coterie_gate": True}

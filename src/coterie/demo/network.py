@@ -28,6 +28,7 @@ from coterie.auth.principal import Actor
 from coterie.authz import guard, rls
 from coterie.config import Settings
 from coterie.db import make_engine, make_session_factory, session_scope, utcnow
+from coterie.demo import funds as demo_funds
 from coterie.demo.cosell import CoSell
 from coterie.demo.data import (
     ACTIVE,
@@ -162,7 +163,9 @@ class _Loader:
             self.add_partnership(link)
         self.session.flush()
         self.backdate_audit_trail()
-        CoSell(self.session, self.settings, self.people, self.companies, self.actor_of).run()
+        story = CoSell(self.session, self.settings, self.people, self.companies, self.actor_of)
+        story.run()
+        demo_funds.run(story)  # the program host's marketing fund and two partners' requests
 
     def add_company(self, spec: CompanySpec) -> None:
         company = companies.create_company(self.session, spec.profile())

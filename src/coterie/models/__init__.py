@@ -4,6 +4,7 @@ from coterie.models import (  # noqa: F401 (register tables)
     activity,
     attachment,
     cosell,
+    funds,
     ideas,
     links,
     outbox,
