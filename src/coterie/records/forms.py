@@ -94,7 +94,7 @@ KIND_FORMS: dict[Kind, KindForm] = {
     ),
     Kind.CAMPAIGN: KindForm(
         (_name("Campaign name"), _DESCRIPTION),
-        frozenset({"owner", "region", "industry", "product"}),
+        frozenset({"owner", "region", "industry"}),  # solutions are links, not a product text
     ),
     Kind.PROGRAM: KindForm((_name("Program name"), _DESCRIPTION), frozenset({"owner"})),
     Kind.PLAN: KindForm((_name("Plan name"), _DESCRIPTION), frozenset({"owner"})),
