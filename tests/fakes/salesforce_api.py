@@ -656,9 +656,17 @@ class FakeSalesforce(BaseAdapter):
                     "call for the appropriate names.",
                 )
         canonical = lambda name: lowered[name.lower()]  # noqa: E731
-        rows = [r.values for r in self.org.rows(parsed.sobject, include_deleted)]
         case_sensitive = lambda name: schema[canonical(name)].type in {"id", "reference"}  # noqa: E731
         where = _canonical_condition(parsed.where, canonical)
+        indexed = self.org.candidate_ids(parsed.sobject, where)
+        rows = [
+            r.values
+            for r in (
+                self.org.rows(parsed.sobject, include_deleted)
+                if indexed is None
+                else self.org.rows_among(parsed.sobject, indexed, include_deleted)
+            )
+        ]
         found = [row for row in rows if soql.matches(where, row, case_sensitive)]
         order = [
             soql.OrderItem(canonical(o.field), o.descending, o.nulls_last) for o in parsed.order_by

@@ -2,9 +2,10 @@
 yet, a chunk at a time, instead of one `push.deliver` per record.
 
 Per chunk of `CHUNK` records (in record id order, so every run makes progress):
-1. The records are read as the connection's principal through the gate (`gate.visible`) and
-   presented by `records.service.present`, so partner fields arrive masked exactly as for one
-   record; a record the principal may not see is never read, let alone sent.
+1. The records are read as the connection's principal through the gate (`gate.visible`, as
+   rows), and their spaces by `gate.spaces` with the own-field policy `records.service.present`
+   applies, so partner fields arrive masked exactly as for one record; a record the principal
+   may not see is never read, let alone sent.
 2. Match-or-create, with one batched candidate search (`Connector.find_candidates_many`: external
    ids in one query; the name and domain searches only when the CRM holds records without a
    co-sell id). `push.choose` decides as for one record: a record with no candidate at all is
@@ -28,16 +29,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Row, Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.db import utcnow, writing_session
+from coterie.fields import templates
 from coterie.models import Record, RecordAccess
 from coterie.models.sync import LinkState, SyncConnection, SyncLink, SyncShadow
-from coterie.records import service
-from coterie.records.schemas import RecordOut
+from coterie.records.schemas import RecordOut, SpaceOut
 from coterie.sync import connections, links, localview, push
 from coterie.sync.connectors.base import (
     AuthExpired,
@@ -143,7 +145,9 @@ def _read_chunk(
     fields: list[FieldMap],
     after: uuid.UUID | None,
 ) -> _Chunk:
-    """The next `CHUNK` visible records without a link, as the principal sees them."""
+    """The next `CHUNK` visible records without a link, as the principal sees them: one
+    statement for the records (through `gate.visible`), one for their spaces (`gate.spaces`,
+    masked field by field as every read is), one for their accounts' links."""
     with writing_session(factory) as session:
         connection = session.get(SyncConnection, connection_id)
         assert connection is not None  # noqa: S101 (the run holds the connection)
@@ -153,27 +157,70 @@ def _read_chunk(
             SyncLink.connection_id == connection_id, SyncLink.record_id.is_not(None)
         )
         statement = (
-            gate.visible_ids(principal, kind)
+            gate.visible(principal, kind)
+            .with_only_columns(*_CORE_COLUMNS)
             .where(RecordAccess.record_id.not_in(linked))
             .order_by(RecordAccess.record_id)
             .limit(CHUNK)
         )
         if after is not None:
             statement = statement.where(RecordAccess.record_id > after)
-        ids = list(session.scalars(statement))
-        if not ids:
+        rows = session.execute(statement).all()
+        if not rows:
             session.rollback()
             return _Chunk([], None)
-        records = list(
-            session.scalars(
-                gate.visible(principal, kind).where(Record.id.in_(ids)).order_by(Record.id)
-            )
-        )
-        shown = service.present(session, actor, principal, kind, records)
+        shown = _present(session, actor, kind, rows)
         accounts = _linked_accounts(session, connection_id, shown)
         locals_ = [localview.present(actor, record, fields, accounts.get) for record in shown]
         session.rollback()
-    return _Chunk(locals_, ids[-1])
+    return _Chunk(locals_, rows[-1].id)
+
+
+_CORE_COLUMNS = (
+    Record.id,
+    Record.kind,
+    Record.title,
+    Record.customer_name,
+    Record.customer_domain,
+    Record.account_id,
+    Record.owner_company_id,
+    Record.motion,
+    Record.description,
+    Record.joint_stage,
+    Record.source_record_id,
+    Record.version,
+    Record.created_at,
+    Record.updated_at,
+)
+
+
+def _present(
+    session: Session, actor: Actor, kind: str, rows: Sequence[Row[*tuple[Any, ...]]]
+) -> list[RecordOut]:
+    """The records of `rows` with their spaces as `records.service.present` masks them (the
+    same `gate.spaces` statement and own-field policy), without what a mapping never reads
+    (participants, company names, field labels, the source company): the load reads rows,
+    not ORM entities, and builds no more than it sends."""
+    principal = actor.principal
+    policy = templates.load(session, actor.company_id, kind).own_policy(principal.hide_private)
+    spaces: dict[uuid.UUID, list[SpaceOut]] = {row.id: [] for row in rows}
+    for space in gate.spaces(session, principal, kind, list(spaces), policy):
+        spaces[space.record_id].append(
+            SpaceOut.model_construct(
+                company_id=space.company_id,
+                company_name="",
+                is_mine=space.is_mine,
+                version=space.version,
+                fields={**space.standard, **space.custom},
+                labels={},
+            )
+        )
+    return [
+        RecordOut.model_construct(
+            **row._asdict(), source_company=None, participants=[], spaces=spaces[row.id]
+        )
+        for row in rows
+    ]
 
 
 def _linked_accounts(
