@@ -23,9 +23,11 @@ Per chunk of `CHUNK` records (in record id order, so every run makes progress):
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -46,6 +48,7 @@ from coterie.sync.connectors.base import (
     Connector,
     MatchProbe,
     RateLimited,
+    RemoteRecord,
     SyncError,
     TransientError,
     WriteResult,
@@ -96,16 +99,9 @@ def push_unlinked(
         budget = connection.daily_budget if connection else None
         session.rollback()
     unfinished = _unfinished(factory, connection_id, kind)
-    after: uuid.UUID | None = None
-    while time.monotonic() < deadline:
-        spend(connector, budget)
-        chunk = _read_chunk(factory, connection_id, kind, fields, after)
-        if chunk.last_id is None:
-            break
-        after = chunk.last_id
-        _push_chunk(
-            factory, connection_id, kind, remote_object, fields, chunk.locals, connector, counts
-        )
+    target = _Target(factory, connection_id, kind, remote_object, fields, connector)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-remote") as remote:
+        _pipeline(target, remote, budget, deadline, counts)
     for record_id in [*unfinished, *counts.per_record][:PER_RECORD_CAP]:
         spend(connector, budget)
         _deliver_one(factory, connection_id, kind, record_id, connector, counts)
@@ -254,19 +250,77 @@ def _needs_account_first(local: LocalRecord) -> bool:
     )
 
 
-def _push_chunk(
-    factory: sessionmaker[Session],
-    connection_id: uuid.UUID,
-    kind: str,
-    remote_object: str,
-    fields: list[FieldMap],
-    locals_: list[LocalRecord],
-    connector: Connector,
-    counts: Counts,
+@dataclass(frozen=True)
+class _Target:
+    """Where a load writes: our database (`factory`) and the connection's CRM object."""
+
+    factory: sessionmaker[Session]
+    connection_id: uuid.UUID
+    kind: str
+    remote_object: str
+    fields: list[FieldMap]
+    connector: Connector
+
+
+@dataclass(frozen=True)
+class _InFlight:
+    """A chunk whose links are committed and whose upsert the remote worker is sending."""
+
+    answer: Future[list[WriteResult | SyncError]]
+    claimed: list[tuple[LocalRecord, uuid.UUID]]
+    rows: list[tuple[str, dict[str, Any]]]
+
+
+def _pipeline(
+    target: _Target, remote: ThreadPoolExecutor, budget: int | None, deadline: float, counts: Counts
 ) -> None:
-    ready = [local for local in locals_ if not _needs_account_first(local)]
-    counts.per_record += [local.record.id for local in locals_ if _needs_account_first(local)]
-    candidates = connector.find_candidates_many(remote_object, [_probe(local) for local in ready])
+    """Chunk after chunk, reading the next chunk from our database while the CRM answers the
+    previous chunk's upsert: every CRM call runs on the one `remote` worker, in order, and every
+    database statement on this thread. At most one chunk is in flight, and a chunk's remote ids
+    and shadows are saved only once its upsert answered; a failure lands (or releases) the chunk
+    in flight and stops the load."""
+    after: uuid.UUID | None = None
+    flight: _InFlight | None = None
+    try:
+        while time.monotonic() < deadline:
+            spend(target.connector, budget)
+            chunk = _read_chunk(
+                target.factory, target.connection_id, target.kind, target.fields, after
+            )
+            if chunk.last_id is None:
+                break
+            after = chunk.last_id
+            ready = [local for local in chunk.locals if not _needs_account_first(local)]
+            counts.per_record += [
+                local.record.id for local in chunk.locals if _needs_account_first(local)
+            ]
+            found = remote.submit(
+                target.connector.find_candidates_many,
+                target.remote_object,
+                [_probe(local) for local in ready],
+            )
+            if flight is not None:
+                landing, flight = flight, None
+                _land(target, landing, counts)
+            flight = _send(target, remote, ready, found.result(), counts)
+    except BaseException:
+        if flight is not None:
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                _land(target, flight, counts)
+        raise
+    if flight is not None:
+        _land(target, flight, counts)
+
+
+def _send(
+    target: _Target,
+    remote: ThreadPoolExecutor,
+    ready: list[LocalRecord],
+    candidates: dict[str, list[RemoteRecord]],
+    counts: Counts,
+) -> _InFlight | None:
+    """Match-or-create for a chunk: link the records no CRM record may be, commit the links,
+    and hand their upsert to the remote worker."""
     fresh: list[LocalRecord] = []
     for local in ready:
         probe = _probe(local)
@@ -276,20 +330,28 @@ def _push_chunk(
         else:  # an existing CRM record, or several: merged or parked by the per-record path
             counts.per_record.append(local.record.id)
     if not fresh:
-        return
-    claimed = _create_links(factory, connection_id, kind, remote_object, fresh)
+        return None
+    claimed = _create_links(
+        target.factory, target.connection_id, target.kind, target.remote_object, fresh
+    )
     if not claimed:
-        return
+        return None
     rows = [
-        (str(local.record.id), push.values_to_send(fields, local, {}, everything=True))
+        (str(local.record.id), push.values_to_send(target.fields, local, {}, everything=True))
         for local, _ in claimed
     ]
+    answer = remote.submit(target.connector.upsert_many, target.remote_object, rows)
+    return _InFlight(answer, claimed, rows)
+
+
+def _land(target: _Target, flight: _InFlight, counts: Counts) -> None:
+    """Wait for the chunk's upsert; save what it wrote, or release its links when it failed."""
     try:
-        results = connector.upsert_many(remote_object, rows)
+        results = flight.answer.result()
     except BaseException:
-        _release(factory, [link_id for _, link_id in claimed])
+        _release(target.factory, [link_id for _, link_id in flight.claimed])
         raise
-    _save(factory, fields, claimed, rows, results, counts)
+    _save(target.factory, target.fields, flight.claimed, flight.rows, results, counts)
 
 
 def _create_links(
