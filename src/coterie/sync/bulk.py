@@ -144,7 +144,7 @@ def _read_chunk(
     """The next `CHUNK` visible records without a link, as the principal sees them: one
     statement for the records (through `gate.visible`), one for their spaces (`gate.spaces`,
     masked field by field as every read is), one for their accounts' links."""
-    with writing_session(factory) as session:
+    with factory() as session:  # reads only: no write lock (SQLite's BEGIN IMMEDIATE)
         connection = session.get(SyncConnection, connection_id)
         assert connection is not None  # noqa: S101 (the run holds the connection)
         actor = connections.actor_of(session, connection)
