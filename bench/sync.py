@@ -13,6 +13,11 @@
      the engine makes (a search of the 200 references, one `create` of 200, one `search_read`
      of the new ids), all through the connector's own JSON-RPC client.
    The ratio is the engine's time over the same batch calls' time (target: at most 1.5).
+   The Salesforce fake is measured in two setups, each on both sides of its ratio: in this
+   process (a transport adapter: the fake's Python shares the engine's interpreter), and
+   served over loopback HTTP by a process of its own (`tests/fakes/salesforce_server.py`,
+   peer `salesforce-http`), as a remote CRM answers, so the engine's overlap of its own work
+   with a call in flight can show.
 2. Round trip: E edits in the CRM, each followed at once by a run; the time from the edit to
    the end of the run that applied it (checked in Coterie through the service). A connection
    polls every P seconds, so an edit waits for the next run: P/2 on average, P at worst; the
