@@ -329,6 +329,7 @@ def outbox(
 
 class PeerOption(StrEnum):
     SALESFORCE = "salesforce"
+    SALESFORCE_HTTP = "salesforce-http"
     TRYTON = "tryton"
 
 
@@ -350,7 +351,10 @@ def sync(
     ] = 300,
     peer: Annotated[
         list[PeerOption] | None,
-        typer.Option(help="Peers to measure (repeat the option); default both."),
+        typer.Option(
+            help="Peers to measure (repeat the option); default all: the Salesforce fake in "
+            "process and served over loopback HTTP, and Tryton."
+        ),
     ] = None,
     repeat: Annotated[
         int,

@@ -13,6 +13,11 @@
      the engine makes (a search of the 200 references, one `create` of 200, one `search_read`
      of the new ids), all through the connector's own JSON-RPC client.
    The ratio is the engine's time over the same batch calls' time (target: at most 1.5).
+   The Salesforce fake is measured in two setups, each on both sides of its ratio: in this
+   process (a transport adapter: the fake's Python shares the engine's interpreter), and
+   served over loopback HTTP by a process of its own (`tests/fakes/salesforce_server.py`,
+   peer `salesforce-http`), as a remote CRM answers, so the engine's overlap of its own work
+   with a call in flight can show.
 2. Round trip: E edits in the CRM, each followed at once by a run; the time from the edit to
    the end of the run that applied it (checked in Coterie through the service). A connection
    polls every P seconds, so an edit waits for the next run: P/2 on average, P at worst; the
@@ -25,6 +30,7 @@ Runs on SQLite (a temporary file) or on the PostgreSQL database given (a new com
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import statistics
@@ -60,6 +66,7 @@ from coterie.sync.connectors import salesforce
 from coterie.sync.connectors.salesforce import API_VERSION, EXTERNAL_ID, SalesforceConnector
 from coterie.sync.connectors.tryton import OPPORTUNITY, TrytonConnector
 from tests.fakes.salesforce_api import FakeSalesforce
+from tests.fakes.salesforce_server import served_fake
 from tests.fixtures.tryton_peer import TrytonServer, TrytonUser, start_server
 
 BUILD_BATCH = 500
@@ -384,31 +391,65 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 # --- Salesforce -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Org:
+    """A fresh Salesforce fake as the benchmark drives it, in process or served."""
+
+    instance_url: str
+    access_token: str
+    session: Callable[[], Any]
+    records: Callable[[str], list[dict[str, Any]]]
+    ui_edit: Callable[..., None]
+    advance: Callable[[float], Any]
+
+
 @contextmanager
-def _fake_org() -> Iterator[FakeSalesforce]:
-    fake = FakeSalesforce(api_limit=10**9)
+def _fake_org(served: bool) -> Iterator[_Org]:
+    """A fresh fake: in this process (a transport adapter), or `served` over loopback HTTP by a
+    process of its own (`tests/fakes/salesforce_server.py`), the way a remote CRM answers."""
     previous = salesforce.session_factory
-    salesforce.session_factory = fake.session
-    try:
-        yield fake
-    finally:
-        salesforce.session_factory = previous
-        fake.close()
+    with contextlib.ExitStack() as stack:
+        if served:
+            remote = stack.enter_context(served_fake())
+            org = _Org(
+                remote.instance_url,
+                remote.access_token,
+                remote.session,
+                remote.records,
+                remote.ui_edit,
+                remote.advance,
+            )
+        else:
+            fake = FakeSalesforce(api_limit=10**9)
+            stack.callback(fake.close)
+            org = _Org(
+                fake.instance_url,
+                fake.access_token,
+                fake.session,
+                fake.records,
+                fake.org.ui_edit,
+                fake.clock.advance,
+            )
+        salesforce.session_factory = org.session
+        try:
+            yield org
+        finally:
+            salesforce.session_factory = previous
 
 
-def _client(fake: FakeSalesforce) -> Salesforce:
+def _client(org: _Org) -> Salesforce:
     return Salesforce(
-        instance_url=fake.instance_url,
-        session_id=fake.access_token,
-        session=fake.session(),
+        instance_url=org.instance_url,
+        session_id=org.access_token,
+        session=org.session(),
         version=API_VERSION,
     )
 
 
-def _salesforce_bare(deals: Sequence[Deal], per_record: bool) -> dict[str, float]:
+def _salesforce_bare(deals: Sequence[Deal], per_record: bool, served: bool) -> dict[str, float]:
     rates: dict[str, float] = {}
-    with _fake_org() as fake:
-        sf = _client(fake)
+    with _fake_org(served) as org:
+        sf = _client(org)
 
         opportunity = cast(SFType, sf.Opportunity)
 
@@ -418,15 +459,16 @@ def _salesforce_bare(deals: Sequence[Deal], per_record: bool) -> dict[str, float
 
         if per_record:
             rates["`sf.Opportunity.upsert` per record"] = _timed(one_by_one, len(deals))
-    with _fake_org() as fake:
-        sf = _client(fake)
+    with _fake_org(served) as org:
+        sf = _client(org)
         path = f"composite/sobjects/Opportunity/{EXTERNAL_ID}"
         # the fields the connector reads back (all of the object's, as `fetch` does)
         reader = SalesforceConnector(
-            {"instance_url": fake.instance_url, "access_token": fake.access_token},
-            session=fake.session(),
+            {"instance_url": org.instance_url, "access_token": org.access_token},
+            session=org.session(),
         )
         select = ", ".join(reader._select("Opportunity"))
+        reader.close()
 
         def batches() -> None:
             for chunk in _chunks(deals, PEER_BATCH):
@@ -451,37 +493,55 @@ def _salesforce_bare(deals: Sequence[Deal], per_record: bool) -> dict[str, float
     return rates
 
 
-def bench_salesforce(coterie: Coterie, edits: int, poll_seconds: int, repeat: int) -> PeerResult:
+def bench_salesforce(
+    coterie: Coterie, edits: int, poll_seconds: int, repeat: int, served: bool = False
+) -> PeerResult:
     engine: list[float] = []
     bare: list[dict[str, float]] = []
     for attempt in range(repeat):  # alternated: the machine's load drifts
-        bare.append(_salesforce_bare(coterie.deals, per_record=attempt == 0))
-        with _fake_org() as fake:
-            credentials = {"instance_url": fake.instance_url, "access_token": fake.access_token}
+        bare.append(_salesforce_bare(coterie.deals, per_record=attempt == 0, served=served))
+        with _fake_org(served) as org:
+            credentials = {"instance_url": org.instance_url, "access_token": org.access_token}
             connection_id = connect(
                 coterie, "salesforce", credentials, "Opportunity", SALESFORCE_FIELDS
             )
             seconds, summary = _initial_load(coterie, connection_id)
             engine.append(seconds)
-            stored = fake.records("Opportunity")
+            stored = org.records("Opportunity")
             external = {str(r[EXTERNAL_ID]) for r in stored}
             if len(stored) != len(coterie.deals) or len(external) != len(stored):
                 raise RuntimeError(f"Salesforce holds {len(stored)} opportunities, not one each")
             if attempt < repeat - 1:
                 continue
 
-            def edit(remote_id: str, amount: int) -> None:
-                fake.org.ui_edit("Opportunity", remote_id, Amount=amount)
+            def edit(remote_id: str, amount: int, org: _Org = org) -> None:
+                org.ui_edit("Opportunity", remote_id, Amount=amount)
 
-            def time_passes() -> None:
-                fake.clock.advance(poll_seconds)
+            def time_passes(org: _Org = org) -> None:
+                org.advance(poll_seconds)
 
             first_run, trips = _round_trips(
-                coterie, connection_id, edits, edit, time_passes, first_amount=500_000
+                coterie,
+                connection_id,
+                edits,
+                edit,
+                time_passes,
+                first_amount=600_000 if served else 500_000,
             )
-    return _result(
-        "Salesforce (fake, simple-salesforce)", coterie, engine, bare, summary, trips, first_run
+    peer = (
+        "Salesforce (fake served over loopback HTTP, simple-salesforce)"
+        if served
+        else "Salesforce (fake in process, simple-salesforce)"
     )
+    notes = (
+        [
+            "Served over loopback HTTP: the fake runs in a process of its own, as a remote CRM "
+            "does, for the engine and the bare loops alike (the same client, the same calls)."
+        ]
+        if served
+        else []
+    )
+    return _result(peer, coterie, engine, bare, summary, trips, first_run, notes)
 
 
 def _result(
@@ -658,6 +718,8 @@ def run(
         measured: list[PeerResult] = []
         if "salesforce" in peers:
             measured.append(bench_salesforce(coterie, edits, poll_seconds, repeat))
+        if "salesforce-http" in peers:
+            measured.append(bench_salesforce(coterie, edits, poll_seconds, repeat, served=True))
         if "tryton" in peers:
             measured.append(bench_tryton(coterie, edits, poll_seconds, data_dir / "tryton", repeat))
         result = SyncResult(

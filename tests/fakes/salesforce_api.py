@@ -159,8 +159,10 @@ class FakeSalesforce(BaseAdapter):
     def throttle(self, n: int, retry_after: float = 30) -> None:
         self._throttle.extend([retry_after] * n)
 
-    def fail_after_commit(self, n: int, status: int = 503) -> None:
-        self._fail_after_commit.extend([status] * n)
+    def fail_after_commit(self, n: int, status: int = 503, after: int = 0) -> None:
+        """The next `n` successful writes commit, then answer `status`; the first `after`
+        successful writes answer normally."""
+        self._fail_after_commit.extend([0] * after + [status] * n)
 
     def drop_connection(self, n: int, after_commit: bool = True) -> None:
         self._drop.extend([after_commit] * n)
@@ -314,6 +316,8 @@ class FakeSalesforce(BaseAdapter):
             raise requests.ConnectionError("Connection reset by peer (fake, after commit)")
         if is_write and status < 300 and self._fail_after_commit:
             failure = self._fail_after_commit.pop(0)
+            if failure == 0:
+                return status, payload, extra
             if failure == 503:
                 return (
                     503,
@@ -656,9 +660,17 @@ class FakeSalesforce(BaseAdapter):
                     "call for the appropriate names.",
                 )
         canonical = lambda name: lowered[name.lower()]  # noqa: E731
-        rows = [r.values for r in self.org.rows(parsed.sobject, include_deleted)]
         case_sensitive = lambda name: schema[canonical(name)].type in {"id", "reference"}  # noqa: E731
         where = _canonical_condition(parsed.where, canonical)
+        indexed = self.org.candidate_ids(parsed.sobject, where)
+        rows = [
+            r.values
+            for r in (
+                self.org.rows(parsed.sobject, include_deleted)
+                if indexed is None
+                else self.org.rows_among(parsed.sobject, indexed, include_deleted)
+            )
+        ]
         found = [row for row in rows if soql.matches(where, row, case_sensitive)]
         order = [
             soql.OrderItem(canonical(o.field), o.descending, o.nulls_last) for o in parsed.order_by

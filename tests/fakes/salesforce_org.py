@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tests.fakes import soql as soql_ast
 from tests.fakes.soql import parse_datetime
 
 START = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)  # a Monday; tests never read today's date
@@ -356,6 +357,58 @@ class Org:
             r
             for r in self.state.records.values()
             if r.sobject == sobject
+            and not r.purged
+            and self.visible(r)
+            and (include_deleted or not r.deleted)
+            and not (as_api and r.id in self.denied)
+        ]
+
+    def candidate_ids(self, sobject: str, cond: Any) -> set[str] | None:
+        """The ids of the records of `sobject` that may satisfy `cond` (a `soql.Condition` with
+        canonical field names), from the indexes Salesforce keeps, or None when a scan is
+        needed. Indexed: `Id`, and external id fields (`= 'x'`, `IN (...)`, `= null`); AND
+        narrows to an indexed operand, OR needs every operand indexed. The caller still
+        evaluates `cond` on each candidate (index entries may be stale), so this only saves
+        the scan a real org would not make."""
+        if isinstance(cond, soql_ast.BoolOp):
+            parts = [self.candidate_ids(sobject, item) for item in cond.items]
+            known = [part for part in parts if part is not None]
+            if cond.op == "AND":
+                return min(known, key=len) if known else None
+            if len(known) < len(parts):
+                return None
+            return set().union(*known)
+        if not isinstance(cond, soql_ast.Comparison) or cond.op not in {"=", "IN"}:
+            return None
+        values = list(cond.value) if cond.op == "IN" else [cond.value]
+        if cond.field == "Id":
+            return {i for v in values if isinstance(v, str) for i in (v, _to18(v))}
+        spec = self.state.schema.get(sobject, {}).get(cond.field)
+        if spec is None or not spec.external_id:
+            return None
+        found: set[str] = set()
+        for value in values:
+            if value is None:
+                found |= {
+                    r.id
+                    for r in self.state.records.values()
+                    if r.sobject == sobject and r.values.get(cond.field) is None
+                }
+            elif isinstance(value, str):
+                found |= self.state.text_index.get((sobject, cond.field, value.lower()), set())
+            else:
+                return None
+        return found
+
+    def rows_among(
+        self, sobject: str, ids: set[str], include_deleted: bool, as_api: bool = True
+    ) -> list[Record]:
+        """`rows`, restricted to these ids (in the org's order, as `rows` gives them)."""
+        return [
+            r
+            for key, r in self.state.records.items()
+            if key in ids
+            and r.sobject == sobject
             and not r.purged
             and self.visible(r)
             and (include_deleted or not r.deleted)

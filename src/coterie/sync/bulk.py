@@ -2,9 +2,10 @@
 yet, a chunk at a time, instead of one `push.deliver` per record.
 
 Per chunk of `CHUNK` records (in record id order, so every run makes progress):
-1. The records are read as the connection's principal through the gate (`gate.visible`) and
-   presented by `records.service.present`, so partner fields arrive masked exactly as for one
-   record; a record the principal may not see is never read, let alone sent.
+1. The records are read as the connection's principal through the gate (`gate.visible`, as
+   rows), and their spaces by `gate.spaces` with the own-field policy `records.service.present`
+   applies, so partner fields arrive masked exactly as for one record; a record the principal
+   may not see is never read, let alone sent.
 2. Match-or-create, with one batched candidate search (`Connector.find_candidates_many`: external
    ids in one query; the name and domain searches only when the CRM holds records without a
    co-sell id). `push.choose` decides as for one record: a record with no candidate at all is
@@ -22,28 +23,32 @@ Per chunk of `CHUNK` records (in record id order, so every run makes progress):
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Row, Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from coterie.auth.principal import Actor
 from coterie.authz import gate
 from coterie.db import utcnow, writing_session
+from coterie.fields import templates
 from coterie.models import Record, RecordAccess
 from coterie.models.sync import LinkState, SyncConnection, SyncLink, SyncShadow
-from coterie.records import service
-from coterie.records.schemas import RecordOut
+from coterie.records.schemas import RecordOut, SpaceOut
 from coterie.sync import connections, links, localview, push
 from coterie.sync.connectors.base import (
     AuthExpired,
     Connector,
     MatchProbe,
     RateLimited,
+    RemoteRecord,
     SyncError,
     TransientError,
     WriteResult,
@@ -94,16 +99,9 @@ def push_unlinked(
         budget = connection.daily_budget if connection else None
         session.rollback()
     unfinished = _unfinished(factory, connection_id, kind)
-    after: uuid.UUID | None = None
-    while time.monotonic() < deadline:
-        spend(connector, budget)
-        chunk = _read_chunk(factory, connection_id, kind, fields, after)
-        if chunk.last_id is None:
-            break
-        after = chunk.last_id
-        _push_chunk(
-            factory, connection_id, kind, remote_object, fields, chunk.locals, connector, counts
-        )
+    target = _Target(factory, connection_id, kind, remote_object, fields, connector)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-remote") as remote:
+        _pipeline(target, remote, budget, deadline, counts)
     for record_id in [*unfinished, *counts.per_record][:PER_RECORD_CAP]:
         spend(connector, budget)
         _deliver_one(factory, connection_id, kind, record_id, connector, counts)
@@ -143,8 +141,10 @@ def _read_chunk(
     fields: list[FieldMap],
     after: uuid.UUID | None,
 ) -> _Chunk:
-    """The next `CHUNK` visible records without a link, as the principal sees them."""
-    with writing_session(factory) as session:
+    """The next `CHUNK` visible records without a link, as the principal sees them: one
+    statement for the records (through `gate.visible`), one for their spaces (`gate.spaces`,
+    masked field by field as every read is), one for their accounts' links."""
+    with factory() as session:  # reads only: no write lock (SQLite's BEGIN IMMEDIATE)
         connection = session.get(SyncConnection, connection_id)
         assert connection is not None  # noqa: S101 (the run holds the connection)
         actor = connections.actor_of(session, connection)
@@ -153,27 +153,70 @@ def _read_chunk(
             SyncLink.connection_id == connection_id, SyncLink.record_id.is_not(None)
         )
         statement = (
-            gate.visible_ids(principal, kind)
+            gate.visible(principal, kind)
+            .with_only_columns(*_CORE_COLUMNS)
             .where(RecordAccess.record_id.not_in(linked))
             .order_by(RecordAccess.record_id)
             .limit(CHUNK)
         )
         if after is not None:
             statement = statement.where(RecordAccess.record_id > after)
-        ids = list(session.scalars(statement))
-        if not ids:
+        rows = session.execute(statement).all()
+        if not rows:
             session.rollback()
             return _Chunk([], None)
-        records = list(
-            session.scalars(
-                gate.visible(principal, kind).where(Record.id.in_(ids)).order_by(Record.id)
-            )
-        )
-        shown = service.present(session, actor, principal, kind, records)
+        shown = _present(session, actor, kind, rows)
         accounts = _linked_accounts(session, connection_id, shown)
         locals_ = [localview.present(actor, record, fields, accounts.get) for record in shown]
         session.rollback()
-    return _Chunk(locals_, ids[-1])
+    return _Chunk(locals_, rows[-1].id)
+
+
+_CORE_COLUMNS = (
+    Record.id,
+    Record.kind,
+    Record.title,
+    Record.customer_name,
+    Record.customer_domain,
+    Record.account_id,
+    Record.owner_company_id,
+    Record.motion,
+    Record.description,
+    Record.joint_stage,
+    Record.source_record_id,
+    Record.version,
+    Record.created_at,
+    Record.updated_at,
+)
+
+
+def _present(
+    session: Session, actor: Actor, kind: str, rows: Sequence[Row[*tuple[Any, ...]]]
+) -> list[RecordOut]:
+    """The records of `rows` with their spaces as `records.service.present` masks them (the
+    same `gate.spaces` statement and own-field policy), without what a mapping never reads
+    (participants, company names, field labels, the source company): the load reads rows,
+    not ORM entities, and builds no more than it sends."""
+    principal = actor.principal
+    policy = templates.load(session, actor.company_id, kind).own_policy(principal.hide_private)
+    spaces: dict[uuid.UUID, list[SpaceOut]] = {row.id: [] for row in rows}
+    for space in gate.spaces(session, principal, kind, list(spaces), policy):
+        spaces[space.record_id].append(
+            SpaceOut.model_construct(
+                company_id=space.company_id,
+                company_name="",
+                is_mine=space.is_mine,
+                version=space.version,
+                fields={**space.standard, **space.custom},
+                labels={},
+            )
+        )
+    return [
+        RecordOut.model_construct(
+            **row._asdict(), source_company=None, participants=[], spaces=spaces[row.id]
+        )
+        for row in rows
+    ]
 
 
 def _linked_accounts(
@@ -207,19 +250,77 @@ def _needs_account_first(local: LocalRecord) -> bool:
     )
 
 
-def _push_chunk(
-    factory: sessionmaker[Session],
-    connection_id: uuid.UUID,
-    kind: str,
-    remote_object: str,
-    fields: list[FieldMap],
-    locals_: list[LocalRecord],
-    connector: Connector,
-    counts: Counts,
+@dataclass(frozen=True)
+class _Target:
+    """Where a load writes: our database (`factory`) and the connection's CRM object."""
+
+    factory: sessionmaker[Session]
+    connection_id: uuid.UUID
+    kind: str
+    remote_object: str
+    fields: list[FieldMap]
+    connector: Connector
+
+
+@dataclass(frozen=True)
+class _InFlight:
+    """A chunk whose links are committed and whose upsert the remote worker is sending."""
+
+    answer: Future[list[WriteResult | SyncError]]
+    claimed: list[tuple[LocalRecord, uuid.UUID]]
+    rows: list[tuple[str, dict[str, Any]]]
+
+
+def _pipeline(
+    target: _Target, remote: ThreadPoolExecutor, budget: int | None, deadline: float, counts: Counts
 ) -> None:
-    ready = [local for local in locals_ if not _needs_account_first(local)]
-    counts.per_record += [local.record.id for local in locals_ if _needs_account_first(local)]
-    candidates = connector.find_candidates_many(remote_object, [_probe(local) for local in ready])
+    """Chunk after chunk, reading the next chunk from our database while the CRM answers the
+    previous chunk's upsert: every CRM call runs on the one `remote` worker, in order, and every
+    database statement on this thread. At most one chunk is in flight, and a chunk's remote ids
+    and shadows are saved only once its upsert answered; a failure lands (or releases) the chunk
+    in flight and stops the load."""
+    after: uuid.UUID | None = None
+    flight: _InFlight | None = None
+    try:
+        while time.monotonic() < deadline:
+            spend(target.connector, budget)
+            chunk = _read_chunk(
+                target.factory, target.connection_id, target.kind, target.fields, after
+            )
+            if chunk.last_id is None:
+                break
+            after = chunk.last_id
+            ready = [local for local in chunk.locals if not _needs_account_first(local)]
+            counts.per_record += [
+                local.record.id for local in chunk.locals if _needs_account_first(local)
+            ]
+            found = remote.submit(
+                target.connector.find_candidates_many,
+                target.remote_object,
+                [_probe(local) for local in ready],
+            )
+            if flight is not None:
+                landing, flight = flight, None
+                _land(target, landing, counts)
+            flight = _send(target, remote, ready, found.result(), counts)
+    except BaseException:
+        if flight is not None:
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                _land(target, flight, counts)
+        raise
+    if flight is not None:
+        _land(target, flight, counts)
+
+
+def _send(
+    target: _Target,
+    remote: ThreadPoolExecutor,
+    ready: list[LocalRecord],
+    candidates: dict[str, list[RemoteRecord]],
+    counts: Counts,
+) -> _InFlight | None:
+    """Match-or-create for a chunk: link the records no CRM record may be, commit the links,
+    and hand their upsert to the remote worker."""
     fresh: list[LocalRecord] = []
     for local in ready:
         probe = _probe(local)
@@ -229,20 +330,28 @@ def _push_chunk(
         else:  # an existing CRM record, or several: merged or parked by the per-record path
             counts.per_record.append(local.record.id)
     if not fresh:
-        return
-    claimed = _create_links(factory, connection_id, kind, remote_object, fresh)
+        return None
+    claimed = _create_links(
+        target.factory, target.connection_id, target.kind, target.remote_object, fresh
+    )
     if not claimed:
-        return
+        return None
     rows = [
-        (str(local.record.id), push.values_to_send(fields, local, {}, everything=True))
+        (str(local.record.id), push.values_to_send(target.fields, local, {}, everything=True))
         for local, _ in claimed
     ]
+    answer = remote.submit(target.connector.upsert_many, target.remote_object, rows)
+    return _InFlight(answer, claimed, rows)
+
+
+def _land(target: _Target, flight: _InFlight, counts: Counts) -> None:
+    """Wait for the chunk's upsert; save what it wrote, or release its links when it failed."""
     try:
-        results = connector.upsert_many(remote_object, rows)
+        results = flight.answer.result()
     except BaseException:
-        _release(factory, [link_id for _, link_id in claimed])
+        _release(target.factory, [link_id for _, link_id in flight.claimed])
         raise
-    _save(factory, fields, claimed, rows, results, counts)
+    _save(target.factory, target.fields, flight.claimed, flight.rows, results, counts)
 
 
 def _create_links(

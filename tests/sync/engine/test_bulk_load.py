@@ -149,6 +149,40 @@ def test_a_failure_after_the_crm_committed_a_chunk_is_resumed_without_duplicates
     )
 
 
+def test_a_failure_while_the_next_chunk_is_read_stops_the_load_cleanly(
+    app: FastAPI, loaded: Loaded, fake: FakeSalesforce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of one record: the second chunk's upsert fails after the CRM committed it, while
+    the third chunk is read. The first chunk is saved, the second is left for the next run
+    (released), the third was never written anywhere; the next run finishes without a
+    duplicate."""
+    monkeypatch.setattr(bulk, "CHUNK", 1)
+    connection_id = _connect(app, loaded.admin, fake)
+    fake.fail_after_commit(1, after=1)
+    failed = run(app, connection_id)
+    assert failed.error is not None
+    assert fake.calls["collections.upsert"] == 2  # the third chunk was never sent
+    assert len(fake.records("Opportunity")) == 2
+    links = {str(link.record_id): link for link in _links(app, connection_id)}
+    first, second, third = sorted(loaded.record_ids)
+    assert third not in links
+    assert links[first].remote_id is not None
+    assert links[first].remote_version is not None
+    assert links[second].remote_id is None  # its upsert's answer never came
+    assert all(link.lease_until is None for link in links.values())
+    with app.state.session_factory() as session:
+        shadowed = set(session.scalars(select(SyncShadow.link_id).distinct()))
+    assert shadowed == {links[first].id}
+    resumed = run(app, connection_id)
+    assert resumed.error is None
+    deals = fake.records("Opportunity")
+    assert sorted(str(d[EXTERNAL_ID]) for d in deals) == sorted(loaded.record_ids)
+    by_remote = {d["Id"]: str(d[EXTERNAL_ID]) for d in deals}
+    assert {link.remote_id: str(link.record_id) for link in _links(app, connection_id)} == (
+        by_remote
+    )
+
+
 def test_a_chunk_a_worker_is_still_writing_is_left_to_it(
     app: FastAPI, loaded: Loaded, fake: FakeSalesforce
 ) -> None:
