@@ -17,6 +17,7 @@ from coterie.funds import roi
 from coterie.funds.roi import Influence, returns
 from tests.fixtures.cosell import join, record
 from tests.fixtures.funds import FUNDS, act, allot, budget, day, fund_request, network
+from tests.fixtures.funds import claim as claim_funds
 
 
 def test_returns_per_unit_paid() -> None:
@@ -72,8 +73,7 @@ def test_roi_of_a_budget_counts_only_campaigns_the_funder_sees(
             act(client, net.host, url, {"approved_amount": r["requested_amount"]}).status_code
             == 200
         )
-    claim = client.post(f"{FUNDS}/requests/{req['id']}/claims", json={"amount": "2000.00"},
-                        headers=net.partner.headers).json()  # fmt: skip
+    claim = claim_funds(client, net.partner, req["id"], "2000.00").json()
     act(client, net.host, f"{FUNDS}/claims/{claim['id']}/approve")
     paid = act(client, net.host, f"{FUNDS}/claims/{claim['id']}/pay",
                {"payment_reference": "PAY-1", "paid_on": day(0)})  # fmt: skip
