@@ -29,8 +29,10 @@ from tests.browser.helpers import (
     LiveServer,
     Visitor,
     amount_patterns,
+    assert_nothing_leaked,
     canary_patterns,
 )
+from tests.fixtures.attachments import pdf_bytes
 from tests.fixtures.builders import make_colleague, make_company, make_partnership
 from tests.fixtures.cosell import join, record
 from tests.fixtures.smtp import Inbox
@@ -154,3 +156,115 @@ def test_issue17_a_host_runs_a_joint_solution_and_a_funded_campaign_with_two_par
     expect(page.locator("#col-completion")).to_contain_text(TITLE)
     _no_serious(hal)
     hal.shots("i17-board-completion")
+
+    # 6. A's campaign, shared with B; B attributes its lead to it on the lead's page
+    with httpx.Client(base_url=live_server.url, timeout=10) as api:
+        client = api
+        summit = record(client, host, "campaign", f"Retail data summit {tag}")
+        join(client, host, "campaign", summit, b)
+        lead = record(client, b, "lead", "Head of data, Alpine Retail")
+        join(client, b, "lead", lead, host)
+        budget = api.post(f"{FUNDS}/budgets", headers=host.headers, json={
+            "program_id": program, "name": "FY27 partner marketing fund",
+            "period_name": "FY27 H1", "period_start": _day(-30), "period_end": _day(150),
+            "currency": "USD", "total": TOTAL,
+        }).json()  # fmt: skip
+        for who in (b, c):
+            allotted = api.post(f"{FUNDS}/budgets/{budget['id']}/allocations",
+                                headers=host.headers,
+                                json={"partner_company_id": who.company_id})  # fmt: skip
+            assert allotted.status_code == 200, allotted.text
+        theirs = api.post(f"{FUNDS}/requests", headers=c.headers, json={
+            "budget_id": budget["id"], "activity": C_ACTIVITY, "requested_amount": "900.00",
+            "currency": "USD", "starts_on": _day(5), "ends_on": _day(6),
+            "claim_deadline": _day(30), "submit": True,
+        })  # fmt: skip
+        assert theirs.status_code == 201, theirs.text
+    page = bea.go(f"/leads/{lead}")
+    links = page.locator("#links-panel")
+    links.get_by_label("Campaign").select_option(label=f"Retail data summit {tag}")
+    bea.click(links.get_by_role("button", name="Save campaign"))
+    expect(page.locator("#links-panel")).to_contain_text(f"Retail data summit {tag}")
+    bea.shots("i17-lead-attributed")
+
+    # 7. B requests funds for the campaign; A approves a smaller amount with a private note
+    page = bea.go("/funds")
+    bea.click(page.get_by_role("button", name="Request funds"))
+    dialog = page.locator("#new-request")
+    dialog.get_by_label(re.compile(r"^Activity(?! (starts|ends))")).fill(
+        "Brightpath webinar series"
+    )
+    dialog.get_by_label("Campaign").select_option(label=f"Retail data summit {tag}")
+    dialog.get_by_label("What you will do").fill("Two webinars on the joint platform")
+    dialog.get_by_label("Amount requested").fill("5000")
+    dialog.get_by_label("Expected pipeline").fill("200000")
+    dialog.get_by_label("Activity starts").fill(_day(10))
+    dialog.get_by_label("Activity ends").fill(_day(40))
+    dialog.get_by_label("Claim by").fill(_day(70))
+    bea.click(dialog.get_by_role("button", name="Save request"))
+    expect(page.locator(".badge", has_text="Submitted")).to_be_visible()
+    request_path = re.sub(r"^https?://[^/]+", "", page.url).split("#")[0]
+    bea.shots("i17-funds-requested")
+
+    page = hal.go(request_path)
+    hal.click(page.get_by_role("button", name="Approve", exact=True))
+    approve = page.locator("#approve")
+    approve.get_by_label(re.compile("^Approved amount")).fill("4000")
+    approve.get_by_label(re.compile("^Message")).fill("Approved for the two webinars")
+    approve.get_by_label(re.compile("^Internal note")).fill(HOST_NOTE)
+    hal.click(approve.get_by_role("button", name="Approve"))
+    expect(hal.flash()).to_contain_text("Fund request approved.")
+
+    # 8. B claims with a proof file
+    page = bea.go(request_path)
+    bea.click(page.get_by_role("button", name="Claim funds"))
+    claim = page.locator("#new-claim")
+    claim.get_by_label(re.compile("^Amount")).fill("3600")
+    claim.get_by_label("What was done").fill("Two webinars, 180 attendees")
+    bea.click(claim.get_by_role("button", name="Save claim"))
+    expect(bea.flash()).to_contain_text("attach your proof, then submit it")
+    claims = page.locator("#claims")
+    claims.get_by_label("Attach a proof file").set_input_files(
+        {"name": "attendance.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(PROOF_TEXT)}
+    )
+    bea.click(claims.get_by_role("button", name=re.compile("^Upload")))
+    expect(bea.flash()).to_contain_text("attendance.pdf is attached to the claim")
+    bea.click(page.locator("#claims").get_by_role("button", name="Submit claim"))
+    expect(bea.flash()).to_contain_text("Claim submitted.")
+    _no_serious(bea)
+    bea.shots("i17-claim-with-proof")
+
+    # 9. A reviews the proof, approves and pays the claim, and sees the return on the fund
+    page = hal.go(request_path)
+    expect(page.locator("#claims").get_by_role("link", name="attendance.pdf")).to_be_visible()
+    hal.click(page.get_by_role("button", name=re.compile("^Approve the claim")))
+    expect(hal.flash()).to_contain_text("Claim approved.")
+    hal.click(page.get_by_role("button", name="Mark paid"))
+    pay = page.locator("dialog[open]")
+    pay.get_by_label("Payment reference").fill("PAY-I17-1")
+    hal.click(pay.get_by_role("button", name="Mark paid"))
+    expect(hal.flash()).to_contain_text("Claim marked paid.")
+    page = hal.go(f"/funds/budgets/{budget['id']}")
+    roi = page.locator("#roi")
+    expect(roi).to_contain_text("3,600.00 USD")  # paid
+    expect(roi.locator("dt", has_text="Leads influenced").locator("..")).to_contain_text("1")
+    _no_serious(hal)
+    hal.shots("i17-roi")
+
+    # nothing private of one company reached another on the way
+    for path in (
+        "/funds",
+        request_path,
+        f"/leads/{lead}",
+        f"/campaigns/{summit}",
+        "/notifications",
+    ):
+        bea.go(path)
+    assert_nothing_leaked(
+        bea, inbox, [*HOST_PRIVATE, *canary_patterns(C_ACTIVITY)], "A's private note or C's request"
+    )
+    for path in ("/funds", f"/programs/{program}", solution_path, "/notifications"):
+        cora.go(path)
+    forbidden = cora.page.request.get(request_path)
+    assert forbidden.status == 404  # C never reads B's request, its claims or their files
+    assert_nothing_leaked(cora, inbox, FOR_C, "A's private data or B's request and proof")
