@@ -5,7 +5,9 @@ with a proof file and sees the return on the fund.
 A field seller of B proposes the idea on the program's page; C endorses it; A accepts it (a
 solution owned by A with B and C invited; they accept); A moves it across the joint-solution
 board (A's manager approves "Approval → Partner Approval", B's and C's admins approve "Partner
-Approval → Execution") to Completion; A's campaign gets a lead B attributes to it; B requests
+Approval → Execution") to Completion; A's campaign (made through the API with one of A's
+opportunities attributed, and A's budget with C's own request) gets a lead B attributes to it
+on the lead's page; B requests
 funds for the campaign from A's budget; A approves an amount; B claims with a PDF; A marks it
 paid and sees the ROI on the budget page. Screenshots `i17-<step>` at 1440 and 1024 px.
 Canaries: A's private note on the fund request and its private budget total, C's own fund
@@ -163,6 +165,11 @@ def test_issue17_a_host_runs_a_joint_solution_and_a_funded_campaign_with_two_par
         summit = record(client, host, "campaign", f"Retail data summit {tag}")
         join(client, host, "campaign", summit, b)
         lead = record(client, b, "lead", "Head of data, Alpine Retail")
+        deal = record(client, host, "opportunity", "Alpine Retail platform",
+                      amount={"value": 120000, "currency": "USD"})  # fmt: skip
+        attributed = api.post(f"/api/v1/campaigns/{summit}/records", headers=host.headers,
+                              json={"record_id": deal})  # fmt: skip
+        assert attributed.status_code == 201, attributed.text
         join(client, b, "lead", lead, host)
         budget = api.post(f"{FUNDS}/budgets", headers=host.headers, json={
             "program_id": program, "name": "FY27 partner marketing fund",
@@ -248,6 +255,8 @@ def test_issue17_a_host_runs_a_joint_solution_and_a_funded_campaign_with_two_par
     roi = page.locator("#roi")
     expect(roi).to_contain_text("3,600.00 USD")  # paid
     expect(roi.locator("dt", has_text="Leads influenced").locator("..")).to_contain_text("1")
+    pipeline = roi.locator("dt", has_text="Pipeline influenced").locator("..")
+    expect(pipeline).to_contain_text("120,000.00 USD (33.33 per USD paid)")  # 120,000 / 3,600
     _no_serious(hal)
     hal.shots("i17-roi")
 
