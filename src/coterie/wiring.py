@@ -11,7 +11,9 @@ It also registers the record page's panels that live above `records` (`records.p
 the workflow, activity, pipeline (lead nominations, deal registrations), ideas, links
 (campaign attribution, solution links) and files panels, rendered with the page rather than
 fetched after it; and the kinds of subject files can be attached to (`attachments.subjects`):
-records, and comments from `activity`.
+records, comments from `activity`, and fund claims' proof of performance from `funds`
+(which also makes a claim's submission require a proof file: `funds.proof`); and the return on
+a fund's source, campaign attribution in the budget's currency (`funds.attribution`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from coterie.cosell.ideas import pages as ideas_pages
 from coterie.cosell.pipeline import pages as pipeline_pages
 from coterie.cosell.planning import new_forms as planning_new_forms
 from coterie.cosell.planning import pages as planning_pages
+from coterie.funds import attribution as fund_attribution
+from coterie.funds import claim_files as fund_claim_files
+from coterie.funds import roi as fund_roi
 from coterie.records import page_panels
 from coterie.sync import queueing as sync_queueing
 from coterie.workflows import pages as workflow_pages
@@ -50,3 +55,5 @@ def install() -> None:
     attachment_record_subjects.install()  # records' files (coterie.attachments.subjects)
     activity_attachment_subjects.install()  # comments' files
     page_panels.provide("attachments", attachment_pages.record_panel)
+    fund_claim_files.install()  # fund claims' proof files; submitting a claim requires one
+    fund_roi.install_influence(fund_attribution.influence)  # return on a fund, by campaign

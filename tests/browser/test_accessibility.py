@@ -179,9 +179,17 @@ def funded(live_server: LiveServer) -> tuple[Member, Member, dict[str, str]]:
         }).json()  # fmt: skip
         api.post(f"{funds}/requests/{request['id']}/approve", json={"approved_amount": "800"},
                  headers={**host.headers, "If-Match": f'"{request["version"]}"'})  # fmt: skip
-        claimed = api.post(f"{funds}/requests/{request['id']}/claims", json={"amount": "500"},
+        claimed = api.post(f"{funds}/requests/{request['id']}/claims",
+                           json={"amount": "500", "submit": False},
                            headers=partner.headers)  # fmt: skip
         assert claimed.status_code == 201, claimed.text
+        # a draft claim with one proof file: the partner's page shows the file and the upload
+        proof = api.post(
+            f"{funds}/claims/{claimed.json()['id']}/proof",
+            headers=partner.headers,
+            files={"file": ("attendance.pdf", pdf_bytes(), "application/pdf")},
+        )
+        assert proof.status_code == 201, proof.text
     return host, partner, {"budget": budget["id"], "request": request["id"]}
 
 

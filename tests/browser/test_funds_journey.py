@@ -26,6 +26,7 @@ from tests.browser.helpers import (
     assert_nothing_leaked,
     canary_patterns,
 )
+from tests.fixtures.attachments import pdf_bytes
 from tests.fixtures.builders import make_company, make_partnership
 from tests.fixtures.cosell import join, record
 from tests.fixtures.smtp import Inbox
@@ -137,14 +138,24 @@ def test_a_partner_requests_the_host_approves_the_partner_claims_the_host_pays(
     claim = bea.page.locator("#new-claim")
     claim.get_by_label(re.compile("^Amount")).fill("3000")
     claim.get_by_label("What was done").fill("Three webinars, 240 attendees")
-    bea.click(claim.get_by_role("button", name="Submit claim"))
+    bea.click(claim.get_by_role("button", name="Save claim"))
+    expect(bea.flash()).to_contain_text("Claim saved: attach your proof, then submit it.")
+    claims = bea.page.locator("#claims")
+    claims.get_by_label("Attach a proof file").set_input_files(
+        {"name": "attendance.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes()}
+    )
+    bea.click(claims.get_by_role("button", name=re.compile("^Upload")))
+    expect(bea.flash()).to_contain_text("attendance.pdf is attached to the claim")
+    bea.click(bea.page.locator("#claims").get_by_role("button", name="Submit claim"))
     expect(bea.flash()).to_contain_text("Claim submitted.")
     claims = bea.page.locator("#claims")
+    expect(claims.get_by_role("link", name="attendance.pdf")).to_be_visible()
     expect(claims.locator(".badge", has_text="Submitted")).to_be_visible()
     _no_serious(bea)
     bea.shots("funds-claim")
 
     hal.go(request_url.replace(live_server.url, ""))
+    expect(hal.page.locator("#claims").get_by_role("link", name="attendance.pdf")).to_be_visible()
     hal.click(hal.page.get_by_role("button", name=re.compile("^Approve the claim")))
     expect(hal.flash()).to_contain_text("Claim approved.")
     hal.click(hal.page.get_by_role("button", name="Mark paid"))

@@ -17,7 +17,9 @@ from tests.fixtures.funds import (
     act,
     allot,
     approved,
+    attach_proof,
     budget,
+    claim,
     day,
     fund_request,
     network,
@@ -134,17 +136,19 @@ def test_claims_over_the_approved_amount_are_refused(client: TestClient, engine:
     url = f"{FUNDS}/requests/{req['id']}/claims"
     over = client.post(url, json={"amount": "1000.01"}, headers=net.partner.headers)
     assert _problem(over, 422)["errors"][0]["path"] == "body.amount"
-    first = client.post(url, json={"amount": "700.00"}, headers=net.partner.headers)
-    assert first.status_code == 201, first.text
+    first = claim(client, net.partner, req["id"], "700.00")
+    assert first.status_code == 200, first.text
+    draft = client.post(
+        url, json={"amount": "300.01", "submit": False}, headers=net.partner.headers
+    )
+    assert attach_proof(client, net.partner, draft.json()["id"]).status_code == 201
     before = _state(engine, b["id"])
-    second = client.post(url, json={"amount": "300.01"}, headers=net.partner.headers)
+    second = act(client, net.partner, f"{FUNDS}/claims/{draft.json()['id']}/submit")
     problem = _problem(second, 409)
     assert problem["type"] == "/problems/over-approved"
     assert "300.00 EUR is left to claim" in problem["detail"]
-    assert _state(engine, b["id"]) == before  # no claim row was left behind
-    assert (
-        client.post(url, json={"amount": "300.00"}, headers=net.partner.headers).status_code == 201
-    )
+    assert _state(engine, b["id"]) == before  # the draft stayed a draft, nothing was reserved
+    assert claim(client, net.partner, req["id"], "300.00").status_code == 200
 
 
 def test_a_rejected_claim_frees_its_amount(client: TestClient) -> None:
@@ -152,13 +156,12 @@ def test_a_rejected_claim_frees_its_amount(client: TestClient) -> None:
     b = budget(client, net)
     allot(client, net.host, b["id"], net.partner)
     req = approved(client, net, b["id"], "1000.00")
-    url = f"{FUNDS}/requests/{req['id']}/claims"
-    claim = client.post(url, json={"amount": "1000.00"}, headers=net.partner.headers).json()
-    rejected = act(client, net.host, f"{FUNDS}/claims/{claim['id']}/reject",
+    first = claim(client, net.partner, req["id"], "1000.00").json()
+    rejected = act(client, net.host, f"{FUNDS}/claims/{first['id']}/reject",
                    {"message": "No proof of attendance"})  # fmt: skip
     assert rejected.status_code == 200, rejected.text
-    again = client.post(url, json={"amount": "1000.00"}, headers=net.partner.headers)
-    assert again.status_code == 201, again.text
+    again = claim(client, net.partner, req["id"], "1000.00")
+    assert again.status_code == 200, again.text
 
 
 def test_a_request_for_a_closed_period_is_422(client: TestClient, engine: Engine) -> None:
@@ -214,8 +217,8 @@ def test_a_claim_after_the_deadline_needs_an_extension(client: TestClient) -> No
     assert act(client, net.partner, f"{url}/extension",
                {"new_deadline": day(14), "reason": "Really"}).status_code == 200  # fmt: skip
     assert act(client, net.host, f"{url}/extension/grant").status_code == 200
-    on_time = client.post(f"{url}/claims", json={"amount": "500.00"}, headers=net.partner.headers)
-    assert on_time.status_code == 201, on_time.text
+    on_time = claim(client, net.partner, req["id"], "500.00")
+    assert on_time.status_code == 200, on_time.text
 
 
 def test_bad_amounts_dates_and_shapes_are_422_with_paths(client: TestClient) -> None:

@@ -11,6 +11,7 @@ from tests.fixtures.funds import (
     allot,
     approved,
     budget,
+    claim,
     day,
     fund_request,
     network,
@@ -40,14 +41,12 @@ def test_budget_request_approve_claim_pay(client: TestClient) -> None:
     got = client.get(f"{FUNDS}/budgets/{b['id']}", headers=net.host.headers).json()
     assert (got["committed"], got["remaining"]) == ("3500.00", "6500.00")
 
-    claim = client.post(
-        f"{FUNDS}/requests/{req['id']}/claims",
-        json={"amount": "3000.00", "description": "Three webinars, 240 attendees"},
-        headers=net.partner.headers,
+    made = claim(
+        client, net.partner, req["id"], "3000.00", description="Three webinars, 240 attendees"
     )
-    assert claim.status_code == 201, claim.text
-    assert claim.json()["status"] == "submitted"
-    claim_url = f"{FUNDS}/claims/{claim.json()['id']}"
+    assert made.status_code == 200, made.text
+    assert made.json()["status"] == "submitted"
+    claim_url = f"{FUNDS}/claims/{made.json()['id']}"
     assert act(client, net.host, f"{claim_url}/approve").status_code == 200
     paid = act(
         client, net.host, f"{claim_url}/pay",
@@ -111,8 +110,8 @@ def test_rejection_with_reason_commits_nothing(client: TestClient) -> None:
     got = client.get(f"{FUNDS}/budgets/{b['id']}", headers=net.host.headers).json()
     assert got["committed"] == "0.00"
     # nothing can be claimed on a rejected request
-    claim = client.post(f"{url}/claims", json={"amount": "10.00"}, headers=net.partner.headers)
-    assert claim.status_code == 409
+    refused = client.post(f"{url}/claims", json={"amount": "10.00"}, headers=net.partner.headers)
+    assert refused.status_code == 409
 
 
 def test_extension_moves_the_claim_deadline(client: TestClient) -> None:

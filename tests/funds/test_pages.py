@@ -9,6 +9,7 @@ import re
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.fixtures.attachments import pdf_bytes
 from tests.fixtures.funds import FUNDS, allot, budget, day, fund_request, network, signed_in
 
 
@@ -58,7 +59,40 @@ def test_the_host_approves_from_the_page_and_an_over_amount_is_refused_in_words(
             f"{url}/claims",
             data={"csrf_token": _csrf(page), "amount": "800", "description": "Done"},
         )
-        assert "Claim submitted." in claimed.text
+        assert "Claim saved: attach your proof, then submit it." in claimed.text
+        page = claimed.text
+        upload = re.search(r'action="(/funds/claims/[^"]+/proof)"', page)
+        assert upload is not None
+        submit_action = upload.group(1).removesuffix("/proof") + "/submit"
+        version = _version(page, submit_action)
+        refused = partner.post(submit_action, data={"csrf_token": _csrf(page), "version": version})
+        assert "Proof of performance: Attach at least one proof" in refused.text
+        bad = partner.post(
+            upload.group(1),
+            data={"csrf_token": _csrf(page)},
+            files={"file": ("proof.exe", b"MZ\x90\x00 not a document", "application/pdf")},
+        )
+        assert "nothing was stored" in bad.text
+        assert "/download" not in bad.text  # the refused file was not stored
+        uploaded = partner.post(
+            upload.group(1),
+            data={"csrf_token": _csrf(page)},
+            files={"file": ("attendance.pdf", pdf_bytes(), "application/pdf")},
+        )
+        assert "attendance.pdf is attached to the claim" in uploaded.text
+        assert re.search(r'href="/attachments/[^"]+/download"', uploaded.text)
+        done = partner.post(
+            submit_action,
+            data={
+                "csrf_token": _csrf(uploaded.text),
+                "version": _version(uploaded.text, submit_action),
+            },
+        )
+        assert "Claim submitted" in done.text
+        assert 'action="' + upload.group(1) + '"' not in done.text  # no upload once submitted
+    with signed_in(app, net.host) as host:
+        review = host.get(url).text
+        assert "attendance.pdf" in review  # the funder reviews the claim with its proof
 
 
 def test_a_request_with_bad_dates_from_the_page_writes_nothing(

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.fixtures.builders import Member
 from tests.fixtures.funds import FUNDS, act, allot, budget, fund_request, network, signed_in
+from tests.fixtures.funds import claim as claim_funds
 from tests.fixtures.smtp import Inbox
 
 NOTE = "CANARY-FUNDER-NOTE-7331"
@@ -67,8 +68,7 @@ def test_a_partner_never_sees_the_funders_private_data_nor_another_partners_requ
     assert noted.status_code == 201, noted.text
     client.post(f"{FUNDS}/requests/{theirs['id']}/notes", json={"body": NOTE},
                 headers=net.host.headers)  # fmt: skip
-    claim = client.post(f"{FUNDS}/requests/{mine['id']}/claims", json={"amount": "1000.00"},
-                        headers=net.partner.headers).json()  # fmt: skip
+    claim = claim_funds(client, net.partner, mine["id"], "1000.00").json()
     act(client, net.host, f"{FUNDS}/claims/{claim['id']}/approve")
 
     # the funder itself sees its notes and totals (the canaries are really there)

@@ -77,13 +77,15 @@ UPLOAD_DESCRIPTION = (
 )
 
 
-async def _upload(
+async def upload(
     request: Request,
     session: Session,
     actor: Actor,
     settings: Settings,
     subject: SubjectRef,
 ) -> AttachmentOut:
+    """Store the request's one `file` part as a file of `subject` and commit (other domains'
+    upload routes call this too: a fund claim's proof)."""
     form = await request.form(max_files=1, max_fields=10)
     part = form.get("file")
     if not isinstance(part, UploadFile):
@@ -126,7 +128,7 @@ def _record_routes(info: KindInfo) -> APIRouter:
         settings: AppSettings,
         response: Response,
     ) -> AttachmentOut:
-        made = await _upload(request, session, actor, settings, SubjectRef(kind, record_id))
+        made = await upload(request, session, actor, settings, SubjectRef(kind, record_id))
         response.headers["Location"] = f"/api/v1/attachments/{made.id}"
         return made
 
@@ -167,7 +169,7 @@ async def upload_to_comment(
     settings: AppSettings,
     response: Response,
 ) -> AttachmentOut:
-    made = await _upload(request, session, actor, settings, SubjectRef("comment", comment_id))
+    made = await upload(request, session, actor, settings, SubjectRef("comment", comment_id))
     response.headers["Location"] = f"/api/v1/attachments/{made.id}"
     return made
 

@@ -12,15 +12,19 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coterie.attachments import service as attachments
+from coterie.attachments.api import MULTIPART_FILE, UPLOAD_DESCRIPTION, UPLOAD_RESPONSES, upload
+from coterie.attachments.schemas import AttachmentOut
+from coterie.attachments.subjects import SubjectRef
 from coterie.auth.dependencies import ApiActor
 from coterie.auth.principal import Actor
-from coterie.deps import DB
-from coterie.funds import access, budgets, claims, requests, roi
+from coterie.deps import DB, AppSettings
+from coterie.funds import access, budgets, claim_files, claims, requests, roi
 from coterie.funds.schemas import (
     AllocationIn,
     AllocationOut,
@@ -43,7 +47,7 @@ from coterie.funds.schemas import (
     ResubmitIn,
     RoiOut,
 )
-from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, SortKey, paginate
+from coterie.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, SortKey, paginate
 from coterie.kit.preconditions import PRECONDITION_RESPONSES, expected_version, set_etag
 from coterie.models import User
 from coterie.models.funds import FundBudget, FundClaim, FundRequest
@@ -453,6 +457,47 @@ def list_claims(
 @router.get("/claims/{claim_id}", response_model=ClaimOut)
 def get_claim(claim_id: uuid.UUID, actor: ApiActor, session: DB, response: Response) -> ClaimOut:
     return _claim_out(session, actor, claim_id, response)
+
+
+@router.post(
+    "/claims/{claim_id}/proof",
+    response_model=AttachmentOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Attach a proof of performance file to my draft (or more-information) claim",
+    description=UPLOAD_DESCRIPTION + " Seen by the requesting and the funding company only.",
+    openapi_extra=MULTIPART_FILE,
+    responses={**UPLOAD_RESPONSES, 409: {"description": "The claim is no longer open"}},
+)
+async def attach_proof(
+    claim_id: uuid.UUID,
+    request: Request,
+    actor: ApiActor,
+    session: DB,
+    settings: AppSettings,
+    response: Response,
+) -> AttachmentOut:
+    made = await upload(request, session, actor, settings, SubjectRef(claim_files.KIND, claim_id))
+    response.headers["Location"] = f"/api/v1/attachments/{made.id}"
+    return made
+
+
+@router.get("/claims/{claim_id}/proof", response_model=Page[AttachmentOut])
+def list_proof(
+    claim_id: uuid.UUID,
+    actor: ApiActor,
+    session: DB,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[AttachmentOut]:
+    """The claim's proof files (404 unless my company requested or funds the claim)."""
+    rows, next_cursor = attachments.list_for(
+        session,
+        actor.principal,
+        SubjectRef(claim_files.KIND, claim_id),
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=attachments.present(session, actor, rows), next_cursor=next_cursor)
 
 
 @router.post("/claims/{claim_id}/submit", response_model=ClaimOut, responses=PRECONDITION_RESPONSES)

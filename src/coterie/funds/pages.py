@@ -17,12 +17,16 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
+from coterie.attachments import service as attachments
+from coterie.attachments.subjects import SubjectRef
 from coterie.auth.principal import Actor
 from coterie.authz import gate
-from coterie.deps import DB
+from coterie.deps import DB, AppSettings
 from coterie.fields.kinds import Kind
-from coterie.funds import access, budgets, claims, periods, proof, requests, roi
+from coterie.funds import access, budgets, claim_files, claims, periods, proof, requests, roi
 from coterie.funds.schemas import (
     AllocationIn,
     ApproveIn,
@@ -391,6 +395,7 @@ def _request_context(session: Session, actor: Actor, row: FundRequest) -> dict[s
         )
     }
     claim_rows = claims.present(session, principal, claims.of_request(session, principal, row.id))
+    proof_files = claim_files.files_of(session, principal, [c.id for c in claim_rows])
     left = (out.approved_amount or 0) - out.claimed
     return {
         "nav": "funds",
@@ -401,6 +406,8 @@ def _request_context(session: Session, actor: Actor, row: FundRequest) -> dict[s
         "can_decide": is_funder and actor.has_role(Role.MANAGER),
         "notes": [(n, authors.get(n.author_user_id) if n.author_user_id else None) for n in notes],
         "claims": claim_rows,
+        "proof_files": proof_files,
+        "proof_open": claim_files.OPEN,
         "left_to_claim": left,
         "deadline_passed": claims.deadline_passed(row),
         "proof_required": proof.proof_required(),
@@ -586,6 +593,46 @@ def create_claim(
 
 
 # -- a claim's actions (back to its request's page) -----------------------------------------
+
+
+@router.post("/funds/claims/{claim_id}/proof")
+async def attach_proof(
+    request: Request, session: DB, settings: AppSettings, actor: PageActor, claim_id: str
+) -> Response:
+    """Upload a proof of performance file to a draft (or more-information) claim."""
+    claim_uuid = parse_id(claim_id, "fund claim")
+    form = await request.form()
+    part = form.get("file")
+
+    def run() -> Response:
+        claim = access.claim(session, actor.principal, claim_uuid)
+        back = f"/funds/requests/{claim.request_id}#claims"
+        try:
+            if not isinstance(part, UploadFile) or not part.filename:
+                raise Problem(422, "attachment-missing", "No file", "Choose a file to upload.")
+            row = attachments.attach(
+                session,
+                actor,
+                SubjectRef(claim_files.KIND, claim_uuid),
+                attachments.Upload(part.filename, part.file),
+                settings,
+            )
+            try:
+                session.commit()
+            except BaseException:
+                attachments.remove_content(settings, row.storage_key)
+                raise
+        except Problem as problem:
+            session.rollback()
+            if problem.status == 404:
+                raise
+            detail = problem.detail.removeprefix("file: ")
+            return redirect(request, back, detail[:1].upper() + detail[1:], "error")
+        return redirect(
+            request, back, f"{row.filename} is attached to the claim: submit it when ready."
+        )
+
+    return await run_in_threadpool(run)
 
 
 def _claim_action(

@@ -1,11 +1,11 @@
 """Return on a fund: leads, pipeline and revenue influenced per currency unit paid.
 
-Influence comes from campaign attribution, which lives in `coterie.cosell.campaigns` (built in
-parallel: `influence(session, principal, campaign_ids)` gives leads, pipeline and revenue per
-campaign through the gate). This module does not import it: the app installs the source at
-start-up (`install_influence`), and `budget_roi` takes the figures per campaign from it. The
-arithmetic (`returns`) is a pure function of the figures, so it is tested on figures built by
-hand; until a source is installed the page says that attribution is not connected.
+Influence comes from campaign attribution (`coterie.cosell.campaigns.influence`: leads, pipeline
+and revenue per campaign through the gate). `coterie.wiring.install()` installs the source,
+`funds.attribution.influence`, which converts the amounts to the budget's currency
+(`install_influence`); `budget_roi` takes the figures per campaign from it. The arithmetic
+(`returns`) is a pure function of the figures, so it is also tested on figures built by hand;
+with no source installed the page says that attribution is not connected.
 """
 
 from __future__ import annotations
@@ -35,9 +35,14 @@ class Influence:
     leads: int
     pipeline_cents: int
     revenue_cents: int
+    # currencies of amounts that could not be converted to the budget's currency (not counted)
+    not_converted: frozenset[str] = frozenset()
 
 
-InfluenceSource = Callable[[Session, Principal, list[uuid.UUID]], Mapping[uuid.UUID, Influence]]
+# source(session, principal, campaign_ids, budget_currency): figures per campaign it may see
+InfluenceSource = Callable[
+    [Session, Principal, list[uuid.UUID], str], Mapping[uuid.UUID, Influence]
+]
 _sources: list[InfluenceSource] = []
 
 
@@ -49,12 +54,18 @@ def uninstall_influence() -> None:
     _sources.clear()
 
 
+def installed_influence() -> InfluenceSource | None:
+    """The installed source (tests put it back after plugging in their own)."""
+    return _sources[0] if _sources else None
+
+
 @dataclass(frozen=True)
 class Returns:
     paid_cents: int
     leads: int
     pipeline_cents: int
     revenue_cents: int
+    not_converted: frozenset[str] = frozenset()
 
     def per_unit(self, cents: int) -> Decimal | None:
         """`cents` per currency unit paid (None when nothing was paid)."""
@@ -72,11 +83,13 @@ class Returns:
 def returns(paid_cents: int, influences: Iterable[Influence]) -> Returns:
     """Sum what the fund's campaigns influenced against what the fund paid."""
     leads = pipeline = revenue = 0
+    left_out: set[str] = set()
     for figure in influences:
         leads += figure.leads
         pipeline += figure.pipeline_cents
         revenue += figure.revenue_cents
-    return Returns(paid_cents, leads, pipeline, revenue)
+        left_out |= figure.not_converted
+    return Returns(paid_cents, leads, pipeline, revenue, frozenset(left_out))
 
 
 def budget_roi(
@@ -105,7 +118,11 @@ def budget_roi(
                 )
             )
         )
-    figures = source(session, principal, sorted(seen)) if source is not None and seen else {}
+    figures = (
+        source(session, principal, sorted(seen), budget.currency)
+        if source is not None and seen
+        else {}
+    )
     result = returns(budget.paid_cents, figures.values())
     return RoiOut(
         budget_id=budget.id,
@@ -118,4 +135,5 @@ def budget_roi(
         leads_per_thousand=result.leads_per_thousand,
         pipeline_per_unit=result.per_unit(result.pipeline_cents),
         revenue_per_unit=result.per_unit(result.revenue_cents),
+        not_converted=sorted(result.not_converted),
     )

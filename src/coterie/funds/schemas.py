@@ -255,3 +255,8 @@ class RoiOut(BaseModel):
     leads_per_thousand: Decimal | None = Field(description="Leads per 1,000 units paid")
     pipeline_per_unit: Decimal | None
     revenue_per_unit: Decimal | None
+    not_converted: list[str] = Field(
+        default_factory=list,
+        description="Currencies of influenced amounts left out: the funder has no exchange "
+        "rate from them to the budget's currency",
+    )

@@ -2,7 +2,9 @@
 statements whatever the number of solutions: the list query (`records.query`, visible records,
 masked values), the counts per stage, the program workflows the solutions are on, the
 companies on them and their names, the masked spaces (owners) and their users' names, the next
-open tasks (`workflows.tasks.next_open`). No statement per row.
+open tasks (`workflows.tasks.next_open`), the linked pipeline
+(`cosell.campaigns.solution_influence`: the links, the linked deals and their spaces at once;
+one statement per company whose stages name a deal). No statement per row.
 
 The stage is the solution's joint stage, named by the program workflow it is on (the board's
 labels). Filtering on the industry reads my own space's `industry` as the list filter does:
@@ -14,6 +16,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select, true
@@ -23,9 +26,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from coterie.auth.principal import Actor
 from coterie.authz import gate, rls
 from coterie.authz.principal import Principal
+from coterie.cosell.campaigns.influence import solution_influence
 from coterie.cosell.planning.common import own_policy
 from coterie.cosell.portfolio.schemas import (
     CompanyRef,
+    LinkedAmount,
+    LinkedPipeline,
     PortfolioOut,
     PortfolioRow,
     ProgramRef,
@@ -236,6 +242,26 @@ def _owners(
     return owners
 
 
+def _amounts(by_currency: dict[str, Decimal]) -> list[LinkedAmount]:
+    return [LinkedAmount(currency=c, amount=a) for c, a in sorted(by_currency.items())]
+
+
+def _linked(
+    session: Session, principal: Principal, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, LinkedPipeline]:
+    """Each solution's linked pipeline as the principal sees it, in a bounded number of
+    statements (`solution_influence` reads all the solutions' links and deals at once)."""
+    return {
+        solution_id: LinkedPipeline(
+            leads=found.leads,
+            opportunities=found.opportunities,
+            pipeline=_amounts(found.pipeline),
+            revenue=_amounts(found.revenue),
+        )
+        for solution_id, found in solution_influence(session, principal, ids).items()
+    }
+
+
 def _rows(
     session: Session, actor: Actor, records: list[Record], stage_names: dict[str, str]
 ) -> list[PortfolioRow]:
@@ -251,6 +277,7 @@ def _rows(
     names = company_names(session, {c for found in on.values() for c in found})
     owners = _owners(session, principal, ids, names)
     steps = tasks.next_open(session, principal, ids)
+    linked = _linked(session, principal, ids)
     today = utcnow().date()
     rows: list[PortfolioRow] = []
     for r in records:
@@ -278,7 +305,7 @@ def _rows(
                 next_step=step.title if step is not None else None,
                 next_step_due=due,
                 next_step_overdue=due is not None and due < today,
-                linked_pipeline=None,  # the record links (issue 17) fill this in
+                linked_pipeline=linked.get(r.id, LinkedPipeline()),
             )
         )
     return rows

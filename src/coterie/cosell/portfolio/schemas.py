@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
@@ -20,11 +21,20 @@ class ProgramRef(BaseModel):
     title: str
 
 
-class LinkedPipeline(BaseModel):
-    """The pipeline linked to a solution (opportunities, plans, campaigns): filled in once the
-    record links of issue 17 are merged; until then `None` on every row."""
+class LinkedAmount(BaseModel):
+    currency: str
+    amount: Decimal
 
+
+class LinkedPipeline(BaseModel):
+    """What the records linked to a solution drive, counted over what the viewer may see
+    (`cosell.campaigns.solution_influence`): linked leads and opportunities, the open ones'
+    amounts (pipeline) and the won ones' (revenue), per currency, never converted."""
+
+    leads: int = 0
     opportunities: int = 0
+    pipeline: list[LinkedAmount] = Field(default_factory=list)
+    revenue: list[LinkedAmount] = Field(default_factory=list)
 
 
 class PortfolioRow(BaseModel):
@@ -39,7 +49,9 @@ class PortfolioRow(BaseModel):
     next_step: str | None
     next_step_due: date | None
     next_step_overdue: bool
-    linked_pipeline: LinkedPipeline | None = None
+    linked_pipeline: LinkedPipeline | None = Field(
+        default=None, description="Pipeline and revenue of the linked opportunities I may see"
+    )
 
 
 class StageCount(BaseModel):
