@@ -345,13 +345,17 @@ def journey_e_a_mention_notifies_the_partner_and_internal_notes_stay_home(story:
     activity.get_by_label("Comment", exact=True).fill("Can you confirm the budget? ")
     activity.get_by_label("Mention someone").fill("Ben")
     activity.get_by_role("button", name=re.compile("^Ben Okafor")).click()
-    expect(activity.get_by_label("Comment", exact=True)).to_have_value(re.compile(r"@\[Ben Okafor\]\("))
+    expect(activity.get_by_label("Comment", exact=True)).to_have_value(
+        re.compile(r"@\[Ben Okafor\]\(")
+    )
     activity.get_by_role("button", name="Post comment").click()
     expect(a.page.locator("#timeline-items")).to_contain_text("Can you confirm the budget?")
 
     # an internal note with a canary: never for the partner
     activity = a.page.locator("#activity")
-    activity.get_by_label("Comment", exact=True).fill(f"Internal: walk-away price in {CANARY_INTERNAL}")
+    activity.get_by_label("Comment", exact=True).fill(
+        f"Internal: walk-away price in {CANARY_INTERNAL}"
+    )
     activity.get_by_label("Who sees it").select_option("company")
     activity.get_by_role("button", name="Post comment").click()
     expect(a.page.locator("#timeline-items")).to_contain_text(CANARY_INTERNAL)
