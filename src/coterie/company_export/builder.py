@@ -25,6 +25,7 @@ from coterie.auth.principal import Actor, background_actor
 from coterie.company_export import contents, links, storage, zipfile_writer
 from coterie.config import Settings
 from coterie.db import session_scope, utcnow
+from coterie.kit.words import file_size
 from coterie.mail import delivery, messages
 from coterie.models import Company, CompanyExport, User
 from coterie.models.company_export import UNFINISHED, ExportStatus
@@ -258,7 +259,7 @@ def _finish(
                     company.name,
                     links.page_url(settings, row.id),
                     _human_datetime(row.expires_at),
-                    storage.human_size(size),
+                    file_size(size),
                 ),
                 topic="company_export",
                 company_id=row.company_id,

@@ -10,9 +10,10 @@ from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
 from coterie.auth.principal import Actor
-from coterie.company_export import links, service, storage
+from coterie.company_export import links, service
 from coterie.config import Settings
 from coterie.deps import DB, AppSettings
+from coterie.kit.words import file_size
 from coterie.models import CompanyExport, User
 from coterie.models.company_export import UNFINISHED
 from coterie.web import csrf
@@ -50,7 +51,7 @@ def _row(
         if export.requested_by_user_id
         else "A former user",
         "progress": export.progress,
-        "size": storage.human_size(export.size_bytes),
+        "size": "" if export.size_bytes is None else file_size(export.size_bytes),
         "download_url": links.page_url(settings, export.id) if downloadable else None,
         "unfinished": export.status in UNFINISHED,
     }

@@ -27,14 +27,3 @@ def partial_path(
 
 def download_name(company_domain: str, export_id: uuid.UUID, created: str) -> str:
     return f"coterie-export-{company_domain}-{created}.zip"
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} bytes"  # pragma: no cover
