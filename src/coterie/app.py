@@ -21,6 +21,7 @@ from coterie.config import Settings, get_settings
 from coterie.cosell.routes import ROUTES as COSELL
 from coterie.db import make_engine, make_session_factory
 from coterie.deps import require_json_body
+from coterie.funds import claim_files as fund_claim_files
 from coterie.funds.routes import ROUTES as FUNDS
 from coterie.home.routes import ROUTES as HOME
 from coterie.invites.routes import ROUTES as INVITES
@@ -127,7 +128,10 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         MaxBodySizeMiddleware,
         max_bytes=settings.max_request_bytes,
         # file uploads: the file's own limit is checked by the use case, with a clear problem
-        larger=[(attachments_api.UPLOAD_PATH, attachments_api.upload_body_limit(settings))],
+        larger=[
+            (path, attachments_api.upload_body_limit(settings))
+            for path in (attachments_api.UPLOAD_PATH, fund_claim_files.UPLOAD_PATH)
+        ],
     )
     errors.install(app, html_handler=web_pages.render_problem)  # outside the size limit
     # outside the error handlers: what they answer is timed, counted, logged with the request id

@@ -17,6 +17,7 @@ counter (`funds.proof`), both from `coterie.wiring.install`:
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlalchemy.orm import Session
@@ -33,6 +34,9 @@ from coterie.models.attachment import Attachment
 from coterie.models.funds import FundBudget, FundClaim
 
 KIND = proof.SUBJECT_KIND
+# the routes that take a proof file (API and request page): they take a body up to the file
+# limit (`coterie.app` gives them `attachments.api.upload_body_limit`, like record uploads)
+UPLOAD_PATH = re.compile(r"(/api/v1)?/funds/claims/[0-9A-Fa-f-]{32,36}/proof")
 OPEN = (ClaimStatus.DRAFT.value, ClaimStatus.MORE_INFO.value)
 
 
