@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from coterie.attachments import downloads, service
+from coterie.attachments import committed, downloads, service
 from coterie.attachments.schemas import AttachmentOut
 from coterie.attachments.subjects import SubjectRef
 from coterie.auth.dependencies import ApiActor
@@ -93,12 +93,7 @@ async def upload(
     upload = service.Upload(part.filename or "", part.file)
 
     def run() -> AttachmentOut:
-        row = service.attach(session, actor, subject, upload, settings)
-        try:
-            session.commit()
-        except BaseException:
-            service.remove_content(settings, row.storage_key)
-            raise
+        row = committed.attach(session, actor, subject, upload, settings)
         return service.present(session, actor, [row])[0]
 
     try:
@@ -228,8 +223,5 @@ def download_attachment(
 def delete_attachment(
     attachment_id: uuid.UUID, actor: ApiActor, session: DB, settings: AppSettings
 ) -> Response:
-    row = service.delete(session, actor, attachment_id)
-    key = row.storage_key
-    session.commit()
-    service.remove_content(settings, key)
+    committed.delete(session, actor, attachment_id, settings)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

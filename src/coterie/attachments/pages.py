@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from coterie.attachments import downloads, service, sniffing, subjects
+from coterie.attachments import committed, downloads, service, sniffing, subjects
 from coterie.attachments.subjects import SubjectRef
 from coterie.auth.principal import Actor
 from coterie.deps import DB, AppSettings
-from coterie.fields.kinds import KINDS, KindInfo
+from coterie.fields.kinds import KINDS, Kind, KindInfo
 from coterie.kit.pagination import MAX_LIMIT
 from coterie.kit.problems import Problem
 from coterie.kit.words import file_size
@@ -123,18 +123,13 @@ def _record_routes(info: KindInfo) -> APIRouter:
             try:
                 if not isinstance(part, UploadFile) or not part.filename:
                     raise Problem(422, "attachment-missing", "No file", "Choose a file to upload.")
-                row = service.attach(
+                row = committed.attach(
                     session,
                     actor,
                     SubjectRef(kind, rid),
                     service.Upload(part.filename, part.file),
                     settings,
                 )
-                try:
-                    session.commit()
-                except BaseException:
-                    service.remove_content(settings, row.storage_key)
-                    raise
             except Problem as problem:
                 session.rollback()
                 if problem.status == 404:
@@ -179,11 +174,11 @@ def delete(
     request: Request, session: DB, settings: AppSettings, actor: PageActor, attachment_id: str
 ) -> Response:
     row = service.get(session, actor.principal, parse_id(attachment_id, "attachment"))
-    info = next(i for i in KINDS.values() if i.kind.value == row.record_kind)
+    info = KINDS[Kind(row.record_kind)]
     record_id, filename = row.record_id, row.filename
     back = f"/{info.plural}/{record_id}#files"
     try:
-        removed = service.delete(session, actor, row.id)
+        committed.delete(session, actor, row.id, settings)
     except Problem as problem:
         session.rollback()
         if is_htmx(request):
@@ -197,9 +192,6 @@ def delete(
                 status_code=problem.status,
             )
         return redirect(request, back, _refusal(problem), "error")
-    key = removed.storage_key
-    session.commit()
-    service.remove_content(settings, key)
     message = f"{filename} was deleted."
     if is_htmx(request):
         return _panel(request, session, actor, info, record_id, notice=message)
