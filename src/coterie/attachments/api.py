@@ -34,9 +34,12 @@ from coterie.kit.problems import invalid
 router = APIRouter(tags=["attachments"])
 
 # the upload routes, which take a body up to the file limit plus the form: the API's and the
-# pages' attachments, and the record page's comment form (which may carry a file)
+# pages' attachments, the record page's comment form (which may carry a file), and a fund
+# claim's proof (`coterie.funds`, API and page)
 UPLOAD_PATH = re.compile(
-    r"(/api/v1)?/[a-z_]+/[0-9A-Fa-f-]{32,36}/attachments|/[a-z_]+/[0-9A-Fa-f-]{32,36}/comments"
+    r"(/api/v1)?/[a-z_]+/[0-9A-Fa-f-]{32,36}/attachments"
+    r"|/[a-z_]+/[0-9A-Fa-f-]{32,36}/comments"
+    r"|(/api/v1)?/funds/claims/[0-9A-Fa-f-]{32,36}/proof"
 )
 FORM_ROOM = 1_048_576
 
