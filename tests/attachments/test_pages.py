@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from coterie.config import Settings
 from tests.fixtures.activity import comment, make_deal, timeline_of
 from tests.fixtures.attachments import files_of, pdf_bytes, png_bytes, uploaded
 from tests.fixtures.builders import Member
@@ -172,3 +173,27 @@ def test_a_comment_posted_with_a_file_shows_it_and_a_refused_file_posts_nothing(
         i["comment"]["body"] for i in timeline_of(client, deal.acme, deal.record_id) if i["comment"]
     ]
     assert bodies == ["Event photos attached"]
+
+
+def test_a_comment_with_a_file_over_the_limit_says_so_in_one_sentence(
+    client: TestClient, inbox: Inbox, new_browser: Callable[[], Browser], settings: Settings
+) -> None:
+    deal = make_deal(client, inbox)
+    settings.attachments_max_bytes = 2_000
+    acme = signed_in(new_browser, deal.acme)
+    action = f"/opportunities/{deal.record_id}/comments"
+    fields = dict(acme.page(f"/opportunities/{deal.record_id}").form(action).fields())
+    fields.update({"body": "The attendee list", "audience": "participants"})
+    refused = acme.client.post(
+        action,
+        data=fields,
+        files={"file": ("attendees.csv", b"a,b\n" + b"1,2\n" * 600, "text/csv")},
+        headers=HX,
+    )
+    assert refused.status_code == 422
+    error = parse(refused.text).root.by_id("f-comment-file-error")
+    assert error is not None
+    assert error.text.strip() == (
+        "The file is larger than the limit of 2 KB; the comment was not posted."
+    )
+    assert not [i for i in timeline_of(client, deal.acme, deal.record_id) if i["comment"]]

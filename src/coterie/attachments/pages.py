@@ -91,8 +91,9 @@ def _panel(
     return render(request, content.template, context, status_code=status_code)
 
 
-def _refusal(problem: Problem) -> str:
-    """The problem's detail as one sentence; the panel adds that nothing was stored."""
+def refusal(problem: Problem) -> str:
+    """An upload's refusal as one sentence without "nothing was stored" (the form that shows it
+    says what was not done: the panel, the record page's comment form)."""
     detail = problem.detail.removeprefix("file: ").removesuffix(".")
     detail = detail.removesuffix("; nothing was stored")
     return detail[:1].upper() + detail[1:] + "."
@@ -141,10 +142,10 @@ def _record_routes(info: KindInfo) -> APIRouter:
                         actor,
                         info,
                         rid,
-                        error=_refusal(problem),
+                        error=refusal(problem),
                         status_code=problem.status,
                     )
-                return redirect(request, back, _refusal(problem), "error")
+                return redirect(request, back, refusal(problem), "error")
             message = f"{row.filename} was uploaded and shared with everyone on this record."
             if is_htmx(request):
                 return _panel(request, session, actor, info, rid, notice=message)
@@ -188,10 +189,10 @@ def delete(
                 actor,
                 info,
                 record_id,
-                error=_refusal(problem),
+                error=refusal(problem),
                 status_code=problem.status,
             )
-        return redirect(request, back, _refusal(problem), "error")
+        return redirect(request, back, refusal(problem), "error")
     message = f"{filename} was deleted."
     if is_htmx(request):
         return _panel(request, session, actor, info, record_id, notice=message)
