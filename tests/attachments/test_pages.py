@@ -119,6 +119,28 @@ def test_deleting_from_the_panel_removes_the_file_for_everyone(
     assert initech.get(f"/attachments/{made['id']}/download").status_code == 404
 
 
+def test_a_partner_refused_a_delete_sees_why_in_the_panel_and_the_file_stays(
+    client: TestClient, inbox: Inbox, new_browser: Callable[[], Browser]
+) -> None:
+    deal = make_deal(client, inbox)
+    made = uploaded(client, deal.acme, deal.record_id, "plan.txt", b"plan\n")
+    globex = signed_in(new_browser, deal.globex)
+    page = globex.page(f"/opportunities/{deal.record_id}")
+    fields = dict(page.form(f"/opportunities/{deal.record_id}/attachments").fields())
+    action = f"/attachments/{made['id']}/delete"
+    refused = globex.client.post(action, data={"csrf_token": fields["csrf_token"]}, headers=HX)
+    assert refused.status_code == 403
+    error = parse(refused.text).root.by_id("files-error")
+    assert error is not None
+    assert "Only the company that uploaded a file, or the record's owner" in error.text
+    plain = globex.client.post(
+        action, data={"csrf_token": fields["csrf_token"]}, follow_redirects=False
+    )
+    assert plain.status_code == 303
+    assert plain.headers["location"] == f"/opportunities/{deal.record_id}#files"
+    assert [f["filename"] for f in files_of(client, deal.acme, deal.record_id)] == ["plan.txt"]
+
+
 def test_a_comments_file_is_listed_under_the_comment_in_the_timeline(
     client: TestClient, inbox: Inbox, new_browser: Callable[[], Browser]
 ) -> None:

@@ -36,8 +36,12 @@ def attach(
     return row
 
 
-def delete(session: Session, actor: Actor, attachment_id: uuid.UUID, settings: Settings) -> None:
-    """`service.delete` and commit, then remove the content (see `service.remove_content`)."""
-    key = service.delete(session, actor, attachment_id).storage_key
+def delete(
+    session: Session, actor: Actor, attachment_id: uuid.UUID, settings: Settings
+) -> Attachment:
+    """`service.delete` and commit, then remove the content (see `service.remove_content`);
+    the removed row, its columns as they were read."""
+    row = service.delete(session, actor, attachment_id)
     session.commit()
-    service.remove_content(settings, key)
+    service.remove_content(settings, row.storage_key)
+    return row

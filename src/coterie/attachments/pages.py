@@ -26,6 +26,7 @@ from coterie.fields.kinds import KINDS, Kind, KindInfo
 from coterie.kit.pagination import MAX_LIMIT
 from coterie.kit.problems import Problem
 from coterie.kit.words import file_size
+from coterie.models.attachment import Attachment
 from coterie.records.page_panels import PanelContent
 from coterie.web import csrf
 from coterie.web.paths import parse_id
@@ -174,26 +175,43 @@ def download(
 def delete(
     request: Request, session: DB, settings: AppSettings, actor: PageActor, attachment_id: str
 ) -> Response:
-    row = service.get(session, actor.principal, parse_id(attachment_id, "attachment"))
-    info = KINDS[Kind(row.record_kind)]
-    record_id, filename = row.record_id, row.filename
-    back = f"/{info.plural}/{record_id}#files"
+    wanted = parse_id(attachment_id, "attachment")
     try:
-        committed.delete(session, actor, row.id, settings)
+        removed = committed.delete(session, actor, wanted, settings)
     except Problem as problem:
+        if problem.status == 404:
+            raise
         session.rollback()
-        if is_htmx(request):
+        row = service.get(session, actor.principal, wanted)  # seen: only the delete was refused
+        return _after_delete(request, session, actor, row, problem=problem)
+    return _after_delete(request, session, actor, removed)
+
+
+def _after_delete(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    row: Attachment,
+    *,
+    problem: Problem | None = None,
+) -> Response:
+    """The record's Files panel (htmx) or the record page, saying the file was deleted or why
+    it was not."""
+    info = KINDS[Kind(row.record_kind)]
+    if is_htmx(request):
+        if problem is not None:
             return _panel(
                 request,
                 session,
                 actor,
                 info,
-                record_id,
+                row.record_id,
                 error=refusal(problem),
                 status_code=problem.status,
             )
+        notice = f"{row.filename} was deleted."
+        return _panel(request, session, actor, info, row.record_id, notice=notice)
+    back = f"/{info.plural}/{row.record_id}#files"
+    if problem is not None:
         return redirect(request, back, refusal(problem), "error")
-    message = f"{filename} was deleted."
-    if is_htmx(request):
-        return _panel(request, session, actor, info, record_id, notice=message)
-    return redirect(request, back, message)
+    return redirect(request, back, f"{row.filename} was deleted.")
