@@ -21,6 +21,7 @@ from tests.fixtures.attachments import (
     uploaded,
     xlsx_bytes,
 )
+from tests.fixtures.funds import FUNDS, allot, approved, budget, network
 from tests.fixtures.records import OPPS, create_record, invite
 from tests.fixtures.smtp import Inbox
 from tests.kit.assertions import assert_invalid, assert_problem
@@ -153,6 +154,29 @@ def test_upload_paths_take_files_larger_than_other_requests_may_be(
         headers={**deal.acme.headers, "Content-Type": "application/json"},
     )
     assert_problem(elsewhere, 413, "payload-too-large")
+
+
+def test_a_fund_claims_proof_may_be_as_large_as_any_other_file(client: TestClient) -> None:
+    net = network(client)
+    b = budget(client, net)
+    allot(client, net.host, b["id"], net.partner)
+    req = approved(client, net, b["id"], "1000.00")
+    draft = client.post(
+        f"{FUNDS}/requests/{req['id']}/claims",
+        json={"amount": "600.00", "submit": False, "description": "Webinar run"},
+        headers=net.partner.headers,
+    )
+    assert draft.status_code == 201, draft.text
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    content = b"name,company\n" + b"Attendee,Globex\n" * (settings.max_request_bytes // 16 + 100)
+    assert len(content) > settings.max_request_bytes
+    response = client.post(
+        f"{FUNDS}/claims/{draft.json()['id']}/proof",
+        files={"file": ("attendees.csv", content, "text/csv")},
+        headers=net.partner.headers,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["size"] == len(content)
 
 
 def test_a_body_far_over_the_limit_is_cut_off_before_it_is_read(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from coterie.config import Settings
 from tests.fixtures.activity import comment, make_deal, timeline_of
 from tests.fixtures.attachments import files_of, pdf_bytes, png_bytes, uploaded
 from tests.fixtures.builders import Member
@@ -118,6 +119,28 @@ def test_deleting_from_the_panel_removes_the_file_for_everyone(
     assert initech.get(f"/attachments/{made['id']}/download").status_code == 404
 
 
+def test_a_partner_refused_a_delete_sees_why_in_the_panel_and_the_file_stays(
+    client: TestClient, inbox: Inbox, new_browser: Callable[[], Browser]
+) -> None:
+    deal = make_deal(client, inbox)
+    made = uploaded(client, deal.acme, deal.record_id, "plan.txt", b"plan\n")
+    globex = signed_in(new_browser, deal.globex)
+    page = globex.page(f"/opportunities/{deal.record_id}")
+    fields = dict(page.form(f"/opportunities/{deal.record_id}/attachments").fields())
+    action = f"/attachments/{made['id']}/delete"
+    refused = globex.client.post(action, data={"csrf_token": fields["csrf_token"]}, headers=HX)
+    assert refused.status_code == 403
+    error = parse(refused.text).root.by_id("files-error")
+    assert error is not None
+    assert "Only the company that uploaded a file, or the record's owner" in error.text
+    plain = globex.client.post(
+        action, data={"csrf_token": fields["csrf_token"]}, follow_redirects=False
+    )
+    assert plain.status_code == 303
+    assert plain.headers["location"] == f"/opportunities/{deal.record_id}#files"
+    assert [f["filename"] for f in files_of(client, deal.acme, deal.record_id)] == ["plan.txt"]
+
+
 def test_a_comments_file_is_listed_under_the_comment_in_the_timeline(
     client: TestClient, inbox: Inbox, new_browser: Callable[[], Browser]
 ) -> None:
@@ -172,3 +195,27 @@ def test_a_comment_posted_with_a_file_shows_it_and_a_refused_file_posts_nothing(
         i["comment"]["body"] for i in timeline_of(client, deal.acme, deal.record_id) if i["comment"]
     ]
     assert bodies == ["Event photos attached"]
+
+
+def test_a_comment_with_a_file_over_the_limit_says_so_in_one_sentence(
+    client: TestClient, inbox: Inbox, new_browser: Callable[[], Browser], settings: Settings
+) -> None:
+    deal = make_deal(client, inbox)
+    settings.attachments_max_bytes = 2_000
+    acme = signed_in(new_browser, deal.acme)
+    action = f"/opportunities/{deal.record_id}/comments"
+    fields = dict(acme.page(f"/opportunities/{deal.record_id}").form(action).fields())
+    fields.update({"body": "The attendee list", "audience": "participants"})
+    refused = acme.client.post(
+        action,
+        data=fields,
+        files={"file": ("attendees.csv", b"a,b\n" + b"1,2\n" * 600, "text/csv")},
+        headers=HX,
+    )
+    assert refused.status_code == 422
+    error = parse(refused.text).root.by_id("f-comment-file-error")
+    assert error is not None
+    assert error.text.strip() == (
+        "The file is larger than the limit of 2 KB; the comment was not posted."
+    )
+    assert not [i for i in timeline_of(client, deal.acme, deal.record_id) if i["comment"]]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from coterie.activity import comments, mentions, notifications, timeline
 from coterie.activity.schemas import CommentIn
+from coterie.attachments import pages as attachment_pages
 from coterie.attachments import service as attachments
 from coterie.attachments.subjects import SubjectRef
 from coterie.auth.principal import Actor
@@ -148,8 +149,8 @@ def _record_routes(info: KindInfo) -> APIRouter:
 
         def refused_with_file(problem: Problem) -> Response:
             if problem.slug.startswith("attachment-"):
-                detail = problem.detail.removeprefix("file: ").removesuffix("; nothing was stored")
-                message = f"{detail[:1].upper()}{detail[1:]}; the comment was not posted."
+                sentence = attachment_pages.refusal(problem).removesuffix(".")
+                message = f"{sentence}; the comment was not posted."
                 return _refused(request, session, actor, info, rid, values, {"file": message})
             return refused(problem)
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from coterie.attachments import downloads, service
+from coterie.attachments import committed, downloads, service
 from coterie.attachments.schemas import AttachmentOut
 from coterie.attachments.subjects import SubjectRef
 from coterie.auth.dependencies import ApiActor
@@ -34,7 +34,8 @@ from coterie.kit.problems import invalid
 router = APIRouter(tags=["attachments"])
 
 # the upload routes, which take a body up to the file limit plus the form: the API's and the
-# pages' attachments, and the record page's comment form (which may carry a file)
+# pages' attachments, and the record page's comment form (which may carry a file); a domain
+# above with its own upload route declares its own pattern (`funds.claim_files.UPLOAD_PATH`)
 UPLOAD_PATH = re.compile(
     r"(/api/v1)?/[a-z_]+/[0-9A-Fa-f-]{32,36}/attachments|/[a-z_]+/[0-9A-Fa-f-]{32,36}/comments"
 )
@@ -93,12 +94,7 @@ async def upload(
     upload = service.Upload(part.filename or "", part.file)
 
     def run() -> AttachmentOut:
-        row = service.attach(session, actor, subject, upload, settings)
-        try:
-            session.commit()
-        except BaseException:
-            service.remove_content(settings, row.storage_key)
-            raise
+        row = committed.attach(session, actor, subject, upload, settings)
         return service.present(session, actor, [row])[0]
 
     try:
@@ -228,8 +224,5 @@ def download_attachment(
 def delete_attachment(
     attachment_id: uuid.UUID, actor: ApiActor, session: DB, settings: AppSettings
 ) -> Response:
-    row = service.delete(session, actor, attachment_id)
-    key = row.storage_key
-    session.commit()
-    service.remove_content(settings, key)
+    committed.delete(session, actor, attachment_id, settings)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -18,14 +18,15 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from coterie.attachments import downloads, service, sniffing, subjects
+from coterie.attachments import committed, downloads, service, sniffing, subjects
 from coterie.attachments.subjects import SubjectRef
 from coterie.auth.principal import Actor
 from coterie.deps import DB, AppSettings
-from coterie.fields.kinds import KINDS, KindInfo
+from coterie.fields.kinds import KINDS, Kind, KindInfo
 from coterie.kit.pagination import MAX_LIMIT
 from coterie.kit.problems import Problem
 from coterie.kit.words import file_size
+from coterie.models.attachment import Attachment
 from coterie.records.page_panels import PanelContent
 from coterie.web import csrf
 from coterie.web.paths import parse_id
@@ -91,8 +92,9 @@ def _panel(
     return render(request, content.template, context, status_code=status_code)
 
 
-def _refusal(problem: Problem) -> str:
-    """The problem's detail as one sentence; the panel adds that nothing was stored."""
+def refusal(problem: Problem) -> str:
+    """An upload's refusal as one sentence without "nothing was stored" (the form that shows it
+    says what was not done: the panel, the record page's comment form)."""
     detail = problem.detail.removeprefix("file: ").removesuffix(".")
     detail = detail.removesuffix("; nothing was stored")
     return detail[:1].upper() + detail[1:] + "."
@@ -123,18 +125,13 @@ def _record_routes(info: KindInfo) -> APIRouter:
             try:
                 if not isinstance(part, UploadFile) or not part.filename:
                     raise Problem(422, "attachment-missing", "No file", "Choose a file to upload.")
-                row = service.attach(
+                row = committed.attach(
                     session,
                     actor,
                     SubjectRef(kind, rid),
                     service.Upload(part.filename, part.file),
                     settings,
                 )
-                try:
-                    session.commit()
-                except BaseException:
-                    service.remove_content(settings, row.storage_key)
-                    raise
             except Problem as problem:
                 session.rollback()
                 if problem.status == 404:
@@ -146,10 +143,10 @@ def _record_routes(info: KindInfo) -> APIRouter:
                         actor,
                         info,
                         rid,
-                        error=_refusal(problem),
+                        error=refusal(problem),
                         status_code=problem.status,
                     )
-                return redirect(request, back, _refusal(problem), "error")
+                return redirect(request, back, refusal(problem), "error")
             message = f"{row.filename} was uploaded and shared with everyone on this record."
             if is_htmx(request):
                 return _panel(request, session, actor, info, rid, notice=message)
@@ -178,29 +175,43 @@ def download(
 def delete(
     request: Request, session: DB, settings: AppSettings, actor: PageActor, attachment_id: str
 ) -> Response:
-    row = service.get(session, actor.principal, parse_id(attachment_id, "attachment"))
-    info = next(i for i in KINDS.values() if i.kind.value == row.record_kind)
-    record_id, filename = row.record_id, row.filename
-    back = f"/{info.plural}/{record_id}#files"
+    wanted = parse_id(attachment_id, "attachment")
     try:
-        removed = service.delete(session, actor, row.id)
+        removed = committed.delete(session, actor, wanted, settings)
     except Problem as problem:
+        if problem.status == 404:
+            raise
         session.rollback()
-        if is_htmx(request):
+        row = service.get(session, actor.principal, wanted)  # seen: only the delete was refused
+        return _after_delete(request, session, actor, row, problem=problem)
+    return _after_delete(request, session, actor, removed)
+
+
+def _after_delete(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    row: Attachment,
+    *,
+    problem: Problem | None = None,
+) -> Response:
+    """The record's Files panel (htmx) or the record page, saying the file was deleted or why
+    it was not."""
+    info = KINDS[Kind(row.record_kind)]
+    if is_htmx(request):
+        if problem is not None:
             return _panel(
                 request,
                 session,
                 actor,
                 info,
-                record_id,
-                error=_refusal(problem),
+                row.record_id,
+                error=refusal(problem),
                 status_code=problem.status,
             )
-        return redirect(request, back, _refusal(problem), "error")
-    key = removed.storage_key
-    session.commit()
-    service.remove_content(settings, key)
-    message = f"{filename} was deleted."
-    if is_htmx(request):
-        return _panel(request, session, actor, info, record_id, notice=message)
-    return redirect(request, back, message)
+        notice = f"{row.filename} was deleted."
+        return _panel(request, session, actor, info, row.record_id, notice=notice)
+    back = f"/{info.plural}/{row.record_id}#files"
+    if problem is not None:
+        return redirect(request, back, refusal(problem), "error")
+    return redirect(request, back, f"{row.filename} was deleted.")

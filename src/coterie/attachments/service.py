@@ -11,7 +11,8 @@ Other domains call these with stable names (docs/attachments.md):
   of a subject the principal may see (404 when it may not), oldest first.
 - `get`, `open_content`: one attachment (and its content), 404 unless the principal may see its
   subject now. `delete`: by a user who may edit the record, of the uploader's company or the
-  record's owner company; the caller removes the content after commit (`remove_content`).
+  record's owner company; the caller removes the content after commit (`remove_content`;
+  `committed.attach` / `committed.delete` do both steps for a request's whole write).
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ from coterie.kit import pagination
 from coterie.kit.pagination import DEFAULT_LIMIT, SortKey
 from coterie.kit.problems import Problem, forbidden, invalid, not_found
 from coterie.kit.words import file_size
-from coterie.models import Company, Record, RecordAccess, User
+from coterie.models import Record, RecordAccess, User
 from coterie.models.attachment import Attachment
+from coterie.network.companies import names as company_names
 
 log = logging.getLogger(__name__)
 # ids are time-ordered UUIDv7s: by id is by upload time, and a cursor is one id
@@ -58,6 +60,11 @@ class Upload:
 
     filename: str
     stream: IO[bytes]
+
+
+def download_url(attachment_id: uuid.UUID) -> str:
+    """Where the API serves an attachment's content."""
+    return f"/api/v1/attachments/{attachment_id}/content"
 
 
 def too_large(max_bytes: int) -> Problem:
@@ -245,7 +252,7 @@ def refs_for(
                 filename=r.filename,
                 content_type=r.content_type,
                 size=r.size,
-                download_url=f"/api/v1/attachments/{r.id}/content",
+                download_url=download_url(r.id),
             )
             for r in rows
         ]
@@ -342,12 +349,7 @@ def present(session: Session, actor: Actor, rows: Sequence[Attachment]) -> list[
             )
         )
     }
-    companies = {
-        r[0]: r[1]
-        for r in session.execute(
-            select(Company.id, Company.name).where(Company.id.in_({r.company_id for r in rows}))
-        )
-    }
+    companies = company_names(session, (r.company_id for r in rows))
     owners = _owners(session, actor.principal, rows)
     editable = _editable(session, actor.principal, rows)
     return [
@@ -373,7 +375,7 @@ def present(session: Session, actor: Actor, rows: Sequence[Attachment]) -> list[
             is_mine=r.company_id == actor.company_id,
             can_delete=r.record_id in editable
             and actor.company_id in (r.company_id, owners.get(r.record_id)),
-            download_url=f"/api/v1/attachments/{r.id}/content",
+            download_url=download_url(r.id),
         )
         for r in rows
     ]

@@ -59,26 +59,31 @@ def upgrade() -> None:
             "ix_attachments_subject", ["subject_kind", "subject_id", "created_at"], unique=False
         )
 
-    _enable_record_policy("attachments", company_column="company_id")
+    _enable_policy()
 
 
 def downgrade() -> None:
-    _disable_record_policy("attachments")
+    _disable_policy()
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.drop_index("ix_attachments_subject")
         batch_op.drop_index("ix_attachments_record")
     op.drop_table("attachments")
 
 
-# --- row-level security of record-keyed tables, frozen as of this revision ---------------------
-# (copied here so this migration gives the same policies for ever, whatever the app later does)
-# A row is readable while grant maintenance runs (`app.rls_bypass`), when the transaction's
-# company (`app.company_id`) holds a grant on the row's record, or when the row is the company's
-# own (the uploader's). Writes are not restricted by policy (see 0005). PostgreSQL only.
+# --- row-level security, frozen as of this revision ----------------------------------------------
+# (written out here so this migration gives the same policies for ever, whatever the app later
+# does) A row is readable while grant maintenance runs (`app.rls_bypass`), when the row is the
+# transaction's company's own upload (`app.company_id`), or when that company holds a grant on
+# the row's record. Writes are not restricted by policy (see 0005). PostgreSQL only.
 
 _COMPANY = "nullif(current_setting('app.company_id', true), '')::uuid"
 _BYPASS = "current_setting('app.rls_bypass', true) = 'on'"
-_WRITE_POLICIES = {
+_VISIBLE = (  # this migration's own constants, never input
+    f"attachments.company_id = {_COMPANY} OR EXISTS (SELECT 1 FROM record_access a "  # noqa: S608
+    f"WHERE a.record_id = attachments.record_id AND a.company_id = {_COMPANY})"
+)
+_POLICIES = {
+    "read": f"FOR SELECT USING ({_BYPASS} OR ({_VISIBLE}))",
     "insert": "FOR INSERT WITH CHECK (true)",
     "update": "FOR UPDATE USING (true) WITH CHECK (true)",
     "delete": "FOR DELETE USING (true)",
@@ -89,27 +94,17 @@ def _on_postgresql() -> bool:
     return bool(op.get_context().dialect.name == "postgresql")
 
 
-def _enable_record_policy(
-    table: str, *, record_column: str = "record_id", company_column: str | None = None
-) -> None:
+def _enable_policy() -> None:
     if not _on_postgresql():
         return
-    # table and column names are this migration's constants, never input
-    visible = (
-        "EXISTS (SELECT 1 FROM record_access a "  # noqa: S608
-        f"WHERE a.record_id = {table}.{record_column} AND a.company_id = {_COMPANY})"
-    )
-    if company_column is not None:
-        visible = f"{table}.{company_column} = {_COMPANY} OR {visible}"
-    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"CREATE POLICY coterie_read ON {table} FOR SELECT USING ({_BYPASS} OR ({visible}))")
-    for name, clause in _WRITE_POLICIES.items():
-        op.execute(f"CREATE POLICY coterie_{name} ON {table} {clause}")
+    op.execute("ALTER TABLE attachments ENABLE ROW LEVEL SECURITY")
+    for name, clause in _POLICIES.items():
+        op.execute(f"CREATE POLICY coterie_{name} ON attachments {clause}")
 
 
-def _disable_record_policy(table: str) -> None:
+def _disable_policy() -> None:
     if not _on_postgresql():
         return
-    for name in ("read", *_WRITE_POLICIES):
-        op.execute(f"DROP POLICY IF EXISTS coterie_{name} ON {table}")
-    op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+    for name in _POLICIES:
+        op.execute(f"DROP POLICY IF EXISTS coterie_{name} ON attachments")
+    op.execute("ALTER TABLE attachments DISABLE ROW LEVEL SECURITY")
