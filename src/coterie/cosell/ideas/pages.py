@@ -84,7 +84,7 @@ def content(
 ) -> PanelContent:
     principal = actor.principal
     program = visibility.program_in(session, principal, program_id)  # 404 when not in it
-    found = proposals.list_visible(session, actor, program_id=program_id, limit=SHOWN).items
+    found = proposals.in_program(session, actor, program, SHOWN).items
     rows = [_row(i) for i in found]
     groups = [
         (status, STATUS_LABELS[status], [r for r in rows if r["idea"].status == status])
@@ -92,7 +92,7 @@ def content(
     ]
     others = common.active_companies(session, principal, PROGRAM, program_id) - {actor.company_id}
     names = company_names(session, others)
-    rule = settings.read(session, actor, program_id)
+    rule = settings.of_program(session, actor, program)
     return PanelContent(
         "cosell/_ideas_panel.html",
         {

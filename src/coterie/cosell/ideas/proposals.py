@@ -21,6 +21,7 @@ from coterie.cosell.planning import common
 from coterie.db import new_id, utcnow
 from coterie.kit.pagination import SortKey, check_limit, decode_cursor, encode_cursor
 from coterie.kit.problems import invalid
+from coterie.models import Record
 from coterie.models.ideas import Idea
 from coterie.records import participants
 
@@ -86,10 +87,27 @@ def list_visible(
 ) -> IdeaList:
     """The ideas the actor may see, newest first (ids are time-ordered), one page."""
     check_limit(limit)
-    principal = actor.principal
-    statement = visibility.visible_ideas(principal)
     if program_id is not None:
-        visibility.program_in(session, principal, program_id)  # 404 when not in it
+        visibility.program_in(session, actor.principal, program_id)  # 404 when not in it
+    return _page(session, actor, program_id, status, limit, cursor)
+
+
+def in_program(session: Session, actor: Actor, program: Record, limit: int) -> IdeaList:
+    """The first page of the ideas the actor may see of a program `visibility.program_in`
+    has just admitted (not read again)."""
+    return _page(session, actor, program.id, None, limit, None)
+
+
+def _page(
+    session: Session,
+    actor: Actor,
+    program_id: uuid.UUID | None,
+    status: IdeaStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> IdeaList:
+    statement = visibility.visible_ideas(actor.principal)
+    if program_id is not None:
         statement = statement.where(Idea.program_id == program_id)
     if status is not None:
         statement = statement.where(Idea.status == status.value)
