@@ -8,7 +8,6 @@ reaches the screen."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +29,6 @@ RAW_KEYS = ("business_review", "partner_approval", "_unstaged", "proposer_compan
 TITLE = "Landing zone security pack"
 
 
-@pytest.fixture
-def visitors(browser: Browser, live_server: LiveServer, screenshots: Path) -> Iterator[Any]:
-    opened: list[Visitor] = []
-
-    def make(name: str) -> Visitor:
-        opened.append(Visitor(name, browser, live_server.url, screenshots))
-        return opened[-1]
-
-    yield make
-    for visitor in opened:
-        visitor.close()
-
-
 def _no_raw_keys(page: Page) -> None:
     shown = page.locator("main").inner_text()
     for key in RAW_KEYS:
@@ -50,8 +36,16 @@ def _no_raw_keys(page: Page) -> None:
 
 
 def test_an_idea_from_the_field_to_the_portfolio(
-    live_server: LiveServer, inbox: Inbox, visitors: Any
+    browser: Browser,
+    live_server: LiveServer,
+    screenshots: Path,
+    inbox: Inbox,
+    visitors: list[Visitor],
 ) -> None:
+    def visitor(name: str) -> Visitor:
+        visitors.append(Visitor(name, browser, live_server.url, screenshots))
+        return visitors[-1]
+
     tag = uuid.uuid4().hex[:6]
     with httpx.Client(base_url=live_server.url, timeout=10) as api:
         client: Any = api
@@ -66,7 +60,7 @@ def test_an_idea_from_the_field_to_the_portfolio(
         workflow(client, host, template="joint_solution", program_id=program)
 
     # a field seller of Meridian proposes a joint solution with Bastion
-    field = visitors("seller")
+    field = visitor("seller")
     field.sign_in(seller.email)
     page = field.go(f"/programs/{program}")
     expect(page.get_by_role("heading", name="Ideas")).to_be_visible()
@@ -91,7 +85,7 @@ def test_an_idea_from_the_field_to_the_portfolio(
     expect(page.get_by_role("button", name="Accept into the workflow")).to_have_count(0)
 
     # Bastion's admin endorses it
-    partner = visitors("partner")
+    partner = visitor("partner")
     partner.sign_in(b.email)
     page = partner.go(f"/programs/{program}")
     partner.click(page.get_by_role("button", name=f"Endorse “{TITLE}”"))
@@ -105,7 +99,7 @@ def test_an_idea_from_the_field_to_the_portfolio(
         propose(client, seller, program, title="Retail analytics bundle", kind="campaign")
 
     # the host accepts the first and declines the second with a reason
-    lead = visitors("host")
+    lead = visitor("host")
     lead.sign_in(host.email)
     page = lead.go(f"/programs/{program}")
     expect(page.locator(".idea-card")).to_have_count(2)

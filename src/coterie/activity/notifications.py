@@ -18,7 +18,7 @@ events carry no record: they name the partnership (`subject_id`) and link to the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -53,10 +53,11 @@ IMMEDIATE_TOPIC = "notification"
 DIGEST_TOPIC = "digest"
 _MAX_RECIPIENTS = 500
 
-# What a notification of an event about a subject (not a comment) quotes, read again as the
-# recipient (None: nothing, e.g. the recipient may no longer see the subject). A domain above
-# `activity` registers its source at start-up (`coterie.wiring`).
-ExcerptSource = Callable[[Session, Principal, uuid.UUID], str | None]
+# What notifications of an event about a subject (not a comment) quote, read again as the
+# recipient: subject id -> text, for all the subjects of one list or e-mail at once (a subject
+# left out: nothing, e.g. the recipient may no longer see it). A domain above `activity`
+# registers its source at start-up (`coterie.wiring`).
+ExcerptSource = Callable[[Session, Principal, Collection[uuid.UUID]], Mapping[uuid.UUID, str]]
 _excerpt_sources: dict[str, ExcerptSource] = {}
 
 
@@ -272,6 +273,22 @@ def _answered(partnership: tuple[str, str] | None) -> str:
     return f" ({PARTNERSHIP_ANSWERS[partnership[1]]})"
 
 
+def _quoted(
+    session: Session, principal: Principal, notifications: Sequence[Notification]
+) -> dict[uuid.UUID, str]:
+    """What the notifications about a registered source's subjects quote: one call per source
+    for all of its subjects."""
+    wanted: dict[ExcerptSource, set[uuid.UUID]] = {}
+    for n in notifications:
+        source = _excerpt_sources.get(n.event)
+        if source is not None and n.subject_id is not None:
+            wanted.setdefault(source, set()).add(n.subject_id)
+    quoted: dict[uuid.UUID, str] = {}
+    for source, ids in wanted.items():
+        quoted.update(source(session, principal, ids))
+    return quoted
+
+
 def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
 
@@ -309,6 +326,7 @@ def describe(
     invited = _invitation_titles(session, principal, notifications, titles)
     asked = _partnerships(session, principal, notifications)
     people = _people(session, {n.actor_user_id for n in notifications if n.actor_user_id})
+    quoted = _quoted(session, principal, notifications)
     views: list[View] = []
     for n in notifications:
         title: str | None = None
@@ -325,8 +343,8 @@ def describe(
             if comment is not None:
                 excerpt = _excerpt(mentions.as_plain_text(session, comment.body))
         elif n.event in _excerpt_sources and n.subject_id is not None:
-            quoted = _excerpt_sources[n.event](session, principal, n.subject_id)
-            excerpt = _excerpt(quoted) if quoted else None
+            text = quoted.get(n.subject_id)
+            excerpt = _excerpt(text) if text else None
         elif n.subject_id is not None and asked.get(n.subject_id, ("", ""))[0]:
             excerpt = _excerpt(asked[n.subject_id][0])
         who = f"{actor.name} ({actor.company_name})" if actor is not None else "Someone"

@@ -141,3 +141,27 @@ def test_bad_proposals(client: TestClient, inbox: Inbox) -> None:
     colleague = make_colleague(client, w.outsider, "member", inbox=inbox)
     assert client.get(f"{API}/programs/{w.program_id}/ideas",
                       headers=colleague.headers).status_code == 404  # fmt: skip
+
+
+def test_the_list_pages_newest_first_and_refuses_a_forged_cursor(
+    client: TestClient, inbox: Inbox
+) -> None:
+    w = world(client, inbox, with_workflow=False)
+    titles = [f"Idea {n}" for n in range(3)]
+    for title in titles:
+        propose(client, w.a_seller, w.program_id, title=title)
+    url = f"{API}/programs/{w.program_id}/ideas"
+    seen: list[str] = []
+    cursor: str | None = None
+    for _ in titles:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.get(url, params=params, headers=w.b.headers).json()
+        seen += [i["title"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == titles[::-1]
+    for forged in ("not-a-cursor", "WyJ4Il0", "MTIz"):  # junk, ["x"], "123"
+        refused = client.get(url, params={"cursor": forged}, headers=w.b.headers)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["path"] == "query.cursor"

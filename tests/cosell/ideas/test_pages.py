@@ -5,32 +5,18 @@ viewer may not see and says why a filter is refused."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.fixtures.cosell import API, record, template
 from tests.fixtures.ideas import propose, world
 from tests.fixtures.smtp import Inbox
 from tests.web.conftest import Browser
+from tests.web.conftest import new_browser as new_browser  # the shared fixture
 from tests.web.html import parse
 from tests.web.test_network_pages import signed_in
 from tests.web.test_record_pages import htmx
-
-
-@pytest.fixture
-def new_browser(app: FastAPI, client: TestClient) -> Iterator[Callable[[], Browser]]:
-    opened: list[TestClient] = []
-
-    def make() -> Browser:
-        opened.append(TestClient(app, base_url="http://testserver"))
-        return Browser(opened[-1])
-
-    yield make
-    for other in opened:
-        other.close()
 
 
 def test_the_propose_form_and_triage(

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.fixtures.builders import Member
@@ -18,20 +17,8 @@ from tests.fixtures.cosell import API
 from tests.fixtures.ideas import World, idea_as, propose, set_visibility, world
 from tests.fixtures.smtp import Inbox
 from tests.web.conftest import Browser
+from tests.web.conftest import new_browser as new_browser  # the shared fixture
 from tests.web.test_network_pages import signed_in
-
-
-@pytest.fixture
-def new_browser(app: FastAPI, client: TestClient) -> Iterator[Callable[[], Browser]]:
-    opened: list[TestClient] = []
-
-    def make() -> Browser:
-        opened.append(TestClient(app, base_url="http://testserver"))
-        return Browser(opened[-1])
-
-    yield make
-    for other in opened:
-        other.close()
 
 
 def canary() -> str:

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from coterie.activity.notification_text import record_url
 from coterie.auth.principal import Actor
 from coterie.cosell.ideas import endorsements, proposals, settings, triage, visibility
 from coterie.cosell.ideas.schemas import (
@@ -34,7 +35,7 @@ from coterie.cosell.ideas.schemas import (
 )
 from coterie.cosell.planning import common
 from coterie.deps import DB
-from coterie.fields.kinds import KINDS, Kind, KindInfo
+from coterie.fields.kinds import Kind, KindInfo
 from coterie.kit.problems import Problem, invalid
 from coterie.network.companies import names as company_names
 from coterie.records import presenters
@@ -63,9 +64,6 @@ class Outcome:
 
 
 def _row(idea: IdeaOut) -> dict[str, Any]:
-    record_url = None
-    if idea.record_id is not None:
-        record_url = f"/{KINDS[Kind(idea.kind.value)].plural}/{idea.record_id}"
     return {
         "idea": idea,
         "kind_label": KIND_LABELS[idea.kind],
@@ -75,7 +73,7 @@ def _row(idea: IdeaOut) -> dict[str, Any]:
         else "—",
         "partners": ", ".join(p.company_name for p in idea.partners) or "None named",
         "endorsers": ", ".join(f"{e.name} ({e.company_name})" for e in idea.endorsers),
-        "record_url": record_url,
+        "record_url": record_url(idea.kind.value, idea.record_id),
     }
 
 
@@ -84,7 +82,7 @@ def content(
 ) -> PanelContent:
     principal = actor.principal
     program = visibility.program_in(session, principal, program_id)  # 404 when not in it
-    found = proposals.list_visible(session, actor, program_id=program_id, limit=SHOWN).items
+    found = proposals.in_program(session, actor, program, SHOWN).items
     rows = [_row(i) for i in found]
     groups = [
         (status, STATUS_LABELS[status], [r for r in rows if r["idea"].status == status])
@@ -92,7 +90,7 @@ def content(
     ]
     others = common.active_companies(session, principal, PROGRAM, program_id) - {actor.company_id}
     names = company_names(session, others)
-    rule = settings.read(session, actor, program_id)
+    rule = settings.of_program(session, actor, program)
     return PanelContent(
         "cosell/_ideas_panel.html",
         {

@@ -77,13 +77,8 @@ def present(session: Session, actor: Actor, ideas: Sequence[Idea]) -> list[IdeaO
     )
     companies = {c for ids in active.values() for c in ids} | {i.proposer_company_id for i in ideas}
     names = company_names(session, companies)
-    results = {i.record_id for i in ideas if i.record_id is not None}
-    titles = (
-        gate.visible_titles(
-            session, principal, [(i.kind, i.record_id) for i in ideas if i.record_id is not None]
-        )
-        if results
-        else {}
+    titles = gate.visible_titles(  # reads nothing when no idea became a record
+        session, principal, [(i.kind, i.record_id) for i in ideas if i.record_id is not None]
     )
 
     def person(user_id: uuid.UUID | None, company_id: uuid.UUID) -> Endorser | None:

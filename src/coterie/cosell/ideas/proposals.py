@@ -7,8 +7,6 @@ commits.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 
 from sqlalchemy.orm import Session
@@ -21,12 +19,14 @@ from coterie.cosell.ideas.presenting import present
 from coterie.cosell.ideas.schemas import IdeaIn, IdeaList, IdeaOut, IdeaStatus
 from coterie.cosell.planning import common
 from coterie.db import new_id, utcnow
-from coterie.kit.pagination import check_limit
+from coterie.kit.pagination import SortKey, check_limit, decode_cursor, encode_cursor
 from coterie.kit.problems import invalid
+from coterie.models import Record
 from coterie.models.ideas import Idea
 from coterie.records import participants
 
 PROGRAM = visibility.PROGRAM
+NEWEST_FIRST = [SortKey(Idea.id, is_uuid=True)]  # the cursor's key (ids are time-ordered)
 
 
 def propose(session: Session, actor: Actor, program_id: uuid.UUID, data: IdeaIn) -> Idea:
@@ -76,15 +76,6 @@ def read(session: Session, actor: Actor, idea_id: uuid.UUID) -> IdeaOut:
     return present(session, actor, [visibility.check(session, actor.principal, idea_id)])[0]
 
 
-def _after(cursor: str | None) -> uuid.UUID | None:
-    if not cursor:
-        return None
-    try:
-        return uuid.UUID(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise invalid("query.cursor", "is not a cursor this list gave out") from exc
-
-
 def list_visible(
     session: Session,
     actor: Actor,
@@ -96,19 +87,35 @@ def list_visible(
 ) -> IdeaList:
     """The ideas the actor may see, newest first (ids are time-ordered), one page."""
     check_limit(limit)
-    principal = actor.principal
-    statement = visibility.visible_ideas(principal)
     if program_id is not None:
-        visibility.program_in(session, principal, program_id)  # 404 when not in it
+        visibility.program_in(session, actor.principal, program_id)  # 404 when not in it
+    return _page(session, actor, program_id, status, limit, cursor)
+
+
+def in_program(session: Session, actor: Actor, program: Record, limit: int) -> IdeaList:
+    """The first page of the ideas the actor may see of a program `visibility.program_in`
+    has just admitted (not read again)."""
+    return _page(session, actor, program.id, None, limit, None)
+
+
+def _page(
+    session: Session,
+    actor: Actor,
+    program_id: uuid.UUID | None,
+    status: IdeaStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> IdeaList:
+    statement = visibility.visible_ideas(actor.principal)
+    if program_id is not None:
         statement = statement.where(Idea.program_id == program_id)
     if status is not None:
         statement = statement.where(Idea.status == status.value)
-    after = _after(cursor)
-    if after is not None:
-        statement = statement.where(Idea.id < after)
+    if cursor:
+        statement = statement.where(Idea.id < decode_cursor(cursor, NEWEST_FIRST)[0])
     rows = list(session.scalars(statement.order_by(Idea.id.desc()).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = base64.urlsafe_b64encode(str(rows[-1].id).encode()).decode().rstrip("=")
+        next_cursor = encode_cursor([rows[-1].id])
     return IdeaList(items=present(session, actor, rows), next_cursor=next_cursor)

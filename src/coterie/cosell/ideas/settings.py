@@ -18,13 +18,18 @@ from coterie.cosell.ideas.schemas import VISIBILITY_LABELS, Visibility, Visibili
 from coterie.db import utcnow
 from coterie.kit import conditional
 from coterie.kit.problems import forbidden
+from coterie.models import Record
 from coterie.models.ideas import ProgramIdeaSettings
 
 
 def read(session: Session, actor: Actor, program_id: uuid.UUID) -> VisibilityOut:
-    principal = actor.principal
-    program = visibility.program_in(session, principal, program_id)  # 404 when not in it
-    row = visibility.rule_of(session, principal, program_id)
+    program = visibility.program_in(session, actor.principal, program_id)  # 404 when not in it
+    return of_program(session, actor, program)
+
+
+def of_program(session: Session, actor: Actor, program: Record) -> VisibilityOut:
+    """The rule of a program `visibility.program_in` has just admitted (not read again)."""
+    row = visibility.rule_of(session, actor.principal, program.id)
     rule = Visibility(row.visibility) if row is not None else Visibility.PROGRAM
     return VisibilityOut(
         program_id=program.id,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -158,12 +158,7 @@ def build(
 
 
 def _all(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool] | None:
-    if not conditions:
-        return None
-    combined = conditions[0]
-    for condition in conditions[1:]:
-        combined = combined & condition
-    return combined
+    return and_(*conditions) if conditions else None
 
 
 def _counts(session: Session, listing: query.ListQuery, keys: list[str]) -> dict[str, int]:
